@@ -1,0 +1,70 @@
+/*
+ * close-unread-rst
+ *
+ * Claim: close() while unread data sits in the receive queue sends RST, not
+ * FIN; the peer's read() fails with ECONNRESET.
+ *
+ * Why: tcp_close() in net/ipv4/tcp.c counts the bytes it would throw away.
+ * If there are any, it does not start the orderly FIN exchange: as RFC 2525
+ * section 2.17 advises, it resets the connection so that the peer learns that
+ * data it sent was never read, instead of believing it was delivered.
+ *
+ * Variants: the server reads 90 of the 100 bytes (10 unread), or none of
+ * them (100 unread).  Both must reset; a variant that read all 100 would be
+ * the ordinary close, which close-unread-two-buffers looks at.
+ */
+#include "socklab.h"
+
+EXPERIMENT(close_unread_rst) {
+	.claim = "close() while unread data sits in the receive queue sends "
+		 "RST, not FIN (peer read() gets ECONNRESET)",
+	.expected = SL_CONFIRMED,
+	.timeout_s = 10,
+};
+
+KNOBS(close_unread_rst) {
+	int unread;		/* bytes of the client's 100 left unread */
+};
+
+VARIANT(close_unread_rst, read_90_of_100) { .unread = 10 };
+VARIANT(close_unread_rst, read_0_of_100) { .unread = 100 };
+
+ROLE(close_unread_rst, server)
+{
+	char buf[100];
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	/* All 100 bytes must be queued before we read or close, or "unread"
+	 * would not mean what the variant says. */
+	sl_wait_recvq(self, fd, 100);
+	if (variant->unread < 100)
+		sl_record(self, "read", read(fd, buf, 100 - variant->unread));
+	sl_mark(self, "closing");
+	sl_record(self, "close", close(fd));
+	/* Keep the process (and the listener) alive until the client has seen
+	 * the outcome, so that nothing else happens on the server meanwhile. */
+	sl_wait_mark(self, "client", "done");
+}
+
+ROLE(close_unread_rst, client)
+{
+	char buf[100] = { 0 };
+	int fd = sl_connect(self, "server", SL_PORT);
+
+	sl_record(self, "write", write(fd, buf, sizeof(buf)));
+	/* Blocks until the server's FIN (returns 0) or RST (-1, ECONNRESET). */
+	sl_record(self, "read", read(fd, buf, 1));
+	sl_mark(self, "done");
+}
+
+PREDICT(close_unread_rst)
+{
+	expect_packet(p, .from = "server", .flags = "R", .after = "closing",
+		      .within_ms = 50);
+	expect_no_packet(p, .from = "server", .flags = "F", .after = "closing");
+	expect_errno(p, "client", "read", ECONNRESET);
+	measure_packet_ms(p, "rst_after_close", .from = "server", .flags = "R",
+			  .after = "closing");
+}

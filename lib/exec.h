@@ -1,0 +1,22 @@
+/* exec.h: running external commands (iproute2, iptables, nft, ethtool).
+ *
+ * Always an argument vector, never a shell string built from input.  Every
+ * command socklab runs, or performs itself through netlink, can be printed
+ * as the equivalent shell line so that a learner can repeat it by hand.
+ */
+#ifndef SL_EXEC_H
+#define SL_EXEC_H
+
+#include <stdio.h>
+
+struct sl_err;
+
+/* Runs argv[0] (PATH lookup) with argv, waits for it.  Returns 0 on exit
+ * status 0; otherwise fills e with the command and the first line of its
+ * standard error and returns -EIO (or -errno if it could not be started). */
+int sl_exec(const char *const argv[], struct sl_err *e);
+
+/* Prints argv as one shell-quoted line, after prefix, to f. */
+void sl_print_argv(FILE *f, const char *prefix, const char *const argv[]);
+
+#endif

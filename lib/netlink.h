@@ -1,0 +1,47 @@
+/* netlink.h: the few rtnetlink requests that build a topology, via libmnl.
+ *
+ * A netlink socket stays bound to the network namespace it was created in,
+ * whatever namespace the thread moves to later: sl_netlink_open() must run
+ * while the calling thread is inside the namespace the requests are meant
+ * for.  Every request asks for an acknowledgement and waits for it, so a
+ * function returns only once the kernel has done the change (or refused
+ * it).  Failures return -errno; the kernel's own explanation, when it gives
+ * one (extended ack), is kept in ext_msg for the caller's sentence.
+ */
+#ifndef SL_NETLINK_H
+#define SL_NETLINK_H
+
+#include <netinet/in.h>
+
+struct mnl_socket;
+
+struct sl_netlink {
+	struct mnl_socket *sock;
+	unsigned int portid;
+	unsigned int seq;
+	char ext_msg[128];	/* kernel's message for the last error, or "" */
+};
+
+/* Opens and binds a NETLINK_ROUTE socket (O_CLOEXEC) in the calling
+ * thread's current namespace.  Returns 0 or -errno. */
+int sl_netlink_open(struct sl_netlink *nl);
+
+/* Closes the socket; safe on a closed or never opened one (sock NULL). */
+void sl_netlink_close(struct sl_netlink *nl);
+
+/* `ip link add NAME type veth peer name PEER netns PEER_NSFD`: the peer is
+ * created directly in the namespace of peer_nsfd, under its final name. */
+int sl_netlink_add_veth(struct sl_netlink *nl, const char *name,
+			const char *peer, int peer_nsfd);
+
+/* `ip link set NAME up`. */
+int sl_netlink_set_up(struct sl_netlink *nl, const char *name);
+
+/* `ip addr add ADDR/PREFIXLEN dev IFINDEX`. */
+int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
+			 struct in_addr addr, int prefixlen);
+
+/* `ip route add default via GW` in the main table. */
+int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw);
+
+#endif

@@ -1,0 +1,283 @@
+/* observe.c: capture and socket-state sampling on one thread (observe.h). */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "clock.h"
+#include "err.h"
+#include "observe.h"
+#include "sockstate.h"
+#include "timeline.h"
+#include "topology.h"
+
+#define OBS_MAX_CAPS 4
+#define OBS_MAX_SOCKS 128
+
+/* The hosts whose interfaces we capture on and whose sockets we sample:
+ * the router forwards but owns no socket of the experiment. */
+static const int observed[] = { SL_HOST_CLIENT, SL_HOST_SERVER };
+#define NOBSERVED (int)(sizeof(observed) / sizeof(observed[0]))
+
+struct sl_observer {
+	const struct sl_topology *topo;
+	pthread_t thread;
+	int started;
+	int stopfd;
+	int ncaps;
+	struct sl_capture *cap[OBS_MAX_CAPS];
+	int cap_host[OBS_MAX_CAPS];
+	struct sl_sockdiag *diag[NOBSERVED];
+	struct sl_sock prev[NOBSERVED][OBS_MAX_SOCKS];
+	int nprev[NOBSERVED];
+	struct sl_timeline tl;	/* owned by the thread until it is joined */
+	_Atomic int64_t last_packet;
+	int err;
+	struct sl_err why;
+};
+
+struct cap_arg {
+	struct sl_observer *o;
+	int host;
+};
+
+static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t)
+{
+	struct cap_arg *a = arg;
+	struct sl_observer *o = a->o;
+	struct sl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SL_EV_PACKET;
+	ev.t = ev.t_start = t;
+	ev.host = a->host;
+	ev.pkt = *pkt;
+	ev.from = sl_topology_host_by_addr(o->topo, pkt->saddr);
+	ev.to = sl_topology_host_by_addr(o->topo, pkt->daddr);
+	if (sl_timeline_add(&o->tl, &ev) < 0 && !o->err) {
+		o->err = -ENOMEM;
+		sl_errf(&o->why, ENOMEM, "record a packet");
+	}
+	atomic_store(&o->last_packet, t);
+}
+
+static int same_sock(const struct sl_sock *a, const struct sl_sock *b)
+{
+	return a->laddr.s_addr == b->laddr.s_addr &&
+	       a->raddr.s_addr == b->raddr.s_addr && a->lport == b->lport &&
+	       a->rport == b->rport && (a->state == 10) == (b->state == 10);
+}
+
+static int changed(const struct sl_sock *a, const struct sl_sock *b)
+{
+	return a->state != b->state || a->timer != b->timer ||
+	       a->rqueue != b->rqueue || a->wqueue != b->wqueue ||
+	       a->retrans != b->retrans;
+}
+
+static void add_sock_event(struct sl_observer *o, int kind, int host,
+			   const struct sl_sock *s, int64_t t)
+{
+	struct sl_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.t = ev.t_start = t;
+	ev.host = host;
+	ev.from = ev.to = -1;
+	ev.sock = *s;
+	if (sl_timeline_add(&o->tl, &ev) < 0 && !o->err) {
+		o->err = -ENOMEM;
+		sl_errf(&o->why, ENOMEM, "record a socket state");
+	}
+}
+
+/* One sock_diag dump per observed host; an event for every socket that
+ * appeared, changed or went away since the previous sample. */
+static void sample(struct sl_observer *o)
+{
+	struct sl_sock cur[OBS_MAX_SOCKS];
+	struct sl_err e;
+	int n;
+
+	for (int h = 0; h < NOBSERVED; h++) {
+		int64_t t = sl_now();
+
+		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) < 0) {
+			if (!o->err) {
+				o->err = -EIO;
+				o->why = e;
+			}
+			continue;
+		}
+		for (int i = 0; i < n; i++) {
+			int j;
+
+			for (j = 0; j < o->nprev[h]; j++)
+				if (same_sock(&cur[i], &o->prev[h][j]))
+					break;
+			if (j == o->nprev[h] || changed(&cur[i], &o->prev[h][j]))
+				add_sock_event(o, SL_EV_STATE, observed[h],
+					       &cur[i], t);
+		}
+		for (int j = 0; j < o->nprev[h]; j++) {
+			int i;
+
+			for (i = 0; i < n; i++)
+				if (same_sock(&cur[i], &o->prev[h][j]))
+					break;
+			if (i == n)
+				add_sock_event(o, SL_EV_GONE, observed[h],
+					       &o->prev[h][j], t);
+		}
+		memcpy(o->prev[h], cur, n * sizeof(cur[0]));
+		o->nprev[h] = n;
+	}
+}
+
+static void dispatch_all(struct sl_observer *o, struct cap_arg *args)
+{
+	for (int i = 0; i < o->ncaps; i++) {
+		int r = sl_capture_dispatch(o->cap[i], on_packet, &args[i]);
+
+		if (r < 0 && !o->err) {
+			o->err = r;
+			sl_errf(&o->why, -r, "read capture on %s",
+				o->topo->host[o->cap_host[i]].name);
+		}
+	}
+}
+
+static void *observer_main(void *arg)
+{
+	struct sl_observer *o = arg;
+	struct pollfd pfd[OBS_MAX_CAPS + 1];
+	struct cap_arg args[OBS_MAX_CAPS];
+	int64_t next_sample = 0;
+
+	for (int i = 0; i < o->ncaps; i++) {
+		pfd[i].fd = sl_capture_fd(o->cap[i]);
+		pfd[i].events = POLLIN;
+		args[i].o = o;
+		args[i].host = o->cap_host[i];
+	}
+	pfd[o->ncaps].fd = o->stopfd;
+	pfd[o->ncaps].events = POLLIN;
+	sample(o);
+	for (;;) {
+		int64_t now = sl_now();
+		int64_t busy = now - atomic_load(&o->last_packet) <
+			       50 * SL_NS_PER_MS;
+		int64_t period = (busy ? 2 : 20) * SL_NS_PER_MS;
+		int timeout;
+
+		if (now >= next_sample) {
+			sample(o);
+			next_sample = now + period;
+		}
+		timeout = (int)((next_sample - now + SL_NS_PER_MS - 1) /
+				SL_NS_PER_MS);
+		if (poll(pfd, o->ncaps + 1, timeout) < 0 && errno != EINTR)
+			break;
+		dispatch_all(o, args);
+		if (pfd[o->ncaps].revents & POLLIN)
+			break;
+	}
+	/* The last word: whatever is still in the capture buffers, then the
+	 * sockets as they are at the end of the run. */
+	dispatch_all(o, args);
+	sample(o);
+	return NULL;
+}
+
+static void observer_free(struct sl_observer *o)
+{
+	for (int i = 0; i < o->ncaps; i++)
+		sl_capture_close(o->cap[i]);
+	for (int h = 0; h < NOBSERVED; h++)
+		if (o->diag[h])
+			sl_sockdiag_close(o->diag[h]);
+	if (o->stopfd >= 0)
+		close(o->stopfd);
+	sl_timeline_free(&o->tl);
+	free(o);
+}
+
+int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
+		      const char *dir, struct sl_err *e)
+{
+	struct sl_observer *o = calloc(1, sizeof(*o));
+	char path[4096];
+	int ret;
+
+	if (!o)
+		return sl_errf(e, ENOMEM, "allocate the observers");
+	o->topo = t;
+	sl_timeline_init(&o->tl);
+	o->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (o->stopfd < 0) {
+		ret = sl_errf(e, errno, "eventfd for the observer thread");
+		goto fail;
+	}
+	for (int k = 0; k < NOBSERVED; k++) {
+		const struct sl_host *h = &t->host[observed[k]];
+
+		snprintf(path, sizeof(path), "%s/%s-%s.pcap", dir, h->name,
+			 h->iface[0].name);
+		ret = sl_capture_open(&o->cap[o->ncaps], h->nsfd,
+				      h->iface[0].name, path, e);
+		if (ret < 0)
+			goto fail;
+		o->cap_host[o->ncaps++] = observed[k];
+		ret = sl_sockdiag_open(&o->diag[k], h->nsfd, e);
+		if (ret < 0)
+			goto fail;
+	}
+	ret = pthread_create(&o->thread, NULL, observer_main, o);
+	if (ret) {
+		ret = sl_errf(e, ret, "start the observer thread");
+		goto fail;
+	}
+	o->started = 1;
+	*op = o;
+	return 0;
+fail:
+	observer_free(o);
+	return ret;
+}
+
+int64_t sl_observer_last_packet(struct sl_observer *o)
+{
+	return atomic_load(&o->last_packet);
+}
+
+int sl_observer_stop(struct sl_observer *o, struct sl_timeline *tl,
+		     struct sl_err *e)
+{
+	uint64_t one = 1;
+	int ret = 0;
+
+	if (!o)
+		return 0;
+	if (o->started) {
+		if (write(o->stopfd, &one, sizeof(one)) < 0)
+			ret = sl_errf(e, errno, "stop the observer thread");
+		else
+			pthread_join(o->thread, NULL);
+	}
+	if (!ret && o->err) {
+		ret = o->err;
+		if (e)
+			*e = o->why;
+	}
+	for (int i = 0; tl && i < o->tl.n && !ret; i++)
+		ret = sl_timeline_add(tl, &o->tl.ev[i]);
+	observer_free(o);
+	return ret;
+}

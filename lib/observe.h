@@ -1,0 +1,34 @@
+/* observe.h: the observers of one run, on a thread of their own.
+ *
+ * Captures on the client's and the server's interface and sock_diag
+ * sampling of both hosts' sockets run on one observer thread that sleeps in
+ * poll() on the capture descriptors.  Socket states are sampled every 2 ms
+ * while packets are flowing (a state changes because a segment arrived) and
+ * every 20 ms when the wire is quiet; only changes become timeline events.
+ */
+#ifndef SL_OBSERVE_H
+#define SL_OBSERVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+struct sl_topology;
+struct sl_timeline;
+struct sl_err;
+struct sl_observer;
+
+/* Opens captures (writing <dir>/<host>-<iface>.pcap) and sock_diag sockets,
+ * and starts the thread.  Returns 0 or -errno with a reason in e. */
+int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
+		      const char *dir, struct sl_err *e);
+
+/* CLOCK_MONOTONIC time of the last packet captured, 0 if none yet. */
+int64_t sl_observer_last_packet(struct sl_observer *o);
+
+/* Takes a last state sample, drains the captures, stops and joins the
+ * thread, moves what it observed into tl and frees everything.  Safe to
+ * call on NULL.  Returns 0 or the first error the thread met. */
+int sl_observer_stop(struct sl_observer *o, struct sl_timeline *tl,
+		     struct sl_err *e);
+
+#endif

@@ -1,0 +1,36 @@
+/* protocol.h: how the socklab CLI talks to an experiment executable.
+ *
+ * Each experiments/<id>/ folder builds one executable, <id>, into
+ * SL_EXPERIMENTS_DIR (or $SOCKLAB_EXPERIMENTS_DIR).  The CLI finds them by
+ * listing that folder, and drives each one as a child process (one process
+ * per experiment, as libuv's test runner does, so a crash or a hang stays in
+ * its own process):
+ *
+ *   <id> --describe
+ *	prints one JSON object on one line and exits 0:
+ *	{"id":"close-unread-rst","claim":"...","expected":"CONFIRMED",
+ *	 "timeout_s":30,"variants":["read_90_of_100", ...]}
+ *
+ *   <id> --run --results DIR [--keep] [--variant NAME]...
+ *	runs the variants (each in its own topology, concurrently), writes
+ *	DIR/verdict.json, DIR/timeline.txt, DIR/<variant>/... (pcaps, the
+ *	variant's timeline.txt, commands.sh) and prints, as its last line on
+ *	stdout, the result object of DESIGN.md as one JSON line:
+ *	{"id":..,"claim":..,"verdict":"CONFIRMED","expected":"CONFIRMED",
+ *	 "status":"pass","duration_s":1.234,"harness_s":0.08,"results":"DIR",
+ *	 "variants":[{"name":..,"holds":true,"error":null,
+ *	   "predictions":[{"what":..,"ok":true,"skipped":null,"evidence":..}]}],
+ *	 "measured":{"rst_after_close_ms":{"value":0.1,"unit":"ms"}}}
+ *	Progress and diagnostics go to stderr.  On SIGTERM or SIGINT it stops
+ *	its roles, tears its namespaces down, and exits SL_EXIT_ERROR.
+ */
+#ifndef SL_PROTOCOL_H
+#define SL_PROTOCOL_H
+
+#define SL_EXIT_PASS 0		/* derived verdict == expected */
+#define SL_EXIT_FAIL 1		/* derived verdict != expected: a finding */
+#define SL_EXIT_ERROR 2		/* could not run: setup failed, role timed out */
+#define SL_EXIT_USAGE 64	/* bad command line */
+#define SL_EXIT_SKIP 77		/* cannot run here (not root): ctest's skip */
+
+#endif

@@ -1,0 +1,190 @@
+/* report.c: verdict.json, the JSON line and timeline.txt (report.h). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "report.h"
+
+void sl_json_string(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (*p < 0x20)
+				fprintf(f, "\\u%04x", *p);
+			else
+				fputc(*p, f);
+		}
+	}
+	fputc('"', f);
+}
+
+static void json_number(FILE *f, double v)
+{
+	if (isfinite(v))
+		fprintf(f, "%.6g", v);
+	else
+		fputs("null", f);
+}
+
+const char *sl_report_status(const struct sl_report *r)
+{
+	if (r->verdict == SL_ERROR)
+		return "error";
+	return r->verdict == r->reg->x->expected ? "pass" : "fail";
+}
+
+void sl_report_describe(FILE *f, const struct sl_registry *reg)
+{
+	fputs("{\"id\":", f);
+	sl_json_string(f, reg->id);
+	fputs(",\"claim\":", f);
+	sl_json_string(f, reg->x->claim);
+	fputs(",\"expected\":", f);
+	sl_json_string(f, sl_verdict_name(reg->x->expected));
+	fprintf(f, ",\"timeout_s\":%d,\"variants\":[",
+		(reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10);
+	for (int i = 0; i < reg->nvariants; i++) {
+		fputs(i ? "," : "", f);
+		sl_json_string(f, reg->variant[i]->name);
+	}
+	fputs("]}\n", f);
+}
+
+static void json_prediction(FILE *f, const struct sl_result *res)
+{
+	fputs("{\"what\":", f);
+	sl_json_string(f, res->what);
+	fprintf(f, ",\"ok\":%s,\"skipped\":",
+		res->ok && !res->skipped[0] ? "true" : "false");
+	sl_json_string(f, res->skipped[0] ? res->skipped : NULL);
+	fputs(",\"evidence\":", f);
+	sl_json_string(f, res->evidence);
+	fputc('}', f);
+}
+
+void sl_report_json(FILE *f, const struct sl_report *r)
+{
+	double harness = 0;
+	int first = 1;
+
+	for (int v = 0; v < r->n; v++)
+		if (r->out[v].harness_s > harness)
+			harness = r->out[v].harness_s;
+	fputs("{\"id\":", f);
+	sl_json_string(f, r->reg->id);
+	fputs(",\"claim\":", f);
+	sl_json_string(f, r->reg->x->claim);
+	fputs(",\"verdict\":", f);
+	sl_json_string(f, sl_verdict_name(r->verdict));
+	fputs(",\"expected\":", f);
+	sl_json_string(f, sl_verdict_name(r->reg->x->expected));
+	fputs(",\"status\":", f);
+	sl_json_string(f, sl_report_status(r));
+	fputs(",\"duration_s\":", f);
+	json_number(f, r->duration_s);
+	fputs(",\"harness_s\":", f);
+	json_number(f, harness);
+	fputs(",\"results\":", f);
+	sl_json_string(f, r->dir);
+	fputs(",\"variants\":[", f);
+	for (int v = 0; v < r->n; v++) {
+		const struct sl_outcome *o = &r->out[v];
+
+		fputs(v ? ",{\"name\":" : "{\"name\":", f);
+		sl_json_string(f, r->reg->variant[v]->name);
+		fprintf(f, ",\"holds\":%s,\"error\":",
+			o->holds && !o->error ? "true" : "false");
+		sl_json_string(f, o->error ? o->why : NULL);
+		fputs(",\"duration_s\":", f);
+		json_number(f, o->duration_s);
+		fputs(",\"predictions\":[", f);
+		for (int i = 0; i < o->pred.nresults; i++) {
+			fputs(i ? "," : "", f);
+			json_prediction(f, &o->pred.result[i]);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"measured\":{", f);
+	for (int v = 0; v < r->n; v++) {
+		const struct sl_outcome *o = &r->out[v];
+
+		for (int i = 0; i < o->pred.nmeasures; i++) {
+			char name[160];
+
+			snprintf(name, sizeof(name), "%s.%s",
+				 r->reg->variant[v]->name,
+				 o->pred.measure[i].name);
+			fputs(first ? "" : ",", f);
+			first = 0;
+			sl_json_string(f, name);
+			fputs(":{\"value\":", f);
+			json_number(f, o->pred.measure[i].value);
+			fputs(",\"unit\":", f);
+			sl_json_string(f, o->pred.measure[i].unit);
+			fputc('}', f);
+		}
+	}
+	fputs("}}\n", f);
+}
+
+void sl_report_text(FILE *f, const struct sl_report *r)
+{
+	char path[4096], line[1024];
+
+	fprintf(f, "%s: %s\n", r->reg->id, r->reg->x->claim);
+	fprintf(f, "verdict %s (expected %s): %s\n\n",
+		sl_verdict_name(r->verdict),
+		sl_verdict_name(r->reg->x->expected), sl_report_status(r));
+	for (int v = 0; v < r->n; v++) {
+		const struct sl_outcome *o = &r->out[v];
+		const char *name = r->reg->variant[v]->name;
+		FILE *tl;
+
+		fprintf(f, "== variant %s: %s ==\n", name,
+			o->error ? "ERROR" : o->holds ? "holds" : "does not hold");
+		if (o->error)
+			fprintf(f, "  error: %s\n", o->why);
+		for (int i = 0; i < o->pred.nresults; i++) {
+			const struct sl_result *res = &o->pred.result[i];
+
+			fprintf(f, "  [%s] %s\n",
+				res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
+				res->what);
+			if (res->skipped[0])
+				fprintf(f, "         skipped: %s\n", res->skipped);
+			else if (res->evidence[0])
+				fprintf(f, "         %s\n", res->evidence);
+		}
+		for (int i = 0; i < o->pred.nmeasures; i++)
+			fprintf(f, "  measured %s = %.3f %s\n",
+				o->pred.measure[i].name, o->pred.measure[i].value,
+				o->pred.measure[i].unit);
+		snprintf(path, sizeof(path), "%s/%s/timeline.txt", r->dir, name);
+		tl = fopen(path, "r");
+		if (tl) {
+			fputc('\n', f);
+			while (fgets(line, sizeof(line), tl))
+				fputs(line, f);
+			fclose(tl);
+		}
+		fputc('\n', f);
+	}
+}

@@ -1,0 +1,42 @@
+/* report.h: an experiment's results, for people and for programs.
+ *
+ * verdict.json and the JSON line on stdout carry the contract of DESIGN.md
+ * (id, verdict, expected, status, duration_s, results, variants with each
+ * prediction's ok and evidence, measured); timeline.txt puts, per variant,
+ * the predictions and measurements above the timeline they were judged on.
+ */
+#ifndef SL_REPORT_H
+#define SL_REPORT_H
+
+#include <stdio.h>
+
+#include "registry.h"
+#include "run.h"
+
+struct sl_report {
+	const struct sl_registry *reg;
+	const struct sl_outcome *out;	/* one per variant */
+	int n;
+	enum sl_verdict verdict;
+	double duration_s;
+	const char *dir;
+};
+
+/* "pass", "fail" or "error" */
+const char *sl_report_status(const struct sl_report *r);
+
+/* The result object as one line of JSON, newline-terminated. */
+void sl_report_json(FILE *f, const struct sl_report *r);
+
+/* The experiment's describe object (protocol.h), one line. */
+void sl_report_describe(FILE *f, const struct sl_registry *reg);
+
+/* The human text: per variant, holds or not, each prediction with its
+ * evidence, the measurements, and the variant's timeline (read from
+ * <dir>/<variant>/timeline.txt). */
+void sl_report_text(FILE *f, const struct sl_report *r);
+
+/* A JSON string literal, escaped. */
+void sl_json_string(FILE *f, const char *s);
+
+#endif

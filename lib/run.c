@@ -1,0 +1,372 @@
+/* run.c: one variant, end to end (run.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "err.h"
+#include "observe.h"
+#include "role.h"
+#include "run.h"
+#include "topology.h"
+
+#define SL_DEFAULT_TIMEOUT_S 20
+/* After the roles are done, segments still in flight (the last ACK, a RST
+ * answering data) are captured until the wire has been quiet this long. */
+#define SL_DRAIN_QUIET_MS 25
+#define SL_DRAIN_MAX_MS 500
+
+struct sl_setup {
+	const struct sl_topology *topo;
+	FILE *cmdlog;
+	int failed;
+	struct sl_err err;
+};
+
+void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
+	       const char *value)
+{
+	int h = sl_topology_host(s->topo, host);
+
+	if (s->failed)
+		return;
+	if (h < 0) {
+		sl_errf(&s->err, EINVAL, "sysctl %s on unknown host '%s'", key,
+			host);
+		s->failed = 1;
+		return;
+	}
+	if (sl_topology_sysctl(s->topo, h, key, value, s->cmdlog, &s->err) < 0)
+		s->failed = 1;
+}
+
+struct roles {
+	int n;
+	pid_t pid[SL_MAX_ROLES];
+	int host[SL_MAX_ROLES];
+	int status[SL_MAX_ROLES];
+	int running;
+};
+
+static void kill_roles(void *arg)
+{
+	struct roles *r = arg;
+
+	for (int i = 0; i < r->n; i++) {
+		if (r->pid[i] > 0) {
+			kill(r->pid[i], SIGKILL);
+			while (waitpid(r->pid[i], NULL, 0) < 0 && errno == EINTR)
+				;
+			r->pid[i] = 0;
+		}
+	}
+}
+
+static void close_file(void *arg)
+{
+	fclose(arg);
+}
+
+static void destroy_log(void *arg)
+{
+	sl_applog_destroy(arg);
+}
+
+static void stop_observer(void *arg)
+{
+	struct sl_observer **o = arg;
+
+	sl_observer_stop(*o, NULL, NULL);
+	*o = NULL;
+}
+
+static double secs(int64_t ns)
+{
+	return (double)ns / SL_NS_PER_SEC;
+}
+
+/* Reaps finished roles.  Returns the index of a role that ended badly, or
+ * -1. */
+static int reap(struct roles *r)
+{
+	int bad = -1;
+
+	for (int i = 0; i < r->n; i++) {
+		int st;
+		pid_t p;
+
+		if (r->pid[i] <= 0)
+			continue;
+		p = waitpid(r->pid[i], &st, WNOHANG);
+		if (p != r->pid[i])
+			continue;
+		r->pid[i] = 0;
+		r->status[i] = st;
+		r->running--;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && bad < 0)
+			bad = i;
+	}
+	return bad;
+}
+
+/* Waits for the roles: returns 0 when all are done, -ETIMEDOUT at the
+ * deadline, -EINTR on SIGINT/SIGTERM, or -ECHILD with *bad set when a role
+ * ended badly. */
+static int wait_roles(struct roles *r, int64_t deadline, int *bad)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	for (;;) {
+		int64_t left = deadline - sl_now();
+		struct timespec ts;
+		int sig;
+
+		*bad = reap(r);
+		if (*bad >= 0)
+			return -ECHILD;
+		if (r->running == 0)
+			return 0;
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (left > 100 * SL_NS_PER_MS)
+			left = 100 * SL_NS_PER_MS;
+		ts.tv_sec = left / SL_NS_PER_SEC;
+		ts.tv_nsec = left % SL_NS_PER_SEC;
+		sig = sigtimedwait(&set, NULL, &ts);
+		if (sig == SIGINT || sig == SIGTERM)
+			return -EINTR;
+	}
+}
+
+static void drain(struct sl_observer *o)
+{
+	int64_t start = sl_now();
+	struct timespec ms = { .tv_nsec = SL_NS_PER_MS };
+
+	for (;;) {
+		int64_t now = sl_now(), last = sl_observer_last_packet(o);
+
+		if (now - start > SL_DRAIN_MAX_MS * SL_NS_PER_MS)
+			return;
+		if (now - (last > start ? last : start) >
+		    SL_DRAIN_QUIET_MS * SL_NS_PER_MS)
+			return;
+		nanosleep(&ms, NULL);
+	}
+}
+
+static void fail(struct sl_outcome *out, const char *fmt, const char *a,
+		 const char *b)
+{
+	out->error = 1;
+	snprintf(out->why, sizeof(out->why), fmt, a, b ? b : "");
+}
+
+static void write_timeline(const struct sl_timeline *tl, const char *dir,
+			   const struct sl_topology *t)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	for (int h = 0; h < SL_NHOSTS; h++) {
+		const struct sl_host *host = &t->host[h];
+
+		fprintf(f, "# %-6s netns %s", host->name, host->netns);
+		for (int i = 0; i < host->nif; i++) {
+			char a[32];
+
+			inet_ntop(AF_INET, &host->iface[i].addr, a, sizeof(a));
+			fprintf(f, "  %s %s/%d", host->iface[i].name, a,
+				host->iface[i].prefixlen);
+		}
+		fprintf(f, "\n");
+	}
+	sl_timeline_write(tl, f);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/timeline.tl", dir);
+	sl_timeline_save(tl, path);
+}
+
+void sl_run_variant(const struct sl_registry *reg, int v,
+		    const struct sl_run_opts *opts, struct sl_outcome *out)
+{
+	const struct sl__variant_def *var = reg->variant[v];
+	int timeout_s = reg->x->timeout_s > 0 ? reg->x->timeout_s :
+						SL_DEFAULT_TIMEOUT_S;
+	struct sl_cleanup cleanup = { 0 };
+	struct sl_topology topo;
+	struct sl_observer *obs = NULL;
+	struct sl_applog *log = NULL;
+	struct roles roles = { 0 };
+	struct sl_timeline tl;
+	struct sl_err e = { "" };
+	int64_t t_start = sl_now(), harness = 0, t, deadline;
+	char path[4096];
+	FILE *cmdlog;
+	int ret, bad;
+
+	memset(out, 0, sizeof(*out));
+	sl_timeline_init(&tl);
+	snprintf(path, sizeof(path), "%s/commands.sh", opts->dir);
+	cmdlog = fopen(path, "w");
+	if (cmdlog) {
+		fprintf(cmdlog, "# The commands that build this variant's "
+			"network, as you would type them.\n");
+		sl_cleanup_push(&cleanup, close_file, cmdlog, "commands.sh");
+	}
+
+	/* 1. topology */
+	t = sl_now();
+	ret = sl_topology_up(&topo, &cleanup, cmdlog, &e);
+	harness += sl_now() - t;
+	if (ret < 0) {
+		fail(out, "topology: %s%s", e.msg, NULL);
+		goto out;
+	}
+	if (opts->keep) {
+		/* Forget the undo steps: the namespaces outlive the run until
+		 * `socklab clean` removes them. */
+		cleanup.n = cmdlog ? 1 : 0;
+		fprintf(stderr, "kept: ip netns exec %s ss -tanoi   "
+			"(and %s, %s; `socklab clean` removes them)\n",
+			topo.host[SL_HOST_SERVER].netns,
+			topo.host[SL_HOST_CLIENT].netns,
+			topo.host[SL_HOST_ROUTER].netns);
+	}
+
+	/* 2. the experiment's own set-up */
+	if (reg->setup) {
+		struct sl_setup s = { .topo = &topo, .cmdlog = cmdlog };
+
+		reg->setup(&s, var->knobs);
+		if (s.failed) {
+			fail(out, "setup: %s%s", s.err.msg, NULL);
+			goto out;
+		}
+	}
+	if (cmdlog)
+		fflush(cmdlog);
+
+	/* 3. observers */
+	ret = sl_applog_create(&log, &e);
+	if (ret < 0 || sl_cleanup_push(&cleanup, destroy_log, log, "log") < 0) {
+		fail(out, "%s%s", e.msg, NULL);
+		goto out;
+	}
+	t = sl_now();
+	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
+	harness += sl_now() - t;
+	if (ret < 0 ||
+	    sl_cleanup_push(&cleanup, stop_observer, &obs, "observers") < 0) {
+		fail(out, "observers: %s%s", e.msg, NULL);
+		goto out;
+	}
+
+	/* 4. roles */
+	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;
+	if (sl_cleanup_push(&cleanup, kill_roles, &roles, "roles") < 0) {
+		fail(out, "too many resources%s%s", "", NULL);
+		goto out;
+	}
+	for (int i = 0; i < reg->nroles; i++) {
+		int h = sl_topology_host(&topo, reg->role[i]->host);
+		pid_t pid;
+
+		if (h < 0) {
+			fail(out, "role '%s' names no host of this topology%s",
+			     reg->role[i]->host, NULL);
+			goto out;
+		}
+		pid = sl_role_spawn(&topo, h, log, deadline, reg->role[i]->fn,
+				    var->knobs, &e);
+		if (pid < 0) {
+			fail(out, "%s%s", e.msg, NULL);
+			goto out;
+		}
+		roles.pid[roles.n] = pid;
+		roles.host[roles.n++] = h;
+		roles.running++;
+	}
+	ret = wait_roles(&roles, deadline, &bad);
+	if (ret == -EINTR) {
+		fail(out, "interrupted (SIGINT/SIGTERM)%s%s", "", NULL);
+		goto out;
+	}
+	if (ret == -ETIMEDOUT) {
+		char secs_txt[32];
+
+		snprintf(secs_txt, sizeof(secs_txt), "%d", timeout_s);
+		fail(out, "roles did not finish within %s s (the experiment's "
+		     "timeout_s)%s", secs_txt, NULL);
+	} else if (ret == -ECHILD) {
+		int h;
+		const char *why = sl_applog_error(log, &h);
+		int st = roles.status[bad];
+		char how[64];
+
+		if (WIFSIGNALED(st))
+			snprintf(how, sizeof(how), "killed by signal %d (%s)",
+				 WTERMSIG(st), strsignal(WTERMSIG(st)));
+		else
+			snprintf(how, sizeof(how), "exited with status %d",
+				 WEXITSTATUS(st));
+		if (why)
+			fail(out, "role failed: %s%s", why, NULL);
+		else
+			fail(out, "role %s %s", topo.host[roles.host[bad]].name,
+			     how);
+	}
+	kill_roles(&roles);
+
+	/* 5. drain, stop the observers, one timeline */
+	drain(obs);
+	{
+		const char *names[SL_NHOSTS];
+
+		for (int h = 0; h < SL_NHOSTS; h++)
+			names[h] = topo.host[h].name;
+		sl_timeline_set_hosts(&tl, names, SL_NHOSTS);
+	}
+	t = sl_now();
+	ret = sl_observer_stop(obs, &tl, &e);
+	obs = NULL;
+	harness += sl_now() - t;
+	if (ret < 0 && !out->error)
+		fail(out, "observers: %s%s", e.msg, NULL);
+	if (sl_applog_export(log, &tl) < 0 && !out->error)
+		fail(out, "out of memory building the timeline%s%s", "", NULL);
+	sl_timeline_finish(&tl);
+	write_timeline(&tl, opts->dir, &topo);
+
+	/* 6. predictions */
+	sl_predict_init(&out->pred, NULL);
+	if (!out->error) {
+		sl_predict_init(&out->pred, &tl);
+		if (reg->predict)
+			reg->predict(&out->pred, var->knobs);
+		out->holds = sl_predict_holds(&out->pred);
+		out->pred.tl = NULL;
+	}
+out:
+	t = sl_now();
+	sl_cleanup_run(&cleanup);
+	harness += sl_now() - t;
+	sl_timeline_free(&tl);
+	out->harness_s = secs(harness);
+	out->duration_s = secs(sl_now() - t_start);
+	out->done = 1;
+}

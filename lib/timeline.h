@@ -1,0 +1,94 @@
+/* timeline.h: everything a run saw, on one clock, in one list.
+ *
+ * Packets (from the captures), app events (marks and syscall results from
+ * the roles), socket states (sock_diag samples) and, later, kernel events
+ * all become struct sl_event, stamped on CLOCK_MONOTONIC (clock.h).  After a
+ * run the list is sorted once; predictions are evaluated on it and it is
+ * rendered as text in the conventions of `tcpdump -nn` and `ss -tanoi`, with
+ * times relative to the first packet and sequence numbers relative to each
+ * side's initial sequence number.
+ */
+#ifndef SL_TIMELINE_H
+#define SL_TIMELINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "packet.h"
+#include "sockstate.h"
+
+enum sl_event_kind {
+	SL_EV_PACKET,	/* a segment seen by the capture on host's interface */
+	SL_EV_MARK,	/* a role marked a moment */
+	SL_EV_CALL,	/* a role recorded a syscall's result */
+	SL_EV_STATE,	/* a socket on host appeared or changed (sock_diag) */
+	SL_EV_GONE,	/* a socket on host disappeared */
+	SL_EV_ROLE_ERROR, /* a role could not do what the experiment needs */
+	SL_EV_NOTE,	/* anything else worth a line */
+};
+
+#define SL_NAME_MAX 48
+#define SL_TEXT_MAX 160
+
+struct sl_event {
+	int64_t t;		/* CLOCK_MONOTONIC ns; for calls, when it returned */
+	int64_t t_start;	/* for calls: when it was made */
+	enum sl_event_kind kind;
+	int host;		/* where it happened (capture point for packets) */
+	int from, to;		/* packets: sending and receiving host, -1 unknown */
+	char name[SL_NAME_MAX];	/* mark or call name */
+	long ret;		/* calls */
+	int err;		/* calls: errno, 0 if none */
+	struct sl_packet pkt;
+	struct sl_sock sock;
+	char text[SL_TEXT_MAX];	/* role errors and notes */
+};
+
+#define SL_TL_MAX_HOSTS 4
+
+struct sl_timeline {
+	struct sl_event *ev;
+	int n, cap;
+	int nhosts;
+	char host[SL_TL_MAX_HOSTS][16];
+	int64_t t0;		/* the first packet, or the first event */
+};
+
+void sl_timeline_init(struct sl_timeline *tl);
+void sl_timeline_free(struct sl_timeline *tl);
+
+/* Host names, index = host id used in events. */
+void sl_timeline_set_hosts(struct sl_timeline *tl, const char *const names[],
+			   int n);
+int sl_timeline_host(const struct sl_timeline *tl, const char *name);
+
+/* Appends a copy of ev.  Returns 0 or -ENOMEM. */
+int sl_timeline_add(struct sl_timeline *tl, const struct sl_event *ev);
+
+/* Sorts by time (stable) and sets t0.  Call once, after the run. */
+void sl_timeline_finish(struct sl_timeline *tl);
+
+/* True for the copy of a packet that belongs on the timeline: the one seen
+ * at its sender's interface (each segment is captured once per host it
+ * crosses; the sender's copy is what was sent). */
+int sl_timeline_is_sent(const struct sl_event *ev);
+
+/* Index of the first mark "name" ("host:name" restricts the host), or -1. */
+int sl_timeline_find_mark(const struct sl_timeline *tl, const char *spec);
+
+/* One event as a line of text, without the trailing newline:
+ *    0.000123  client  IP 198.18.3.2.41234 > ...: Flags [S], seq 0, ...
+ * Returns the length written. */
+int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
+		       size_t n);
+
+/* The whole timeline, with a header naming the hosts and addresses. */
+void sl_timeline_write(const struct sl_timeline *tl, FILE *f);
+
+/* Reads and writes a timeline in socklab's own line-based recording
+ * format (tests/data/, files ending in .tl), so predictions can be unit-tested on recorded
+ * runs.  Returns 0 or -errno. */
+int sl_timeline_save(const struct sl_timeline *tl, const char *path);
+int sl_timeline_load(struct sl_timeline *tl, const char *path);
+
+#endif

@@ -1,0 +1,94 @@
+/* topology.h: the hosts of one run, in network namespaces of their own.
+ *
+ * Default shape (what every experiment gets):
+ *
+ *   client [eth0] 198.18.S.2/24 --- 198.18.S.1/24 [eth0] router [eth1]
+ *       198.19.S.1/24 --- 198.19.S.2/24 [eth0] server
+ *
+ * S is the run's slot (0..SL_SLOTS-1).  A slot is owned by holding an flock
+ * on /run/socklab/slot-S.lock for the life of the run: the kernel drops the
+ * lock when the owner dies, even by SIGKILL, so a namespace named
+ * socklab-S-* whose slot lock nobody holds is a leftover and may be removed
+ * (by the next run and by `socklab clean`).  Unique slots give unique
+ * namespace names and unique addresses, so tracepoints (global to the
+ * machine) can be filtered to one run by address, and any number of runs and
+ * socklab processes can share the machine.
+ *
+ * 198.18.0.0/15 is the block RFC 2544 reserves for benchmarking network
+ * devices: it never routes to anybody's real network.
+ */
+#ifndef SL_TOPOLOGY_H
+#define SL_TOPOLOGY_H
+
+#include <netinet/in.h>
+#include <stdio.h>
+
+struct sl_cleanup;
+struct sl_err;
+
+#define SL_SLOTS 256
+#define SL_NETNS_PREFIX "socklab-"
+#define SL_RUN_DIR "/run/socklab"
+
+enum sl_host_id {
+	SL_HOST_CLIENT = 0,
+	SL_HOST_ROUTER = 1,
+	SL_HOST_SERVER = 2,
+	SL_NHOSTS = 3,
+};
+
+struct sl_iface {
+	char name[16];		/* inside the host's namespace: eth0, eth1 */
+	struct in_addr addr;
+	int prefixlen;
+};
+
+struct sl_host {
+	char name[16];		/* "client", "router", "server" */
+	char netns[64];		/* "socklab-S-client": ip netns exec <netns> ... */
+	int nsfd;		/* open fd of the namespace, O_CLOEXEC */
+	int nif;
+	struct sl_iface iface[2];
+};
+
+struct sl_topology {
+	int slot;
+	int lockfd;
+	int origin_nsfd;	/* the namespace we came from, to go back */
+	struct sl_host host[SL_NHOSTS];
+};
+
+/* Builds the topology above: claims a free slot, creates the namespaces
+ * (visible to `ip netns`), the veth pairs, addresses, routes, lo up,
+ * forwarding on the router, and turns TSO, GSO, GRO and tx checksum offload
+ * off on every veth so captures show segments as a wire would carry them.
+ * Registers its undo on c before each step that needs one.  Every step is
+ * also printed to cmdlog (may be NULL) as the equivalent `ip`/`ethtool`
+ * command line.  Returns 0 or -errno with a reason in e. */
+int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
+		   struct sl_err *e);
+
+/* Moves the calling thread into host's namespace (setns). */
+int sl_topology_enter(const struct sl_topology *t, int host, struct sl_err *e);
+
+/* Moves the calling thread back to the namespace it came from. */
+int sl_topology_leave(const struct sl_topology *t, struct sl_err *e);
+
+/* Sets a sysctl inside host's namespace only: key in dotted form
+ * ("net.ipv4.tcp_rfc1337"), written to /proc/sys/... from inside the
+ * namespace.  Printed to cmdlog as `ip netns exec NS sysctl -w key=val`. */
+int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
+		       const char *value, FILE *cmdlog, struct sl_err *e);
+
+/* Host index by name ("client", ...) or -1. */
+int sl_topology_host(const struct sl_topology *t, const char *name);
+
+/* Host index owning addr, or -1. */
+int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
+
+/* Removes namespaces (and other leftovers under SL_RUN_DIR) of slots that no
+ * live process holds.  Writes one line per removed object to log (may be
+ * NULL).  Returns the number removed, or -errno. */
+int sl_topology_clean_stale(FILE *log, struct sl_err *e);
+
+#endif
