@@ -196,10 +196,64 @@ static void *observer_main(void *arg)
 	return NULL;
 }
 
+/* The special problem of packet sockets: setting up a capture's ring and
+ * closing the capture each wait for an RCU grace period in the kernel
+ * (synchronize_net() in af_packet.c), 10 to 30 ms apiece on this kind of
+ * machine, which is most of the harness's cost per run.  Grace periods are
+ * shared by whoever waits at the same time, so the captures are opened and
+ * closed on a thread each, at once, and the run pays for one wait instead of
+ * one per interface. */
+struct cap_job {
+	pthread_t thread;
+	struct sl_capture **cap;
+	int nsfd;
+	const char *ifname;
+	char path[4096];
+	int ret;
+	struct sl_err err;
+};
+
+static void *open_job(void *arg)
+{
+	struct cap_job *j = arg;
+
+	j->ret = sl_capture_open(j->cap, j->nsfd, j->ifname, j->path, &j->err);
+	return NULL;
+}
+
+static void *close_job(void *arg)
+{
+	struct cap_job *j = arg;
+
+	sl_capture_close(*j->cap);
+	return NULL;
+}
+
+/* Runs fn on every job at once (in place when a thread cannot start). */
+static void run_jobs(struct cap_job *jobs, int n, void *(*fn)(void *))
+{
+	int started[OBS_MAX_CAPS] = { 0 };
+
+	for (int i = 0; i < n; i++)
+		started[i] = i > 0 &&
+			     pthread_create(&jobs[i].thread, NULL, fn, &jobs[i]) == 0;
+	if (n > 0)
+		fn(&jobs[0]);
+	for (int i = 1; i < n; i++) {
+		if (started[i])
+			pthread_join(jobs[i].thread, NULL);
+		else
+			fn(&jobs[i]);
+	}
+}
+
 static void observer_free(struct sl_observer *o)
 {
+	struct cap_job jobs[OBS_MAX_CAPS];
+
 	for (int i = 0; i < o->ncaps; i++)
-		sl_capture_close(o->cap[i]);
+		jobs[i].cap = &o->cap[i];
+	run_jobs(jobs, o->ncaps, close_job);
 	for (int h = 0; h < NOBSERVED; h++)
 		if (o->diag[h])
 			sl_sockdiag_close(o->diag[h]);
@@ -213,7 +267,8 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 		      const char *dir, struct sl_err *e)
 {
 	struct sl_observer *o = calloc(1, sizeof(*o));
-	char path[4096];
+	struct cap_job jobs[NOBSERVED];
+	struct sl_capture *caps[NOBSERVED];
 	int ret;
 
 	if (!o)
@@ -228,14 +283,30 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 	for (int k = 0; k < NOBSERVED; k++) {
 		const struct sl_host *h = &t->host[observed[k]];
 
-		snprintf(path, sizeof(path), "%s/%s-%s.pcap", dir, h->name,
-			 h->iface[0].name);
-		ret = sl_capture_open(&o->cap[o->ncaps], h->nsfd,
-				      h->iface[0].name, path, e);
-		if (ret < 0)
-			goto fail;
-		o->cap_host[o->ncaps++] = observed[k];
-		ret = sl_sockdiag_open(&o->diag[k], h->nsfd, e);
+		jobs[k].cap = &caps[k];
+		jobs[k].nsfd = h->nsfd;
+		jobs[k].ifname = h->iface[0].name;
+		snprintf(jobs[k].path, sizeof(jobs[k].path), "%s/%s-%s.pcap",
+			 dir, h->name, h->iface[0].name);
+		caps[k] = NULL;
+	}
+	run_jobs(jobs, NOBSERVED, open_job);
+	ret = 0;
+	for (int k = 0; k < NOBSERVED; k++) {
+		if (jobs[k].ret < 0 && !ret) {
+			ret = jobs[k].ret;
+			if (e)
+				*e = jobs[k].err;
+		}
+		if (caps[k]) {
+			o->cap[o->ncaps] = caps[k];
+			o->cap_host[o->ncaps++] = observed[k];
+		}
+	}
+	if (ret < 0)
+		goto fail;
+	for (int k = 0; k < NOBSERVED; k++) {
+		ret = sl_sockdiag_open(&o->diag[k], t->host[observed[k]].nsfd, e);
 		if (ret < 0)
 			goto fail;
 	}
