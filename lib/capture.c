@@ -96,9 +96,11 @@ static int open_live(struct sl_capture *c, const char *ifname,
 		return sl_errf(e, 0, "capture on %s: %s", c->where, errbuf);
 
 	/* Immediate mode hands each frame over as it arrives instead of
-	 * when a ring block fills or times out: the timeline is stamped by
-	 * the kernel anyway, but predictions evaluated during the run
-	 * (waiting for a segment) must not wait for a block timeout. */
+	 * when a TPACKET_V3 ring block fills or times out.  The stamps are
+	 * the kernel's either way, but a role waiting on a segment must not
+	 * wait a block timeout for it, and the last frames of a run must
+	 * not sit in a block when we close (tcpdump without
+	 * --immediate-mode loses them on SIGTERM). */
 	if (pcap_set_snaplen(c->pcap, SL_SNAPLEN) ||
 	    pcap_set_immediate_mode(c->pcap, 1) ||
 	    pcap_set_buffer_size(c->pcap, SL_CAPTURE_BUFFER) ||

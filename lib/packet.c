@@ -20,8 +20,8 @@
  *   here, and a SYN shows seq 0 (the timeline's convention).
  * - tcpdump dissects the payload on well-known ports (22, 53, 80, ...) and
  *   MPTCP options; we print neither (MPTCP as raw hex).
- * - It reports a captured length shorter than the IP length
- *   ("truncated-ip"); a decoded packet no longer knows its caplen.
+ * - tcpdump reports a frame shorter on the wire than its IP length
+ *   ("truncated-ip"); a decoded packet no longer knows its frame.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -91,7 +91,8 @@ static int link_offset(const uint8_t *f, size_t caplen, int linktype,
 			if (caplen < o + 2)
 				return -EINVAL;
 			proto = get16(f + o);
-			if (proto != ETHERTYPE_VLAN && proto != ETHERTYPE_QINQ &&
+			if (proto != ETHERTYPE_VLAN &&
+			    proto != ETHERTYPE_QINQ &&
 			    proto != ETHERTYPE_QINQ_OLD)
 				break;
 			o += 4;

@@ -50,7 +50,8 @@ int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 		     struct sl_packet *out);
 
 /* "R." -> SL_TH_RST|SL_TH_ACK, in tcpdump's letters: F S R P . U E W.
- * Returns 0 or -EINVAL for an unknown letter. */
+ * Letters in any order, or "none".  Returns 0 or -EINVAL for an unknown
+ * or repeated letter. */
 int sl_flags_parse(const char *s, uint8_t *flags);
 
 /* tcpdump's [flags] text: "S", "S.", "P.", "F.", "R", "R.", "." */
