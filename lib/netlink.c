@@ -140,13 +140,17 @@ static struct nlmsghdr *put_link_hdr(char *buf, int flags)
 	return nlh;
 }
 
-int sl_netlink_add_veth(struct sl_netlink *nl, const char *name,
-			const char *peer, int peer_nsfd)
+int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
+			const char *peer, int peer_ifindex, int peer_nsfd)
 {
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = put_link_hdr(buf, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 	struct nlattr *linkinfo, *data, *peerinfo;
 
+	/* With NLM_F_CREATE, an index that names no link yet is the index
+	 * the new link gets. */
+	ifi->ifi_index = ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
@@ -154,7 +158,8 @@ int sl_netlink_add_veth(struct sl_netlink *nl, const char *name,
 	/* The peer is described by a whole ifinfomsg of its own followed by
 	 * its attributes, as if it were a second RTM_NEWLINK. */
 	peerinfo = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	mnl_nlmsg_put_extra_header(nlh, sizeof(struct ifinfomsg));
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = peer_ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
 	mnl_attr_nest_end(nlh, peerinfo);

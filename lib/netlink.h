@@ -19,7 +19,7 @@ struct sl_netlink {
 	struct mnl_socket *sock;
 	unsigned int portid;
 	unsigned int seq;
-	char ext_msg[128];	/* kernel's message for the last error, or "" */
+	char ext_msg[128];	/* the kernel's word on the last error */
 };
 
 /* Opens and binds a NETLINK_ROUTE socket (O_CLOEXEC) in the calling
@@ -29,10 +29,12 @@ int sl_netlink_open(struct sl_netlink *nl);
 /* Closes the socket; safe on a closed or never opened one (sock NULL). */
 void sl_netlink_close(struct sl_netlink *nl);
 
-/* `ip link add NAME type veth peer name PEER netns PEER_NSFD`: the peer is
- * created directly in the namespace of peer_nsfd, under its final name. */
-int sl_netlink_add_veth(struct sl_netlink *nl, const char *name,
-			const char *peer, int peer_nsfd);
+/* `ip link add NAME index IFINDEX type veth peer name PEER index
+ * PEER_IFINDEX netns PEER_NSFD`: the peer is created directly in the
+ * namespace of peer_nsfd, under its final name.  An index of 0 lets the
+ * kernel choose. */
+int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
+			const char *peer, int peer_ifindex, int peer_nsfd);
 
 /* `ip link set NAME up`. */
 int sl_netlink_set_up(struct sl_netlink *nl, const char *name);

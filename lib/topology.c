@@ -27,6 +27,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -52,6 +53,8 @@
 
 #define SL__NETNS_DIR "/run/netns"
 #define SL__SELF_NETNS "/proc/thread-self/ns/net"
+/* Room for 128 ethtool feature bits; the kernel keeps them in a u64. */
+#define SL__FEATURE_WORDS 4
 
 /* What the build holds only while it runs: per host, a netlink socket and
  * an ioctl socket, both created inside the host's namespace. */
@@ -62,22 +65,46 @@ struct build {
 	struct sl_err *e;
 	struct sl_netlink nl[SL_NHOSTS];
 	int ioc[SL_NHOSTS];
+	/* Feature names (ETH_GSTRING_LEN each) and the bits of the ones
+	 * offload_patterns match; the same for every device. */
+	struct ethtool_gstrings *features;
+	__u32 offload_bits[SL__FEATURE_WORDS];
 };
 
-/* The four offloads that make a veth hand whole 64 KB super-segments to a
- * capture instead of what a wire would carry, with their legacy ethtool
- * ioctls: each is still served by every kernel and, unlike
- * ETHTOOL_SFEATURES, needs no lookup of feature names.  tx checksumming goes
- * first because TSO depends on it. */
-static const struct {
-	unsigned int set, get;
-	const char *name;
-} offloads[] = {
-	{ ETHTOOL_STXCSUM, ETHTOOL_GTXCSUM, "tx" },
-	{ ETHTOOL_STSO, ETHTOOL_GTSO, "tso" },
-	{ ETHTOOL_SGSO, ETHTOOL_GGSO, "gso" },
-	{ ETHTOOL_SGRO, ETHTOOL_GGRO, "gro" },
+/* The offloads that make a veth hand whole 64 KB super-segments (or frames
+ * with no checksum yet) to a capture instead of what a wire would carry.
+ * Named the way `ethtool -K eth0 tso off gso off gro off tx off` names
+ * them: each word stands for every feature whose name matches its pattern
+ * (ethtool's own table, off_flag_def).  Going by names, not by the legacy
+ * ETHTOOL_STSO & co, matters: those cover only the features that existed
+ * when they were written, and kernel 6.18 already has a TSO flavour
+ * (tx-tcp-accecn-segmentation) that ETHTOOL_STSO leaves on. */
+static const char *const offload_patterns[] = {
+	"tx-checksum-*",		/* tx */
+	"tx-tcp*-segmentation",		/* tso */
+	"tx-generic-segmentation",	/* gso */
+	"rx-gro",			/* gro */
 };
+
+/* The special problem of veth link state: the kernel applies a carrier
+ * change at once only for a device it takes for a stacked one, and it
+ * tells those apart by their index differing from their peer's
+ * (linkwatch_urgent_event()).  Indexes are per namespace, so both ends of
+ * a pair made in fresh namespaces get index 2, and the end brought up
+ * second then stays operationally DOWN (NO-CARRIER in `ip link`) for up to
+ * a second, until the kernel's next batch of link events.  Giving every
+ * veth end an index of its own, unique in the topology, avoids that:
+ * client eth0 2, router eth0 3, router eth1 4, server eth0 5. */
+static int veth_index(int host, int iface)
+{
+	static const int first[SL_NHOSTS] = {
+		[SL_HOST_CLIENT] = 2,
+		[SL_HOST_ROUTER] = 3,
+		[SL_HOST_SERVER] = 5,
+	};
+
+	return first[host] + iface;
+}
 
 static void netns_path(char *buf, size_t n, const char *name)
 {
@@ -200,10 +227,11 @@ static int ensure_dir(const char *path, struct sl_err *e)
  * the run directory. */
 static int ensure_netns_dir(struct sl_err *e)
 {
-	int dirfd, ret = 0;
+	int dirfd, ret;
 
-	if (ensure_dir(SL__NETNS_DIR, e) < 0)
-		return -errno;
+	ret = ensure_dir(SL__NETNS_DIR, e);
+	if (ret < 0)
+		return ret;
 	if (mount("", SL__NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) == 0)
 		return 0;
 	if (errno != EINVAL)
@@ -370,41 +398,145 @@ static int add_netns(struct build *b, int i)
 
 /* A veth pair created whole from host a's namespace, its peer born in host
  * z's namespace under its final name. */
-static int add_veth(struct build *b, int a, const char *aname, int z,
-		    const char *zname)
+static int add_veth(struct build *b, int a, int ka, int z, int kz)
 {
 	struct sl_host *ha = &b->t->host[a], *hz = &b->t->host[z];
+	const char *aname = ha->iface[ka].name, *zname = hz->iface[kz].name;
+	char aidx[12], zidx[12];
 	const char *argv[] = { "ip", "-n", ha->netns, "link", "add", aname,
-			       "type", "veth", "peer", "name", zname,
-			       "netns", hz->netns, NULL };
+			       "index", aidx, "type", "veth", "peer", "name",
+			       zname, "index", zidx, "netns", hz->netns, NULL };
 	int ret;
 
+	snprintf(aidx, sizeof(aidx), "%d", veth_index(a, ka));
+	snprintf(zidx, sizeof(zidx), "%d", veth_index(z, kz));
 	log_cmd(b->cmdlog, argv);
-	ret = sl_netlink_add_veth(&b->nl[a], aname, zname, hz->nsfd);
+	ret = sl_netlink_add_veth(&b->nl[a], aname, veth_index(a, ka), zname,
+				  veth_index(z, kz), hz->nsfd);
 	if (ret < 0)
 		return nl_errf(b, a, ret, "add veth %s in %s (peer %s in %s)",
 			       aname, ha->netns, zname, hz->netns);
 	return 0;
 }
 
+static int ethtool_ioctl(int fd, const char *ifname, void *cmd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = cmd;
+	return ioctl(fd, SIOCETHTOOL, &ifr) < 0 ? -errno : 0;
+}
+
+/* Reads the kernel's feature names through ifname in host i and marks the
+ * ones offload_patterns match.  Once per build: the names are the
+ * kernel's, not the device's. */
+static int find_offloads(struct build *b, int i, const char *ifname)
+{
+	const char *ns = b->t->host[i].netns;
+	__u64 raw[(sizeof(struct ethtool_sset_info) + sizeof(__u32) + 7) / 8];
+	struct ethtool_sset_info *info = (void *)raw;
+	unsigned int n, matched = 0;
+	int ret;
+
+	memset(raw, 0, sizeof(raw));
+	info->cmd = ETHTOOL_GSSET_INFO;
+	info->sset_mask = 1ULL << ETH_SS_FEATURES;
+	ret = ethtool_ioctl(b->ioc[i], ifname, info);
+	if (ret == 0 && !(info->sset_mask & (1ULL << ETH_SS_FEATURES)))
+		ret = -EOPNOTSUPP;
+	if (ret < 0)
+		return sl_errf(b->e, -ret, "ethtool -k %s in %s: count "
+			       "features", ifname, ns);
+	n = info->data[0];
+	if (n > 32 * SL__FEATURE_WORDS)
+		return sl_errf(b->e, E2BIG, "ethtool -k %s in %s: %u features",
+			       ifname, ns, n);
+
+	b->features = calloc(1, sizeof(*b->features) + n * ETH_GSTRING_LEN);
+	if (!b->features)
+		return sl_errf(b->e, ENOMEM, "ethtool -k %s in %s", ifname, ns);
+	b->features->cmd = ETHTOOL_GSTRINGS;
+	b->features->string_set = ETH_SS_FEATURES;
+	b->features->len = n;
+	ret = ethtool_ioctl(b->ioc[i], ifname, b->features);
+	if (ret < 0)
+		return sl_errf(b->e, -ret, "ethtool -k %s in %s: feature names",
+			       ifname, ns);
+
+	for (unsigned int k = 0; k < b->features->len && k < n; k++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, b->features->data + k * ETH_GSTRING_LEN,
+		       ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = '\0';
+		for (size_t p = 0; p < sizeof(offload_patterns) /
+				       sizeof(offload_patterns[0]); p++) {
+			if (fnmatch(offload_patterns[p], name, 0) == 0) {
+				b->offload_bits[k / 32] |= 1u << (k % 32);
+				matched |= 1u << p;
+			}
+		}
+	}
+	/* A pattern that matches nothing means the names changed under us,
+	 * and "off" would be a claim we did not check. */
+	if (matched != (1u << (sizeof(offload_patterns) /
+			       sizeof(offload_patterns[0]))) - 1)
+		return sl_errf(b->e, ENOENT, "ethtool -k %s in %s: missing "
+			       "features (matched mask %#x)", ifname, ns,
+			       matched);
+	return 0;
+}
+
+/* `ethtool -K IF tso off gso off gro off tx off`: one ETHTOOL_SFEATURES,
+ * then a read-back, since the kernel may keep a feature on that a driver
+ * cannot drop and says so only in a flag. */
 static int offloads_off(struct build *b, int i, const char *ifname)
 {
 	struct sl_host *h = &b->t->host[i];
 	const char *argv[] = { "ip", "netns", "exec", h->netns, "ethtool",
 			       "-K", ifname, "tso", "off", "gso", "off",
 			       "gro", "off", "tx", "off", NULL };
+	__u32 sraw[2 + 2 * SL__FEATURE_WORDS], graw[2 + 4 * SL__FEATURE_WORDS];
+	struct ethtool_sfeatures *sf = (void *)sraw;
+	struct ethtool_gfeatures *gf = (void *)graw;
+	unsigned int words;
+	int ret;
 
 	log_cmd(b->cmdlog, argv);
-	for (size_t k = 0; k < sizeof(offloads) / sizeof(offloads[0]); k++) {
-		struct ethtool_value ev = { .cmd = offloads[k].set, .data = 0 };
-		struct ifreq ifr;
+	if (!b->features) {
+		ret = find_offloads(b, i, ifname);
+		if (ret < 0)
+			return ret;
+	}
+	words = (b->features->len + 31) / 32;
+	/* The kernel wants exactly as many blocks as it has features. */
+	memset(sraw, 0, sizeof(sraw));
+	sf->cmd = ETHTOOL_SFEATURES;
+	sf->size = words;
+	for (unsigned int w = 0; w < words; w++)
+		sf->features[w].valid = b->offload_bits[w];
+	ret = ethtool_ioctl(b->ioc[i], ifname, sf);
+	if (ret < 0)
+		return sl_errf(b->e, -ret, "ethtool -K %s in %s", ifname,
+			       h->netns);
 
-		memset(&ifr, 0, sizeof(ifr));
-		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-		ifr.ifr_data = (void *)&ev;
-		if (ioctl(b->ioc[i], SIOCETHTOOL, &ifr) < 0)
-			return sl_errf(b->e, errno, "ethtool -K %s %s off in %s",
-				       ifname, offloads[k].name, h->netns);
+	memset(graw, 0, sizeof(graw));
+	gf->cmd = ETHTOOL_GFEATURES;
+	gf->size = words;
+	ret = ethtool_ioctl(b->ioc[i], ifname, gf);
+	if (ret < 0)
+		return sl_errf(b->e, -ret, "ethtool -k %s in %s", ifname,
+			       h->netns);
+	for (unsigned int k = 0; k < b->features->len; k++) {
+		if (!(gf->features[k / 32].active & b->offload_bits[k / 32] &
+		      (1u << (k % 32))))
+			continue;
+		return sl_errf(b->e, EOPNOTSUPP, "ethtool -K %s in %s: %.*s "
+			       "stays on", ifname, h->netns, ETH_GSTRING_LEN,
+			       (const char *)b->features->data +
+			       k * ETH_GSTRING_LEN);
 	}
 	return 0;
 }
@@ -423,25 +555,20 @@ static int set_up(struct build *b, int i, const char *ifname)
 	return 0;
 }
 
-static int add_addr(struct build *b, int i, const struct sl_iface *ifc)
+static int add_addr(struct build *b, int i, int k)
 {
+	const struct sl_iface *ifc = &b->t->host[i].iface[k];
 	struct sl_host *h = &b->t->host[i];
 	char cidr[INET_ADDRSTRLEN + 4];
 	const char *argv[] = { "ip", "-n", h->netns, "addr", "add", cidr,
 			       "dev", ifc->name, NULL };
-	struct ifreq ifr;
 	int ret;
 
 	inet_ntop(AF_INET, &ifc->addr, cidr, sizeof(cidr));
 	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%d",
 		 ifc->prefixlen);
 	log_cmd(b->cmdlog, argv);
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifc->name);
-	if (ioctl(b->ioc[i], SIOCGIFINDEX, &ifr) < 0)
-		return sl_errf(b->e, errno, "find %s in %s", ifc->name,
-			       h->netns);
-	ret = sl_netlink_add_addr4(&b->nl[i], ifr.ifr_ifindex, ifc->addr,
+	ret = sl_netlink_add_addr4(&b->nl[i], veth_index(i, k), ifc->addr,
 				   ifc->prefixlen);
 	if (ret < 0)
 		return nl_errf(b, i, ret, "add address %s to %s in %s", cidr,
@@ -474,7 +601,7 @@ static int configure_host(struct build *b, int i)
 	int ret;
 
 	for (int k = 0; k < h->nif; k++) {
-		ret = add_addr(b, i, &h->iface[k]);
+		ret = add_addr(b, i, k);
 		if (ret < 0)
 			return ret;
 	}
@@ -540,8 +667,8 @@ static int claim_slot(struct sl_topology *t, struct sl_err *e)
 		if (fd == -EAGAIN)
 			continue;
 		if (fd < 0)
-			return sl_errf(e, -fd, "lock " SL_RUN_DIR "/slot-%d.lock",
-				       slot);
+			return sl_errf(e, -fd, "lock " SL_RUN_DIR
+				       "/slot-%d.lock", slot);
 		t->slot = slot;
 		t->lockfd = fd;
 		return 0;
@@ -595,11 +722,9 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
 		ret = add_netns(&b, i);
 	if (ret == 0)
-		ret = add_veth(&b, SL_HOST_CLIENT, "eth0", SL_HOST_ROUTER,
-			       "eth0");
+		ret = add_veth(&b, SL_HOST_CLIENT, 0, SL_HOST_ROUTER, 0);
 	if (ret == 0)
-		ret = add_veth(&b, SL_HOST_ROUTER, "eth1", SL_HOST_SERVER,
-			       "eth0");
+		ret = add_veth(&b, SL_HOST_ROUTER, 1, SL_HOST_SERVER, 0);
 	/* Offloads off before any link is up, so that not even the first
 	 * packet leaves with them. */
 	for (int i = 0; i < SL_NHOSTS; i++)
@@ -619,6 +744,7 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 		if (b.ioc[i] >= 0)
 			close(b.ioc[i]);
 	}
+	free(b.features);
 	return ret;
 
 out_origin:
@@ -668,8 +794,8 @@ int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 	 * from inside one would change the machine itself. */
 	if (strncmp(key, "net.", 4) != 0 || strchr(key, '/') ||
 	    strstr(key, ".."))
-		return sl_errf(e, EINVAL, "sysctl %s in %s: not a per-namespace "
-			       "(net.*) key", key, h->netns);
+		return sl_errf(e, EINVAL, "sysctl %s in %s: not a "
+			       "per-namespace (net.*) key", key, h->netns);
 	log_sysctl(cmdlog, h->netns, key, value);
 
 	/* Back to wherever the thread was, which is not necessarily the
@@ -711,12 +837,13 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr)
 }
 
 /* Removes every socklab-<slot>-* in /run/netns; the caller holds the
- * slot's lock.  Returns the count removed, or -errno (with e) on the first
- * failure, after trying the others. */
-static int remove_slot_netns(DIR *d, int slot, FILE *log, struct sl_err *e)
+ * slot's lock.  Returns the count removed; the first failure, if any, goes
+ * to *err and e, and the others are still tried. */
+static int remove_slot_netns(DIR *d, int slot, FILE *log, int *err,
+			     struct sl_err *e)
 {
 	struct dirent *de;
-	int removed = 0, ret = 0;
+	int removed = 0;
 
 	rewinddir(d);
 	while ((de = readdir(d))) {
@@ -727,16 +854,16 @@ static int remove_slot_netns(DIR *d, int slot, FILE *log, struct sl_err *e)
 			continue;
 		r = remove_netns(de->d_name);
 		if (r < 0) {
-			if (ret == 0)
-				ret = sl_errf(e, -r, "ip netns del %s",
-					      de->d_name);
+			if (*err == 0)
+				*err = sl_errf(e, -r, "ip netns del %s",
+					       de->d_name);
 			continue;
 		}
 		if (log)
 			sl_print_argv(log, "", argv);
 		removed++;
 	}
-	return ret < 0 ? ret : removed;
+	return removed;
 }
 
 /* Lock files of slots nobody holds are leftovers too (a killed run cannot
@@ -786,7 +913,7 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 	}
 	for (int slot = 0; d && slot < SL_SLOTS; slot++) {
 		char path[64];
-		int fd, r;
+		int fd;
 
 		if (!seen[slot])
 			continue;
@@ -800,11 +927,7 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 					      "/slot-%d.lock", slot);
 			continue;
 		}
-		r = remove_slot_netns(d, slot, log, e);
-		if (r < 0 && ret == 0)
-			ret = r;
-		else if (r > 0)
-			removed += r;
+		removed += remove_slot_netns(d, slot, log, &ret, e);
 		/* Namespaces first, name last: whoever creates a new lock
 		 * file under this name after the unlink finds nothing left
 		 * of ours. */
