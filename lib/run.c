@@ -240,6 +240,10 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	if (opts->keep) {
 		/* Forget the undo steps: the namespaces outlive the run until
 		 * `socklab clean` removes them. */
+		if (sl_topology_keep(&topo, &e) < 0) {
+			fail(out, "keep: %s%s", e.msg, NULL);
+			goto out;
+		}
 		cleanup.n = cmdlog ? 1 : 0;
 		fprintf(stderr, "kept: ip netns exec %s ss -tanoi   "
 			"(and %s, %s; `socklab clean` removes them)\n",

@@ -111,6 +111,19 @@ static void netns_path(char *buf, size_t n, const char *name)
 	snprintf(buf, n, SL__NETNS_DIR "/%s", name);
 }
 
+static void kept_path(char *buf, size_t n, int slot)
+{
+	snprintf(buf, n, SL_RUN_DIR "/slot-%d.kept", slot);
+}
+
+static int is_kept(int slot)
+{
+	char path[64];
+
+	kept_path(path, sizeof(path), slot);
+	return access(path, F_OK) == 0;
+}
+
 static void lock_path(char *buf, size_t n, int slot)
 {
 	snprintf(buf, n, SL_RUN_DIR "/slot-%d.lock", slot);
@@ -662,7 +675,12 @@ static int claim_slot(struct sl_topology *t, struct sl_err *e)
 
 	for (int k = 0; k < SL_SLOTS; k++) {
 		int slot = (int)((start + (unsigned int)k) % SL_SLOTS);
-		int fd = lock_slot(slot);
+		int fd;
+
+		/* A kept run's namespaces stay until `socklab clean`. */
+		if (is_kept(slot))
+			continue;
+		fd = lock_slot(slot);
 
 		if (fd == -EAGAIN)
 			continue;
@@ -699,7 +717,7 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 	 * ours to report (another run may be removing the same leftovers),
 	 * and anything that is really in our way fails below with a
 	 * precise reason. */
-	sl_topology_clean_stale(cmdlog, &ignored);
+	sl_topology_clean_stale(NULL, &ignored);
 
 	t->origin_nsfd = open(SL__SELF_NETNS, O_RDONLY | O_CLOEXEC);
 	if (t->origin_nsfd < 0)
@@ -915,7 +933,7 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 		char path[64];
 		int fd;
 
-		if (!seen[slot])
+		if (!seen[slot] || is_kept(slot))
 			continue;
 		/* Held: its owner is alive (possibly our own caller). */
 		fd = lock_slot(slot);
@@ -939,4 +957,40 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 		closedir(d);
 	remove_stale_locks();
 	return ret < 0 ? ret : removed;
+}
+
+int sl_topology_keep(const struct sl_topology *t, struct sl_err *e)
+{
+	char path[64];
+	int fd;
+
+	kept_path(path, sizeof(path), t->slot);
+	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sl_errf(e, errno, "mark slot %d as kept (%s)", t->slot,
+			       path);
+	close(fd);
+	return 0;
+}
+
+int sl_topology_clean_all(FILE *log, struct sl_err *e)
+{
+	struct dirent *de;
+	DIR *d = opendir(SL_RUN_DIR);
+
+	/* Kept runs are no longer kept: their marks go, and with them the
+	 * only thing that protected their namespaces from clean_stale(). */
+	while (d && (de = readdir(d))) {
+		int slot, len = 0;
+		char path[64];
+
+		if (sscanf(de->d_name, "slot-%d.kept%n", &slot, &len) != 1 ||
+		    de->d_name[len] != '\0' || slot < 0 || slot >= SL_SLOTS)
+			continue;
+		kept_path(path, sizeof(path), slot);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+	return sl_topology_clean_stale(log, e);
 }

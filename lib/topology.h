@@ -91,4 +91,12 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
  * NULL).  Returns the number removed, or -errno. */
 int sl_topology_clean_stale(FILE *log, struct sl_err *e);
 
+/* Marks the topology as kept (`socklab run --keep`): after the run its
+ * namespaces stay, no run claims its slot or removes them as leftovers, and
+ * only sl_topology_clean_all() (`socklab clean`) takes them away. */
+int sl_topology_keep(const struct sl_topology *t, struct sl_err *e);
+
+/* sl_topology_clean_stale(), kept topologies included. */
+int sl_topology_clean_all(FILE *log, struct sl_err *e);
+
 #endif
