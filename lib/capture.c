@@ -74,7 +74,7 @@ static void ns_name(int nsfd, char *buf, size_t n)
 		    fstatat(dirfd(dir), d->d_name, &st, 0) < 0)
 			continue;
 		if (st.st_dev == want.st_dev && st.st_ino == want.st_ino) {
-			snprintf(buf, n, "%s", d->d_name);
+			snprintf(buf, n, "%.*s", (int)(n > 0 ? n - 1 : 0), d->d_name);
 			break;
 		}
 	}

@@ -1,6 +1,7 @@
 /* run.c: one variant, end to end (run.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,11 +166,20 @@ static void drain(struct sl_observer *o)
 	}
 }
 
-static void fail(struct sl_outcome *out, const char *fmt, const char *a,
-		 const char *b)
+static void fail(struct sl_outcome *out, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Marks the variant as an ERROR with the reason (the first one wins). */
+static void fail(struct sl_outcome *out, const char *fmt, ...)
 {
+	va_list ap;
+
+	if (out->error)
+		return;
 	out->error = 1;
-	snprintf(out->why, sizeof(out->why), fmt, a, b ? b : "");
+	va_start(ap, fmt);
+	vsnprintf(out->why, sizeof(out->why), fmt, ap);
+	va_end(ap);
 }
 
 static void write_timeline(const struct sl_timeline *tl, const char *dir,
@@ -234,14 +244,14 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	ret = sl_topology_up(&topo, &cleanup, cmdlog, &e);
 	harness += sl_now() - t;
 	if (ret < 0) {
-		fail(out, "topology: %s%s", e.msg, NULL);
+		fail(out, "topology: %s", e.msg);
 		goto out;
 	}
 	if (opts->keep) {
 		/* Forget the undo steps: the namespaces outlive the run until
 		 * `socklab clean` removes them. */
 		if (sl_topology_keep(&topo, &e) < 0) {
-			fail(out, "keep: %s%s", e.msg, NULL);
+			fail(out, "keep: %s", e.msg);
 			goto out;
 		}
 		cleanup.n = cmdlog ? 1 : 0;
@@ -258,7 +268,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 
 		reg->setup(&s, var->knobs);
 		if (s.failed) {
-			fail(out, "setup: %s%s", s.err.msg, NULL);
+			fail(out, "setup: %s", s.err.msg);
 			goto out;
 		}
 	}
@@ -268,7 +278,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	/* 3. observers */
 	ret = sl_applog_create(&log, &e);
 	if (ret < 0 || sl_cleanup_push(&cleanup, destroy_log, log, "log") < 0) {
-		fail(out, "%s%s", e.msg, NULL);
+		fail(out, "%s", e.msg);
 		goto out;
 	}
 	t = sl_now();
@@ -276,14 +286,14 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	harness += sl_now() - t;
 	if (ret < 0 ||
 	    sl_cleanup_push(&cleanup, stop_observer, &obs, "observers") < 0) {
-		fail(out, "observers: %s%s", e.msg, NULL);
+		fail(out, "observers: %s", e.msg);
 		goto out;
 	}
 
 	/* 4. roles */
 	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;
 	if (sl_cleanup_push(&cleanup, kill_roles, &roles, "roles") < 0) {
-		fail(out, "too many resources%s%s", "", NULL);
+		fail(out, "too many resources");
 		goto out;
 	}
 	for (int i = 0; i < reg->nroles; i++) {
@@ -291,14 +301,14 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		pid_t pid;
 
 		if (h < 0) {
-			fail(out, "role '%s' names no host of this topology%s",
-			     reg->role[i]->host, NULL);
+			fail(out, "role '%s' names no host of this topology",
+			     reg->role[i]->host);
 			goto out;
 		}
 		pid = sl_role_spawn(&topo, h, log, deadline, reg->role[i]->fn,
 				    var->knobs, &e);
 		if (pid < 0) {
-			fail(out, "%s%s", e.msg, NULL);
+			fail(out, "%s", e.msg);
 			goto out;
 		}
 		roles.pid[roles.n] = pid;
@@ -307,15 +317,12 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	}
 	ret = wait_roles(&roles, deadline, &bad);
 	if (ret == -EINTR) {
-		fail(out, "interrupted (SIGINT/SIGTERM)%s%s", "", NULL);
+		fail(out, "interrupted (SIGINT/SIGTERM)");
 		goto out;
 	}
 	if (ret == -ETIMEDOUT) {
-		char secs_txt[32];
-
-		snprintf(secs_txt, sizeof(secs_txt), "%d", timeout_s);
-		fail(out, "roles did not finish within %s s (the experiment's "
-		     "timeout_s)%s", secs_txt, NULL);
+		fail(out, "roles did not finish within %d s (the experiment's "
+		     "timeout_s)", timeout_s);
 	} else if (ret == -ECHILD) {
 		int h;
 		const char *why = sl_applog_error(log, &h);
@@ -329,7 +336,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 			snprintf(how, sizeof(how), "exited with status %d",
 				 WEXITSTATUS(st));
 		if (why)
-			fail(out, "role failed: %s%s", why, NULL);
+			fail(out, "role failed: %s", why);
 		else
 			fail(out, "role %s %s", topo.host[roles.host[bad]].name,
 			     how);
@@ -349,10 +356,10 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	ret = sl_observer_stop(obs, &tl, &e);
 	obs = NULL;
 	harness += sl_now() - t;
-	if (ret < 0 && !out->error)
-		fail(out, "observers: %s%s", e.msg, NULL);
-	if (sl_applog_export(log, &tl) < 0 && !out->error)
-		fail(out, "out of memory building the timeline%s%s", "", NULL);
+	if (ret < 0)
+		fail(out, "observers: %s", e.msg);
+	if (sl_applog_export(log, &tl) < 0)
+		fail(out, "out of memory building the timeline");
 	sl_timeline_finish(&tl);
 	write_timeline(&tl, opts->dir, &topo);
 

@@ -65,7 +65,7 @@ static void ns_remove(const char *name)
 
 	if (!name[0])
 		return;
-	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	snprintf(path, sizeof(path), "/run/netns/%.100s", name);
 	umount2(path, MNT_DETACH);
 	unlink(path);
 }
