@@ -1,0 +1,78 @@
+# Makefile: the commands users type.  The build itself is CMake's
+# (CMakeLists.txt); this file only chains the steps so that one word does
+# the whole job on a fresh Debian or Ubuntu machine:
+#
+#   make run-all          install what is missing, build, run every experiment
+#   make run EXP=<id>     the same for one experiment
+#   make test             install what is missing, build, run ctest
+#   make bench | list | doctor | clean
+#
+# Running experiments needs root (network namespaces, packet capture).
+
+BUILD := build
+SOCKLAB := ./$(BUILD)/socklab
+
+# What the build and the experiments need.  `deps` asks dpkg first and only
+# calls apt-get (update + install) when something is missing, so that a
+# machine that has everything never touches the network.
+DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
+	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
+	iptables nftables ethtool
+
+.PHONY: all deps build run-all run test bench clean list doctor
+
+all: build
+
+deps:
+	@command -v dpkg-query >/dev/null || { \
+		echo "make deps: no dpkg here; install by hand: $(DEPS)" >&2; \
+		exit 1; }
+	@missing=""; \
+	for p in $(DEPS); do \
+		dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | \
+			grep -q '^install ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "make deps: missing:$$missing; run as root (sudo make deps)" >&2; \
+		exit 1; \
+	fi; \
+	echo "make deps: installing$$missing"; \
+	apt-get update && \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing
+
+build: deps
+	cmake -S . -B $(BUILD)
+	cmake --build $(BUILD) -j$$(nproc)
+
+run-all: build
+	$(SOCKLAB) run --all
+
+run: build
+	@if [ -z "$(EXP)" ]; then \
+		echo "usage: make run EXP=<id>   (make list shows the ids)" >&2; \
+		exit 64; \
+	fi
+	$(SOCKLAB) run $(EXP)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure
+
+bench: build
+	$(SOCKLAB) bench
+
+list: build
+	$(SOCKLAB) list
+
+doctor: build
+	$(SOCKLAB) doctor
+
+# Leftover namespaces first (that needs the binary, and root), then the
+# build folder.
+clean:
+	@if [ -x $(SOCKLAB) ] && [ "$$(id -u)" = 0 ]; then \
+		$(SOCKLAB) clean; \
+	elif [ -x $(SOCKLAB) ]; then \
+		echo "make clean: not root, leftover namespaces are not removed (sudo make clean)"; \
+	fi
+	rm -rf $(BUILD)

@@ -1,0 +1,48 @@
+/* cli.h: what the commands of the socklab CLI share.
+ *
+ * main.c parses the command name and hands the rest of the command line to
+ * one cli_cmd_<name>() function, which parses its own options with
+ * getopt_long() and returns the process's exit status.  Exit statuses follow
+ * lib/protocol.h, so that `socklab run` means the same as one experiment:
+ * 0 pass, 1 a finding, 2 could not run, 64 bad command line, 77 cannot run
+ * here (ctest's skip).
+ */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "protocol.h"
+
+/* Each command: argv[0] is the command's name, the options follow. */
+int cli_cmd_list(int argc, char **argv);
+int cli_cmd_run(int argc, char **argv);
+int cli_cmd_doctor(int argc, char **argv);
+int cli_cmd_clean(int argc, char **argv);
+int cli_cmd_bench(int argc, char **argv);
+
+/* Prints "socklab: <cmd>: <message> (see socklab <cmd> --help)" on stderr
+ * and returns SL_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Turns what getopt_long() returned for a bad option ('?' or ':') into the
+ * one-line error above; argv and optind as getopt_long() left them.
+ * Returns SL_EXIT_USAGE. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
+/* Returns 0 when running as root; otherwise prints "socklab: <cmd> needs
+ * root (<why>); try sudo" and returns SL_EXIT_SKIP. */
+int cli_need_root(const char *cmd, const char *why);
+
+/* Parses a whole decimal number in [min, max]; 0 or -EINVAL. */
+int cli_parse_int(const char *s, long min, long max, long *out);
+
+/* The width of the terminal on fd, or 0 when fd is not a terminal. */
+int cli_term_width(int fd);
+
+/* Prints s, cut to at most width columns (counting UTF-8 characters, with
+ * "..." marking a cut); width <= 0 prints it whole. */
+void cli_print_cut(FILE *f, const char *s, int width);
+
+#endif

@@ -1,0 +1,397 @@
+/* doctor.c: `socklab doctor`, what this machine supports.
+ *
+ * Each capability is tried for real, not guessed from version numbers: a
+ * kernel may be new enough for netem and still have been built without it
+ * (this project's own build machines are).  The probes that change anything
+ * do it inside a scratch namespace, socklab-doctor-<pid>, so the machine's
+ * own interfaces, qdiscs and firewall are never touched; that namespace is
+ * removed on every way out, Ctrl-C included, and `socklab clean` removes it
+ * if the doctor was killed outright.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "exec.h"
+#include "json.h"
+
+#define DOCTOR_NETNS_PREFIX "socklab-doctor-"
+#define MAX_CHECKS 24
+
+static const char doctor_help[] =
+	"usage: socklab doctor [--json]\n"
+	"\n"
+	"Checks what this machine supports, one line each: root, network\n"
+	"namespaces, veth, tracefs, sch_netem, nftables, NFQUEUE, and the\n"
+	"tools (tcpdump, ss, ethtool, iptables, nft, ip, tc).  The probes run\n"
+	"in a scratch namespace, " DOCTOR_NETNS_PREFIX "PID, removed at the "
+	"end.\n"
+	"\n"
+	"  --json   one JSON object: {\"ok\":..,\"checks\":[{\"name\",\"ok\","
+	"\"detail\"}]}\n"
+	"  --help   this text\n"
+	"\n"
+	"exit status: 0 when root, network namespaces and veth work (what\n"
+	"every experiment needs), 1 otherwise.\n";
+
+struct check {
+	const char *name;
+	int ok;
+	char detail[512];
+};
+
+struct doctor {
+	struct check c[MAX_CHECKS];
+	int n;
+	char netns[64];
+	int netns_made;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static struct check *add(struct doctor *d, const char *name, int ok,
+			 const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static struct check *add(struct doctor *d, const char *name, int ok,
+			 const char *fmt, ...)
+{
+	struct check *c = &d->c[d->n < MAX_CHECKS ? d->n++ : MAX_CHECKS - 1];
+	va_list ap;
+
+	c->name = name;
+	c->ok = ok;
+	va_start(ap, fmt);
+	vsnprintf(c->detail, sizeof(c->detail), fmt, ap);
+	va_end(ap);
+	return c;
+}
+
+/* sl_exec() says "'<command>' failed (status N): <its stderr>"; the
+ * command is ours and long, the tool's own words are the news. */
+static const char *tool_words(const struct sl_err *e)
+{
+	const char *p = strstr(e->msg, "' failed (status ");
+
+	if (p)
+		p = strstr(p, "): ");
+	if (p && p[3])
+		return p + 3;
+	return e->msg;
+}
+
+/* Runs argv inside the scratch namespace. */
+static int in_ns(struct doctor *d, const char *const cmd[], struct sl_err *e)
+{
+	const char *argv[24] = { "ip", "netns", "exec", d->netns };
+	int n = 4;
+
+	for (int i = 0; cmd[i] && n < 23; i++)
+		argv[n++] = cmd[i];
+	argv[n] = NULL;
+	return sl_exec(argv, e);
+}
+
+static void check_root(struct doctor *d)
+{
+	uid_t uid = geteuid();
+
+	if (uid == 0)
+		add(d, "root", 1, "running as uid 0");
+	else
+		add(d, "root", 0, "running as uid %d: namespaces and captures "
+		    "need root; try sudo", (int)uid);
+}
+
+/* unshare() in a child of our own, so that this process stays in the
+ * machine's namespace whatever happens. */
+static void check_netns(struct doctor *d)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		add(d, "network namespaces", 0, "fork: %s", strerror(errno));
+		return;
+	}
+	if (pid == 0)
+		_exit(unshare(CLONE_NEWNET) < 0 ? errno : 0);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			add(d, "network namespaces", 0, "wait: %s",
+			    strerror(errno));
+			return;
+		}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		add(d, "network namespaces", 1, "unshare(CLONE_NEWNET) works");
+	else if (WIFEXITED(status))
+		add(d, "network namespaces", 0, "unshare(CLONE_NEWNET): %s",
+		    strerror(WEXITSTATUS(status)));
+	else
+		add(d, "network namespaces", 0, "the probe process died");
+}
+
+static int make_scratch(struct doctor *d, struct sl_err *e)
+{
+	const char *argv[] = { "ip", "netns", "add", d->netns, NULL };
+
+	/* Marked before the attempt: an interrupted `ip netns add` may have
+	 * got as far as the mount point, and removing what does not exist
+	 * is harmless. */
+	d->netns_made = 1;
+	return sl_exec(argv, e);
+}
+
+static void remove_scratch(struct doctor *d)
+{
+	const char *argv[] = { "ip", "netns", "delete", d->netns, NULL };
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	struct sl_err e;
+	char path[128];
+
+	if (!d->netns_made)
+		return;
+	/* A second Ctrl-C must not stop the removal halfway: ignore it here,
+	 * and in the `ip` we start (ignored signals stay ignored across
+	 * exec), since the terminal sends it to that process too. */
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
+	snprintf(path, sizeof(path), "/run/netns/%s", d->netns);
+	if (access(path, F_OK) == 0 && sl_exec(argv, &e))
+		fprintf(stderr, "socklab: doctor: %s\n", e.msg);
+	d->netns_made = 0;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+}
+
+static void check_tracefs(struct doctor *d)
+{
+	char line[1024], dev[256], dir[512], type[64];
+	int mounted = 0, known = 0;
+	FILE *f = fopen("/proc/self/mounts", "re");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%255s %511s %63s", dev, dir, type) == 3 &&
+		    !strcmp(type, "tracefs")) {
+			add(d, "tracefs", 1, "mounted at %s", dir);
+			mounted = 1;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (mounted)
+		return;
+	f = fopen("/proc/filesystems", "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "\ttracefs"))
+			known = 1;
+	if (f)
+		fclose(f);
+	if (known)
+		add(d, "tracefs", 1,
+		    "not mounted (socklab mounts it when a run needs it)");
+	else
+		add(d, "tracefs", 0, "the kernel has no tracefs: runs go "
+		    "without kernel events (state changes come from sock_diag)");
+}
+
+static void check_in_ns(struct doctor *d, const char *name,
+			const char *const cmd[], const char *yes,
+			const char *if_not)
+{
+	struct sl_err e;
+
+	if (in_ns(d, cmd, &e))
+		add(d, name, 0, "%s%s", tool_words(&e), if_not);
+	else
+		add(d, name, 1, "%s", yes);
+}
+
+static void check_probes(struct doctor *d, int have_ns)
+{
+	static const char *const veth[] = { "ip", "link", "add", "sl-doc0",
+		"type", "veth", "peer", "name", "sl-doc1", NULL };
+	static const char *const netem[] = { "tc", "qdisc", "add", "dev", "lo",
+		"root", "netem", "delay", "1ms", NULL };
+	static const char *const nft[] = { "nft", "add", "table", "inet",
+		"socklab_probe", NULL };
+	static const char *const nfq_add[] = { "iptables", "-A", "OUTPUT",
+		"-j", "NFQUEUE", "--queue-num", "0", NULL };
+	static const char *const nfq_del[] = { "iptables", "-D", "OUTPUT",
+		"-j", "NFQUEUE", "--queue-num", "0", NULL };
+	static const char *const names[] = { "veth", "sch_netem", "nftables",
+		"NFQUEUE" };
+	struct sl_err e;
+
+	if (!have_ns || make_scratch(d, &e)) {
+		const char *why = have_ns ? tool_words(&e) :
+			"needs root and network namespaces";
+
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+			add(d, names[i], 0, "not tried: %s", why);
+		return;
+	}
+	check_in_ns(d, "veth", veth, "created a veth pair in a scratch "
+		    "namespace", "");
+	if (interrupted)
+		return;
+	check_in_ns(d, "sch_netem", netem, "tc qdisc netem works",
+		    " (faults then run on socklab's own link emulator, "
+		    "through NFQUEUE)");
+	if (interrupted)
+		return;
+	check_in_ns(d, "nftables", nft, "nft add table works", "");
+	if (interrupted)
+		return;
+	check_in_ns(d, "NFQUEUE", nfq_add, "iptables -j NFQUEUE works", "");
+	/* The namespace goes anyway; deleting the rule first checks that
+	 * the rule we think we added is really there. */
+	if (d->c[d->n - 1].ok && in_ns(d, nfq_del, &e)) {
+		struct check *c = &d->c[d->n - 1];
+
+		c->ok = 0;
+		snprintf(c->detail, sizeof(c->detail),
+			 "rule added but not deleted: %.200s", tool_words(&e));
+	}
+}
+
+/* Where PATH finds name, as execvp() in sl_exec() will; also says when
+ * the tool is only in an sbin that PATH lacks (sudo without -i). */
+static void check_tool(struct doctor *d, const char *name)
+{
+	const char *path = getenv("PATH");
+	char *copy, *dir, *save = NULL, file[4096];
+
+	if (!path)
+		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
+		       "/sbin:/bin";
+	copy = strdup(path);
+	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+	     dir = strtok_r(NULL, ":", &save)) {
+		snprintf(file, sizeof(file), "%s/%s", *dir ? dir : ".", name);
+		if (access(file, X_OK) == 0) {
+			add(d, name, 1, "%s", file);
+			free(copy);
+			return;
+		}
+	}
+	free(copy);
+	for (const char *const *s = (const char *const[]){ "/usr/sbin",
+							  "/sbin", NULL };
+	     *s; s++) {
+		snprintf(file, sizeof(file), "%s/%s", *s, name);
+		if (access(file, X_OK) == 0) {
+			add(d, name, 0, "%s exists but %s is not in PATH",
+			    file, *s);
+			return;
+		}
+	}
+	add(d, name, 0, "not installed (make deps installs it)");
+}
+
+static void print_text(const struct doctor *d)
+{
+	for (int i = 0; i < d->n; i++)
+		printf("%-19s %-3s  %s\n", d->c[i].name,
+		       d->c[i].ok ? "yes" : "no", d->c[i].detail);
+}
+
+static void print_json(const struct doctor *d, int ok)
+{
+	printf("{\"ok\":%s,\"checks\":[", ok ? "true" : "false");
+	for (int i = 0; i < d->n; i++) {
+		printf("%s{\"name\":", i ? "," : "");
+		cli_json_write_string(stdout, d->c[i].name);
+		printf(",\"ok\":%s,\"detail\":", d->c[i].ok ? "true" : "false");
+		cli_json_write_string(stdout, d->c[i].detail);
+		putchar('}');
+	}
+	puts("]}");
+}
+
+static int essential_ok(const struct doctor *d)
+{
+	static const char *const need[] = { "root", "network namespaces",
+		"veth" };
+	int ok = 0;
+
+	for (int i = 0; i < d->n; i++)
+		for (size_t k = 0; k < sizeof(need) / sizeof(need[0]); k++)
+			ok += !strcmp(d->c[i].name, need[k]) && d->c[i].ok;
+	return ok == 3;
+}
+
+int cli_cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const tools[] = { "tcpdump", "ss", "ethtool",
+		"iptables", "nft", "ip", "tc" };
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct doctor d = { .n = 0 };
+	int json = 0, c, ok;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			fputs(doctor_help, stdout);
+			return 0;
+		default:
+			return cli_getopt_error("doctor", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("doctor", "unexpected argument '%s'",
+				       argv[optind]);
+	snprintf(d.netns, sizeof(d.netns), DOCTOR_NETNS_PREFIX "%d",
+		 (int)getpid());
+	/* No SA_RESTART: a signal only sets the flag, the probe under way
+	 * finishes (or fails, as the terminal interrupts it too), and the
+	 * scratch namespace is removed on the way out below. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	check_root(&d);
+	check_netns(&d);
+	if (!interrupted)
+		check_probes(&d, d.c[0].ok && d.c[1].ok);
+	remove_scratch(&d);
+	if (interrupted) {
+		fprintf(stderr, "socklab: doctor: interrupted\n");
+		return 128 + interrupted;
+	}
+	check_tracefs(&d);
+	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
+		check_tool(&d, tools[i]);
+
+	ok = essential_ok(&d);
+	if (json)
+		print_json(&d, ok);
+	else
+		print_text(&d);
+	return ok ? 0 : 1;
+}

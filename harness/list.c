@@ -1,0 +1,122 @@
+/* list.c: `socklab list`, the catalogue. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "json.h"
+#include "registry.h"
+
+static const char list_help[] =
+	"usage: socklab list [--json]\n"
+	"\n"
+	"Shows every experiment: its id, the verdict expected on Linux, its\n"
+	"number of variants and its claim.  The experiments are the\n"
+	"executables in $SOCKLAB_EXPERIMENTS_DIR, or else in\n"
+	"  " SL_EXPERIMENTS_DIR "\n"
+	"\n"
+	"  --json   one JSON object per experiment (JSON Lines), as the\n"
+	"           experiment describes itself\n"
+	"  --help   this text\n"
+	"\n"
+	"An experiment whose --describe fails is listed as broken, with the\n"
+	"reason, and the exit status is then 2.\n";
+
+static void print_json(const struct cli_registry *r)
+{
+	for (int i = 0; i < r->n; i++) {
+		const struct cli_exp *x = &r->exp[i];
+
+		if (!x->broken) {
+			puts(x->describe);
+			continue;
+		}
+		fputs("{\"id\":", stdout);
+		cli_json_write_string(stdout, x->id);
+		fputs(",\"error\":", stdout);
+		cli_json_write_string(stdout, x->broken);
+		fputs("}\n", stdout);
+	}
+}
+
+static void print_table(const struct cli_registry *r)
+{
+	int width = cli_term_width(STDOUT_FILENO);
+	int idw = 2;
+
+	for (int i = 0; i < r->n; i++) {
+		int n = (int)strlen(r->exp[i].id);
+
+		idw = n > idw ? n : idw;
+	}
+	/* id, expected (9), variants (8), then the claim gets the rest. */
+	printf("%-*s  %-9s  %8s  %s\n", idw, "id", "expected", "variants",
+	       "claim");
+	for (int i = 0; i < r->n; i++) {
+		const struct cli_exp *x = &r->exp[i];
+		int used = idw + 2 + 9 + 2 + 8 + 2;
+		int rest = width ? width - used : 0;
+
+		if (width && rest < 10)
+			rest = 10;
+		if (x->broken) {
+			char why[600];
+
+			snprintf(why, sizeof(why), "(broken: %s)", x->broken);
+			printf("%-*s  %-9s  %8s  ", idw, x->id, "?", "?");
+			cli_print_cut(stdout, why, rest);
+		} else {
+			printf("%-*s  %-9s  %8d  ", idw, x->id, x->expected,
+			       x->nvariants);
+			cli_print_cut(stdout, x->claim, rest);
+		}
+		putchar('\n');
+	}
+}
+
+int cli_cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct cli_registry r;
+	struct sl_err e = { "" };
+	int json = 0, c, nbroken = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			json = 1;
+			break;
+		case 'h':
+			fputs(list_help, stdout);
+			return 0;
+		default:
+			return cli_getopt_error("list", c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error("list", "unexpected argument '%s'",
+				       argv[optind]);
+	if (cli_registry_load(&r, &e)) {
+		fprintf(stderr, "socklab: list: %s\n", e.msg);
+		cli_registry_free(&r);
+		return SL_EXIT_ERROR;
+	}
+	if (r.n == 0 && !json)
+		fprintf(stderr, "socklab: list: no experiments in '%s'\n",
+			r.dir);
+	if (json)
+		print_json(&r);
+	else if (r.n)
+		print_table(&r);
+	for (int i = 0; i < r.n; i++)
+		nbroken += r.exp[i].broken != NULL;
+	cli_registry_free(&r);
+	return nbroken ? SL_EXIT_ERROR : 0;
+}

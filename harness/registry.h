@@ -1,0 +1,50 @@
+/* registry.h: the catalogue of experiments, as their executables describe
+ * themselves.
+ *
+ * There is one list of experiments and it is the folder of executables:
+ * each experiments/<id>/ folder builds <id> into SL_EXPERIMENTS_DIR (or
+ * $SOCKLAB_EXPERIMENTS_DIR), and `<id> --describe` says what it is
+ * (lib/protocol.h).  Nothing in the harness names an experiment, so adding
+ * one never touches harness/.
+ */
+#ifndef CLI_REGISTRY_H
+#define CLI_REGISTRY_H
+
+struct sl_err;
+
+struct cli_exp {
+	char *path;		/* the executable */
+	char *id;		/* from --describe; the file name if broken */
+	char *claim;
+	char *expected;		/* "CONFIRMED", "REFUTED", "NUANCED" */
+	double timeout_s;
+	int nvariants;
+	char **variants;
+	char *describe;		/* the --describe line, verbatim */
+	/* Why --describe could not be used, or NULL.  A broken experiment
+	 * stays in the catalogue, so that it shows up as an error instead of
+	 * silently going missing from `run --all`. */
+	char *broken;
+};
+
+struct cli_registry {
+	char *dir;
+	int n;
+	struct cli_exp *exp;	/* sorted by id */
+};
+
+/* The folder the experiments are taken from. */
+const char *cli_registry_dir(void);
+
+/* Lists the folder and runs every executable in it with --describe, all at
+ * once, each within a few seconds.  Returns 0 or -errno with a reason in e
+ * (the folder cannot be read); broken experiments are not a failure here. */
+int cli_registry_load(struct cli_registry *r, struct sl_err *e);
+
+/* The experiment with this id, or NULL. */
+struct cli_exp *cli_registry_find(const struct cli_registry *r,
+				  const char *id);
+
+void cli_registry_free(struct cli_registry *r);
+
+#endif

@@ -1,0 +1,169 @@
+#!/usr/bin/env bash
+# The socklab CLI's normal paths, on fake experiments written by this script
+# (shell scripts that follow lib/protocol.h): the catalogue, the mapping of
+# an experiment's exit status and result line to pass/FAIL/ERROR/skip and to
+# the CLI's own exit status, --json, the run folder and results/latest,
+# overlapping runs by default, -j, and what --variant and --keep pass on.
+# usage: cli_run.sh <socklab binary> <build dir>
+set -u
+bin=$(realpath "$1")
+if [ "$(id -u)" != 0 ]; then
+	echo "skipped: needs root (socklab run checks root first)"
+	exit 77
+fi
+[ -x "$bin" ] || { echo "missing $bin"; exit 1; }
+
+tmp=$(mktemp -d /tmp/socklab-cli-run-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+cd "$tmp"
+
+cat > "$tmp/fake" <<'EOF'
+#!/usr/bin/env bash
+id=$(basename "$0")
+if [ "$1" = --describe ]; then
+	[ "$id" = broken ] && { echo "no describe here" >&2; exit 3; }
+	printf '{"id":"%s","claim":"fake claim of %s","expected":"CONFIRMED","timeout_s":30,"variants":["one_1","two_2"]}\n' "$id" "$id"
+	exit 0
+fi
+echo "$*" > "$SOCKLAB_FAKE_ARGS.$id"
+dir=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--results) dir=$2; shift 2 ;;
+	*) shift ;;
+	esac
+done
+mkdir -p "$dir"
+result() {	# verdict status holds
+	printf '{"id":"%s","claim":"c","verdict":"%s","expected":"CONFIRMED","status":"%s","duration_s":0.1,"results":"%s","variants":[{"name":"two_2","holds":%s,"error":null,"predictions":[{"what":"server sends R.","ok":%s,"skipped":null,"evidence":"saw F. at 0.2 ms"}]}],"measured":{}}\n' "$id" "$1" "$2" "$dir" "$3" "$3"
+}
+case $id in
+pass*)
+	echo " 0.000000  client  connect() = 0" > "$dir/timeline.txt"
+	echo "noise before the result line"
+	result CONFIRMED pass true
+	exit 0 ;;
+slow*)	sleep 1; result CONFIRMED pass true; exit 0 ;;
+fail)	result NUANCED fail false; exit 1 ;;
+crash)	kill -SEGV $$ ;;
+nojson)	echo "no result here"; exit 0 ;;
+skip)	echo "needs tracefs" >&2; exit 77 ;;
+esac
+EOF
+chmod 755 "$tmp/fake"
+mkdir "$tmp/exps"
+for id in pass pass2 slow1 slow2 fail crash nojson skip broken; do
+	ln -s ../fake "$tmp/exps/$id"
+done
+export SOCKLAB_EXPERIMENTS_DIR=$tmp/exps SOCKLAB_FAKE_ARGS=$tmp/args
+
+fail=0
+bad() {
+	echo "FAIL: $*"
+	fail=1
+}
+
+# run_cli <expected exit> <args...>: output in $tmp/out and $tmp/err.
+run_cli() {
+	local want=$1 rc
+	shift
+	"$bin" "$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	[ "$rc" = "$want" ] || {
+		bad "socklab $*: exit $rc, expected $want"
+		sed 's/^/    /' "$tmp/out" "$tmp/err"
+	}
+	return 0
+}
+
+# The catalogue: sorted, the broken one listed with its reason, exit 2.
+run_cli 2 list
+[ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | tr '\n' ' ')" = \
+  "broken crash fail nojson pass pass2 skip slow1 slow2 " ] ||
+	bad "list: ids not all there in order: $(cat "$tmp/out")"
+grep -q '^broken .*(broken: --describe exited with status 3: no describe here)' \
+	"$tmp/out" || bad "list: the broken experiment's reason is missing"
+run_cli 2 list --json
+[ "$(grep -c '^{"id":' "$tmp/out")" = 9 ] || bad "list --json: not 9 lines"
+echo "ok: list"
+
+# Exit statuses: error wins over failure, failure over skip.
+run_cli 0 run pass
+run_cli 1 run pass fail
+run_cli 2 run pass fail crash
+run_cli 77 run pass skip
+run_cli 2 run nojson
+grep -q '^nojson: printed an invalid result line: no result here' "$tmp/out" ||
+	bad "nojson: reason missing"
+run_cli 2 run crash
+grep -q '^crash: crashed: killed by signal 11' "$tmp/out" ||
+	bad "crash: reason missing"
+run_cli 2 run broken
+grep -q '^broken: broken experiment: --describe exited' "$tmp/out" ||
+	bad "broken: reason missing"
+echo "ok: exit statuses"
+
+# One experiment: the summary, its timeline, the prediction that failed.
+run_cli 1 run fail
+grep -q '^fail  *NUANCED  *CONFIRMED  *FAIL ' "$tmp/out" ||
+	bad "fail: summary row missing"
+grep -q '^0 passed, 1 failed, 0 errors in .* wall (results/' "$tmp/out" ||
+	bad "fail: summary line missing"
+grep -q '^  two_2: server sends R\.$' "$tmp/out" &&
+	grep -q '^      evidence: saw F. at 0.2 ms$' "$tmp/out" ||
+	bad "fail: the failed prediction and its evidence are missing"
+run_cli 0 run pass
+grep -q 'pass/timeline.txt:$' "$tmp/out" &&
+	grep -q '^ 0.000000  client  connect() = 0$' "$tmp/out" ||
+	bad "pass: the timeline is not printed"
+run_cli 0 run --quiet pass
+grep -q 'timeline' "$tmp/out" && bad "--quiet: the timeline is printed"
+[ -s "$tmp/err" ] && bad "--quiet: something on stderr: $(cat "$tmp/err")"
+echo "ok: single experiment output"
+
+# --json: one line per experiment on stdout, the experiment's own line when
+# it has one, and nothing else; the summary goes to stderr.
+run_cli 2 run --json pass fail crash
+[ "$(wc -l < "$tmp/out")" = 3 ] || bad "--json: not 3 lines on stdout"
+[ "$(grep -c '^{.*}$' "$tmp/out")" = 3 ] || bad "--json: a line is not an object"
+grep -q '^{"id":"pass","claim":"c","verdict":"CONFIRMED".*"status":"pass"' \
+	"$tmp/out" || bad "--json: pass's own line is not passed on"
+grep -q '^{"id":"crash",.*"verdict":"ERROR".*"status":"error","error":"crashed: ' \
+	"$tmp/out" || bad "--json: crash has no error line"
+grep -q '1 passed, 1 failed, 1 error in' "$tmp/err" ||
+	bad "--json: the summary is not on stderr"
+echo "ok: --json"
+
+# The run folder: results/YYYYmmdd-HHMMSS-PID/<id>/, with the experiment's
+# stderr next to its results, and results/latest pointing at the newest.
+run_cli 0 run pass
+latest=$(readlink results/latest)
+[[ $latest =~ ^[0-9]{8}-[0-9]{6}-[0-9]+$ ]] || bad "latest -> '$latest'"
+[ -f "results/$latest/pass/timeline.txt" ] || bad "no results/latest/pass"
+[ -f "results/$latest/pass/stderr.txt" ] || bad "no stderr.txt"
+grep -q "(results/$latest)" "$tmp/out" || bad "summary does not name the run"
+[ -e results/.latest-* ] 2>/dev/null && bad "a temporary link was left"
+echo "ok: results folder"
+
+# By default every experiment starts at once, so two 1 s experiments take
+# about 1 s; -j 1 takes them one after the other.
+start=$(date +%s%N)
+run_cli 0 run --quiet slow1 slow2
+ms=$((($(date +%s%N) - start) / 1000000))
+[ "$ms" -lt 1900 ] || bad "default -j: two 1 s runs took $ms ms"
+start=$(date +%s%N)
+run_cli 0 run --quiet -j 1 slow1 slow2
+ms1=$((($(date +%s%N) - start) / 1000000))
+[ "$ms1" -ge 2000 ] || bad "-j 1: two 1 s runs took only $ms1 ms"
+echo "ok: overlap ($ms ms) and -j 1 ($ms1 ms)"
+
+# What reaches the experiment.
+run_cli 0 run --keep --variant two_2 pass
+grep -q -- "^--run --results $tmp/results/.*/pass --keep --variant two_2\$" \
+	"$tmp/args.pass" || bad "pass-through: $(cat "$tmp/args.pass")"
+run_cli 64 run --variant nope pass
+grep -q "pass has no variant 'nope' (its variants: one_1 two_2)" "$tmp/err" ||
+	bad "unknown variant: $(cat "$tmp/err")"
+echo "ok: --keep and --variant"
+
+exit $fail
