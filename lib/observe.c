@@ -107,8 +107,12 @@ static void sample(struct sl_observer *o)
 	int n;
 
 	for (int h = 0; h < NOBSERVED; h++) {
-		int64_t t = sl_now();
+		int64_t t;
 
+		/* Stamped when the dump has returned: what it shows was true
+		 * then.  A stamp taken before the dump would put a state that
+		 * appeared during it (or while this thread was preempted)
+		 * before the packet that caused it. */
 		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) < 0) {
 			if (!o->err) {
 				o->err = -EIO;
@@ -116,6 +120,7 @@ static void sample(struct sl_observer *o)
 			}
 			continue;
 		}
+		t = sl_now();
 		for (int i = 0; i < n; i++) {
 			int j;
 

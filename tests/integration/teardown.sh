@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Every exit path tears the run's namespaces down: a role that crashes, roles
+# that hang past the timeout, SIGINT and SIGTERM in the middle of a run; and
+# what a SIGKILLed run leaves behind is removed by `socklab clean`.  Uses the
+# experiments in tests/negative, through the real CLI.
+# usage: teardown.sh <socklab binary> <build dir>
+set -u
+socklab=$(realpath "$1") build=$(realpath "$2")
+if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
+export SOCKLAB_EXPERIMENTS_DIR=$build/negative-experiments
+out=$(mktemp -d /tmp/socklab-teardown-XXXXXX)
+trap 'rm -rf "$out"' EXIT
+fail=0
+check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+
+# The namespaces a run made, from the commands.sh of each of its variants.
+run_netns() { cat "$1"/*/*/*/commands.sh 2>/dev/null | awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' | sort -u; }
+none_left() {
+	local ns left=0
+	for ns in $(run_netns "$1"); do
+		[ -e "/run/netns/$ns" ] && { echo "  left behind: $ns"; left=1; }
+	done
+	[ -n "$(run_netns "$1")" ] && [ $left = 0 ]
+}
+# Waits (bounded) until the run has built its namespaces and its roles block.
+wait_blocking() {
+	local i
+	for i in $(seq 1 200); do
+		[ -n "$(run_netns "$1")" ] && [ -e "/run/netns/$(run_netns "$1" | head -1)" ] &&
+			ip netns exec "$(run_netns "$1" | grep server)" ss -tn 2>/dev/null | grep -q ESTAB && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# 1. A role that crashes: ERROR (exit 2), the signal named, nothing left.
+"$socklab" run --json --results "$out/crash" role-crash >"$out/crash.json" 2>/dev/null
+rc=$?
+check "crashing role: exit 2 (error), got $rc" '[ $rc = 2 ]'
+check "crashing role: reported with its signal" 'grep -q "signal 6" "$out/crash.json"'
+check "crashing role: namespaces removed" 'none_left "$out/crash"'
+
+# 2. Roles that hang: stopped at the experiment's 3 s timeout, ERROR.
+start=$(date +%s%N)
+"$socklab" run --json --results "$out/hang" role-hang >"$out/hang.json" 2>/dev/null
+rc=$? took=$(( ($(date +%s%N) - start) / 1000000 ))
+check "hanging roles: exit 2 (error), got $rc" '[ $rc = 2 ]'
+check "hanging roles: reason is the timeout" 'grep -q "did not finish within 3 s" "$out/hang.json"'
+check "hanging roles: stopped after ${took} ms (3 s timeout, < 8 s)" '[ $took -ge 3000 ] && [ $took -lt 8000 ]'
+check "hanging roles: namespaces removed" 'none_left "$out/hang"'
+
+# 3 and 4. SIGINT and SIGTERM in the middle of a run.
+for sig in INT TERM; do
+	"$socklab" run --results "$out/sig$sig" role-hang >/dev/null 2>&1 &
+	pid=$!
+	if wait_blocking "$out/sig$sig"; then
+		kill -$sig $pid
+		wait $pid
+		rc=$?
+		check "SIG$sig: socklab exits 130/143, got $rc" '[ $rc = 130 ] || [ $rc = 143 ]'
+		check "SIG$sig: namespaces removed" 'none_left "$out/sig$sig"'
+	else
+		kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+		check "SIG$sig: run got going within 10 s" false
+	fi
+done
+
+# 5. SIGKILL leaves namespaces behind; socklab clean removes them.
+"$socklab" run --results "$out/kill" role-hang >/dev/null 2>&1 &
+pid=$!
+if wait_blocking "$out/kill"; then
+	# Kill every process of the run at once, socklab and the experiment's
+	# own processes, so that nobody gets to clean up.
+	pids=$(pgrep -f "negative-experiments/role-hang --run --results $out/kill")
+	kill -KILL $pid $pids 2>/dev/null
+	wait $pid 2>/dev/null
+	# SIGKILL is delivered asynchronously: wait (bounded) until every one
+	# of them is gone, so that their slot lock is really released.
+	for i in $(seq 1 100); do
+		alive=0
+		for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+		[ $alive = 0 ] && break
+		sleep 0.05
+	done
+	leftover=$(run_netns "$out/kill" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
+	check "SIGKILL: namespaces were left behind (so the next check means something)" '[ -n "$leftover" ]'
+	"$socklab" clean >/dev/null 2>&1
+	check "SIGKILL: socklab clean removed them" 'none_left "$out/kill"'
+else
+	kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+	check "SIGKILL: run got going within 10 s" false
+fi
+exit $fail
