@@ -19,7 +19,7 @@ DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool
 
-.PHONY: all deps build run-all run test bench clean list doctor
+.PHONY: all deps build run-all run test test-asan bench clean list doctor
 
 all: build
 
@@ -57,6 +57,12 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# The same tests on an AddressSanitizer + UBSan build (CI runs it too).
+test-asan: deps
+	cmake -S . -B $(BUILD)-asan -DSOCKLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+	cmake --build $(BUILD)-asan -j$$(nproc)
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
 
 bench: build
 	$(SOCKLAB) bench

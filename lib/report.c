@@ -177,9 +177,16 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			fprintf(f, "  measured %s = %.3f %s\n",
 				o->pred.measure[i].name, o->pred.measure[i].value,
 				o->pred.measure[i].unit);
-		snprintf(path, sizeof(path), "%s/%s/timeline.txt", r->dir, name);
-		tl = fopen(path, "r");
-		if (tl) {
+		/* The ladder first, for the shape of the exchange, then the
+		 * timeline with every detail. */
+		static const char *const parts[] = { "ladder.txt", "timeline.txt" };
+
+		for (unsigned k = 0; k < 2; k++) {
+			snprintf(path, sizeof(path), "%s/%s/%s", r->dir, name,
+				 parts[k]);
+			tl = fopen(path, "r");
+			if (!tl)
+				continue;
 			fputc('\n', f);
 			while (fgets(line, sizeof(line), tl))
 				fputs(line, f);

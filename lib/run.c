@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "clock.h"
 #include "err.h"
+#include "ladder.h"
 #include "observe.h"
 #include "role.h"
 #include "run.h"
@@ -209,6 +210,12 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/timeline.tl", dir);
 	sl_timeline_save(tl, path);
+	snprintf(path, sizeof(path), "%s/ladder.txt", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	sl_ladder_write(tl, SL_HOST_CLIENT, SL_HOST_SERVER, f);
+	fclose(f);
 }
 
 void sl_run_variant(const struct sl_registry *reg, int v,
