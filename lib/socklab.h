@@ -272,4 +272,42 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 void sl__measure_packet_ms(struct sl_predict *p, const char *name,
 			   const struct sl_match *m);
 
+/* ---- faults on the path (issue: faults) ----
+ *
+ * Faults act on the router, between client and server, so that both hosts
+ * keep their links up and see nothing but what the path does.  A role
+ * applies one at a moment of its choosing (the call returns once the fault
+ * is in force and marks "fault <kind>" on the timeline); SETUP applies one
+ * from the start.  Every fault is lifted at teardown with the namespaces.
+ * The backend that served it (nftables, tc netem, or socklab's own link
+ * emulator through NFQUEUE) is recorded in the results. */
+struct sl_fault {
+	const char *kind;	/* "blackhole", "drop", "delay", "loss", "reorder" */
+	const char *from;	/* sending host of the affected direction; NULL: both */
+	/* drop: the next .count segments (default 1) matching these, once */
+	const char *flags, *not_flags;
+	long len;		/* SL_LEN(n) */
+	int count;
+	int delay_ms, jitter_ms;	/* delay */
+	double loss;		/* loss: probability 0..1 */
+	int reorder_pct;	/* reorder: share of segments sent ahead */
+};
+
+/* From a role: applies the fault now; returns an id for sl_fault_lift(). */
+#define sl_fault(self, ...)						\
+	sl__fault_role((self), &(struct sl_fault){ __VA_ARGS__ })
+/* From SETUP: the fault is in force before any role starts. */
+#define sl_setup_fault(s, ...)						\
+	sl__fault_setup((s), &(struct sl_fault){ __VA_ARGS__ })
+int sl__fault_role(struct sl_role *self, const struct sl_fault *f);
+void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f);
+void sl_fault_lift(struct sl_role *self, int id);
+
+/* Host crash: host vanishes silently (its role processes are stopped and
+ * its traffic is blackholed, so it sends nothing: no FIN, no RST). */
+void sl_crash(struct sl_role *self, const char *host);
+/* Host reboot, after a crash: host comes back with the same address and no
+ * socket state at all. */
+void sl_reboot(struct sl_role *self, const char *host);
+
 #endif
