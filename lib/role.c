@@ -20,21 +20,6 @@
 #include "sockstate.h"
 #include "topology.h"
 
-struct sl_applog {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int n;
-	int dropped;
-	struct sl_event ev[SL_APPLOG_MAX];
-};
-
-struct sl_role {
-	const struct sl_topology *topo;
-	int host;
-	struct sl_applog *log;
-	int64_t deadline;
-	struct sl_sockdiag *diag;
-};
 
 int sl_applog_create(struct sl_applog **lp, struct sl_err *e)
 {
@@ -67,13 +52,19 @@ void sl_applog_destroy(struct sl_applog *l)
 		munmap(l, sizeof(*l));
 }
 
+void sl_applog_set_pid(struct sl_applog *l, int host, pid_t pid)
+{
+	if (host >= 0 && host < SL_APPLOG_HOSTS)
+		l->role_pid[host] = pid;
+}
+
 static void log_lock(struct sl_applog *l)
 {
 	if (pthread_mutex_lock(&l->mu) == EOWNERDEAD)
 		pthread_mutex_consistent(&l->mu);
 }
 
-static void log_append(struct sl_applog *l, const struct sl_event *ev)
+void sl_appsl_applog_append(struct sl_applog *l, const struct sl_event *ev)
 {
 	log_lock(l);
 	if (l->n < SL_APPLOG_MAX)
@@ -167,7 +158,7 @@ void sl__record(struct sl_role *self, const char *name, int64_t t0, long ret,
 	ev.t_start = t0;
 	ev.ret = ret;
 	ev.err = ret < 0 ? err : 0;
-	log_append(self->log, &ev);
+	sl_applog_append(self->log, &ev);
 }
 
 void sl_mark(struct sl_role *self, const char *name)
@@ -175,7 +166,7 @@ void sl_mark(struct sl_role *self, const char *name)
 	struct sl_event ev;
 
 	event_init(self, &ev, SL_EV_MARK, name);
-	log_append(self->log, &ev);
+	sl_applog_append(self->log, &ev);
 }
 
 void sl__role_fail(struct sl_role *self, const char *what, int err,
@@ -188,7 +179,7 @@ void sl__role_fail(struct sl_role *self, const char *what, int err,
 	snprintf(ev.text, sizeof(ev.text), "%s: %s: %s (%s:%d)",
 		 self->topo->host[self->host].name, what,
 		 err ? strerror(err) : "failed", base ? base + 1 : file, line);
-	log_append(self->log, &ev);
+	sl_applog_append(self->log, &ev);
 	_exit(SL_ROLE_EXIT_ERROR);
 }
 

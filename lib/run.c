@@ -318,6 +318,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 			fail(out, "%s", e.msg);
 			goto out;
 		}
+		sl_applog_set_pid(log, h, pid);
 		roles.pid[roles.n] = pid;
 		roles.host[roles.n++] = h;
 		roles.running++;
