@@ -64,7 +64,7 @@ static void log_lock(struct sl_applog *l)
 		pthread_mutex_consistent(&l->mu);
 }
 
-void sl_appsl_applog_append(struct sl_applog *l, const struct sl_event *ev)
+void sl_applog_append(struct sl_applog *l, const struct sl_event *ev)
 {
 	log_lock(l);
 	if (l->n < SL_APPLOG_MAX)
