@@ -31,6 +31,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
  * Returns SL_EXIT_USAGE. */
 int cli_getopt_error(const char *cmd, int c, char **argv);
 
+/* The options of a command that takes only --json and --help (list,
+ * doctor): sets *json; returns -1 to go on, or the exit status to return
+ * (0 after printing help, 64 for a bad option or argument). */
+int cli_parse_json_only(const char *cmd, const char *help, int argc,
+			char **argv, int *json);
+
 /* Returns 0 when running as root; otherwise prints "socklab: <cmd> needs
  * root (<why>); try sudo" and returns SL_EXIT_SKIP. */
 int cli_need_root(const char *cmd, const char *why);

@@ -24,6 +24,7 @@
 #include "err.h"
 #include "exec.h"
 #include "json.h"
+#include "report.h"
 
 #define DOCTOR_NETNS_PREFIX "socklab-doctor-"
 #define MAX_CHECKS 24
@@ -317,9 +318,9 @@ static void print_json(const struct doctor *d, int ok)
 	printf("{\"ok\":%s,\"checks\":[", ok ? "true" : "false");
 	for (int i = 0; i < d->n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		cli_json_write_string(stdout, d->c[i].name);
+		sl_json_string(stdout, d->c[i].name);
 		printf(",\"ok\":%s,\"detail\":", d->c[i].ok ? "true" : "false");
-		cli_json_write_string(stdout, d->c[i].detail);
+		sl_json_string(stdout, d->c[i].detail);
 		putchar('}');
 	}
 	puts("]}");
@@ -339,33 +340,15 @@ static int essential_ok(const struct doctor *d)
 
 int cli_cmd_doctor(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	static const char *const tools[] = { "tcpdump", "ss", "ethtool",
 		"iptables", "nft", "ip", "tc" };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct doctor d = { .n = 0 };
 	int json = 0, c, ok;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			json = 1;
-			break;
-		case 'h':
-			fputs(doctor_help, stdout);
-			return 0;
-		default:
-			return cli_getopt_error("doctor", c, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("doctor", "unexpected argument '%s'",
-				       argv[optind]);
+	c = cli_parse_json_only("doctor", doctor_help, argc, argv, &json);
+	if (c >= 0)
+		return c;
 	snprintf(d.netns, sizeof(d.netns), DOCTOR_NETNS_PREFIX "%d",
 		 (int)getpid());
 	/* No SA_RESTART: a signal only sets the flag, the probe under way

@@ -69,7 +69,4 @@ char *cli_json_get_strdup(const struct cli_json *obj, const char *key);
 int cli_json_get_number(const struct cli_json *obj, const char *key,
 			double *d);
 
-/* Writes s as a JSON string literal, quotes included. */
-void cli_json_write_string(FILE *f, const char *s);
-
 #endif

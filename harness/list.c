@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "err.h"
 #include "json.h"
+#include "report.h"
 #include "registry.h"
 
 static const char list_help[] =
@@ -34,9 +35,9 @@ static void print_json(const struct cli_registry *r)
 			continue;
 		}
 		fputs("{\"id\":", stdout);
-		cli_json_write_string(stdout, x->id);
+		sl_json_string(stdout, x->id);
 		fputs(",\"error\":", stdout);
-		cli_json_write_string(stdout, x->broken);
+		sl_json_string(stdout, x->broken);
 		fputs("}\n", stdout);
 	}
 }
@@ -78,31 +79,13 @@ static void print_table(const struct cli_registry *r)
 
 int cli_cmd_list(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct cli_registry r;
 	struct sl_err e = { "" };
 	int json = 0, c, nbroken = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'J':
-			json = 1;
-			break;
-		case 'h':
-			fputs(list_help, stdout);
-			return 0;
-		default:
-			return cli_getopt_error("list", c, argv);
-		}
-	}
-	if (optind < argc)
-		return cli_usage_error("list", "unexpected argument '%s'",
-				       argv[optind]);
+	c = cli_parse_json_only("list", list_help, argc, argv, &json);
+	if (c >= 0)
+		return c;
 	if (cli_registry_load(&r, &e)) {
 		fprintf(stderr, "socklab: list: %s\n", e.msg);
 		cli_registry_free(&r);

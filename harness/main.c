@@ -217,3 +217,32 @@ int main(int argc, char **argv)
 	 * the way getopt_long() expects a program's name. */
 	return c->fn(argc - 1, argv + 1);
 }
+
+int cli_parse_json_only(const char *cmd, const char *help, int argc,
+			char **argv, int *json)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'J' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'J':
+			*json = 1;
+			break;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		default:
+			return cli_getopt_error(cmd, c, argv);
+		}
+	}
+	if (optind < argc)
+		return cli_usage_error(cmd, "unexpected argument '%s'",
+				       argv[optind]);
+	return -1;
+}

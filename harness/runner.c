@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "err.h"
 #include "json.h"
+#include "report.h"
 #include "proc.h"
 #include "registry.h"
 
@@ -485,7 +486,7 @@ static void json_key(int *first, const char *key)
 static void json_string_or_null(const char *s)
 {
 	if (s)
-		cli_json_write_string(stdout, s);
+		sl_json_string(stdout, s);
 	else
 		fputs("null", stdout);
 }

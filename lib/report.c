@@ -23,6 +23,9 @@ void sl_json_string(FILE *f, const char *s)
 		case '\n':
 			fputs("\\n", f);
 			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
 		case '\t':
 			fputs("\\t", f);
 			break;

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "../harness/json.c"
+#include "report.h"
 
 static const char result[] =
 	"{\"id\":\"close-unread-rst\",\"verdict\":\"CONFIRMED\","
@@ -163,7 +164,7 @@ static void test_write_string(void **state)
 
 	(void)state;
 	assert_non_null(f);
-	cli_json_write_string(f, "q\"b\\n\n\x01\xc3\xa9");
+	sl_json_string(f, "q\"b\\n\n\x01\xc3\xa9");
 	fclose(f);
 	assert_string_equal(out, "\"q\\\"b\\\\n\\n\\u0001\xc3\xa9\"");
 	/* What we write, we read back. */
