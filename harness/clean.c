@@ -18,6 +18,7 @@
 #include "err.h"
 #include "exec.h"
 #include "topology.h"
+#include "trace.h"
 
 #define DOCTOR_NETNS_PREFIX "socklab-doctor-"
 #define NETNS_DIR "/run/netns"
@@ -25,10 +26,10 @@
 static const char clean_help[] =
 	"usage: socklab clean\n"
 	"\n"
-	"Removes the namespaces and lock files of runs that were killed, the\n"
-	"namespaces kept by `socklab run --keep`, and the scratch namespaces\n"
-	"of doctors that were killed.  Never touches a run that is still\n"
-	"going.  Needs root.\n";
+	"Removes the namespaces, trace instances and lock files of runs that\n"
+	"were killed, the namespaces kept by `socklab run --keep`, and the\n"
+	"scratch namespaces and instances of doctors that were killed.  Never\n"
+	"touches a run that is still going.  Needs root.\n";
 
 /* The pid in "socklab-doctor-<pid>", or -1 for any other name. */
 static pid_t doctor_pid(const char *name)
@@ -111,6 +112,10 @@ int cli_cmd_clean(int argc, char **argv)
 		n = 0;
 	}
 	m = clean_doctors(stdout, &e);
+	/* A doctor killed between creating its trace instance and removing
+	 * it (lib/trace.c) leaves that too. */
+	if (m >= 0)
+		m += sl_trace_clean_doctors(stdout);
 	if (m < 0) {
 		fprintf(stderr, "socklab: clean: %s\n", e.msg);
 		ret = SL_EXIT_ERROR;

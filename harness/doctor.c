@@ -24,7 +24,9 @@
 #include "err.h"
 #include "exec.h"
 #include "json.h"
+#include "linkemu.h"
 #include "report.h"
+#include "trace.h"
 
 #define DOCTOR_NETNS_PREFIX "socklab-doctor-"
 #define MAX_CHECKS 24
@@ -33,7 +35,8 @@ static const char doctor_help[] =
 	"usage: socklab doctor [--json]\n"
 	"\n"
 	"Checks what this machine supports, one line each: root, network\n"
-	"namespaces, veth, tracefs, sch_netem, nftables, NFQUEUE, and the\n"
+	"namespaces, veth, tracefs, sch_netem, nftables, NFQUEUE, the link\n"
+	"emulator's backend and timer error, and the\n"
 	"tools (tcpdump, ss, ethtool, iptables, nft, ip, tc).  The probes run\n"
 	"in a scratch namespace, " DOCTOR_NETNS_PREFIX "PID, removed at the "
 	"end.\n"
@@ -180,36 +183,46 @@ static void remove_scratch(struct doctor *d)
 	sigaction(SIGTERM, &old_term, NULL);
 }
 
+/* Kernel events: tracefs mounted (or mountable by a run), the six
+ * tracepoints, and a private instance tried for real (lib/trace.c). */
+/* Which backend serves delay, loss and reorder here, and how late the
+ * link emulator's timer fires on this machine now: a delay is only as good
+ * as its timer, and a busy or virtual machine can make it worse than the
+ * figures measured where socklab was built (linkemu.h). */
+static void check_linkemu(struct doctor *d)
+{
+	struct sl_linkemu_timer_error te;
+	const char *backend;
+	struct sl_err e;
+	int netem = 0, nfq = 0;
+
+	for (int i = 0; i < d->n; i++) {
+		netem |= !strcmp(d->c[i].name, "sch_netem") && d->c[i].ok;
+		nfq |= !strcmp(d->c[i].name, "NFQUEUE") && d->c[i].ok;
+	}
+	backend = netem ? "tc netem (one-shot drops: socklab's link emulator)" :
+		  nfq ? "socklab's link emulator (no sch_netem): NFQUEUE "
+			"in the router, timerfd" :
+		  "none: neither sch_netem nor NFQUEUE works";
+	if (sl_linkemu_measure_timer(200, &te, &e) < 0) {
+		add(d, "link emulator", netem || nfq, "%s; timer not measured: "
+		    "%s", backend, e.msg);
+		return;
+	}
+	add(d, "link emulator", netem || nfq, "%s; error bound %d ms on a "
+	    "delay; emulator timer here, now: late by median %.0f us, p99 "
+	    "%.0f us, max %.0f us (%d timers, %s); at build: %s", backend,
+	    SL_LINKEMU_BOUND_MS, te.median_us, te.p99_us, te.max_us, te.n,
+	    te.fifo ? "SCHED_FIFO" : "SCHED_OTHER: SCHED_FIFO refused, "
+	    "expect a longer tail on a busy machine", SL_LINKEMU_MEASURED);
+}
+
 static void check_tracefs(struct doctor *d)
 {
-	char line[1024], dev[256], dir[512], type[64];
-	int mounted = 0, known = 0;
-	FILE *f = fopen("/proc/self/mounts", "re");
+	char detail[512];
+	int ok = sl_trace_doctor(detail, sizeof(detail));
 
-	while (f && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%255s %511s %63s", dev, dir, type) == 3 &&
-		    !strcmp(type, "tracefs")) {
-			add(d, "tracefs", 1, "mounted at %s", dir);
-			mounted = 1;
-			break;
-		}
-	}
-	if (f)
-		fclose(f);
-	if (mounted)
-		return;
-	f = fopen("/proc/filesystems", "re");
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "\ttracefs"))
-			known = 1;
-	if (f)
-		fclose(f);
-	if (known)
-		add(d, "tracefs", 1,
-		    "not mounted (socklab mounts it when a run needs it)");
-	else
-		add(d, "tracefs", 0, "the kernel has no tracefs: runs go "
-		    "without kernel events (state changes come from sock_diag)");
+	add(d, "tracefs", ok, "%s", detail);
 }
 
 static void check_in_ns(struct doctor *d, const char *name,
@@ -367,6 +380,7 @@ int cli_cmd_doctor(int argc, char **argv)
 		fprintf(stderr, "socklab: doctor: interrupted\n");
 		return 128 + interrupted;
 	}
+	check_linkemu(&d);
 	check_tracefs(&d);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);

@@ -762,10 +762,27 @@ static void job_start(struct job *j)
 	ev_timer_start(r->loop, &j->timeout_w);
 }
 
+/* With -j below the number of experiments, the longest ones (by their
+ * timeout) start first: an experiment that waits out TIME-WAIT's 60 s then
+ * overlaps the short ones instead of running alone at the end.  The
+ * summary keeps the catalogue's order. */
 static void start_more(struct runner *r)
 {
-	while (!r->signum && r->next < r->njobs && r->running < r->max_jobs)
-		job_start(&r->job[r->next++]);
+	while (!r->signum && r->next < r->njobs && r->running < r->max_jobs) {
+		struct job *pick = NULL;
+
+		for (int i = 0; i < r->njobs; i++) {
+			struct job *j = &r->job[i];
+
+			if (j->state == J_WAITING &&
+			    (!pick || j->exp->timeout_s > pick->exp->timeout_s))
+				pick = j;
+		}
+		if (!pick)
+			break;
+		r->next++;
+		job_start(pick);
+	}
 }
 
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)

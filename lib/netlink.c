@@ -168,6 +168,16 @@ int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
 	return talk(nl, nlh);
 }
 
+int sl_netlink_del_link(struct sl_netlink *nl, const char *name)
+{
+	char buf[SL__NL_BUFSZ];
+	struct nlmsghdr *nlh = put_link_hdr(buf, 0);
+
+	nlh->nlmsg_type = RTM_DELLINK;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return talk(nl, nlh);
+}
+
 int sl_netlink_set_up(struct sl_netlink *nl, const char *name)
 {
 	char buf[SL__NL_BUFSZ];

@@ -36,6 +36,9 @@ void sl_netlink_close(struct sl_netlink *nl);
 int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
 			const char *peer, int peer_ifindex, int peer_nsfd);
 
+/* `ip link del NAME`: for a veth, its peer goes with it. */
+int sl_netlink_del_link(struct sl_netlink *nl, const char *name);
+
 /* `ip link set NAME up`. */
 int sl_netlink_set_up(struct sl_netlink *nl, const char *name);
 

@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "err.h"
 #include "observe.h"
+#include "role.h"
 #include "sockstate.h"
 #include "timeline.h"
 #include "topology.h"
@@ -37,7 +38,11 @@ struct sl_observer {
 	struct sl_sock prev[NOBSERVED][OBS_MAX_SOCKS];
 	int nprev[NOBSERVED];
 	struct sl_timeline tl;	/* owned by the thread until it is joined */
+	/* The run's role log, where each segment is also published for the
+	 * roles (sl_last_segment()), or NULL. */
+	struct sl_applog *log;
 	_Atomic int64_t last_packet;
+	int final_sample;
 	int err;
 	struct sl_err why;
 };
@@ -64,6 +69,10 @@ static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t)
 		o->err = -ENOMEM;
 		sl_errf(&o->why, ENOMEM, "record a packet");
 	}
+	/* The copy seen at its sender only, as predictions read packets: a
+	 * role asking for "the last FIN from the client" gets what was sent. */
+	if (o->log && sl_timeline_is_sent(&ev))
+		sl_applog_add_segment(o->log, &ev);
 	atomic_store(&o->last_packet, t);
 }
 
@@ -109,10 +118,14 @@ static void sample(struct sl_observer *o)
 	for (int h = 0; h < NOBSERVED; h++) {
 		int64_t t;
 
+		if (!o->diag[h])	/* detached: its namespace is being rebuilt */
+			continue;
 		/* Stamped when the dump has returned: what it shows was true
 		 * then.  A stamp taken before the dump would put a state that
 		 * appeared during it (or while this thread was preempted)
 		 * before the packet that caused it. */
+		int64_t t0 = sl_now();
+
 		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) < 0) {
 			if (!o->err) {
 				o->err = -EIO;
@@ -121,6 +134,11 @@ static void sample(struct sl_observer *o)
 			continue;
 		}
 		t = sl_now();
+		/* Preempted during the dump: what it shows could be from any
+		 * moment in that gap, so it is not used; the next sample
+		 * comes within 2 to 20 ms (see role.c, SL_DUMP_PRECISION_NS). */
+		if (t - t0 > SL_DUMP_PRECISION_NS && !o->final_sample)
+			continue;
 		for (int i = 0; i < n; i++) {
 			int j;
 
@@ -164,7 +182,7 @@ static void *observer_main(void *arg)
 	struct sl_observer *o = arg;
 	struct pollfd pfd[OBS_MAX_CAPS + 1];
 	struct cap_arg args[OBS_MAX_CAPS];
-	int64_t next_sample = 0;
+	int64_t last_sample;
 
 	for (int i = 0; i < o->ncaps; i++) {
 		pfd[i].fd = sl_capture_fd(o->cap[i]);
@@ -175,6 +193,7 @@ static void *observer_main(void *arg)
 	pfd[o->ncaps].fd = o->stopfd;
 	pfd[o->ncaps].events = POLLIN;
 	sample(o);
+	last_sample = sl_now();
 	for (;;) {
 		int64_t now = sl_now();
 		int64_t busy = now - atomic_load(&o->last_packet) <
@@ -182,11 +201,15 @@ static void *observer_main(void *arg)
 		int64_t period = (busy ? 2 : 20) * SL_NS_PER_MS;
 		int timeout;
 
-		if (now >= next_sample) {
+		/* The period is the current one, counted from the last
+		 * sample: when the first packet ends a quiet spell, the next
+		 * sample comes 2 ms after the last, not at the end of the 20
+		 * ms that were planned before it arrived. */
+		if (now >= last_sample + period) {
 			sample(o);
-			next_sample = now + period;
+			last_sample = now;
 		}
-		timeout = (int)((next_sample - now + SL_NS_PER_MS - 1) /
+		timeout = (int)((last_sample + period - now + SL_NS_PER_MS - 1) /
 				SL_NS_PER_MS);
 		if (poll(pfd, o->ncaps + 1, timeout) < 0 && errno != EINTR)
 			break;
@@ -197,6 +220,9 @@ static void *observer_main(void *arg)
 	/* The last word: whatever is still in the capture buffers, then the
 	 * sockets as they are at the end of the run. */
 	dispatch_all(o, args);
+	/* The last sample is kept however long it took: nothing comes after
+	 * it. */
+	o->final_sample = 1;
 	sample(o);
 	return NULL;
 }
@@ -279,6 +305,7 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 	if (!o)
 		return sl_errf(e, ENOMEM, "allocate the observers");
 	o->topo = t;
+	o->log = sl_applog_current();
 	sl_timeline_init(&o->tl);
 	o->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (o->stopfd < 0) {
@@ -326,6 +353,110 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 fail:
 	observer_free(o);
 	return ret;
+}
+
+/* The special problem of changing what the thread observes: its capture
+ * and sock_diag handles are its own while it runs.  A reboot (the only
+ * change) is rare and the thread is cheap to restart, so the thread is
+ * stopped, the handles changed, and a new thread started on the same
+ * state; the kernel keeps capturing into the rings meanwhile, so no packet
+ * is lost, and only a sample or two is skipped. */
+static int pause_thread(struct sl_observer *o, struct sl_err *e)
+{
+	uint64_t one = 1;
+
+	if (!o->started)
+		return 0;
+	if (write(o->stopfd, &one, sizeof(one)) < 0)
+		return sl_errf(e, errno, "pause the observer thread");
+	pthread_join(o->thread, NULL);
+	o->started = 0;
+	/* Empty the eventfd, or the new thread would stop at once. */
+	if (read(o->stopfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		return sl_errf(e, errno, "reset the observer thread's stop");
+	return 0;
+}
+
+static int resume_thread(struct sl_observer *o, struct sl_err *e)
+{
+	int ret = pthread_create(&o->thread, NULL, observer_main, o);
+
+	if (ret)
+		return sl_errf(e, ret, "restart the observer thread");
+	o->started = 1;
+	return 0;
+}
+
+static int observed_index(int host)
+{
+	for (int k = 0; k < NOBSERVED; k++)
+		if (observed[k] == host)
+			return k;
+	return -1;
+}
+
+int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e)
+{
+	struct sl_capture *gone = NULL;
+	int k = observed_index(host), ret;
+
+	if (k < 0)
+		return sl_errf(e, EINVAL, "detach host %d: not observed", host);
+	/* The thread reads every capture once more as it stops. */
+	ret = pause_thread(o, e);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < o->ncaps; i++) {
+		if (o->cap_host[i] != host)
+			continue;
+		gone = o->cap[i];
+		for (int j = i + 1; j < o->ncaps; j++) {
+			o->cap[j - 1] = o->cap[j];
+			o->cap_host[j - 1] = o->cap_host[j];
+		}
+		o->ncaps--;
+		break;
+	}
+	if (o->diag[k])
+		sl_sockdiag_close(o->diag[k]);
+	o->diag[k] = NULL;
+	ret = resume_thread(o, e);
+	/* Closing waits for an RCU grace period: not while the thread is
+	 * stopped. */
+	if (gone)
+		sl_capture_close(gone);
+	return ret;
+}
+
+int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
+		       struct sl_err *e)
+{
+	const struct sl_host *h = &o->topo->host[host];
+	struct sl_capture *cap = NULL;
+	struct sl_sockdiag *diag = NULL;
+	int k = observed_index(host), ret;
+
+	if (k < 0 || o->diag[k] || o->ncaps >= OBS_MAX_CAPS)
+		return sl_errf(e, EINVAL, "attach %s: not observed, or not "
+			       "detached", h->name);
+	ret = sl_capture_open(&cap, h->nsfd, h->iface[0].name, pcap_path, e);
+	if (ret < 0)
+		return ret;
+	ret = sl_sockdiag_open(&diag, h->nsfd, e);
+	if (ret < 0) {
+		sl_capture_close(cap);
+		return ret;
+	}
+	ret = pause_thread(o, e);
+	if (ret < 0) {
+		sl_sockdiag_close(diag);
+		sl_capture_close(cap);
+		return ret;
+	}
+	o->cap[o->ncaps] = cap;
+	o->cap_host[o->ncaps++] = host;
+	o->diag[k] = diag;
+	return resume_thread(o, e);
 }
 
 int64_t sl_observer_last_packet(struct sl_observer *o)

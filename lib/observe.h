@@ -22,6 +22,18 @@ struct sl_observer;
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 		      const char *dir, struct sl_err *e);
 
+/* A host's namespace is about to be replaced (a reboot): what its capture
+ * still holds is read, then its capture and its sock_diag socket are
+ * closed; the other hosts stay observed all along.  Returns 0 or -errno. */
+int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e);
+
+/* The host's new namespace (the topology's nsfd for it) is up: a capture
+ * on its first interface, writing pcap_path, and a sock_diag socket take
+ * over.  Sockets seen in the old namespace are reported gone at the first
+ * sample.  Returns 0 or -errno with a reason in e. */
+int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
+		       struct sl_err *e);
+
 /* CLOCK_MONOTONIC time of the last packet captured, 0 if none yet. */
 int64_t sl_observer_last_packet(struct sl_observer *o);
 

@@ -14,11 +14,16 @@
 
 #define SL_MAX_RESULTS 32
 #define SL_MAX_MEASURES 32
+#define SL_MAX_COUNTERS 128
 
 struct sl_result {
 	char what[200];
 	int ok;			/* 1 observed, 0 not */
 	char skipped[160];	/* non-empty: not evaluated, and why */
+	/* With skipped: a source this machine lacks (tracefs) could not
+	 * judge it.  It is never observed, but it does not stop the variant
+	 * from holding on the predictions that could be judged. */
+	int unavailable;
 	char evidence[600];
 	int line;		/* line of the PREDICT block */
 };
@@ -35,6 +40,13 @@ struct sl_predict {
 	struct sl_result result[SL_MAX_RESULTS];
 	int nmeasures;
 	struct sl_measure measure[SL_MAX_MEASURES];
+	/* What the kernel said that is not a prediction, for the report:
+	 * why kernel events were not recorded (empty when they were), and
+	 * the counters that moved (sl_predict_observe()). */
+	char kernel_note[200];
+	char host[SL_TL_MAX_HOSTS][16];	/* names of counter[].host */
+	int ncounters;
+	struct sl_counter counter[SL_MAX_COUNTERS];
 };
 
 void sl_predict_init(struct sl_predict *p, const struct sl_timeline *tl);
@@ -44,7 +56,16 @@ void sl_predict_measure(struct sl_predict *p, const char *name, double value,
 			const char *unit);
 
 /* A variant holds when at least one prediction was evaluated and every
- * prediction was observed; a skipped prediction means it cannot hold. */
+ * prediction was observed; a skipped prediction means it cannot hold,
+ * unless it was skipped only because this machine lacks its source
+ * (result.unavailable). */
 int sl_predict_holds(const struct sl_predict *p);
+
+/* The number of predictions skipped because a source is missing here. */
+int sl_predict_unavailable(const struct sl_predict *p);
+
+/* Copies what the report shows of the kernel's side from tl: the note on
+ * kernel events and the counters that moved. */
+void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl);
 
 #endif

@@ -83,6 +83,69 @@ static void json_prediction(FILE *f, const struct sl_result *res)
 	fputc('}', f);
 }
 
+/* The kernel's side of a variant: why its events are missing (null when
+ * they are not), and the counters that moved, per host, by nstat name:
+ * "counters":{"server":{"TcpExtTCPAbortOnClose":1,...},...} */
+static void json_kernel(FILE *f, const struct sl_predict *p)
+{
+	fputs(",\"kernel_note\":", f);
+	sl_json_string(f, p->kernel_note[0] ? p->kernel_note : NULL);
+	fputs(",\"counters\":{", f);
+	for (int h = 0, firsth = 1; h < SL_TL_MAX_HOSTS; h++) {
+		int firstc = 1;
+
+		for (int i = 0; i < p->ncounters; i++) {
+			if (p->counter[i].host != h)
+				continue;
+			if (firstc) {
+				fputs(firsth ? "" : ",", f);
+				sl_json_string(f, p->host[h]);
+				fputs(":{", f);
+				firsth = 0;
+			}
+			fputs(firstc ? "" : ",", f);
+			firstc = 0;
+			sl_json_string(f, p->counter[i].name);
+			fprintf(f, ":%lld", (long long)p->counter[i].value);
+		}
+		if (!firstc)
+			fputc('}', f);
+	}
+	fputc('}', f);
+}
+
+/* The counters that moved, as nstat prints them, a line per host wrapped
+ * at about 78 columns. */
+static void text_counters(FILE *f, const struct sl_predict *p)
+{
+	if (p->ncounters == 0)
+		return;
+	fprintf(f, "  kernel counters that moved (nstat, over the run):\n");
+	for (int h = 0; h < SL_TL_MAX_HOSTS; h++) {
+		int col = 0;
+
+		for (int i = 0; i < p->ncounters; i++) {
+			char item[96];
+			int len;
+
+			if (p->counter[i].host != h)
+				continue;
+			len = snprintf(item, sizeof(item), "%s %lld",
+				       p->counter[i].name,
+				       (long long)p->counter[i].value);
+			if (col == 0)
+				col = fprintf(f, "    %-6s ", p->host[h]);
+			else if (col + 2 + len > 78)
+				col = fprintf(f, "\n    %-6s ", "") - 1;
+			else
+				col += fprintf(f, ", ");
+			col += fprintf(f, "%s", item);
+		}
+		if (col)
+			fputc('\n', f);
+	}
+}
+
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
 	double harness = 0;
@@ -123,7 +186,22 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 			fputs(i ? "," : "", f);
 			json_prediction(f, &o->pred.result[i]);
 		}
-		fputs("]}", f);
+		/* Faults, crashes and reboots, with the backend that served
+		 * each: a test can check that it ran, never assume it. */
+		fputs("],\"faults\":[", f);
+		for (int i = 0; i < o->nfaults; i++) {
+			fputs(i ? ",{\"kind\":" : "{\"kind\":", f);
+			sl_json_string(f, o->fault[i].kind);
+			fputs(",\"backend\":", f);
+			sl_json_string(f, o->fault[i].backend);
+			fputs(",\"what\":", f);
+			sl_json_string(f, o->fault[i].what);
+			fprintf(f, ",\"lifted\":%s}",
+				o->fault[i].lifted ? "true" : "false");
+		}
+		fputs("]", f);
+		json_kernel(f, &o->pred);
+		fputs("}", f);
 	}
 	fputs("],\"measured\":{", f);
 	for (int v = 0; v < r->n; v++) {
@@ -156,6 +234,13 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 	fprintf(f, "verdict %s (expected %s): %s\n\n",
 		sl_verdict_name(r->verdict),
 		sl_verdict_name(r->reg->x->expected), sl_report_status(r));
+	/* Said once, not once per prediction it affects. */
+	for (int v = 0; v < r->n; v++) {
+		if (r->out[v].pred.kernel_note[0]) {
+			fprintf(f, "note: %s\n\n", r->out[v].pred.kernel_note);
+			break;
+		}
+	}
 	for (int v = 0; v < r->n; v++) {
 		const struct sl_outcome *o = &r->out[v];
 		const char *name = r->reg->variant[v]->name;
@@ -165,6 +250,9 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			o->error ? "ERROR" : o->holds ? "holds" : "does not hold");
 		if (o->error)
 			fprintf(f, "  error: %s\n", o->why);
+		for (int i = 0; i < o->nfaults; i++)
+			fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
+				o->fault[i].backend, o->fault[i].what);
 		for (int i = 0; i < o->pred.nresults; i++) {
 			const struct sl_result *res = &o->pred.result[i];
 
@@ -180,6 +268,7 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			fprintf(f, "  measured %s = %.3f %s\n",
 				o->pred.measure[i].name, o->pred.measure[i].value,
 				o->pred.measure[i].unit);
+		text_counters(f, &o->pred);
 		/* The ladder first, for the shape of the exchange, then the
 		 * timeline with every detail. */
 		static const char *const parts[] = { "ladder.txt", "timeline.txt" };

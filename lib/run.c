@@ -11,25 +11,21 @@
 
 #include "cleanup.h"
 #include "clock.h"
+#include "counters.h"
 #include "err.h"
 #include "ladder.h"
+#include "linkemu.h"
 #include "observe.h"
 #include "role.h"
 #include "run.h"
 #include "topology.h"
+#include "trace.h"
 
 #define SL_DEFAULT_TIMEOUT_S 20
 /* After the roles are done, segments still in flight (the last ACK, a RST
  * answering data) are captured until the wire has been quiet this long. */
 #define SL_DRAIN_QUIET_MS 25
 #define SL_DRAIN_MAX_MS 500
-
-struct sl_setup {
-	const struct sl_topology *topo;
-	FILE *cmdlog;
-	int failed;
-	struct sl_err err;
-};
 
 void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
 	       const char *value)
@@ -54,6 +50,7 @@ struct roles {
 	int host[SL_MAX_ROLES];
 	int status[SL_MAX_ROLES];
 	int running;
+	struct sl_applog *log;
 };
 
 static void kill_roles(void *arg)
@@ -111,6 +108,12 @@ static int reap(struct roles *r)
 		r->pid[i] = 0;
 		r->status[i] = st;
 		r->running--;
+		/* Its pid may be reused now: no role may signal it any more. */
+		sl_applog_set_pid(r->log, r->host[i], 0);
+		/* A crashed host's role was killed on purpose (sl_crash()). */
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+		    sl_faults_crashed(r->log, r->host[i]))
+			continue;
 		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && bad < 0)
 			bad = i;
 	}
@@ -119,8 +122,10 @@ static int reap(struct roles *r)
 
 /* Waits for the roles: returns 0 when all are done, -ETIMEDOUT at the
  * deadline, -EINTR on SIGINT/SIGTERM, or -ECHILD with *bad set when a role
- * ended badly. */
-static int wait_roles(struct roles *r, int64_t deadline, int *bad)
+ * ended badly.  Meanwhile serves the roles' requests (a reboot), which
+ * they signal with SIGUSR1. */
+static int wait_roles(struct roles *r, int64_t deadline, int *bad,
+		      struct sl_faults_ctx *fx)
 {
 	sigset_t set;
 
@@ -128,11 +133,13 @@ static int wait_roles(struct roles *r, int64_t deadline, int *bad)
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
 	for (;;) {
 		int64_t left = deadline - sl_now();
 		struct timespec ts;
 		int sig;
 
+		sl_faults_serve(fx);
 		*bad = reap(r);
 		if (*bad >= 0)
 			return -ECHILD;
@@ -227,8 +234,12 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	struct sl_cleanup cleanup = { 0 };
 	struct sl_topology topo;
 	struct sl_observer *obs = NULL;
+	struct sl_trace *trace = NULL;
+	struct sl_counters ctr0, ctr1;
+	char kwhy[160] = "", cwhy[160] = "";
 	struct sl_applog *log = NULL;
 	struct roles roles = { 0 };
+	sigset_t usr1;
 	struct sl_timeline tl;
 	struct sl_err e = { "" };
 	int64_t t_start = sl_now(), harness = 0, t, deadline;
@@ -237,7 +248,13 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	int ret, bad;
 
 	memset(out, 0, sizeof(*out));
+	/* Roles ask for a reboot with SIGUSR1; it waits in wait_roles(). */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	sl_timeline_init(&tl);
+	sl_counters_init(&ctr0);
+	sl_counters_init(&ctr1);
 	snprintf(path, sizeof(path), "%s/commands.sh", opts->dir);
 	cmdlog = fopen(path, "w");
 	if (cmdlog) {
@@ -269,9 +286,28 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 			topo.host[SL_HOST_ROUTER].netns);
 	}
 
-	/* 2. the experiment's own set-up */
+	/* The link emulator's process, before SETUP and the roles, which may
+	 * apply its faults: it costs a fork until one does (linkemu.h). */
+	t = sl_now();
+	ret = sl_linkemu_start(&topo, &cleanup, &e);
+	harness += sl_now() - t;
+	if (ret < 0) {
+		fail(out, "link emulator: %s", e.msg);
+		goto out;
+	}
+
+	/* 2. the experiment's own set-up; the roles' log first, since a
+	 * fault applied here is recorded in it */
+	ret = sl_applog_create(&log, &e);
+	if (ret < 0 || sl_cleanup_push(&cleanup, destroy_log, log, "log") < 0) {
+		fail(out, "%s", e.msg);
+		goto out;
+	}
+	log->faults.cmdlog_fd = cmdlog ? fileno(cmdlog) : -1;
+	roles.log = log;
 	if (reg->setup) {
-		struct sl_setup s = { .topo = &topo, .cmdlog = cmdlog };
+		struct sl_setup s = { .topo = &topo, .cmdlog = cmdlog,
+				      .log = log };
 
 		reg->setup(&s, var->knobs);
 		if (s.failed) {
@@ -283,11 +319,6 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		fflush(cmdlog);
 
 	/* 3. observers */
-	ret = sl_applog_create(&log, &e);
-	if (ret < 0 || sl_cleanup_push(&cleanup, destroy_log, log, "log") < 0) {
-		fail(out, "%s", e.msg);
-		goto out;
-	}
 	t = sl_now();
 	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
 	harness += sl_now() - t;
@@ -296,6 +327,19 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		fail(out, "observers: %s", e.msg);
 		goto out;
 	}
+	/* The kernel's account: a private trace instance (where tracefs is
+	 * missing the run goes on without, and says why) and the counters
+	 * as the roles find them. */
+	t = sl_now();
+	if (sl_trace_start(&trace, &topo, NULL, &e) < 0)
+		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
+	else if (sl_cleanup_push(&cleanup, sl_trace_undo, &trace, "trace") < 0) {
+		sl_trace_undo(&trace);
+		snprintf(kwhy, sizeof(kwhy), "the run's cleanup stack is full");
+	}
+	if (sl_counters_read(&ctr0, &topo, &e) < 0)
+		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
+	harness += sl_now() - t;
 
 	/* 4. roles */
 	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;
@@ -323,7 +367,16 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		roles.host[roles.n++] = h;
 		roles.running++;
 	}
-	ret = wait_roles(&roles, deadline, &bad);
+	{
+		/* Kept namespaces outlive the run: a rebooted host's too. */
+		struct sl_faults_ctx fx = {
+			.topo = &topo, .cleanup = opts->keep ? NULL : &cleanup,
+			.cmdlog = cmdlog, .obs = obs, .dir = opts->dir,
+			.log = log,
+		};
+
+		ret = wait_roles(&roles, deadline, &bad, &fx);
+	}
 	if (ret == -EINTR) {
 		fail(out, "interrupted (SIGINT/SIGTERM)");
 		goto out;
@@ -361,11 +414,29 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		sl_timeline_set_hosts(&tl, names, SL_NHOSTS);
 	}
 	t = sl_now();
+	if (!cwhy[0] && sl_counters_read(&ctr1, &topo, &e) < 0)
+		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
+	if (!cwhy[0] && sl_counters_delta(&ctr0, &ctr1, &tl) < 0)
+		fail(out, "out of memory building the timeline");
+	snprintf(tl.counters_why, sizeof(tl.counters_why), "%s", cwhy);
+	if (!trace) {
+		snprintf(tl.kernel_why, sizeof(tl.kernel_why), "%s", kwhy);
+	} else if (sl_trace_stop(trace, &tl, &e) < 0) {
+		/* Kernel events we cannot read are missing, not evidence:
+		 * their predictions are skipped, the rest still decides. */
+		tl.kernel = 0;
+		snprintf(tl.kernel_why, sizeof(tl.kernel_why),
+			 "reading the trace failed: %.120s", e.msg);
+	}
+	trace = NULL;
+	harness += sl_now() - t;
+	t = sl_now();
 	ret = sl_observer_stop(obs, &tl, &e);
 	obs = NULL;
 	harness += sl_now() - t;
 	if (ret < 0)
 		fail(out, "observers: %s", e.msg);
+	out->nfaults = sl_faults_export(log, out->fault, SL_FAULTS_MAX);
 	if (sl_applog_export(log, &tl) < 0)
 		fail(out, "out of memory building the timeline");
 	sl_timeline_finish(&tl);
@@ -378,6 +449,11 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		if (reg->predict)
 			reg->predict(&out->pred, var->knobs);
 		out->holds = sl_predict_holds(&out->pred);
+		if (!out->holds && out->pred.nresults &&
+		    sl_predict_unavailable(&out->pred) == out->pred.nresults)
+			fail(out, "no prediction could be judged on this "
+			     "machine: %s", out->pred.result[0].skipped);
+		sl_predict_observe(&out->pred, &tl);
 		out->pred.tl = NULL;
 	}
 out:
@@ -385,6 +461,8 @@ out:
 	sl_cleanup_run(&cleanup);
 	harness += sl_now() - t;
 	sl_timeline_free(&tl);
+	sl_counters_free(&ctr0);
+	sl_counters_free(&ctr1);
 	out->harness_s = secs(harness);
 	out->duration_s = secs(sl_now() - t_start);
 	out->done = 1;

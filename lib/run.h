@@ -1,7 +1,7 @@
 /* run.h: one variant of one experiment, from topology up to teardown.
  *
  *  1. topology up (fresh namespaces for this variant only)
- *  2. the experiment's SETUP (per-namespace sysctls)
+ *  2. the experiment's SETUP (per-namespace sysctls, faults from the start)
  *  3. observers start: captures and sock_diag sampling
  *  4. roles run, each in its host's namespace, until all have finished,
  *     one has failed, the deadline passes, or SIGINT/SIGTERM arrives
@@ -14,8 +14,26 @@
 #ifndef SL_RUN_H
 #define SL_RUN_H
 
+#include <stdio.h>
+
+#include "err.h"
+#include "faults.h"
 #include "predict.h"
 #include "registry.h"
+
+struct sl_applog;
+struct sl_topology;
+
+/* A variant's set-up handle (SETUP's s): what sl_sysctl() and
+ * sl_setup_fault() act on.  The roles' shared log exists already, so that
+ * a fault applied here is on the timeline like one applied by a role. */
+struct sl_setup {
+	const struct sl_topology *topo;
+	FILE *cmdlog;
+	struct sl_applog *log;
+	int failed;
+	struct sl_err err;
+};
 
 /* What a variant's run hands back to the experiment's process (it lives in
  * memory shared with it). */
@@ -26,6 +44,8 @@ struct sl_outcome {
 	int holds;
 	double duration_s;
 	double harness_s;	/* topology and observers, up and down */
+	int nfaults;		/* faults, crashes and reboots, as served */
+	struct sl_fault_rec fault[SL_FAULTS_MAX];
 	struct sl_predict pred;
 };
 
@@ -35,7 +55,8 @@ struct sl_run_opts {
 };
 
 /* Runs variant v of the registered experiment.  Never exits; signals
- * SIGINT/SIGTERM must be blocked by the caller (the run waits for them). */
+ * SIGINT/SIGTERM must be blocked by the caller (the run waits for them).
+ * It blocks SIGUSR1 itself: a role sends it to ask for a reboot. */
 void sl_run_variant(const struct sl_registry *reg, int v,
 		    const struct sl_run_opts *opts, struct sl_outcome *out);
 

@@ -272,6 +272,125 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 void sl__measure_packet_ms(struct sl_predict *p, const char *name,
 			   const struct sl_match *m);
 
+/* ---- timing: retransmissions, probes, timeouts (issue: faults) ----
+ *
+ * Timing predictions carry their tolerance, and their evidence prints what
+ * was measured next to what was predicted. */
+
+/* A tolerance: a measured time holds when it is within pct percent of the
+ * predicted one, or within ms of it, whichever is wider. */
+struct sl_tol {
+	double pct, ms;
+};
+#define SL_TOL(pct_, ms_) ((struct sl_tol){ .pct = (pct_), .ms = (ms_) })
+
+/* Times in ms for expect_packets_at_ms(): SL_MS(0, 200, 600, 1400). */
+#define SL_MS(...)							\
+	(const double[]){ __VA_ARGS__ },				\
+	(int)(sizeof((const double[]){ __VA_ARGS__ }) / sizeof(double))
+
+/* Exactly as many packets match as times are given, and the k-th comes
+ * times[k] ms after the match's .after mark (required), within tol:
+ *	expect_packets_at_ms(p, SL_MS(0, 200, 600), SL_TOL(5, 10),
+ *			     .from = "client", .len = SL_LEN(100),
+ *			     .after = "sending");
+ * (a segment and two retransmissions, 200 ms apart, then 400). */
+#define expect_packets_at_ms(p, times, tol, ...)			\
+	sl__expect_packets_at_ms((p), times, (tol),			\
+				 &(struct sl_match){ __VA_ARGS__ }, __LINE__)
+
+/* The last call named name on host returned ms after the mark after,
+ * within tol: how long a read() blocked before it failed, for instance. */
+void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
+		    const char *after, double ms, struct sl_tol tol);
+
+/* Measurements, never failing: the gaps between successive matching
+ * packets, in ms (name.gap1, name.gap2, ...), and how they grow
+ * (name.backoff: the last gap divided by the one before it, 2 for a timer
+ * that doubles). */
+#define measure_gaps_ms(p, name, ...)					\
+	sl__measure_gaps_ms((p), (name), &(struct sl_match){ __VA_ARGS__ })
+
+/* Measurement: ms from the mark after to the return of the last call named
+ * name on host. */
+void measure_call_ms(struct sl_predict *p, const char *mname,
+		     const char *host, const char *name, const char *after);
+
+void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
+			      struct sl_tol tol, const struct sl_match *m,
+			      int line);
+void sl__measure_gaps_ms(struct sl_predict *p, const char *name,
+			 const struct sl_match *m);
+
+/* ---- the kernel's own account (issue: kernel events) ----
+ *
+ * The kernel's tracepoints say what it did and why: every TCP state change,
+ * each RST sent with its reason, RSTs received, retransmissions, and drops
+ * with their reason (trace.h).  Its counters say how often, as `nstat`
+ * names them (counters.h).  Where tracefs is missing, predictions on kernel
+ * events are skipped with the reason, and the others still decide. */
+
+/* An upper bound for a count: .max = SL_UPTO(0) for "never".  Zero (the
+ * default) means no upper bound. */
+#define SL_UPTO(n) ((long)(n) + 1)
+
+struct sl_kernel_match {
+	const char *host;	/* the host of the socket (its own address) */
+	/* The tracepoint: "inet_sock_set_state", "tcp_send_reset",
+	 * "tcp_receive_reset", "tcp_retransmit_skb",
+	 * "tcp_retransmit_synack", "kfree_skb" (a drop). */
+	const char *event;
+	const char *reason;	/* RST or drop reason: "TCP_ABORT_ON_CLOSE" */
+	const char *from;	/* state changes: the state left */
+	const char *to;		/* state changes: the state entered; RSTs
+				 * sent, retransmissions: the socket's state
+				 * ("ESTABLISHED", "CLOSE", or ss's names) */
+	int lport, rport;	/* 0: any */
+	const char *after;	/* mark */
+	const char *before;	/* mark */
+	int within_ms;		/* with after */
+	long min;		/* counts: at least this many */
+	long max;		/* counts: SL_UPTO(n), at most n */
+};
+
+/* At least one kernel event matches (with .min/.max: that many):
+ *	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
+ *		      .reason = "TCP_ABORT_ON_CLOSE", .after = "closing"); */
+#define expect_kernel(p, ...)							sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ }, NULL, 			  1, __LINE__)
+/* No kernel event matches. */
+#define expect_no_kernel(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ }, NULL, 			  0, __LINE__)
+/* A socket on .host passed through a state change (inet_sock_set_state):
+ *	expect_state_change(p, .host = "server", .from = "ESTABLISHED",
+ *			    .to = "CLOSE", .after = "closing");
+ * The kernel reports no change to TIME_WAIT (the socket is replaced by a
+ * mini-socket and goes to CLOSE): use expect_state(.state = "TIME-WAIT"). */
+#define expect_state_change(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "inet_sock_set_state", 1, __LINE__)
+/* No socket on .host made that change (never reached .to). */
+#define expect_no_state_change(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "inet_sock_set_state", 0, __LINE__)
+/* A packet for a socket of .host was dropped, with .reason if given.
+ * Only drops provably of this run count (see the lab guides). */
+#define expect_drop(p, ...)							sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "kfree_skb", 1, __LINE__)
+/* The number of retransmissions by .host (segments, SYNs and SYN-ACKs) is
+ * at least .min and at most .max = SL_UPTO(n). */
+#define expect_retransmits(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "tcp_retransmit", 2, __LINE__)
+
+struct sl_count {
+	long min;		/* at least (may be negative for gauges) */
+	long max;		/* SL_UPTO(n): at most n; 0: no bound */
+};
+
+/* A kernel counter of host moved by at least .min and at most .max over
+ * the run (nstat's names and deltas):
+ *	expect_counter(p, "server", "TcpExtTCPAbortOnClose", .min = 1);
+ *	expect_counter(p, "server", "TcpExtTCPAbortOnLinger",
+ *		       .max = SL_UPTO(0)); */
+#define expect_counter(p, host, name, ...)					sl__expect_counter((p), (host), (name),							   &(struct sl_count){ __VA_ARGS__ }, __LINE__)
+
+void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
+		       const char *event, int mode, int line);
+void sl__expect_counter(struct sl_predict *p, const char *host,
+			const char *name, const struct sl_count *c, int line);
+
 /* ---- faults on the path (issue: faults) ----
  *
  * Faults act on the router, between client and server, so that both hosts
@@ -309,5 +428,156 @@ void sl_crash(struct sl_role *self, const char *host);
 /* Host reboot, after a crash: host comes back with the same address and no
  * socket state at all. */
 void sl_reboot(struct sl_role *self, const char *host);
+
+/* ---- TIME-WAIT: waiting on a 4-tuple, crafted segments (issue: timewait)
+ *
+ * After close() the descriptor is gone but the connection lives on in the
+ * kernel (FIN-WAIT-2, LAST-ACK, TIME-WAIT): take its 4-tuple first, then
+ * wait on that.  A role can also read what the captures saw (the segments
+ * every host sent, as the timeline will show them) and send a segment that
+ * no socket would send, with numbers computed from them. */
+
+/* A connection's addresses, as getsockname() and getpeername() give them. */
+struct sl_tuple {
+	struct sockaddr_in local, peer;
+};
+
+/* The 4-tuple of the connected socket fd; take it before close().  A socket
+ * without a peer makes the variant an ERROR. */
+struct sl_tuple sl_tuple(struct sl_role *self, int fd);
+
+/* For sl_wait_tuple(): no socket on this host has the 4-tuple any more. */
+#define SL_GONE 0
+
+/* Waits until the socket on t is in state (TCP_TIME_WAIT, TCP_LAST_ACK,
+ * ...), or with SL_GONE until there is none, read through sock_diag as ss
+ * reads it, and records what it saw then (sl_record_tuple()).  Past the
+ * deadline the variant is an ERROR: wait for what the experiment needs,
+ * and let the predictions judge what the claim is about. */
+void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state);
+
+/* Records what sock_diag shows for t now, as a socket-state line of this
+ * host on the timeline ("(gone)" when no socket has the 4-tuple), and
+ * returns its state or SL_GONE.  For a look at a moment the role chose
+ * (after the last ACK has left): the samplers may not be looking then.
+ * sl_wait_tuple() records what it saw when it returns, in the same way. */
+int sl_record_tuple(struct sl_role *self, const struct sl_tuple *t);
+
+/* Waits until the socket on t has been in TIME-WAIT for at least ms, as its
+ * own timer tells (Linux arms it for 60 s on entry: the age is 60 s minus
+ * what is left).  For a condition on the age of a TIME-WAIT, such as
+ * net.ipv4.tcp_tw_reuse_delay, without sleeping blindly. */
+void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t,
+			 int ms);
+
+/* A segment as the capture saw it leave its sender. */
+struct sl_segment {
+	int64_t t;		/* when, CLOCK_MONOTONIC ns */
+	struct in_addr saddr, daddr;
+	uint16_t sport, dport;	/* host byte order */
+	uint32_t seq, ack;	/* absolute, host byte order */
+	uint8_t flags;		/* TH_SYN, TH_FIN, ... of <netinet/tcp.h> */
+	uint16_t win;		/* as on the wire, not scaled */
+	uint32_t len;		/* payload bytes */
+	bool has_ts;		/* timestamps option: */
+	uint32_t tsval, tsecr;
+};
+
+/* The sequence number that follows s: seq + payload, + 1 for a SYN or a FIN
+ * (what the receiver's rcv_nxt became). */
+static inline uint32_t sl_segment_next(const struct sl_segment *s)
+{
+	return s->seq + s->len + !!(s->flags & TH_SYN) + !!(s->flags & TH_FIN);
+}
+
+struct sl_segment_match {
+	const char *from;	/* sending host, NULL: any */
+	const char *to;		/* receiving host, NULL: any */
+	int sport, dport;	/* 0: any */
+	const char *flags;	/* that must be set, tcpdump letters: "F", "S." */
+	const char *not_flags;	/* that must not be set */
+	/* only segments sent after this one (an answer to it) */
+	const struct sl_segment *after;
+};
+
+/* The latest segment seen so far that matches, waiting until there is one:
+ *	struct sl_segment fin = sl_last_segment(self, .from = "client",
+ *						.flags = "F");
+ *	struct sl_segment answer = sl_last_segment(self, .from = "client",
+ *						   .after = &probe);
+ * "So far" is the captures' view, a few microseconds behind the kernel's:
+ * name the segment you mean by its flags rather than by being the last. */
+#define sl_last_segment(self, ...)					\
+	sl__last_segment((self), &(struct sl_segment_match){ __VA_ARGS__ })
+struct sl_segment sl__last_segment(struct sl_role *self,
+				   const struct sl_segment_match *m);
+
+struct sl_inject {
+	const char *from;	/* NULL or the role's own host: it leaves there */
+	const char *to;		/* the receiving host */
+	int sport, dport;	/* host byte order */
+	const char *flags;	/* tcpdump letters: "S", "R", "R.", "P.", "F." */
+	uint32_t seq, ack;	/* absolute */
+	int win;		/* 0: 64240, or 0 on a RST */
+	int mss;		/* MSS option, 0: none */
+	bool ts;		/* timestamps option with tsval and tsecr */
+	uint32_t tsval, tsecr;
+	const void *payload;
+	size_t len;
+	const char *note;	/* where the numbers come from, for the timeline */
+};
+
+/* Sends a crafted TCP segment from this role's host, through a raw socket
+ * (both checksums right, options as Linux lays them out), and returns it
+ * as sent (t: just before it left), for sl_last_segment(.after = ...):
+ *	sl_inject(self, .to = "server", .sport = 40000, .dport = SL_PORT,
+ *		  .flags = "S", .seq = sl_segment_next(&fin) + 100000,
+ *		  .note = "seq: the old connection's next + 100000");
+ * The timeline shows it once, as the capture saw it leave, marked
+ * "(injected)" with the note.  A failure to send is an ERROR. */
+#define sl_inject(self, ...)						\
+	sl__inject((self), &(struct sl_inject){ __VA_ARGS__ })
+struct sl_segment sl__inject(struct sl_role *self,
+			     const struct sl_inject *in);
+
+/* Predictions on a connection's life (listeners are not considered), from
+ * the sock_diag samples and what the roles' tuple waits recorded. */
+struct sl_sock_match {
+	const char *host;	/* where the socket lives */
+	const char *state;	/* ss's name: "TIME-WAIT" */
+	int lport, rport;	/* 0: any */
+	const char *after;	/* mark */
+	int within_ms;		/* with after: no later than this after it */
+	int min_ms, max_ms;	/* durations: the tolerance, printed */
+};
+
+/* A socket on host that was last seen in state (NULL: any) disappeared
+ * after the mark (within within_ms of it). */
+#define expect_gone(p, ...)						\
+	sl__expect_gone((p), &(struct sl_sock_match){ __VA_ARGS__ }, __LINE__)
+/* A socket on host was in state at the mark and still was when the run
+ * ended: it never left the state nor disappeared after the mark. */
+#define expect_state_kept(p, ...)					\
+	sl__expect_state_kept((p), &(struct sl_sock_match){ __VA_ARGS__ }, \
+			      __LINE__)
+/* How long a socket stayed in state, from the segment that put it there
+ * (the last one it received before it was first seen in the state) to the
+ * first sample that no longer showed it in the state: between min_ms and
+ * max_ms.  Sampling adds up to 20 ms.  Recorded as a measurement too. */
+#define expect_state_lasts(p, ...)					\
+	sl__expect_state_ms((p), &(struct sl_sock_match){ __VA_ARGS__ }, 0, \
+			    __LINE__)
+/* The same length as the socket's timer had it set: from that segment to
+ * the first sample in the state, plus the time the timer still had to run
+ * then.  Recorded as a measurement too. */
+#define expect_state_timer(p, ...)					\
+	sl__expect_state_ms((p), &(struct sl_sock_match){ __VA_ARGS__ }, 1, \
+			    __LINE__)
+void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
+		     int line);
+void sl__expect_state_kept(struct sl_predict *p,
+			   const struct sl_sock_match *m, int line);
+void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
+			 int by_timer, int line);
 
 #endif

@@ -16,6 +16,7 @@ void sl_timeline_init(struct sl_timeline *tl)
 void sl_timeline_free(struct sl_timeline *tl)
 {
 	free(tl->ev);
+	free(tl->ctr);
 	sl_timeline_init(tl);
 }
 
@@ -68,6 +69,45 @@ static int cmp_time(const void *a, const void *b)
 	return 0;
 }
 
+static int same_segment(const struct sl_packet *a, const struct sl_packet *b)
+{
+	return a->saddr.s_addr == b->saddr.s_addr &&
+	       a->daddr.s_addr == b->daddr.s_addr && a->sport == b->sport &&
+	       a->dport == b->dport && a->seq == b->seq && a->ack == b->ack &&
+	       a->flags == b->flags && a->len == b->len;
+}
+
+/* A segment a role injected (SL_EV_INJECT) is also captured, once by each
+ * host it crosses: those copies are named "injected" and carry the role's
+ * note, and the injection itself is hidden (ret 1), so that the timeline
+ * shows the segment once, as sent.  The capture stamps it between the
+ * injection's t_start and t; the first unclaimed identical segment from
+ * then on, per capture point, is it.  An injection nobody captured stays
+ * visible, saying so. */
+static void match_injected(struct sl_timeline *tl)
+{
+	for (int i = 0; i < tl->n; i++) {
+		struct sl_event *in = &tl->ev[i];
+		unsigned seen = 0;
+
+		if (in->kind != SL_EV_INJECT)
+			continue;
+		for (int j = 0; j < tl->n; j++) {
+			struct sl_event *e = &tl->ev[j];
+
+			if (e->kind != SL_EV_PACKET || e->t < in->t_start ||
+			    e->name[0] || e->host < 0 || e->host >= 32 ||
+			    (seen & 1u << e->host) ||
+			    !same_segment(&e->pkt, &in->pkt))
+				continue;
+			snprintf(e->name, sizeof(e->name), "injected");
+			snprintf(e->text, sizeof(e->text), "%s", in->text);
+			seen |= 1u << e->host;
+			in->ret = 1;
+		}
+	}
+}
+
 void sl_timeline_finish(struct sl_timeline *tl)
 {
 	/* Stable sort by time: insertion order breaks ties, which keeps a
@@ -91,6 +131,7 @@ void sl_timeline_finish(struct sl_timeline *tl)
 			break;
 		}
 	}
+	match_injected(tl);
 }
 
 int sl_timeline_is_sent(const struct sl_event *ev)
@@ -139,7 +180,10 @@ static int same_flow(const struct sl_packet *a, const struct sl_packet *b)
 
 /* The initial sequence number of p's sender as of event i: the latest SYN
  * from the same endpoint at or before i (a new incarnation of a 4-tuple
- * starts a new numbering), else the first sequence number seen from it. */
+ * starts a new numbering), else the first sequence number seen from it.
+ * An injected SYN starts no numbering: its number is the point, and it
+ * reads best against the connection it was crafted from ("seq 100002"
+ * past the old ISN), as do the answers to it. */
 static int flow_isn(const struct sl_timeline *tl, int i, const struct sl_packet *p,
 		    uint32_t *isn)
 {
@@ -152,7 +196,8 @@ static int flow_isn(const struct sl_timeline *tl, int i, const struct sl_packet 
 			continue;
 		if (j > i && found)
 			break;
-		if (e->pkt.flags & SL_TH_SYN) {
+		if ((e->pkt.flags & SL_TH_SYN) &&
+		    strcmp(e->name, "injected") != 0) {
 			*isn = e->pkt.seq;
 			found = 2;
 		} else if (!found) {
@@ -212,6 +257,39 @@ int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
 		memcpy(body, "IP ", 3);
 		sl_packet_format(&e->pkt, rel != 0, sbase, abase, body + 3,
 				 sizeof(body) - 3);
+		/* A crafted segment is about its numbers: the role's note
+		 * says where they came from, and the sequence number is
+		 * shown even where tcpdump would leave it out (a bare ACK). */
+		if (strcmp(e->name, "injected") == 0) {
+			size_t used = strlen(body);
+			int32_t delta = (int32_t)(e->pkt.seq - sbase);
+			char seq[32] = "";
+
+			/* Also where tcpdump's unsigned relative number
+			 * hides that it lies before the connection's ISN. */
+			if (rel && delta < 0)
+				snprintf(seq, sizeof(seq), ", seq %d", delta);
+			else if (!e->pkt.len &&
+				 !(e->pkt.flags & (SL_TH_SYN | SL_TH_FIN |
+						   SL_TH_RST)))
+				snprintf(seq, sizeof(seq), ", seq %u",
+					 rel ? e->pkt.seq - sbase : e->pkt.seq);
+			snprintf(body + used, sizeof(body) - used,
+				 " (injected%s%s%s)", seq,
+				 e->text[0] ? ": " : "", e->text);
+		}
+		break;
+	}
+	case SL_EV_INJECT: {
+		size_t used;
+
+		memcpy(body, "inject: IP ", 11);
+		sl_packet_format(&e->pkt, false, 0, 0, body + 11,
+				 sizeof(body) - 11);
+		used = strlen(body);
+		snprintf(body + used, sizeof(body) - used,
+			 " (injected%s%s; not seen by the capture)",
+			 e->text[0] ? ": " : "", e->text);
 		break;
 	}
 	case SL_EV_MARK:
@@ -239,6 +317,9 @@ int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
 	case SL_EV_ROLE_ERROR:
 		snprintf(body, sizeof(body), "ERROR: %s", e->text);
 		break;
+	case SL_EV_KERNEL:
+		sl_kevent_format(tl, i, body, sizeof(body));
+		break;
 	case SL_EV_NOTE:
 	default:
 		snprintf(body, sizeof(body), "%s", e->text);
@@ -256,10 +337,18 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
 	fprintf(f, "# time: seconds from the first packet; packets as sent "
 		"(tcpdump -nn, relative seq);\n"
 		"# ss: socket states from sock_diag (ss -tanoi); --- mark ---: "
-		"a role's named moment\n");
+		"a role's named moment\n"
+		"# kernel: the kernel's own events (tracepoints: state changes, "
+		"RSTs and their reason, retransmissions, drops)\n");
+	if (tl->kernel != SL_KEV_ALL)
+		fprintf(f, "# kernel events %s: %s\n",
+			tl->kernel ? "partly recorded" : "not recorded",
+			tl->kernel_why[0] ? tl->kernel_why : "unknown reason");
 	for (int i = 0; i < tl->n; i++) {
 		if (tl->ev[i].kind == SL_EV_PACKET &&
 		    !sl_timeline_is_sent(&tl->ev[i]))
+			continue;
+		if (tl->ev[i].kind == SL_EV_INJECT && tl->ev[i].ret)
 			continue;
 		sl_timeline_format(tl, i, line, sizeof(line));
 		fprintf(f, "%s\n", line);
@@ -269,12 +358,16 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
 /* ---- recording format ----
  * One event per line, fields separated by tabs:
  *   host-names line: "hosts<TAB>client<TAB>router<TAB>server"
- *   "P t host from to saddr sport daddr dport seq ack flags win len"
+ *   "P t host from to saddr sport daddr dport seq ack flags win len
+ *    [injected]"
  *   "M t host name"
  *   "C t t_start host ret err name"
  *   "S t host state laddr lport raddr rport rq wq timer expires retrans"
  *   "G t host laddr lport raddr rport"
- *   "E t host text"
+ *   "E t host text"   (a role error; "T t host text" for a note)
+ *   "K t host type oldstate state reason laddr lport raddr rport sock"
+ *   header lines "kernel mask why" and "counters state why", then
+ *   "N host name delta" per counter that moved (trace.h, counters.h)
  * Times are nanoseconds.  Only what predictions read is kept. */
 
 int sl_timeline_save(const struct sl_timeline *tl, const char *path)
@@ -288,6 +381,8 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 	for (int i = 0; i < tl->nhosts; i++)
 		fprintf(f, "\t%s", tl->host[i]);
 	fprintf(f, "\n");
+	sl_trace_save_header(f, tl);
+	sl_counters_save(f, tl);
 	for (int i = 0; i < tl->n; i++) {
 		const struct sl_event *e = &tl->ev[i];
 
@@ -295,10 +390,15 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 		case SL_EV_PACKET:
 			inet_ntop(AF_INET, &e->pkt.saddr, a, sizeof(a));
 			inet_ntop(AF_INET, &e->pkt.daddr, b, sizeof(b));
-			fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u\n",
+			fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s\n",
 				(long long)e->t, e->host, e->from, e->to, a,
 				e->pkt.sport, b, e->pkt.dport, e->pkt.seq,
-				e->pkt.ack, e->pkt.flags, e->pkt.win, e->pkt.len);
+				e->pkt.ack, e->pkt.flags, e->pkt.win, e->pkt.len,
+				strcmp(e->name, "injected") ? "" : "\tinjected");
+			break;
+		case SL_EV_INJECT:
+			/* Kept as the "injected" field of the packets it
+			 * matched; predictions never read the injection. */
 			break;
 		case SL_EV_MARK:
 			fprintf(f, "M\t%lld\t%d\t%s\n", (long long)e->t, e->host,
@@ -320,9 +420,16 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 				e->sock.wqueue, e->sock.timer,
 				e->sock.expires_ms, e->sock.retrans);
 			break;
+		case SL_EV_KERNEL:
+			sl_kevent_save(f, e);
+			break;
 		default:
-			fprintf(f, "E\t%lld\t%d\t%s\n", (long long)e->t, e->host,
-				e->text);
+			/* Role errors load back as role errors, notes as
+			 * notes: a prediction must not mistake one for the
+			 * other in a recorded run. */
+			fprintf(f, "%c\t%lld\t%d\t%s\n",
+				e->kind == SL_EV_ROLE_ERROR ? 'E' : 'T',
+				(long long)e->t, e->host, e->text);
 			break;
 		}
 	}
@@ -353,12 +460,22 @@ static int load_line(struct sl_timeline *tl, char *line)
 		sl_timeline_set_hosts(tl, (const char *const *)&f[1], nf - 1);
 		return 0;
 	}
+	if (strcmp(f[0], "kernel") == 0)
+		return sl_trace_load_header(tl, f, nf);
+	if (strcmp(f[0], "counters") == 0)
+		return sl_counters_load_header(tl, f, nf);
+	if (strcmp(f[0], "N") == 0)
+		return sl_counters_load(tl, f, nf);
 	memset(&e, 0, sizeof(e));
 	e.from = e.to = -1;
 	switch (f[0][0]) {
 	case 'P':
-		if (nf != 14 || sscanf(f[1], "%lld", &t) != 1)
+		if ((nf != 14 && nf != 15) || sscanf(f[1], "%lld", &t) != 1)
 			return -EINVAL;
+		if (nf == 15 && strcmp(f[14], "injected"))
+			return -EINVAL;
+		if (nf == 15)
+			snprintf(e.name, sizeof(e.name), "injected");
 		e.kind = SL_EV_PACKET;
 		e.t = t;
 		e.host = atoi(f[2]);
@@ -417,10 +534,15 @@ static int load_line(struct sl_timeline *tl, char *line)
 		e.sock.expires_ms = strtoul(f[11], NULL, 10);
 		e.sock.retrans = strtoul(f[12], NULL, 10);
 		break;
+	case 'K':
+		if (sl_kevent_load(&e, f, nf) < 0)
+			return -EINVAL;
+		break;
 	case 'E':
+	case 'T':
 		if (nf != 4 || sscanf(f[1], "%lld", &t) != 1)
 			return -EINVAL;
-		e.kind = SL_EV_ROLE_ERROR;
+		e.kind = f[0][0] == 'E' ? SL_EV_ROLE_ERROR : SL_EV_NOTE;
 		e.t = t;
 		e.host = atoi(f[2]);
 		snprintf(e.text, sizeof(e.text), "%s", f[3]);
@@ -440,6 +562,10 @@ int sl_timeline_load(struct sl_timeline *tl, const char *path)
 	if (!f)
 		return -errno;
 	sl_timeline_init(tl);
+	snprintf(tl->kernel_why, sizeof(tl->kernel_why),
+		 "the recording has no kernel events");
+	snprintf(tl->counters_why, sizeof(tl->counters_why),
+		 "the recording has no kernel counters");
 	while (fgets(line, sizeof(line), f)) {
 		ret = load_line(tl, line);
 		if (ret < 0)

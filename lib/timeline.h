@@ -1,7 +1,7 @@
 /* timeline.h: everything a run saw, on one clock, in one list.
  *
  * Packets (from the captures), app events (marks and syscall results from
- * the roles), socket states (sock_diag samples) and, later, kernel events
+ * the roles), socket states (sock_diag samples) and kernel events (trace.h)
  * all become struct sl_event, stamped on CLOCK_MONOTONIC (clock.h).  After a
  * run the list is sorted once; predictions are evaluated on it and it is
  * rendered as text in the conventions of `tcpdump -nn` and `ss -tanoi`, with
@@ -14,8 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counters.h"
 #include "packet.h"
 #include "sockstate.h"
+#include "trace.h"
 
 enum sl_event_kind {
 	SL_EV_PACKET,	/* a segment seen by the capture on host's interface */
@@ -25,6 +27,10 @@ enum sl_event_kind {
 	SL_EV_GONE,	/* a socket on host disappeared */
 	SL_EV_ROLE_ERROR, /* a role could not do what the experiment needs */
 	SL_EV_NOTE,	/* anything else worth a line */
+	SL_EV_KERNEL,	/* the kernel's own event, from a tracepoint (trace.h) */
+	SL_EV_INJECT,	/* a role sent a crafted segment (sl_inject, inject.h);
+			 * the packet it matches in the capture is named
+			 * "injected" and this event is then hidden (ret 1) */
 };
 
 #define SL_NAME_MAX 48
@@ -36,12 +42,14 @@ struct sl_event {
 	enum sl_event_kind kind;
 	int host;		/* where it happened (capture point for packets) */
 	int from, to;		/* packets: sending and receiving host, -1 unknown */
-	char name[SL_NAME_MAX];	/* mark or call name */
+	char name[SL_NAME_MAX];	/* mark or call name; "injected" on a packet
+				 * a role crafted (text: the role's note) */
 	long ret;		/* calls */
 	int err;		/* calls: errno, 0 if none */
 	struct sl_packet pkt;
 	struct sl_sock sock;
 	char text[SL_TEXT_MAX];	/* role errors and notes */
+	struct sl_kevent k;	/* kernel events */
 };
 
 #define SL_TL_MAX_HOSTS 4
@@ -52,6 +60,18 @@ struct sl_timeline {
 	int nhosts;
 	char host[SL_TL_MAX_HOSTS][16];
 	int64_t t0;		/* the first packet, or the first event */
+	/* The kernel's own sources.  kernel: one bit per enum sl_kev that was
+	 * recorded (trace.h), kernel_why saying why not when that is not all
+	 * of them; kernel_lost: events the trace buffer lost.  counters: 0 not
+	 * read (counters_why says why), 1 read, 2 loaded from a recording
+	 * that omits the zeros (counters.h). */
+	unsigned kernel;
+	char kernel_why[160];
+	int kernel_lost;
+	int counters;
+	char counters_why[160];
+	struct sl_counter *ctr;
+	int nctr, ctr_cap;
 };
 
 void sl_timeline_init(struct sl_timeline *tl);

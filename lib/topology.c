@@ -50,6 +50,7 @@
 #include "exec.h"
 #include "netlink.h"
 #include "topology.h"
+#include "trace.h"
 
 #define SL__NETNS_DIR "/run/netns"
 #define SL__SELF_NETNS "/proc/thread-self/ns/net"
@@ -554,6 +555,31 @@ static int offloads_off(struct build *b, int i, const char *ifname)
 	return 0;
 }
 
+/* The special problem of a veth that comes up before its peer: its open
+ * finds no carrier, so its transmit queue keeps the noop qdisc, which
+ * drops everything silently, until the kernel's link watcher handles the
+ * carrier-on that the peer's open causes.  That work needs the RTNL lock,
+ * which other runs creating and deleting namespaces hold for long
+ * stretches: under load, a fifth of fresh topologies lost their first ARP
+ * request that way, and with it a second (the ARP retry time) before the
+ * first SYN got through, with an RTT sample of a second.  ETHTOOL_GLINK
+ * (`ethtool IF`) has the kernel handle a device's pending link event at
+ * once (linkwatch_sync_dev()), so asking every end settles them all before
+ * anyone sends. */
+static int link_settled(struct build *b, int i, const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_GLINK };
+	int ret = ethtool_ioctl(b->ioc[i], ifname, &ev);
+
+	if (ret < 0)
+		return sl_errf(b->e, -ret, "ethtool %s in %s", ifname,
+			       b->t->host[i].netns);
+	if (!ev.data)
+		return sl_errf(b->e, ENOLINK, "ethtool %s in %s: no link after "
+			       "both ends are up", ifname, b->t->host[i].netns);
+	return 0;
+}
+
 static int set_up(struct build *b, int i, const char *ifname)
 {
 	struct sl_host *h = &b->t->host[i];
@@ -756,6 +782,9 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 	if (ret == 0)
 		ret = add_default_route(&b, SL_HOST_SERVER,
 					t->host[SL_HOST_ROUTER].iface[1].addr);
+	for (int i = 0; i < SL_NHOSTS; i++)
+		for (int k = 0; k < t->host[i].nif && ret == 0; k++)
+			ret = link_settled(&b, i, t->host[i].iface[k].name);
 
 	for (int i = 0; i < SL_NHOSTS; i++) {
 		sl_netlink_close(&b.nl[i]);
@@ -834,6 +863,134 @@ int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 			      "in %s", h->netns);
 out:
 	close(back);
+	return ret;
+}
+
+/* The router's interface on host's link: the one on host's subnet. */
+static int router_iface_for(const struct sl_topology *t, int host)
+{
+	const struct sl_host *r = &t->host[SL_HOST_ROUTER];
+	const struct sl_iface *hi = &t->host[host].iface[0];
+
+	for (int k = 0; k < r->nif; k++) {
+		uint32_t mask = htonl(~0u << (32 - r->iface[k].prefixlen));
+
+		if ((r->iface[k].addr.s_addr & mask) == (hi->addr.s_addr & mask))
+			return k;
+	}
+	return -1;
+}
+
+/* The netlink and ioctl sockets of a host that already exists, opened from
+ * inside it as fill_netns() opens them for a new one. */
+static int open_sockets_in(struct build *b, int i)
+{
+	struct sl_host *h = &b->t->host[i];
+	int ret = 0;
+
+	if (setns(h->nsfd, CLONE_NEWNET) < 0)
+		return sl_errf(b->e, errno, "enter %s", h->netns);
+	ret = sl_netlink_open(&b->nl[i]);
+	if (ret < 0) {
+		sl_errf(b->e, -ret, "open rtnetlink in %s", h->netns);
+	} else {
+		b->ioc[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (b->ioc[i] < 0)
+			ret = sl_errf(b->e, errno, "open ioctl socket in %s",
+				      h->netns);
+	}
+	if (setns(b->t->origin_nsfd, CLONE_NEWNET) < 0)
+		ret = sl_errf(b->e, errno, "return to own namespace from %s",
+			      h->netns);
+	return ret;
+}
+
+/* `ip -n ROUTER link del IF`: the router's end of host's link, and with it
+ * the host's end in the old namespace. */
+static int del_router_link(struct build *b, int k)
+{
+	struct sl_host *r = &b->t->host[SL_HOST_ROUTER];
+	const char *argv[] = { "ip", "-n", r->netns, "link", "del",
+			       r->iface[k].name, NULL };
+	int ret;
+
+	log_cmd(b->cmdlog, argv);
+	ret = sl_netlink_del_link(&b->nl[SL_HOST_ROUTER], r->iface[k].name);
+	if (ret < 0)
+		return nl_errf(b, SL_HOST_ROUTER, ret, "delete %s in %s",
+			       r->iface[k].name, r->netns);
+	return 0;
+}
+
+int sl_topology_rebuild_host(struct sl_topology *t, int host,
+			     struct sl_cleanup *c, FILE *cmdlog,
+			     struct sl_err *e)
+{
+	struct build b = { .t = t, .c = c, .cmdlog = cmdlog, .e = e };
+	const char *argv[] = { "ip", "netns", "del", NULL, NULL };
+	struct sl_host *h;
+	int k, ret;
+
+	if (host != SL_HOST_CLIENT && host != SL_HOST_SERVER)
+		return sl_errf(e, EINVAL, "rebuild host %d: only the client "
+			       "and the server can be rebuilt", host);
+	h = &t->host[host];
+	k = router_iface_for(t, host);
+	if (k < 0 || t->origin_nsfd < 0)
+		return sl_errf(e, EINVAL, "rebuild %s: topology is not up",
+			       h->netns);
+	for (int i = 0; i < SL_NHOSTS; i++)
+		b.ioc[i] = -1;
+
+	ret = open_sockets_in(&b, SL_HOST_ROUTER);
+	if (ret == 0)
+		ret = del_router_link(&b, k);
+	if (ret < 0)
+		goto out;
+	/* The old namespace loses its name and our reference; whoever else
+	 * still holds it holds an island with only lo. */
+	argv[3] = h->netns;
+	log_cmd(cmdlog, argv);
+	ret = remove_netns(h->netns);
+	if (ret < 0) {
+		sl_errf(e, -ret, "ip netns del %s", h->netns);
+		goto out;
+	}
+	if (h->nsfd >= 0)
+		close(h->nsfd);
+	h->nsfd = -1;
+
+	/* Then the same steps as sl_topology_up() takes for this host. */
+	ret = add_netns(&b, host);
+	if (ret == 0)
+		ret = add_veth(&b, SL_HOST_ROUTER, k, host, 0);
+	if (ret == 0)
+		ret = offloads_off(&b, SL_HOST_ROUTER,
+				   t->host[SL_HOST_ROUTER].iface[k].name);
+	if (ret == 0)
+		ret = offloads_off(&b, host, h->iface[0].name);
+	if (ret == 0)
+		ret = add_addr(&b, SL_HOST_ROUTER, k);
+	if (ret == 0)
+		ret = set_up(&b, SL_HOST_ROUTER,
+			     t->host[SL_HOST_ROUTER].iface[k].name);
+	if (ret == 0)
+		ret = configure_host(&b, host);
+	if (ret == 0)
+		ret = add_default_route(&b, host,
+					t->host[SL_HOST_ROUTER].iface[k].addr);
+	if (ret == 0)
+		ret = link_settled(&b, SL_HOST_ROUTER,
+				   t->host[SL_HOST_ROUTER].iface[k].name);
+	if (ret == 0)
+		ret = link_settled(&b, host, h->iface[0].name);
+out:
+	for (int i = 0; i < SL_NHOSTS; i++) {
+		sl_netlink_close(&b.nl[i]);
+		if (b.ioc[i] >= 0)
+			close(b.ioc[i]);
+	}
+	free(b.features);
 	return ret;
 }
 
@@ -929,7 +1086,11 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 		if (slot >= 0)
 			seen[slot] = 1;
 	}
-	for (int slot = 0; d && slot < SL_SLOTS; slot++) {
+	/* A run's trace instance (trace.h) is a leftover on the same terms
+	 * as its namespaces: named after its slot, stale when the slot's lock
+	 * is free. */
+	sl_trace_instance_slots(seen, SL_SLOTS);
+	for (int slot = 0; slot < SL_SLOTS; slot++) {
 		char path[64];
 		int fd;
 
@@ -945,7 +1106,10 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e)
 					      "/slot-%d.lock", slot);
 			continue;
 		}
-		removed += remove_slot_netns(d, slot, log, &ret, e);
+		if (sl_trace_remove_instance(slot, log) > 0)
+			removed++;
+		if (d)
+			removed += remove_slot_netns(d, slot, log, &ret, e);
 		/* Namespaces first, name last: whoever creates a new lock
 		 * file under this name after the unlink finds nothing left
 		 * of ours. */

@@ -80,6 +80,19 @@ int sl_topology_leave(const struct sl_topology *t, struct sl_err *e);
 int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 		       const char *value, FILE *cmdlog, struct sl_err *e);
 
+/* A host reboots: its namespace is replaced by a fresh one with the same
+ * name, link to the router, address and default route, and no socket in
+ * it.  The old namespace is cut off first (the router's end of its link is
+ * deleted, which deletes the pair) and loses its name; the kernel frees it
+ * once nothing holds it any more (a process or an orphaned socket may,
+ * for a while).  t->host[host].nsfd is the new namespace on return.  Only
+ * the client and the server can be rebuilt.  Registers the new
+ * namespace's undo on c and prints every step to cmdlog, like
+ * sl_topology_up().  Returns 0 or -errno with a reason in e. */
+int sl_topology_rebuild_host(struct sl_topology *t, int host,
+			     struct sl_cleanup *c, FILE *cmdlog,
+			     struct sl_err *e);
+
 /* Host index by name ("client", ...) or -1. */
 int sl_topology_host(const struct sl_topology *t, const char *name);
 

@@ -197,6 +197,123 @@ static void test_measure(void **state)
 	assert_int_equal(p->nmeasures, 0);
 }
 
+/* ---- a connection's life (expect_gone, expect_state_kept,
+ * expect_state_lasts, expect_state_timer) ----
+ * Recorded runs of timewait-rst-assassination: the client's TIME-WAIT
+ * killed by a RST (timewait-assassinated.tl) and the same with
+ * tcp_rfc1337=1, where it stays (timewait-kept.tl); and of
+ * timewait-duration, where it lasts its minute (timewait-60s.tl). */
+struct life {
+	struct sl_timeline killed, kept, full;
+};
+
+static void load_life(struct life *l)
+{
+	assert_int_equal(sl_timeline_load(&l->killed, SL_TEST_DATA
+					  "/timewait-assassinated.tl"), 0);
+	assert_int_equal(sl_timeline_load(&l->kept, SL_TEST_DATA
+					  "/timewait-kept.tl"), 0);
+	assert_int_equal(sl_timeline_load(&l->full, SL_TEST_DATA
+					  "/timewait-60s.tl"), 0);
+}
+
+static void free_life(struct life *l)
+{
+	sl_timeline_free(&l->killed);
+	sl_timeline_free(&l->kept);
+	sl_timeline_free(&l->full);
+}
+
+static void test_expect_gone(void **state)
+{
+	struct life l;
+
+	(void)state;
+	load_life(&l);
+	assert_int_equal(JUDGE(&l.killed, expect_gone(p, .host = "client",
+			 .state = "TIME-WAIT", .after = "injecting RST",
+			 .within_ms = 50)), 1);
+	assert_int_equal(JUDGE(&l.kept, expect_gone(p, .host = "client",
+			 .state = "TIME-WAIT", .after = "injecting RST",
+			 .within_ms = 50)), 0);
+	assert_non_null(strstr(pred.result[0].evidence, "TIME-WAIT"));
+	/* Gone, but not within 1 ms of the mark... */
+	assert_int_equal(JUDGE(&l.killed, expect_gone(p, .host = "client",
+			 .after = "injecting RST", .within_ms = 1)), 0);
+	/* ... and not from the state it was never in. */
+	assert_int_equal(JUDGE(&l.killed, expect_gone(p, .host = "client",
+			 .state = "CLOSE-WAIT")), 0);
+	/* The server's listener closes at the end of its role: a listener
+	 * is not the connection a prediction is about. */
+	assert_int_equal(JUDGE(&l.killed, expect_gone(p, .host = "server",
+			 .after = "answered")), 0);
+	assert_int_equal(JUDGE(&l.kept, expect_gone(p, .host = "client",
+			 .after = "no-such-mark")), -1);
+	free_life(&l);
+}
+
+static void test_expect_state_kept(void **state)
+{
+	struct life l;
+
+	(void)state;
+	load_life(&l);
+	assert_int_equal(JUDGE(&l.kept, expect_state_kept(p, .host = "client",
+			 .state = "TIME-WAIT", .after = "answered")), 1);
+	assert_int_equal(JUDGE(&l.killed, expect_state_kept(p,
+			 .host = "client", .state = "TIME-WAIT",
+			 .after = "injecting RST")), 0);
+	assert_non_null(strstr(pred.result[0].evidence, "(gone)"));
+	/* Not in that state at the mark at all. */
+	assert_int_equal(JUDGE(&l.kept, expect_state_kept(p, .host = "client",
+			 .state = "ESTAB", .after = "answered")), 0);
+	assert_int_equal(JUDGE(&l.kept, expect_state_kept(p, .host = "server",
+			 .state = "TIME-WAIT", .after = "answered")), 0);
+	assert_int_equal(JUDGE(&l.kept, expect_state_kept(p, .host = "client",
+			 .state = "NO-SUCH-STATE")), -1);
+	free_life(&l);
+}
+
+static void test_expect_state_ms(void **state)
+{
+	struct life l;
+	struct sl_predict *p = &pred;
+
+	(void)state;
+	load_life(&l);
+	/* 60 s by the timer, a little more until it is gone. */
+	assert_int_equal(JUDGE(&l.full, expect_state_timer(p, .host = "client",
+			 .state = "TIME-WAIT", .min_ms = 59950,
+			 .max_ms = 60050)), 1);
+	assert_int_equal(pred.nmeasures, 1);
+	assert_true(pred.measure[0].value > 59950 &&
+		    pred.measure[0].value < 60050);
+	assert_int_equal(JUDGE(&l.full, expect_state_lasts(p, .host = "client",
+			 .state = "TIME-WAIT", .min_ms = 59950,
+			 .max_ms = 65200)), 1);
+	/* The wrong length fails, and says what it measured. */
+	assert_int_equal(JUDGE(&l.full, expect_state_timer(p, .host = "client",
+			 .state = "TIME-WAIT", .min_ms = 4950,
+			 .max_ms = 5050)), 0);
+	assert_non_null(strstr(pred.result[0].evidence, " ms (tolerance"));
+	assert_int_equal(JUDGE(&l.full, expect_state_lasts(p, .host = "client",
+			 .state = "TIME-WAIT", .min_ms = 59950,
+			 .max_ms = 60010)), 0);
+	/* An assassinated TIME-WAIT lasts milliseconds, not a minute. */
+	assert_int_equal(JUDGE(&l.killed, expect_state_lasts(p,
+			 .host = "client", .state = "TIME-WAIT", .min_ms = 59950,
+			 .max_ms = 65200)), 0);
+	/* One that outlives the run has no end to measure. */
+	assert_int_equal(JUDGE(&l.kept, expect_state_lasts(p, .host = "client",
+			 .state = "TIME-WAIT", .min_ms = 0, .max_ms = 0)), 0);
+	assert_non_null(strstr(pred.result[0].evidence, "still in"));
+	/* A state never seen. */
+	assert_int_equal(JUDGE(&l.full, expect_state_timer(p, .host = "server",
+			 .state = "TIME-WAIT", .min_ms = 0, .max_ms = 100000)), 0);
+	free_life(&l);
+	(void)p;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -209,6 +326,9 @@ int main(void)
 		cmocka_unit_test(test_expect_errno_ret),
 		cmocka_unit_test(test_holds),
 		cmocka_unit_test(test_measure),
+		cmocka_unit_test(test_expect_gone),
+		cmocka_unit_test(test_expect_state_kept),
+		cmocka_unit_test(test_expect_state_ms),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

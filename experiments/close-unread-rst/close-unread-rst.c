@@ -67,4 +67,18 @@ PREDICT(close_unread_rst)
 	expect_errno(p, "client", "read", ECONNRESET);
 	measure_packet_ms(p, "rst_after_close", .from = "server", .flags = "R",
 			  .after = "closing");
+
+	/* What the kernel says: tcp_close() found unread data, put the
+	 * socket straight into CLOSE and sent the RST with the reason
+	 * TCP_ABORT_ON_CLOSE, counted once in TcpExtTCPAbortOnClose; the
+	 * client's socket took the RST. */
+	expect_state_change(p, .host = "server", .from = "ESTABLISHED",
+			    .to = "CLOSE", .after = "closing");
+	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
+		      .reason = "TCP_ABORT_ON_CLOSE", .after = "closing",
+		      .within_ms = 50);
+	expect_kernel(p, .host = "client", .event = "tcp_receive_reset",
+		      .after = "closing");
+	expect_counter(p, "server", "TcpExtTCPAbortOnClose", .min = 1,
+		       .max = SL_UPTO(1));
 }

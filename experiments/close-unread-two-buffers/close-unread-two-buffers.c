@@ -128,4 +128,15 @@ PREDICT(close_unread_two_buffers)
 				  .from = "server", .flags = "R",
 				  .after = "client:sending more");
 	}
+
+	/* What the kernel says, if the claim is right: close() found nothing
+	 * unread, so the socket left ESTABLISHED for FIN_WAIT1 (the FIN
+	 * close), no RST went out with the reason TCP_ABORT_ON_CLOSE, and
+	 * TcpExtTCPAbortOnClose did not move. */
+	expect_state_change(p, .host = "server", .from = "ESTABLISHED",
+			    .to = "FIN_WAIT1", .after = "closing");
+	expect_no_kernel(p, .host = "server", .event = "tcp_send_reset",
+			 .reason = "TCP_ABORT_ON_CLOSE");
+	expect_counter(p, "server", "TcpExtTCPAbortOnClose",
+		       .max = SL_UPTO(0));
 }

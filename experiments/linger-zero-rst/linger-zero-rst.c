@@ -191,4 +191,21 @@ PREDICT(linger_zero_rst)
 				 .after = "closed");
 	measure_packet_ms(p, "rst_after_close", .from = "server", .flags = "R",
 			  .after = "closing");
+
+	/* What the kernel says: close() went through tcp_disconnect(), which
+	 * sends the RST with the reason TCP_STATE (the RST that the state
+	 * of the connection calls for; TCP_ABORT_ON_LINGER is another abort,
+	 * TCP_LINGER2's), and __tcp_close() counts it in
+	 * TcpExtTCPAbortOnData: the counter's name is older than its uses.
+	 * The socket went to CLOSE from where shutdown() left it. */
+	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
+		      .reason = "TCP_STATE", .after = "closing",
+		      .within_ms = 50);
+	expect_state_change(p, .host = "server",
+			    .from = variant->shut_wr ? NULL : "ESTABLISHED",
+			    .to = "CLOSE", .after = "closing");
+	expect_counter(p, "server", "TcpExtTCPAbortOnData", .min = 1,
+		       .max = SL_UPTO(1));
+	expect_counter(p, "server", "TcpExtTCPAbortOnLinger",
+		       .max = SL_UPTO(0));
 }

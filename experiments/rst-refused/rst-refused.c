@@ -82,4 +82,21 @@ PREDICT(rst_refused)
 	expect_errno(p, "client", "connect", ECONNREFUSED);
 	measure_packet_ms(p, "rst_after_connect", .from = "server",
 			  .flags = "R", .after = "connecting");
+
+	/* What the kernel says: tcp_v4_rcv() found no socket for the SYN,
+	 * answered it with the reason NO_SOCKET and dropped it with the
+	 * same reason; the client's socket went from SYN_SENT back to CLOSE
+	 * without a retransmission, counted as a failed attempt. */
+	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
+		      .reason = "NO_SOCKET", .after = "connecting",
+		      .within_ms = 50);
+	expect_drop(p, .host = "server", .reason = "NO_SOCKET",
+		    .after = "connecting");
+	expect_state_change(p, .host = "client", .from = "SYN_SENT",
+			    .to = "CLOSE", .after = "connecting");
+	expect_no_state_change(p, .host = "client", .to = "ESTABLISHED");
+	expect_retransmits(p, .host = "client", .max = SL_UPTO(0));
+	expect_counter(p, "client", "TcpAttemptFails", .min = 1,
+		       .max = SL_UPTO(1));
+	expect_counter(p, "server", "TcpOutRsts", .min = 1, .max = SL_UPTO(1));
 }

@@ -6,7 +6,6 @@
 set -u
 socklab=$1 build=$2
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
-before=$(ip netns list | grep -c '^socklab-')
 out=$(mktemp -d /tmp/socklab-negative-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 SOCKLAB_EXPERIMENTS_DIR=$build/negative-experiments \
@@ -20,7 +19,10 @@ check "derived verdict REFUTED" 'grep -q "\"verdict\":\"REFUTED\"" "$out/json"'
 check "variant does not hold" 'grep -q "\"holds\":false" "$out/json"'
 check "evidence shows the RST instead of the FIN" 'grep -q "instead: .*Flags \[R\.\]" "$out/json"'
 check "evidence shows ECONNRESET instead of EOF" 'grep -q "read() = -1 ECONNRESET" "$out/json"'
-after=$(ip netns list | grep -c '^socklab-')
-check "no namespace left behind ($before before, $after after)" '[ "$after" -le "$before" ]'
+# The namespaces this run made (its commands.sh) must all be gone; other
+# runs on the machine may have theirs up meanwhile.
+made=$(cat "$out"/*/*/*/commands.sh 2>/dev/null | awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' | sort -u)
+left=$(for ns in $made; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
+check "the run's namespaces ($(echo $made)) are gone" '[ -n "$made" ] && [ -z "$left" ]'
 [ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
 exit $fail

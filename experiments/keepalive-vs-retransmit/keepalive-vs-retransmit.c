@@ -1,0 +1,191 @@
+/*
+ * keepalive-vs-retransmit
+ *
+ * Claim: on a pulled cable (a silent path, both hosts up), with
+ * unacknowledged data in flight the retransmission timer rules: keepalive
+ * probes are never sent, and the connection dies after tcp_retries2 /
+ * TCP_USER_TIMEOUT with ETIMEDOUT.  On an idle connection keepalive probes
+ * detect it after idle + intvl x cnt, with ETIMEDOUT.
+ *
+ * Why: tcp_keepalive_timer() in net/ipv4/tcp_timer.c sends nothing while
+ * data is in flight ("It is alive without keepalive 8)": packets_out or a
+ * non-empty write queue only re-arms it).  The retransmission timer runs
+ * instead, and tcp_write_timeout() decides when to give up.  An idle
+ * connection has no retransmission timer: the keepalive timer sends a
+ * probe (sequence number snd_una - 1, no data) once nothing was received
+ * for TCP_KEEPIDLE, then every TCP_KEEPINTVL, and when TCP_KEEPCNT probes
+ * went unanswered it gives up with ETIMEDOUT (tcp_write_err()), resetting
+ * the connection as it goes.
+ *
+ * The schedule on a silent path, with R = TCP_RTO_MIN = 200 ms (the RTO's
+ * floor: on a veth the RTT is a few microseconds), in ms after the data
+ * was sent:
+ *   R	a tail loss probe (RFC 8985, tcp_send_loss_probe()): the segment
+ *	again, after 2 x SRTT + TCP_RTO_MIN when it is the only one in
+ *	flight; the RTO timer starts over from here;
+ *   2R, 4R, 8R, ...  the RTO retransmissions, the RTO doubling each time.
+ * Both limits count from the first RTO retransmission (retrans_stamp, "the
+ * first (attempted) retransmit", tcp_retransmit_skb()), not from the send:
+ *   TCP_USER_TIMEOUT U: ETIMEDOUT at 2R + U (the last timer is cut short
+ *	to end exactly then);
+ *   tcp_retries2 N: a budget of R x (2^(N+1) - 1), the time N doubling
+ *	retransmissions would take (tcp_model_timeout()); it gives up at the
+ *	first RTO that ends past it (Documentation/networking/ip-sysctl.rst):
+ *	at 2^(N+2) R, after N + 1 RTO retransmissions.
+ *
+ * Variants: data in flight with TCP_USER_TIMEOUT 2000 ms; data in flight
+ * with no user timeout and net.ipv4.tcp_retries2 = 2 in the client's
+ * namespace; an idle connection with keepalive 2 s / 1 s / 3 probes.
+ * Keepalive is on in every variant, with a TCP_KEEPIDLE (1 s) shorter than
+ * the time to give up, so a probe would be due if keepalive had its say.
+ */
+#include "socklab.h"
+
+EXPERIMENT(keepalive_vs_retransmit) {
+	.claim = "on a pulled cable, data in flight is retransmitted (no "
+		 "keepalive probe) until tcp_retries2 / TCP_USER_TIMEOUT; an "
+		 "idle connection is detected by keepalive after idle + intvl "
+		 "x cnt; both end with ETIMEDOUT",
+	.expected = SL_CONFIRMED,
+	.timeout_s = 15,
+};
+
+KNOBS(keepalive_vs_retransmit) {
+	int data;		/* bytes written once the cable is pulled; 0: idle */
+	int user_timeout_ms;	/* TCP_USER_TIMEOUT; 0: not set */
+	const char *retries2;	/* net.ipv4.tcp_retries2 in the client; NULL: 15 */
+	int idle_s, intvl_s, cnt;	/* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
+};
+
+VARIANT(keepalive_vs_retransmit, data_user_timeout_2000ms) {
+	.data = 100, .user_timeout_ms = 2000, .idle_s = 1, .intvl_s = 1,
+	.cnt = 3,
+};
+VARIANT(keepalive_vs_retransmit, data_tcp_retries2_2) {
+	.data = 100, .retries2 = "2", .idle_s = 1, .intvl_s = 1, .cnt = 3,
+};
+VARIANT(keepalive_vs_retransmit, idle_keepalive_2s_1s_3) {
+	.idle_s = 2, .intvl_s = 1, .cnt = 3,
+};
+
+SETUP(keepalive_vs_retransmit)
+{
+	if (variant->retries2)
+		sl_sysctl(s, "client", "net.ipv4.tcp_retries2", variant->retries2);
+}
+
+ROLE(keepalive_vs_retransmit, server)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_mark(self, "accepted");
+	/* Cut off from here on: it hears nothing until the client is done. */
+	sl_wait_mark(self, "client", "done");
+}
+
+ROLE(keepalive_vs_retransmit, client)
+{
+	char buf[100] = { 0 };
+	int on = 1, fd;
+
+	fd = sl_connect(self, "server", SL_PORT);
+	/* The SYN-ACK, just received, is the last segment this client will
+	 * ever receive: the keepalive's idle time counts from it. */
+	sl_mark(self, "connected");
+	SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+				    sizeof(on)) == 0, "SO_KEEPALIVE");
+	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
+				    &variant->idle_s, sizeof(int)) == 0,
+		   "TCP_KEEPIDLE");
+	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+				    &variant->intvl_s, sizeof(int)) == 0,
+		   "TCP_KEEPINTVL");
+	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT,
+				    &variant->cnt, sizeof(int)) == 0,
+		   "TCP_KEEPCNT");
+	if (variant->user_timeout_ms)
+		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+					    &variant->user_timeout_ms,
+					    sizeof(int)) == 0,
+			   "TCP_USER_TIMEOUT");
+	sl_wait_mark(self, "server", "accepted");
+
+	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
+	if (variant->data) {
+		sl_mark(self, "sending");
+		sl_record(self, "write", write(fd, buf, variant->data));
+	}
+	/* Blocks until the connection is declared dead. */
+	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_mark(self, "done");
+}
+
+/* Tolerances: the RTO is 200 ms plus the RTT rounded up to whole jiffies
+ * (204 ms at HZ=250), and the kernel's timer wheel fires a timer of 256 ms
+ * or more up to 32 ms late (past 64 jiffies it keeps them at a granularity
+ * of 8), once per timer: 10 % covers both.  The keepalive times are whole
+ * seconds on the same wheel: 5 %. */
+#define RTO_TOL SL_TOL(10, 20)
+#define KEEPALIVE_TOL SL_TOL(5, 20)
+
+PREDICT(keepalive_vs_retransmit)
+{
+	if (variant->user_timeout_ms) {
+		/* The segment, the probe at R, RTO retransmissions at 2R,
+		 * 4R, 8R; 16R (3200) would come after the end at 2R + U. */
+		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
+				     .from = "client", .len = SL_LEN(100),
+				     .after = "sending");
+		expect_call_ms(p, "client", "read", "sending",
+			       400 + variant->user_timeout_ms, RTO_TOL);
+	} else if (variant->data) {
+		/* tcp_retries2 = 2: a budget of 200 x 7 = 1400 ms from the
+		 * first RTO retransmission (400); the RTO ending at 1600 is
+		 * 1200 ms into it, so it retransmits a third time; the next,
+		 * at 16R = 3200, is past it: ETIMEDOUT. */
+		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
+				     .from = "client", .len = SL_LEN(100),
+				     .after = "sending");
+		expect_call_ms(p, "client", "read", "sending", 3200, RTO_TOL);
+	}
+	if (variant->data) {
+		/* No keepalive probe, though TCP_KEEPIDLE (1 s) passed:
+		 * nothing without data left the client (nor a RST). */
+		expect_no_packet(p, .from = "client", .len = SL_LEN(0),
+				 .after = "sending");
+		expect_errno(p, "client", "read", ETIMEDOUT);
+		/* The kernel's own count of the first one: a tail loss
+		 * probe, exactly one (nstat TcpExtTCPLossProbes). */
+		expect_counter(p, "client", "TcpExtTCPLossProbes", .min = 1,
+			       .max = SL_UPTO(1));
+		measure_gaps_ms(p, "retrans", .from = "client",
+				.len = SL_LEN(100), .after = "sending");
+		measure_call_ms(p, "etimedout_after_send", "client", "read",
+				"sending");
+	} else {
+		double idle = variant->idle_s * 1000.0;
+		double intvl = variant->intvl_s * 1000.0;
+
+		/* cnt probes: at idle, then every intvl ... */
+		expect_packets_at_ms(p, SL_MS(idle, idle + intvl,
+					      idle + 2 * intvl),
+				     KEEPALIVE_TOL, .from = "client",
+				     .len = SL_LEN(0), .not_flags = "R",
+				     .after = "connected");
+		/* ... and one interval after the last, it gives up. */
+		expect_errno(p, "client", "read", ETIMEDOUT);
+		expect_call_ms(p, "client", "read", "connected",
+			       idle + variant->cnt * intvl, KEEPALIVE_TOL);
+		measure_packet_ms(p, "first_probe", .from = "client",
+				  .len = SL_LEN(0), .not_flags = "R",
+				  .after = "connected");
+		measure_gaps_ms(p, "probes", .from = "client", .len = SL_LEN(0),
+				.not_flags = "R", .after = "connected");
+		measure_packet_ms(p, "rst_at_give_up", .from = "client",
+				  .flags = "R", .after = "connected");
+		measure_call_ms(p, "etimedout_after_idle", "client", "read",
+				"connected");
+	}
+}

@@ -1,0 +1,120 @@
+/*
+ * retries-thresholds
+ *
+ * Claim: repeated retransmission of one segment passes threshold R1
+ * (net.ipv4.tcp_retries1: advice to the IP layer) and then R2
+ * (net.ipv4.tcp_retries2: the connection is dropped).
+ *
+ * Why: RFC 1122 (section 4.2.3.5) asks for two thresholds on the
+ * retransmissions of one segment, "measured in time units or as a count":
+ * past R1 the TCP tells the IP layer (which may look for another route),
+ * past R2 it closes the connection.  Linux counts in time:
+ * tcp_write_timeout() (net/ipv4/tcp_timer.c) turns each count N into the
+ * time N doubling retransmissions from an RTO of 200 ms would take,
+ * 200 x (2^(N+1) - 1) ms (tcp_model_timeout()), from the first RTO
+ * retransmission on.  Past R1 it calls __dst_negative_advice(), which drops
+ * the socket's cached route only if that route came from a redirect or
+ * carries a learned path MTU (ipv4_negative_advice()) -- nothing, on a
+ * plain route like ours -- and, when net.ipv4.tcp_mtu_probing is 1, starts
+ * path-MTU black-hole detection (tcp_mtu_probing()): the MSS drops to
+ * net.ipv4.tcp_base_mss (1024), so the next retransmission carries a
+ * shorter segment.  Past R2 it gives up: ETIMEDOUT (tcp_write_err()).
+ *
+ * With R1 = 1 and R2 = 2 in the client's namespace (RTO R = 200 ms, times
+ * after the segment was sent):
+ *   R	the tail loss probe (RFC 8985), not counted: see keepalive-vs-
+ *	retransmit;
+ *   2R	the first RTO retransmission: the thresholds' clock starts;
+ *   4R	400 ms in: below R1's 600 ms, below R2's 1400 ms;
+ *   8R	1200 ms in: R1 passed (advice), R2 not yet: a third retransmission;
+ *   16R 2800 ms in: R2 passed, the connection is dropped.
+ * So R1 = 1 is passed after 2 RTO retransmissions and R2 = 2 after 3: each
+ * one more than its number, since the clock starts at the first
+ * retransmission while the budget counts from the send.
+ *
+ * Variants: net.ipv4.tcp_mtu_probing 0 (the default: R1 leaves no trace on
+ * the wire) and 1 (the segment shrinks to 1024 bytes after R1).  The
+ * client writes one full-sized segment (1448 bytes: MSS 1460 less the
+ * timestamps option) once the cable is pulled.
+ */
+#include "socklab.h"
+
+EXPERIMENT(retries_thresholds) {
+	.claim = "retransmissions of one segment pass R1 (tcp_retries1: "
+		 "advice to the IP layer), then R2 (tcp_retries2: the "
+		 "connection is dropped)",
+	.expected = SL_CONFIRMED,
+	.timeout_s = 10,
+};
+
+KNOBS(retries_thresholds) {
+	const char *mtu_probing;	/* net.ipv4.tcp_mtu_probing */
+};
+
+VARIANT(retries_thresholds, mtu_probing_0) { .mtu_probing = "0" };
+VARIANT(retries_thresholds, mtu_probing_1) { .mtu_probing = "1" };
+
+#define SEGMENT 1448
+
+SETUP(retries_thresholds)
+{
+	sl_sysctl(s, "client", "net.ipv4.tcp_retries1", "1");
+	sl_sysctl(s, "client", "net.ipv4.tcp_retries2", "2");
+	sl_sysctl(s, "client", "net.ipv4.tcp_mtu_probing",
+		  variant->mtu_probing);
+}
+
+ROLE(retries_thresholds, server)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_mark(self, "accepted");
+	sl_wait_mark(self, "client", "done");
+}
+
+ROLE(retries_thresholds, client)
+{
+	static char buf[SEGMENT];
+	int fd = sl_connect(self, "server", SL_PORT);
+
+	sl_wait_mark(self, "server", "accepted");
+	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
+	sl_mark(self, "sending");
+	sl_record(self, "write", write(fd, buf, sizeof(buf)));
+	/* Blocks until the connection is dropped. */
+	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_mark(self, "done");
+}
+
+/* Tolerances as in keepalive-vs-retransmit: jiffies and the timer wheel. */
+#define RTO_TOL SL_TOL(10, 20)
+
+PREDICT(retries_thresholds)
+{
+	/* Every transmission of the segment: the original, the probe, and
+	 * three RTO retransmissions; 16R = 3200 is the end. */
+	expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
+			     .from = "client", .not_flags = "R",
+			     .after = "sending");
+	if (variant->mtu_probing[0] == '0') {
+		/* R1's advice changes nothing on the wire: five times the
+		 * same 1448 bytes. */
+		expect_packets(p, 5, .from = "client", .len = SL_LEN(SEGMENT),
+			       .after = "sending");
+	} else {
+		/* Full size until R1 is passed (the original, the probe, two
+		 * RTO retransmissions), then cut to tcp_base_mss. */
+		expect_packets(p, 4, .from = "client", .len = SL_LEN(SEGMENT),
+			       .after = "sending");
+		expect_packets_at_ms(p, SL_MS(1600), RTO_TOL, .from = "client",
+				     .len = SL_LEN(1024), .after = "sending");
+	}
+	/* R2: dropped at 16R, with ETIMEDOUT. */
+	expect_errno(p, "client", "read", ETIMEDOUT);
+	expect_call_ms(p, "client", "read", "sending", 3200, RTO_TOL);
+	measure_gaps_ms(p, "retrans", .from = "client", .not_flags = "R",
+			.after = "sending");
+	measure_call_ms(p, "dropped_after_send", "client", "read", "sending");
+}

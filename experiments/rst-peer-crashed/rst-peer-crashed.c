@@ -1,0 +1,140 @@
+/*
+ * rst-peer-crashed
+ *
+ * Claim: a peer host that is gone (powered off, no reply at all) never
+ * sends RST: the sender only retransmits and eventually times out.
+ *
+ * Why: a RST is an answer.  RFC 9293 (section 3.10.7.1) has a TCP send
+ * one when a segment arrives for a connection that does not exist; a host
+ * that is off receives nothing and so answers nothing, and no router on
+ * the path sends a RST on its behalf.  So the sender learns nothing:
+ * its retransmission timer (data in flight) or its keepalive timer (an
+ * idle connection) runs out, and the application gets ETIMEDOUT, not
+ * ECONNRESET.
+ *
+ * The crash (sl_crash()): the server's own output is dropped (nftables,
+ * output hook) before its process is killed, so not even the FIN its
+ * kernel sends on the way out leaves it, and the router drops everything
+ * to and from its address.  The server's namespace stands in for the
+ * host, so its kernel lives on, silenced: the killed process's socket
+ * stays in FIN-WAIT-1 there, retransmitting a FIN nobody ever sees.
+ *
+ * Variants: the client writes after the crash (TCP_USER_TIMEOUT 1000 ms
+ * bounds the wait), or stays idle with keepalive 1 s / 1 s / 2 probes.
+ * The schedule is the one keepalive-vs-retransmit measures: a tail loss
+ * probe at R = 200 ms, RTO retransmissions at 2R, 4R, ..., and the user
+ * timeout counted from the first RTO retransmission (2R + U).
+ */
+#include "socklab.h"
+
+EXPERIMENT(rst_peer_crashed) {
+	.claim = "a crashed peer (no reply at all) never sends RST: the "
+		 "sender only retransmits, then times out (ETIMEDOUT)",
+	.expected = SL_CONFIRMED,
+	.timeout_s = 10,
+};
+
+KNOBS(rst_peer_crashed) {
+	int data;		/* bytes written after the crash; 0: idle */
+	int user_timeout_ms;	/* TCP_USER_TIMEOUT; 0: not set */
+	int idle_s, intvl_s, cnt;	/* keepalive; idle_s 0: off */
+};
+
+VARIANT(rst_peer_crashed, write_after_crash) {
+	.data = 100, .user_timeout_ms = 1000,
+};
+VARIANT(rst_peer_crashed, keepalive_after_crash) {
+	.idle_s = 1, .intvl_s = 1, .cnt = 2,
+};
+
+ROLE(rst_peer_crashed, server)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_mark(self, "accepted");
+	/* Never returns: the client crashes this host first. */
+	sl_wait_mark(self, "client", "done");
+}
+
+ROLE(rst_peer_crashed, client)
+{
+	char buf[100] = { 0 };
+	int on = 1, fd;
+
+	fd = sl_connect(self, "server", SL_PORT);
+	sl_mark(self, "connected");
+	if (variant->idle_s) {
+		SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+					    sizeof(on)) == 0, "SO_KEEPALIVE");
+		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
+					    &variant->idle_s, sizeof(int)) == 0,
+			   "TCP_KEEPIDLE");
+		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+					    &variant->intvl_s, sizeof(int)) == 0,
+			   "TCP_KEEPINTVL");
+		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT,
+					    &variant->cnt, sizeof(int)) == 0,
+			   "TCP_KEEPCNT");
+	}
+	if (variant->user_timeout_ms)
+		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+					    &variant->user_timeout_ms,
+					    sizeof(int)) == 0,
+			   "TCP_USER_TIMEOUT");
+	sl_wait_mark(self, "server", "accepted");
+
+	sl_crash(self, "server");
+	if (variant->data) {
+		sl_mark(self, "sending");
+		sl_record(self, "write", write(fd, buf, variant->data));
+	}
+	/* Blocks until the connection is given up, or a RST would end it. */
+	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_mark(self, "done");
+}
+
+/* Tolerances as in keepalive-vs-retransmit: jiffies and the timer wheel. */
+#define RTO_TOL SL_TOL(10, 20)
+#define KEEPALIVE_TOL SL_TOL(5, 20)
+
+PREDICT(rst_peer_crashed)
+{
+	/* Not a segment from the server after the crash: no RST, no FIN.
+	 * (The crash's own definition; what follows is what it does to the
+	 * client.) */
+	expect_no_packet(p, .from = "server", .after = "crash server");
+	/* The client hears nothing and gives up on its own: ETIMEDOUT, not
+	 * ECONNRESET. */
+	expect_errno(p, "client", "read", ETIMEDOUT);
+	if (variant->data) {
+		/* Only retransmissions: the segment, the tail loss probe at
+		 * 200, RTO retransmissions at 400 and 800; 1600 would be past
+		 * the end at 2R + U = 1400. */
+		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800), RTO_TOL,
+				     .from = "client", .len = SL_LEN(100),
+				     .after = "sending");
+		expect_call_ms(p, "client", "read", "sending",
+			       400 + variant->user_timeout_ms, RTO_TOL);
+		measure_gaps_ms(p, "retrans", .from = "client",
+				.len = SL_LEN(100), .after = "sending");
+		measure_call_ms(p, "etimedout_after_send", "client", "read",
+				"sending");
+	} else {
+		double idle = variant->idle_s * 1000.0;
+		double intvl = variant->intvl_s * 1000.0;
+
+		/* Unanswered probes at idle and idle + intvl, then the end. */
+		expect_packets_at_ms(p, SL_MS(idle, idle + intvl),
+				     KEEPALIVE_TOL, .from = "client",
+				     .len = SL_LEN(0), .not_flags = "R",
+				     .after = "connected");
+		expect_call_ms(p, "client", "read", "connected",
+			       idle + variant->cnt * intvl, KEEPALIVE_TOL);
+		measure_gaps_ms(p, "probes", .from = "client", .len = SL_LEN(0),
+				.not_flags = "R", .after = "connected");
+		measure_call_ms(p, "etimedout_after_idle", "client", "read",
+				"connected");
+	}
+}

@@ -1,0 +1,764 @@
+/* faults.c: faults on the path, host crash and host reboot (faults.h).
+ *
+ * nftables does the blackhole and the crash, always in socklab's own table
+ * (table inet socklab), one base chain per fault:
+ *
+ *	router:  chain faultN         hook forward   the fault's drop rules
+ *	router:  chain crash_HOST     hook forward   drop HOST's address both ways
+ *	HOST:    chain crash          hook output    policy drop
+ *
+ * A chain of its own per fault makes lifting one fault the deletion of one
+ * chain, whatever else is in force, and the table goes away with the
+ * namespace at teardown, on every exit path, with nothing to undo by hand.
+ *
+ * The chains hook in at priority -160, before mangle (-150), where
+ * iptables' mangle FORWARD chain, and with it the link emulator's NFQUEUE
+ * rule, sits: a packet the blackhole drops never reaches the emulator, so
+ * it cannot count as one of a one-shot drop's segments or be delayed into
+ * the time after the blackhole is lifted.
+ *
+ * nft is run with an argument vector inside the namespace: the calling
+ * thread enters it, forks nft there (a child starts in the namespace of
+ * the thread that forked it) and goes back.  Each command goes to
+ * commands.sh as `ip netns exec NETNS nft '...'`, one transaction per
+ * line, so a learner can replay it; nft returns only once the kernel has
+ * committed the transaction, so the fault is in force when we mark it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "err.h"
+#include "exec.h"
+#include "faults.h"
+#include "linkemu.h"
+#include "observe.h"
+#include "role.h"
+#include "run.h"
+#include "socklab.h"
+#include "topology.h"
+
+#define NFT_PRIO "-160"
+/* Where `ip netns add` names namespaces (topology.c makes them so). */
+#define NETNS_DIR "/run/netns"
+
+/* ---- the shared state ---- */
+
+static void lock(struct sl_applog *l)
+{
+	/* A role killed while holding the lock (a crash) must not wedge the
+	 * others: the mutex is robust (role.c). */
+	if (pthread_mutex_lock(&l->mu) == EOWNERDEAD)
+		pthread_mutex_consistent(&l->mu);
+}
+
+static void unlock(struct sl_applog *l)
+{
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* Called and returning with the lock held: lets it go, sleeps until the
+ * log changes (role.h) or the deadline passes, and takes it again.
+ * Returns 0 or -ETIMEDOUT. */
+static int wait_until(struct sl_applog *l, int64_t deadline)
+{
+	uint32_t seen = sl_applog_seq(l);
+	int rc;
+
+	unlock(l);
+	rc = sl_applog_wait(l, seen, deadline);
+	lock(l);
+	return rc;
+}
+
+/* A record for a fault about to be applied; it counts (in the results)
+ * only once t_on is set.  Returns its index, the fault's id, or -ENOSPC. */
+static int new_rec(struct sl_applog *l, const char *kind, int host)
+{
+	struct sl_fault_rec *r;
+	int id;
+
+	lock(l);
+	if (l->faults.n >= SL_FAULTS_MAX) {
+		unlock(l);
+		return -ENOSPC;
+	}
+	id = l->faults.n++;
+	r = &l->faults.rec[id];
+	memset(r, 0, sizeof(*r));
+	snprintf(r->kind, sizeof(r->kind), "%s", kind);
+	r->host = host;
+	r->backend_id = -1;
+	unlock(l);
+	return id;
+}
+
+static void rec_on(struct sl_applog *l, int id, const char *backend,
+		   int backend_id, const char *what)
+{
+	struct sl_fault_rec *r = &l->faults.rec[id];
+
+	lock(l);
+	snprintf(r->backend, sizeof(r->backend), "%s", backend);
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	r->backend_id = backend_id;
+	r->t_on = sl_now();
+	unlock(l);
+}
+
+static void event(struct sl_applog *l, int kind, int host, const char *name,
+		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* A note ("fault" and a sentence) or a mark on the timeline. */
+static void event(struct sl_applog *l, int kind, int host, const char *name,
+		  const char *fmt, ...)
+{
+	struct sl_event ev;
+	va_list ap;
+
+	if (!l)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.t = ev.t_start = sl_now();
+	ev.kind = kind;
+	ev.host = host;
+	ev.from = ev.to = -1;
+	snprintf(ev.name, sizeof(ev.name), "%s", name);
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
+		va_end(ap);
+	}
+	sl_applog_append(l, &ev);
+}
+
+int sl_faults_export(struct sl_applog *l, struct sl_fault_rec *out, int max)
+{
+	int n = 0;
+
+	lock(l);
+	for (int i = 0; i < l->faults.n && n < max; i++)
+		if (l->faults.rec[i].t_on)
+			out[n++] = l->faults.rec[i];
+	unlock(l);
+	return n;
+}
+
+int sl_faults_crashed(struct sl_applog *l, int host)
+{
+	return l && host >= 0 && host < SL_FAULTS_HOSTS &&
+	       l->faults.crashed[host];
+}
+
+/* Crashed and not rebooted since. */
+static int is_down(struct sl_applog *l, int host)
+{
+	int down;
+
+	lock(l);
+	down = l->faults.crashed[host] &&
+	       !l->faults.rec[l->faults.crash_rec[host]].lifted;
+	unlock(l);
+	return down;
+}
+
+/* ---- nft ---- */
+
+/* commands.sh from a role: the run's descriptor, inherited across fork,
+ * through a stream of our own on a duplicate.  The role ends with _exit(),
+ * which flushes nothing, so every write is flushed at once.  "a" puts the
+ * descriptor in append mode, so the run's own writes and the roles' never
+ * overwrite each other. */
+static FILE *role_cmdlog(struct sl_applog *l)
+{
+	int fd = l->faults.cmdlog_fd >= 0 ? dup(l->faults.cmdlog_fd) : -1;
+	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
+
+	if (fd >= 0 && !f)
+		close(fd);
+	return f;
+}
+
+static int open_netns(const char *netns, struct sl_err *e)
+{
+	char path[128];
+	int fd;
+
+	snprintf(path, sizeof(path), NETNS_DIR "/%s", netns);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sl_errf(e, errno, "open namespace %s", path);
+	return fd;
+}
+
+/* A comment line in commands.sh: what the next commands do, and which
+ * backend serves it. */
+static void cmd_comment(FILE *cmdlog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void cmd_comment(FILE *cmdlog, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!cmdlog)
+		return;
+	fputs("# ", cmdlog);
+	va_start(ap, fmt);
+	vfprintf(cmdlog, fmt, ap);
+	va_end(ap);
+	fputc('\n', cmdlog);
+	fflush(cmdlog);
+}
+
+/* `ip netns exec NETNS nft SCRIPT`, without the shell and without ip. */
+static int nft(const char *netns, const char *script, FILE *cmdlog,
+	       struct sl_err *e)
+{
+	const char *argv[] = { "nft", script, NULL };
+	const char *shown[] = { "ip", "netns", "exec", netns, "nft", script,
+				NULL };
+	int nsfd, back, ret;
+
+	if (cmdlog) {
+		sl_print_argv(cmdlog, "", shown);
+		fflush(cmdlog);
+	}
+	/* By name, not by the topology's descriptor: a role's copy of that
+	 * is stale once the host has rebooted. */
+	nsfd = open_netns(netns, e);
+	if (nsfd < 0)
+		return nsfd;
+	back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (back < 0) {
+		ret = sl_errf(e, errno, "open own namespace");
+		goto out_nsfd;
+	}
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		ret = sl_errf(e, errno, "nft: enter %s", netns);
+		goto out;
+	}
+	ret = sl_exec(argv, e);
+	if (setns(back, CLONE_NEWNET) < 0)
+		ret = sl_errf(e, errno, "nft: return from %s", netns);
+out:
+	close(back);
+out_nsfd:
+	close(nsfd);
+	return ret;
+}
+
+static const char *router_ns(const struct sl_topology *t)
+{
+	return t->host[SL_HOST_ROUTER].netns;
+}
+
+static void addr_of(const struct sl_topology *t, int h, char *buf, size_t n)
+{
+	inet_ntop(AF_INET, &t->host[h].iface[0].addr, buf, n);
+}
+
+/* ---- applying and lifting ---- */
+
+static int is_linkemu_kind(const char *kind)
+{
+	return !strcmp(kind, "drop") || !strcmp(kind, "delay") ||
+	       !strcmp(kind, "loss") || !strcmp(kind, "reorder");
+}
+
+/* The direction in words: "client -> server" or "both ways". */
+static void direction(const struct sl_topology *t, const struct sl_fault *f,
+		      char *buf, size_t n)
+{
+	int h = f->from ? sl_topology_host(t, f->from) : -1;
+
+	if (h < 0)
+		snprintf(buf, n, "both ways");
+	else
+		snprintf(buf, n, "%s -> %s", f->from,
+			 h == SL_HOST_CLIENT ? "server" : "client");
+}
+
+static int check_from(const struct sl_topology *t, const struct sl_fault *f,
+		      struct sl_err *e)
+{
+	int h;
+
+	if (!f->from)
+		return 0;
+	h = sl_topology_host(t, f->from);
+	if (h != SL_HOST_CLIENT && h != SL_HOST_SERVER)
+		return sl_errf(e, EINVAL, "fault %s: .from = \"%s\" is not the "
+			       "client or the server", f->kind, f->from);
+	return 0;
+}
+
+static int apply_blackhole(const struct sl_topology *t, struct sl_applog *l,
+			   const struct sl_fault *f, FILE *cmdlog,
+			   struct sl_err *e)
+{
+	char script[512], match[64] = "", dir[24], what[200], a[INET_ADDRSTRLEN];
+	int id, ret;
+
+	if (f->flags || f->not_flags || f->len || f->count || f->delay_ms ||
+	    f->jitter_ms || f->loss != 0 || f->reorder_pct)
+		return sl_errf(e, EINVAL, "fault blackhole: only .from applies "
+			       "(drops everything in that direction)");
+	if (f->from) {
+		addr_of(t, sl_topology_host(t, f->from), a, sizeof(a));
+		snprintf(match, sizeof(match), "ip saddr %s ", a);
+	}
+	id = new_rec(l, "blackhole", -1);
+	if (id < 0)
+		return sl_errf(e, -id, "fault blackhole: more than %d faults",
+			       SL_FAULTS_MAX);
+	direction(t, f, dir, sizeof(dir));
+	cmd_comment(cmdlog, "fault %d: blackhole %s (backend nftables)", id,
+		    dir);
+	snprintf(script, sizeof(script),
+		 "add table inet socklab; "
+		 "add chain inet socklab fault%d { type filter hook forward "
+		 "priority " NFT_PRIO "; }; "
+		 "add rule inet socklab fault%d %scounter drop", id, id, match);
+	ret = nft(router_ns(t), script, cmdlog, e);
+	if (ret < 0)
+		return ret;
+	snprintf(what, sizeof(what), "blackhole %s: the router drops every "
+		 "packet (nftables chain fault%d)", dir, id);
+	rec_on(l, id, "nftables", -1, what);
+	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s", id, what);
+	return id;
+}
+
+static int apply_linkemu(const struct sl_topology *t, struct sl_applog *l,
+			 const struct sl_fault *f, FILE *cmdlog,
+			 struct sl_err *e)
+{
+	char what[200], dir[24];
+	const char *backend;
+	int id, bid;
+
+	id = new_rec(l, f->kind, -1);
+	if (id < 0)
+		return sl_errf(e, -id, "fault %s: more than %d faults", f->kind,
+			       SL_FAULTS_MAX);
+	bid = sl_linkemu_apply(t, f, cmdlog, e);
+	if (bid < 0)
+		return bid;
+	backend = sl_linkemu_backend(bid);
+	direction(t, f, dir, sizeof(dir));
+	if (!strcmp(f->kind, "delay"))
+		snprintf(what, sizeof(what), "delay %d ms (jitter %d ms) %s",
+			 f->delay_ms, f->jitter_ms, dir);
+	else if (!strcmp(f->kind, "loss"))
+		snprintf(what, sizeof(what), "loss %.1f%% %s", f->loss * 100,
+			 dir);
+	else if (!strcmp(f->kind, "reorder"))
+		snprintf(what, sizeof(what), "reorder %d%% %s", f->reorder_pct,
+			 dir);
+	else
+		snprintf(what, sizeof(what), "drop the next %d segment(s) "
+			 "with [%s] without [%s] %s", f->count > 0 ? f->count : 1,
+			 f->flags ? f->flags : "", f->not_flags ? f->not_flags : "",
+			 dir);
+	rec_on(l, id, backend ? backend : "linkemu", bid, what);
+	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s (%s)", id,
+	      what, backend ? backend : "linkemu");
+	return id;
+}
+
+/* Applies f; returns its id or -errno with the reason in e. */
+static int apply(const struct sl_topology *t, struct sl_applog *l,
+		 const struct sl_fault *f, FILE *cmdlog, struct sl_err *e)
+{
+	int ret;
+
+	if (!f->kind)
+		return sl_errf(e, EINVAL, "fault: .kind is required (blackhole, "
+			       "drop, delay, loss, reorder)");
+	ret = check_from(t, f, e);
+	if (ret < 0)
+		return ret;
+	if (!strcmp(f->kind, "blackhole"))
+		return apply_blackhole(t, l, f, cmdlog, e);
+	if (is_linkemu_kind(f->kind))
+		return apply_linkemu(t, l, f, cmdlog, e);
+	return sl_errf(e, EINVAL, "fault: unknown .kind \"%s\" (blackhole, "
+		       "drop, delay, loss, reorder)", f->kind);
+}
+
+static int lift(const struct sl_topology *t, struct sl_applog *l, int id,
+		FILE *cmdlog, struct sl_err *e)
+{
+	struct sl_fault_rec r;
+	char script[128];
+	int ret;
+
+	lock(l);
+	if (id < 0 || id >= l->faults.n || !l->faults.rec[id].t_on) {
+		unlock(l);
+		return sl_errf(e, EINVAL, "lift fault %d: no such fault", id);
+	}
+	r = l->faults.rec[id];
+	unlock(l);
+	if (r.lifted)
+		return 0;
+	if (!strcmp(r.kind, "crash") || !strcmp(r.kind, "reboot"))
+		return sl_errf(e, EINVAL, "lift fault %d: a %s is undone by "
+			       "sl_reboot(), not lifted", id, r.kind);
+	if (!strcmp(r.backend, "nftables")) {
+		cmd_comment(cmdlog, "fault %d lifted", id);
+		snprintf(script, sizeof(script), "delete chain inet socklab "
+			 "fault%d", id);
+		ret = nft(router_ns(t), script, cmdlog, e);
+	} else {
+		ret = sl_linkemu_lift(t, r.backend_id, e);
+	}
+	if (ret < 0)
+		return ret;
+	lock(l);
+	l->faults.rec[id].lifted = 1;
+	l->faults.rec[id].t_off = sl_now();
+	unlock(l);
+	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d lifted: %s",
+	      id, r.kind);
+	return 0;
+}
+
+/* ---- the API of socklab.h ---- */
+
+int sl__fault_role(struct sl_role *self, const struct sl_fault *f)
+{
+	FILE *cmdlog = role_cmdlog(self->log);
+	struct sl_err e = { "" };
+	char name[SL_NAME_MAX];
+	int id;
+
+	id = apply(self->topo, self->log, f, cmdlog, &e);
+	if (cmdlog)
+		fclose(cmdlog);
+	if (id < 0)
+		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	snprintf(name, sizeof(name), "fault %s", f->kind);
+	sl_mark(self, name);
+	return id;
+}
+
+void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f)
+{
+	char name[SL_NAME_MAX];
+	int id;
+
+	if (s->failed)
+		return;
+	if (!s->log) {
+		sl_errf(&s->err, EINVAL, "fault from SETUP: no log to record "
+			"it in");
+		s->failed = 1;
+		return;
+	}
+	id = apply(s->topo, s->log, f, s->cmdlog, &s->err);
+	if (id < 0) {
+		s->failed = 1;
+		return;
+	}
+	/* No role is running yet: the router marks it. */
+	snprintf(name, sizeof(name), "fault %s", f->kind);
+	event(s->log, SL_EV_MARK, SL_HOST_ROUTER, name, NULL);
+}
+
+void sl_fault_lift(struct sl_role *self, int id)
+{
+	FILE *cmdlog = role_cmdlog(self->log);
+	struct sl_err e = { "" };
+	char name[SL_NAME_MAX];
+	int ret;
+
+	ret = lift(self->topo, self->log, id, cmdlog, &e);
+	if (cmdlog)
+		fclose(cmdlog);
+	if (ret < 0)
+		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	snprintf(name, sizeof(name), "lift %s",
+		 self->log->faults.rec[id].kind);
+	sl_mark(self, name);
+}
+
+/* The host a role names for a crash or a reboot, or the role fails. */
+static int victim(struct sl_role *self, const char *host, const char *what)
+{
+	int h = host ? sl_topology_host(self->topo, host) : -1;
+	char why[128];
+
+	if (h != SL_HOST_CLIENT && h != SL_HOST_SERVER) {
+		snprintf(why, sizeof(why), "%s(\"%s\"): only the client or the "
+			 "server can", what, host ? host : "(null)");
+		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
+	}
+	if (h == self->host) {
+		snprintf(why, sizeof(why), "%s(\"%s\"): a role cannot do it to "
+			 "its own host", what, host);
+		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
+	}
+	return h;
+}
+
+/* SIGKILL through a pidfd, then wait until the process is dead: by then
+ * its descriptors are closed, so whatever its kernel sent on close (FIN,
+ * RST) has met the drop rules already. */
+static int kill_and_wait(pid_t pid, int64_t deadline, struct sl_err *e)
+{
+	struct pollfd pfd = { .events = POLLIN };
+	int ret = 0;
+
+	pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd.fd < 0)
+		return errno == ESRCH ? 0 : sl_errf(e, errno, "pidfd_open %d",
+						    (int)pid);
+	if (syscall(SYS_pidfd_send_signal, pfd.fd, SIGKILL, NULL, 0) < 0 &&
+	    errno != ESRCH) {
+		ret = sl_errf(e, errno, "kill -KILL %d", (int)pid);
+		goto out;
+	}
+	for (;;) {
+		int64_t left = deadline - sl_now();
+		int r;
+
+		if (left <= 0) {
+			ret = sl_errf(e, ETIMEDOUT, "wait for %d to die",
+				      (int)pid);
+			break;
+		}
+		r = poll(&pfd, 1, (int)(left / SL_NS_PER_MS) + 1);
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR) {
+			ret = sl_errf(e, errno, "wait for %d to die", (int)pid);
+			break;
+		}
+	}
+out:
+	close(pfd.fd);
+	return ret;
+}
+
+void sl_crash(struct sl_role *self, const char *host)
+{
+	const struct sl_topology *t = self->topo;
+	struct sl_applog *l = self->log;
+	int h = victim(self, host, "sl_crash");
+	const char *ns = t->host[h].netns;
+	char script[512], what[200], a[INET_ADDRSTRLEN], mark[SL_NAME_MAX];
+	struct sl_err e = { "" };
+	FILE *cmdlog;
+	pid_t pid;
+	int id, ret;
+
+	if (is_down(l, h)) {
+		snprintf(what, sizeof(what), "sl_crash(\"%s\"): it is down "
+			 "already", host);
+		sl__role_fail(self, what, EINVAL, __FILE__, __LINE__);
+	}
+	id = new_rec(l, "crash", h);
+	if (id < 0)
+		sl__role_fail(self, "sl_crash(): too many faults", -id,
+			      __FILE__, __LINE__);
+	addr_of(t, h, a, sizeof(a));
+	cmdlog = role_cmdlog(l);
+	cmd_comment(cmdlog, "%s crashes (backend nftables): its output and "
+		    "the router's traffic for %s dropped, then its processes "
+		    "killed (kill -9)", host, a);
+	/* Silence first, then the kill: the host's own output hook drops
+	 * what its kernel sends when its sockets are closed (a powered-off
+	 * host sends no FIN and no RST), and the router drops what comes in
+	 * for it (a powered-off host receives nothing either). */
+	ret = nft(ns, "add table inet socklab; add chain inet socklab crash "
+		  "{ type filter hook output priority " NFT_PRIO "; "
+		  "policy drop; }", cmdlog, &e);
+	if (ret == 0) {
+		snprintf(script, sizeof(script),
+			 "add table inet socklab; "
+			 "add chain inet socklab crash_%s { type filter hook "
+			 "forward priority " NFT_PRIO "; }; "
+			 "add rule inet socklab crash_%s ip saddr %s counter "
+			 "drop; "
+			 "add rule inet socklab crash_%s ip daddr %s counter "
+			 "drop", host, host, a, host, a);
+		ret = nft(router_ns(t), script, cmdlog, &e);
+	}
+	if (cmdlog)
+		fclose(cmdlog);
+	if (ret < 0)
+		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	lock(l);
+	l->faults.crashed[h]++;
+	l->faults.crash_rec[h] = id;
+	pid = l->role_pid[h];
+	unlock(l);
+	if (pid > 0 && kill_and_wait(pid, self->deadline, &e) < 0)
+		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	snprintf(what, sizeof(what), "%s crashed: its role killed (SIGKILL), "
+		 "its output and the router's traffic for %s dropped", host, a);
+	rec_on(l, id, "nftables", -1, what);
+	event(l, SL_EV_NOTE, h, "fault", "%s", what);
+	snprintf(mark, sizeof(mark), "crash %s", host);
+	sl_mark(self, mark);
+}
+
+/* Asks the run process to serve op on host and waits for the answer.
+ * Returns its result, with its reason in why. */
+static int request(struct sl_role *self, int op, int host, char *why,
+		   size_t n)
+{
+	struct sl_applog *l = self->log;
+	int ret, rc = 0;
+
+	lock(l);
+	while (l->faults.req.busy && rc != -ETIMEDOUT)
+		rc = wait_until(l, self->deadline);
+	if (l->faults.req.busy) {
+		unlock(l);
+		snprintf(why, n, "wait for the run to take a request");
+		return -ETIMEDOUT;
+	}
+	l->faults.req.busy = 1;
+	l->faults.req.op = op;
+	l->faults.req.host = host;
+	l->faults.req.done = 0;
+	unlock(l);
+	/* The run process waits for its roles in sigtimedwait() with
+	 * SIGUSR1 blocked; it serves the request as soon as it wakes. */
+	kill(getppid(), SIGUSR1);
+	lock(l);
+	while (!l->faults.req.done && rc != -ETIMEDOUT)
+		rc = wait_until(l, self->deadline);
+	if (l->faults.req.done) {
+		ret = l->faults.req.ret;
+		snprintf(why, n, "%s", l->faults.req.why);
+	} else {
+		ret = -ETIMEDOUT;
+		snprintf(why, n, "the run did not answer the request in time");
+	}
+	l->faults.req.busy = 0;
+	l->faults.req.op = SL_FAULT_OP_NONE;
+	unlock(l);
+	sl_applog_wake(l);	/* another role may wait for the slot */
+	return ret;
+}
+
+void sl_reboot(struct sl_role *self, const char *host)
+{
+	int h = victim(self, host, "sl_reboot");
+	char why[256], mark[SL_NAME_MAX];
+
+	if (!is_down(self->log, h)) {
+		snprintf(why, sizeof(why), "sl_reboot(\"%s\"): it has not "
+			 "crashed (sl_crash() first)", host);
+		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
+	}
+	if (request(self, SL_FAULT_OP_REBOOT, h, why, sizeof(why)) < 0)
+		sl__role_fail(self, why, 0, __FILE__, __LINE__);
+	snprintf(mark, sizeof(mark), "reboot %s", host);
+	sl_mark(self, mark);
+}
+
+/* ---- the run process's side ---- */
+
+/* The reboot itself: observers off the old namespace, a fresh namespace,
+ * observers on it, and only then the router lets traffic through again,
+ * so that the new capture sees the very first segment that arrives. */
+static int reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
+{
+	struct sl_topology *t = x->topo;
+	const struct sl_host *host = &t->host[h];
+	struct sl_applog *l = x->log;
+	char path[4096], script[128], what[200], a[INET_ADDRSTRLEN];
+	struct sl_cleanup kept = { 0 };	/* undo steps nobody will run */
+	int crash, id, ret;
+
+	lock(l);
+	crash = l->faults.crash_rec[h];
+	unlock(l);
+	id = new_rec(l, "reboot", h);
+	if (id < 0)
+		return sl_errf(e, -id, "reboot %s: too many faults", host->name);
+	cmd_comment(x->cmdlog, "%s reboots (backend netns): a fresh namespace "
+		    "with the same name, link and address", host->name);
+	if (x->obs) {
+		ret = sl_observer_detach(x->obs, h, e);
+		if (ret < 0)
+			return ret;
+	}
+	ret = sl_topology_rebuild_host(t, h, x->cleanup ? x->cleanup : &kept,
+				       x->cmdlog, e);
+	if (ret < 0)
+		return ret;
+	if (l->faults.crashed[h] > 1)
+		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot-%d.pcap",
+			 x->dir, host->name, host->iface[0].name,
+			 l->faults.crashed[h]);
+	else
+		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot.pcap",
+			 x->dir, host->name, host->iface[0].name);
+	if (x->obs) {
+		ret = sl_observer_attach(x->obs, h, path, e);
+		if (ret < 0)
+			return ret;
+	}
+	snprintf(script, sizeof(script), "delete chain inet socklab crash_%s",
+		 host->name);
+	ret = nft(router_ns(t), script, x->cmdlog, e);
+	if (x->cmdlog)
+		fflush(x->cmdlog);
+	if (ret < 0)
+		return ret;
+	lock(l);
+	l->faults.rec[crash].lifted = 1;
+	l->faults.rec[crash].t_off = sl_now();
+	unlock(l);
+	addr_of(t, h, a, sizeof(a));
+	snprintf(what, sizeof(what), "%s rebooted: a fresh namespace %.32s, "
+		 "address %s, no socket; capture in %.48s", host->name,
+		 host->netns, a, strrchr(path, '/') + 1);
+	rec_on(l, id, "netns", -1, what);
+	event(l, SL_EV_NOTE, h, "fault", "%s", what);
+	return 0;
+}
+
+void sl_faults_serve(struct sl_faults_ctx *x)
+{
+	struct sl_applog *l = x ? x->log : NULL;
+	struct sl_err e = { "" };
+	int op, h, ret;
+
+	if (!l)
+		return;
+	lock(l);
+	op = l->faults.req.busy && !l->faults.req.done ? l->faults.req.op :
+							   SL_FAULT_OP_NONE;
+	h = l->faults.req.host;
+	l->faults.req.op = SL_FAULT_OP_NONE;
+	unlock(l);
+	if (op == SL_FAULT_OP_NONE)
+		return;
+	if (op == SL_FAULT_OP_REBOOT)
+		ret = reboot(x, h, &e);
+	else
+		ret = sl_errf(&e, EINVAL, "unknown request %d", op);
+	lock(l);
+	l->faults.req.ret = ret;
+	snprintf(l->faults.req.why, sizeof(l->faults.req.why), "%s", e.msg);
+	l->faults.req.done = 1;
+	unlock(l);
+	sl_applog_wake(l);
+}

@@ -1,0 +1,194 @@
+/* test_linkemu_util.h: what the link emulator's tests share
+ * (tests/test_linkemu.c for socklab's own emulator, tests/test_linkemu_netem.c
+ * for tc netem): a fresh topology with the emulator started, sockets made
+ * inside a host's namespace, handshake round trips read from the client's
+ * kernel, and a busy loop for "the other core busy".
+ *
+ * Every measurement is what the kernel reports (TCP_INFO, what a socket
+ * received, what libpcap saw on an interface), never what the emulator
+ * says it did: its own counters are only compared with those.
+ */
+#ifndef TEST_LINKEMU_UTIL_H
+#define TEST_LINKEMU_UTIL_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "cleanup.h"
+#include "clock.h"
+#include "err.h"
+#include "linkemu.h"
+#include "socklab.h"
+#include "topology.h"
+
+#define LE_PORT 5002
+
+struct le_fixture {
+	struct sl_topology t;
+	struct sl_cleanup c;
+	struct sl_err e;
+	int lfd;		/* the server's listener on LE_PORT */
+	pid_t busy;		/* the busy loop, or 0 */
+};
+
+/* A socket created inside host's namespace (it stays there); -errno. */
+static inline int le_socket(struct le_fixture *f, int host, int type)
+{
+	int back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	int fd, err;
+
+	if (back < 0)
+		return -errno;
+	if (setns(f->t.host[host].nsfd, CLONE_NEWNET) < 0) {
+		err = errno;
+		close(back);
+		return -err;
+	}
+	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+	err = errno;
+	if (setns(back, CLONE_NEWNET) < 0)
+		abort();	/* the test process would be lost in a netns */
+	close(back);
+	return fd < 0 ? -err : fd;
+}
+
+static inline struct sockaddr_in le_addr(struct le_fixture *f, int host,
+					 int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port) };
+
+	a.sin_addr = f->t.host[host].iface[0].addr;
+	return a;
+}
+
+static inline void le_close_fd(void *arg)
+{
+	int *fd = arg;
+
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static inline long le_handshake_us(struct le_fixture *f);
+
+/* Topology, emulator, and a listener on the server.  Returns 0 or -errno
+ * with the reason in f->e. */
+static inline int le_up(struct le_fixture *f)
+{
+	struct sockaddr_in a;
+	int one = 1;
+	long ret;
+
+	memset(f, 0, sizeof(*f));
+	f->lfd = -1;
+	ret = sl_topology_up(&f->t, &f->c, NULL, &f->e);
+	if (ret < 0)
+		return ret;
+	ret = sl_linkemu_start(&f->t, &f->c, &f->e);
+	if (ret < 0)
+		return ret;
+	f->lfd = le_socket(f, SL_HOST_SERVER, SOCK_STREAM);
+	if (f->lfd < 0)
+		return sl_errf(&f->e, -f->lfd, "listener socket");
+	sl_cleanup_push(&f->c, le_close_fd, &f->lfd, "listener");
+	a = le_addr(f, SL_HOST_SERVER, LE_PORT);
+	setsockopt(f->lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(f->lfd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    listen(f->lfd, 128) < 0)
+		return sl_errf(&f->e, errno, "bind/listen on the server");
+	/* One handshake before any measurement: right after the topology
+	 * comes up, the router's first ARP request for the server is now
+	 * and then dropped on its way out (eth1 TX dropped 1), and the
+	 * first SYN then waits a whole ARP retransmission (1 s). */
+	ret = le_handshake_us(f);
+	return ret < 0 ? sl_errf(&f->e, -ret, "first handshake") : 0;
+}
+
+static inline void le_busy_stop(struct le_fixture *f)
+{
+	if (f->busy > 0) {
+		kill(f->busy, SIGKILL);
+		waitpid(f->busy, NULL, 0);
+	}
+	f->busy = 0;
+}
+
+static inline void le_down(struct le_fixture *f)
+{
+	le_busy_stop(f);
+	sl_cleanup_run(&f->c);
+}
+
+/* A process that spins, as `sh -c 'while :; do :; done'` does: on a
+ * two-core machine the other core is then busy. */
+static inline void le_busy_start(struct le_fixture *f)
+{
+	f->busy = fork();
+	if (f->busy == 0) {
+		volatile unsigned long spin = 0;
+
+		for (;;)
+			spin++;
+	}
+}
+
+/* One handshake from client to server: the client's kernel's first RTT
+ * sample (SYN to SYN-ACK, microseconds), or -errno. */
+static inline long le_handshake_us(struct le_fixture *f)
+{
+	struct sockaddr_in a = le_addr(f, SL_HOST_SERVER, LE_PORT);
+	struct linger lg = { 1, 0 };
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	int fd = le_socket(f, SL_HOST_CLIENT, SOCK_STREAM), afd;
+	long rtt;
+
+	if (fd < 0)
+		return fd;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	rtt = ti.tcpi_rtt;
+	afd = accept(f->lfd, NULL, NULL);
+	/* No TIME-WAIT pile-up over hundreds of handshakes: abort. */
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+	if (afd >= 0)
+		close(afd);
+	return rtt;
+}
+
+static inline int le_cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sorts v and prints median, p99, min and max. */
+static inline void le_summary(const char *what, long *v, int n)
+{
+	qsort(v, n, sizeof(*v), le_cmp_long);
+	printf("# %s (n=%d, us): median %ld  p99 %ld  min %ld  max %ld\n",
+	       what, n, v[n / 2], v[(n * 99) / 100], v[0], v[n - 1]);
+}
+
+#endif
