@@ -225,6 +225,46 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	fclose(f);
 }
 
+/* The harness's own time, phase by phase: written to harness.txt in the
+ * variant's folder, so a slow run says where its time went (under load,
+ * tracepoint registration and namespace set-up wait on the kernel's RCU
+ * grace periods, which many runs at once lengthen). */
+struct phases {
+	int n;
+	struct {
+		const char *name;
+		int64_t ns;
+	} p[16];
+};
+
+static void phase(struct phases *ph, const char *name, int64_t *total,
+		  int64_t since)
+{
+	int64_t d = sl_now() - since;
+
+	*total += d;
+	if (ph->n < 16) {
+		ph->p[ph->n].name = name;
+		ph->p[ph->n++].ns = d;
+	}
+}
+
+static void write_phases(const struct phases *ph, const char *dir)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/harness.txt", dir);
+	f = fopen(path, "w");
+	if (!f)
+		return;
+	fprintf(f, "# the harness's own time in this variant, ms\n");
+	for (int i = 0; i < ph->n; i++)
+		fprintf(f, "%-26s %8.1f\n", ph->p[i].name,
+			(double)ph->p[i].ns / SL_NS_PER_MS);
+	fclose(f);
+}
+
 void sl_run_variant(const struct sl_registry *reg, int v,
 		    const struct sl_run_opts *opts, struct sl_outcome *out)
 {
@@ -243,6 +283,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	struct sl_timeline tl;
 	struct sl_err e = { "" };
 	int64_t t_start = sl_now(), harness = 0, t, deadline;
+	struct phases ph = { 0 };
 	char path[4096];
 	FILE *cmdlog;
 	int ret, bad;
@@ -266,7 +307,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	/* 1. topology */
 	t = sl_now();
 	ret = sl_topology_up(&topo, &cleanup, cmdlog, &e);
-	harness += sl_now() - t;
+	phase(&ph, "topology up", &harness, t);
 	if (ret < 0) {
 		fail(out, "topology: %s", e.msg);
 		goto out;
@@ -290,7 +331,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	 * apply its faults: it costs a fork until one does (linkemu.h). */
 	t = sl_now();
 	ret = sl_linkemu_start(&topo, &cleanup, &e);
-	harness += sl_now() - t;
+	phase(&ph, "link emulator start", &harness, t);
 	if (ret < 0) {
 		fail(out, "link emulator: %s", e.msg);
 		goto out;
@@ -318,18 +359,10 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	if (cmdlog)
 		fflush(cmdlog);
 
-	/* 3. observers */
-	t = sl_now();
-	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
-	harness += sl_now() - t;
-	if (ret < 0 ||
-	    sl_cleanup_push(&cleanup, stop_observer, &obs, "observers") < 0) {
-		fail(out, "observers: %s", e.msg);
-		goto out;
-	}
-	/* The kernel's account: a private trace instance (where tracefs is
-	 * missing the run goes on without, and says why) and the counters
-	 * as the roles find them. */
+	/* 3. observers.  The kernel's account beside them: a private trace
+	 * instance, made on a thread of its own while the captures open
+	 * (trace.h says why), and the counters as the roles find them; where
+	 * tracefs is missing the run goes on without, and says why. */
 	t = sl_now();
 	if (sl_trace_start(&trace, &topo, NULL, &e) < 0)
 		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
@@ -337,9 +370,21 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		sl_trace_undo(&trace);
 		snprintf(kwhy, sizeof(kwhy), "the run's cleanup stack is full");
 	}
+	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
+	phase(&ph, "observers start", &harness, t);
+	if (ret < 0 ||
+	    sl_cleanup_push(&cleanup, stop_observer, &obs, "observers") < 0) {
+		fail(out, "observers: %s", e.msg);
+		goto out;
+	}
+	t = sl_now();
+	if (trace && sl_trace_ready(trace, &e) < 0) {
+		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
+		sl_trace_undo(&trace);
+	}
 	if (sl_counters_read(&ctr0, &topo, &e) < 0)
 		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
-	harness += sl_now() - t;
+	phase(&ph, "trace and counters start", &harness, t);
 
 	/* 4. roles */
 	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;
@@ -428,12 +473,13 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		snprintf(tl.kernel_why, sizeof(tl.kernel_why),
 			 "reading the trace failed: %.120s", e.msg);
 	}
-	trace = NULL;
-	harness += sl_now() - t;
+	/* The instance is removed in the background; the cleanup step waits
+	 * for it. */
+	phase(&ph, "trace and counters stop", &harness, t);
 	t = sl_now();
 	ret = sl_observer_stop(obs, &tl, &e);
 	obs = NULL;
-	harness += sl_now() - t;
+	phase(&ph, "observers stop", &harness, t);
 	if (ret < 0)
 		fail(out, "observers: %s", e.msg);
 	out->nfaults = sl_faults_export(log, out->fault, SL_FAULTS_MAX);
@@ -459,7 +505,8 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 out:
 	t = sl_now();
 	sl_cleanup_run(&cleanup);
-	harness += sl_now() - t;
+	phase(&ph, "teardown", &harness, t);
+	write_phases(&ph, opts->dir);
 	sl_timeline_free(&tl);
 	sl_counters_free(&ctr0);
 	sl_counters_free(&ctr1);
