@@ -327,6 +327,19 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 			topo.host[SL_HOST_ROUTER].netns);
 	}
 
+	/* The kernel's account: a private trace instance, made on a thread
+	 * of its own while the rest is set up (trace.c says why), ready before
+	 * the roles start, and the counters as the roles find them.  Where
+	 * tracefs is missing the run goes on without, and says why. */
+	t = sl_now();
+	if (sl_trace_start(&trace, &topo, NULL, &e) < 0)
+		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
+	else if (sl_cleanup_push(&cleanup, sl_trace_undo, &trace, "trace") < 0) {
+		sl_trace_undo(&trace);
+		snprintf(kwhy, sizeof(kwhy), "the run's cleanup stack is full");
+	}
+	phase(&ph, "trace start", &harness, t);
+
 	/* The link emulator's process, before SETUP and the roles, which may
 	 * apply its faults: it costs a fork until one does (linkemu.h). */
 	t = sl_now();
@@ -359,17 +372,8 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	if (cmdlog)
 		fflush(cmdlog);
 
-	/* 3. observers.  The kernel's account beside them: a private trace
-	 * instance, made on a thread of its own while the captures open
-	 * (trace.h says why), and the counters as the roles find them; where
-	 * tracefs is missing the run goes on without, and says why. */
+	/* 3. observers */
 	t = sl_now();
-	if (sl_trace_start(&trace, &topo, NULL, &e) < 0)
-		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
-	else if (sl_cleanup_push(&cleanup, sl_trace_undo, &trace, "trace") < 0) {
-		sl_trace_undo(&trace);
-		snprintf(kwhy, sizeof(kwhy), "the run's cleanup stack is full");
-	}
 	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
 	phase(&ph, "observers start", &harness, t);
 	if (ret < 0 ||
@@ -384,7 +388,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	}
 	if (sl_counters_read(&ctr0, &topo, &e) < 0)
 		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
-	phase(&ph, "trace and counters start", &harness, t);
+	phase(&ph, "trace ready, counters", &harness, t);
 
 	/* 4. roles */
 	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;

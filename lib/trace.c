@@ -49,9 +49,9 @@
 #include "trace.h"
 
 #define TRACEFS_MAGIC 0x74726163
-/* Per CPU.  The reader empties it every READ_PERIOD_MS, so it only has to
- * hold what a burst of a few hundred thousand events a second leaves. */
-#define BUFFER_KB 512
+/* The reader empties the buffer (the kernel's default for an instance,
+ * 1.4 MB per CPU) this often: enough for a burst of a few hundred thousand
+ * events a second. */
 #define READ_PERIOD_MS 50
 #define MAX_ADDRS 8
 /* A drop and the RST that answered the same packet come from one pass of
@@ -416,7 +416,9 @@ struct tp {
 };
 
 struct sl_trace {
-	char dir[512];		/* the instance */
+	char root[400];		/* tracefs */
+	int slot;
+	char dir[512];		/* the instance, once made */
 	size_t page;
 	int ncpu;
 	int *fd;		/* per CPU: trace_pipe_raw, O_NONBLOCK */
@@ -426,9 +428,17 @@ struct sl_trace {
 	int naddr;
 	struct in_addr addr[MAX_ADDRS];
 	int addr_host[MAX_ADDRS];
-	pthread_t thread;
+	pthread_t thread;	/* sets the instance up, then reads it */
 	int started;
 	int stopfd;
+	pthread_mutex_t mu;	/* ready, setup_err, setup_msg */
+	pthread_cond_t cv;
+	int ready;
+	int setup_err;
+	struct sl_err setup_msg;
+	int stopped;		/* read for the last time */
+	pthread_t remover;	/* removes the instance after the last read */
+	int removing;
 	void *buf;
 	int cur_cpu;		/* while a page is walked */
 	struct recs recs;	/* owned by the reader thread until joined */
@@ -681,11 +691,23 @@ static void drain(struct sl_trace *tr)
 	}
 }
 
+static int setup(struct sl_trace *tr, struct sl_err *e);
+
 static void *reader_main(void *arg)
 {
 	struct sl_trace *tr = arg;
 	struct pollfd pfd = { .fd = tr->stopfd, .events = POLLIN };
+	struct sl_err e = { "" };
+	int ret = setup(tr, &e);
 
+	pthread_mutex_lock(&tr->mu);
+	tr->ready = 1;
+	tr->setup_err = ret;
+	tr->setup_msg = e;
+	pthread_cond_broadcast(&tr->cv);
+	pthread_mutex_unlock(&tr->mu);
+	if (ret < 0)
+		return NULL;
 	/* Woken by time, not by the ring buffer: a wake-up per event would
 	 * put this thread in the way of the roles on a small machine. */
 	for (;;) {
@@ -713,22 +735,48 @@ static int remove_dir(const char *dir)
 	return 0;
 }
 
-static void trace_free(struct sl_trace *tr)
+static void close_fds(struct sl_trace *tr)
 {
-	if (!tr)
-		return;
 	for (int c = 0; tr->fd && c < tr->ncpu; c++)
 		if (tr->fd[c] >= 0)
 			close(tr->fd[c]);
 	free(tr->fd);
+	tr->fd = NULL;
+}
+
+/* Removes the instance; its files must all be closed first. */
+static void remove_instance(struct sl_trace *tr)
+{
+	if (!tr->dir[0])
+		return;
+	/* Nothing more is recorded once tracing is off, even if the
+	 * directory cannot go (someone has a file of it open). */
+	write_file(tr->dir, "tracing_on", "0");
+	remove_dir(tr->dir);
+	tr->dir[0] = '\0';
+}
+
+/* Closing the instance's files takes the same kernel lock as removing
+ * it: both are done here, off the run's path. */
+static void *remover_main(void *arg)
+{
+	close_fds(arg);
+	remove_instance(arg);
+	return NULL;
+}
+
+static void trace_free(struct sl_trace *tr)
+{
+	if (!tr)
+		return;
+	if (tr->removing)
+		pthread_join(tr->remover, NULL);
+	close_fds(tr);
 	if (tr->stopfd >= 0)
 		close(tr->stopfd);
-	if (tr->dir[0]) {
-		/* Nothing more is recorded once tracing is off, even if the
-		 * directory cannot go (someone has a file of it open). */
-		write_file(tr->dir, "tracing_on", "0");
-		remove_dir(tr->dir);
-	}
+	remove_instance(tr);
+	pthread_mutex_destroy(&tr->mu);
+	pthread_cond_destroy(&tr->cv);
 	free(tr->recs.r);
 	free(tr->buf);
 	free(tr);
@@ -893,11 +941,81 @@ static int page_size(const char *dir, const char *root)
 	return size;
 }
 
+/* The instance, made on the reader thread (sl_trace_start()). */
+static int setup(struct sl_trace *tr, struct sl_err *e)
+{
+	char path[1024], *clock;
+	int ret;
+
+	instance_dir(tr->dir, sizeof(tr->dir), tr->root, tr->slot);
+	/* We hold the slot's lock: an instance of this slot is a leftover
+	 * of a run that was killed, however it got past clean_stale(). */
+	ret = mkdir(tr->dir, 0755);
+	if (ret < 0 && errno == EEXIST) {
+		remove_dir(tr->dir);
+		ret = mkdir(tr->dir, 0755);
+	}
+	if (ret < 0) {
+		ret = sl_errf(e, errno, "create trace instance %s", tr->dir);
+		tr->dir[0] = '\0';
+		return ret;
+	}
+
+	/* The instance's clock must be the timeline's, or nothing it says
+	 * could be put next to a packet. */
+	ret = write_file(tr->dir, "trace_clock", "mono");
+	snprintf(path, sizeof(path), "%s/trace_clock", tr->dir);
+	clock = read_file(path);
+	if (ret < 0 || !clock || !strstr(clock, "[mono]")) {
+		free(clock);
+		return sl_errf(e, ret < 0 ? -ret : EINVAL,
+			       "set %s/trace_clock to mono", tr->dir);
+	}
+	free(clock);
+	/* The buffer keeps the kernel's default size for an instance (1.4 MB
+	 * per CPU): resizing it would wait for one more grace period, under
+	 * the lock every run's set-up takes. */
+	tr->page = page_size(tr->dir, tr->root);
+	tr->ncpu = count_cpus(tr->dir);
+	if (tr->ncpu <= 0)
+		return sl_errf(e, tr->ncpu < 0 ? -tr->ncpu : ENOENT,
+			       "list %s/per_cpu", tr->dir);
+	tr->buf = malloc(tr->page);
+	tr->fd = malloc(tr->ncpu * sizeof(int));
+	if (!tr->buf || !tr->fd)
+		return sl_errf(e, ENOMEM, "allocate the trace reader");
+	for (int c = 0; c < tr->ncpu; c++) {
+		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw",
+			 tr->dir, c);
+		/* A CPU that is offline has no buffer to read. */
+		tr->fd[c] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	}
+	for (int k = 0; k < SL_KEV_COUNT; k++) {
+		ret = enable(tr, k);
+		if (ret < 0)
+			return sl_errf(e, -ret, "enable %s in %s",
+				       tracepoints[k].name, tr->dir);
+	}
+	if (!tr->enabled)
+		return sl_errf(e, ENOENT, "%s", tr->why);
+	return 0;
+}
+
+/* The special problem of grace periods: setting an instance's clock waits
+ * for an RCU grace period (the buffer is reset), and removing it waits for
+ * the tracepoints' own (tracepoint_synchronize_unregister()): 60 to 80 ms
+ * per run on a small machine, against 3 ms for its whole topology.  Worse,
+ * the kernel holds one lock (trace_types_lock) across those waits, so the
+ * runs that start together queue up for it.  Nothing of ours can shorten a
+ * grace period; what we can do is not wait idle.  The instance is made on
+ * the reader thread while the run sets up the rest (sl_trace_ready() waits
+ * for it before the roles start), and removed on a thread of its own while
+ * the run takes down the rest; and the buffer keeps its default size, since
+ * resizing it would be one more wait under that lock. */
 int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 		   const char *root, struct sl_err *e)
 {
 	struct sl_trace *tr;
-	char path[1024], *clock;
 	int ret, mounted;
 
 	*tp = NULL;
@@ -909,72 +1027,16 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 	tr = calloc(1, sizeof(*tr));
 	if (!tr)
 		return sl_errf(e, ENOMEM, "allocate the trace reader");
+	snprintf(tr->root, sizeof(tr->root), "%s", root);
+	tr->slot = t->slot;
 	tr->stopfd = -1;
+	pthread_mutex_init(&tr->mu, NULL);
+	pthread_cond_init(&tr->cv, NULL);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		for (int i = 0; i < t->host[h].nif && tr->naddr < MAX_ADDRS; i++) {
 			tr->addr[tr->naddr] = t->host[h].iface[i].addr;
 			tr->addr_host[tr->naddr++] = h;
 		}
-	instance_dir(tr->dir, sizeof(tr->dir), root, t->slot);
-	/* We hold the slot's lock: an instance of this slot is a leftover
-	 * of a run that was killed, however it got past clean_stale(). */
-	ret = mkdir(tr->dir, 0755);
-	if (ret < 0 && errno == EEXIST) {
-		remove_dir(tr->dir);
-		ret = mkdir(tr->dir, 0755);
-	}
-	if (ret < 0) {
-		ret = sl_errf(e, errno, "create trace instance %s", tr->dir);
-		free(tr);
-		return ret;
-	}
-
-	/* The instance's clock must be the timeline's, or nothing it says
-	 * could be put next to a packet. */
-	ret = write_file(tr->dir, "trace_clock", "mono");
-	snprintf(path, sizeof(path), "%s/trace_clock", tr->dir);
-	clock = read_file(path);
-	if (ret < 0 || !clock || !strstr(clock, "[mono]")) {
-		free(clock);
-		ret = sl_errf(e, ret < 0 ? -ret : EINVAL,
-			      "set %s/trace_clock to mono", tr->dir);
-		goto fail;
-	}
-	free(clock);
-	snprintf(path, sizeof(path), "%d", BUFFER_KB);
-	write_file(tr->dir, "buffer_size_kb", path);
-
-	tr->page = page_size(tr->dir, root);
-	tr->ncpu = count_cpus(tr->dir);
-	if (tr->ncpu <= 0) {
-		ret = sl_errf(e, tr->ncpu < 0 ? -tr->ncpu : ENOENT,
-			      "list %s/per_cpu", tr->dir);
-		goto fail;
-	}
-	tr->buf = malloc(tr->page);
-	tr->fd = malloc(tr->ncpu * sizeof(int));
-	if (!tr->buf || !tr->fd) {
-		ret = sl_errf(e, ENOMEM, "allocate the trace reader");
-		goto fail;
-	}
-	for (int c = 0; c < tr->ncpu; c++) {
-		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw",
-			 tr->dir, c);
-		tr->fd[c] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		/* A CPU that is offline has no buffer to read. */
-	}
-	for (int k = 0; k < SL_KEV_COUNT; k++) {
-		ret = enable(tr, k);
-		if (ret < 0) {
-			ret = sl_errf(e, -ret, "enable %s in %s",
-				      tracepoints[k].name, tr->dir);
-			goto fail;
-		}
-	}
-	if (!tr->enabled) {
-		ret = sl_errf(e, ENOENT, "%s", tr->why);
-		goto fail;
-	}
 	tr->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (tr->stopfd < 0) {
 		ret = sl_errf(e, errno, "eventfd for the trace reader");
@@ -993,12 +1055,31 @@ fail:
 	return ret;
 }
 
+int sl_trace_ready(struct sl_trace *tr, struct sl_err *e)
+{
+	int ret;
+
+	pthread_mutex_lock(&tr->mu);
+	while (!tr->ready)
+		pthread_cond_wait(&tr->cv, &tr->mu);
+	ret = tr->setup_err;
+	if (ret < 0 && e)
+		*e = tr->setup_msg;
+	pthread_mutex_unlock(&tr->mu);
+	return ret;
+}
+
 /* Stops the reader and takes the last events; the instance then goes. */
 static void stop_reading(struct sl_trace *tr)
 {
 	uint64_t one = 1;
 
-	write_file(tr->dir, "tracing_on", "0");
+	if (tr->stopped)
+		return;
+	tr->stopped = 1;
+	/* Not tracing_on = 0 here: that write takes the lock that other
+	 * runs' set-ups hold across grace periods (see sl_trace_start()).
+	 * What arrives after the last read goes with the instance. */
 	if (tr->started) {
 		/* An eventfd write cannot fail here (the counter is far from
 		 * full); if it ever did, cancel the reader rather than wait
@@ -1008,7 +1089,8 @@ static void stop_reading(struct sl_trace *tr)
 		pthread_join(tr->thread, NULL);
 		tr->started = 0;
 	}
-	drain(tr);
+	if (tr->fd)
+		drain(tr);
 }
 
 void sl_trace_undo(void *arg)
@@ -1180,9 +1262,9 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 	if (!tr)
 		return 0;
 	stop_reading(tr);
-	ret = tr->err;
+	ret = tr->setup_err < 0 ? tr->setup_err : tr->err;
 	if (ret < 0 && e)
-		*e = tr->errmsg;
+		*e = tr->setup_err < 0 ? tr->setup_msg : tr->errmsg;
 	tl->kernel = tr->enabled;
 	tl->kernel_lost = tr->lost;
 	snprintf(tl->kernel_why, sizeof(tl->kernel_why), "%s", tr->why);
@@ -1191,7 +1273,11 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 		if (ret < 0)
 			sl_errf(e, -ret, "put kernel events on the timeline");
 	}
-	trace_free(tr);
+	/* The instance goes while the run goes on (see sl_trace_start());
+	 * sl_trace_undo() waits for it. */
+	if (tr->dir[0] && !tr->removing)
+		tr->removing = pthread_create(&tr->remover, NULL,
+					      remover_main, tr) == 0;
 	return ret;
 }
 

@@ -98,13 +98,19 @@ const char *sl_trace_root(void);
  * -errno with a reason in e. */
 int sl_trace_mount(const char *root, int *mounted, struct sl_err *e);
 
-/* Creates the instance socklab-<slot> under root (NULL: sl_trace_root()),
- * enables the events above with the run's address filters and starts the
- * reader thread.  Returns 0, or -errno with a reason in e when tracing is
- * not available here (no tracefs, not writable, no such events): the run
- * then goes on without kernel events. */
+/* Starts the reader thread, which creates the instance socklab-<slot>
+ * under root (NULL: sl_trace_root()), enables the events above with the
+ * run's address filters, then reads.  Returns at once: 0, or -errno with a
+ * reason in e when there is no tracefs here (then the run goes on without
+ * kernel events). */
 int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 		   const char *root, struct sl_err *e);
+
+/* Waits until the instance records (call it before the roles start).
+ * Returns 0, or -errno with a reason in e when it could not be made (not
+ * writable, no such events): the run then goes on without kernel events,
+ * and sl_trace_undo() cleans up. */
+int sl_trace_ready(struct sl_trace *tr, struct sl_err *e);
 
 /* Stops tracing, reads what is left, removes the instance, and adds this
  * run's events to tl (which must have its host names set), with
@@ -116,13 +122,15 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
  * within 1 ms: tcp_v4_rcv() sends the RST and frees that skb in one go,
  * and the freed memory is reused at once, so only the first free counts).
  * Drops with the reason NOT_SPECIFIED are used for that pairing but not
- * put on the timeline.  Frees tr; safe on NULL.  Returns 0 or -errno with
- * a reason in e. */
+ * put on the timeline.  The instance is then removed on a thread of its
+ * own; tr stays until sl_trace_undo().  Safe on NULL.  Returns 0 or -errno
+ * with a reason in e. */
 int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 		  struct sl_err *e);
 
-/* Undo step for a run's cleanup stack: stops and removes the instance
- * without keeping anything.  arg is a struct sl_trace **. */
+/* Undo step for a run's cleanup stack: stops reading if sl_trace_stop()
+ * did not, waits until the instance is removed, frees everything and sets
+ * the pointer to NULL.  arg is a struct sl_trace **. */
 void sl_trace_undo(void *arg);
 
 /* Marks seen[slot] for every socklab-<slot> instance under the default

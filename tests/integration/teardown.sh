@@ -8,6 +8,19 @@ set -u
 socklab=$(realpath "$1") build=$(realpath "$2")
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
 export SOCKLAB_EXPERIMENTS_DIR=$build/negative-experiments
+# Other socklab runs on this machine remove the leftovers of dead runs
+# when they start, which would hide whether this test's SIGKILLed run left
+# any.  So the test runs in a mount namespace of its own, with a private
+# /run/netns that only it sees (as cli_errors.sh does).
+if [ -z "${SOCKLAB_TEARDOWN_PRIVATE:-}" ] && command -v unshare >/dev/null; then
+	export SOCKLAB_TEARDOWN_PRIVATE=1
+	exec unshare --mount --propagation private bash "$0" "$@"
+fi
+if [ -n "${SOCKLAB_TEARDOWN_PRIVATE:-}" ]; then
+	mkdir -p /run/netns
+	mount -t tmpfs -o size=1m socklab-teardown /run/netns ||
+		{ echo "cannot mount a private /run/netns"; exit 1; }
+fi
 out=$(mktemp -d /tmp/socklab-teardown-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 fail=0
