@@ -1,0 +1,135 @@
+/*
+ * lastack-peer-dead
+ *
+ * Claim: if the active closer's host is gone, the passive closer
+ * retransmits its FIN with back-off until its retries run out, then drops
+ * the connection.
+ *
+ * Why: after close() the passive closer's socket is an orphan in LAST-ACK
+ * (no descriptor refers to it any more), with its FIN unacknowledged.  Its
+ * retransmission timer resends the FIN, the RTO doubling each time
+ * (tcp_retransmit_timer(), net/ipv4/tcp_timer.c), and tcp_write_timeout()
+ * decides when to give up.  For an orphan the limit is not tcp_retries2
+ * but net.ipv4.tcp_orphan_retries (tcp_orphan_retries(): 0, the default,
+ * means 8), counted as a time budget like tcp_retries2: R x (2^(N+1) - 1)
+ * from the first RTO retransmission, R = TCP_RTO_MIN = 200 ms
+ * (tcp_model_timeout()).  Past it, tcp_write_err() closes the socket
+ * without sending anything (nstat TcpExtTCPAbortOnTimeout): no RST, since
+ * nobody is listening.
+ *
+ * The schedule, in ms after the FIN (the same as keepalive-vs-retransmit's
+ * for data in flight): a tail loss probe at R (RFC 8985: the FIN is the
+ * only segment in flight), then RTO retransmissions at 2R, 4R, 8R ...; the
+ * budget starts at 2R.  With N = 2 (1400 ms) the RTO at 8R (1200 ms into
+ * it) still retransmits and the next, at 16R = 3200 ms, gives up; with
+ * N = 1 (600 ms) the one at 4R (400 ms in) retransmits and the next, at
+ * 8R = 1600 ms, gives up.  With the default 8 it would go on to 51.2 s
+ * gaps and give up after about 102 s: the namespace keeps it small.
+ *
+ * How: the client closes first.  Once it is in FIN-WAIT-2 the router is
+ * set to drop the client's next pure ACK, and the server closes: the
+ * client's ACK of the server's FIN is lost, and the client host crashes as
+ * soon as the ACK has left it (sl_crash: silently, before the FIN comes
+ * again one RTO later).
+ *
+ * Variants: net.ipv4.tcp_orphan_retries on the server, 1 and 2.
+ */
+#include "socklab.h"
+
+EXPERIMENT(lastack_peer_dead) {
+	.claim = "if the active closer's host is gone, the passive closer "
+		 "retransmits its FIN with back-off until its retries run "
+		 "out, then drops the connection",
+	.expected = SL_CONFIRMED,
+	.timeout_s = 10,
+};
+
+KNOBS(lastack_peer_dead) {
+	int orphan_retries;	/* net.ipv4.tcp_orphan_retries, server */
+};
+
+VARIANT(lastack_peer_dead, orphan_retries_1) { .orphan_retries = 1 };
+VARIANT(lastack_peer_dead, orphan_retries_2) { .orphan_retries = 2 };
+
+SETUP(lastack_peer_dead)
+{
+	sl_sysctl(s, "server", "net.ipv4.tcp_orphan_retries",
+		  variant->orphan_retries == 1 ? "1" : "2");
+}
+
+ROLE(lastack_peer_dead, server)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+	struct sl_segment fin;
+	struct sl_tuple t;
+	char buf[1];
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	t = sl_tuple(self, fd);
+	/* The client closes first: read() returns 0 on its FIN. */
+	SL_REQUIRE(self, sl_record(self, "read", read(fd, buf, 1)) == 0,
+		   "read the client's FIN");
+	sl_wait_mark(self, "client", "ACK will be lost");
+	sl_mark(self, "closing");
+	sl_record(self, "close", close(fd));
+	/* The client's ACK of our FIN leaves it (and is lost), then its
+	 * host goes down for good. */
+	fin = sl_last_segment(self, .from = "server", .flags = "F");
+	sl_last_segment(self, .from = "client", .flags = ".",
+			.not_flags = "SFRP", .after = &fin);
+	sl_crash(self, "client");
+	/* The orphan in LAST-ACK retransmits until it gives up: the call
+	 * returns when sock_diag no longer shows the 4-tuple. */
+	sl_record(self, "wait until LAST-ACK gone",
+		  (sl_wait_tuple(self, &t, SL_GONE), 0));
+}
+
+ROLE(lastack_peer_dead, client)
+{
+	int fd = sl_connect(self, "server", SL_PORT);
+	struct sl_tuple t = sl_tuple(self, fd);
+
+	sl_mark(self, "closing");
+	sl_record(self, "close", close(fd));
+	/* The server has ACKed our FIN: the next pure ACK we send is the
+	 * one for its FIN, the last of the connection. */
+	sl_wait_tuple(self, &t, TCP_FIN_WAIT2);
+	sl_fault(self, .kind = "drop", .from = "client", .flags = ".",
+		 .not_flags = "SFRP", .len = SL_LEN(0));
+	sl_mark(self, "ACK will be lost");
+	/* Until the crash stops this process. */
+	sl_wait_mark(self, "server", "never");
+}
+
+/* The RTO is 200 ms plus the RTT in whole jiffies, and the timer wheel
+ * fires a timer of 256 ms or more up to 32 ms late: 10 % covers both
+ * (keepalive-vs-retransmit). */
+#define RTO_TOL SL_TOL(10, 20)
+
+PREDICT(lastack_peer_dead)
+{
+	if (variant->orphan_retries == 1) {
+		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800), RTO_TOL,
+				     .from = "server", .flags = "F",
+				     .after = "server:closing");
+		expect_call_ms(p, "server", "wait until LAST-ACK gone",
+			       "server:closing", 1600, RTO_TOL);
+	} else {
+		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
+				     .from = "server", .flags = "F",
+				     .after = "server:closing");
+		expect_call_ms(p, "server", "wait until LAST-ACK gone",
+			       "server:closing", 3200, RTO_TOL);
+	}
+	/* It drops the connection silently: no RST to nobody. */
+	expect_no_packet(p, .from = "server", .flags = "R");
+	expect_state_change(p, .host = "server", .from = "LAST_ACK",
+			    .to = "CLOSE", .after = "server:closing");
+	expect_counter(p, "server", "TcpExtTCPAbortOnTimeout", .min = 1,
+		       .max = SL_UPTO(1));
+	measure_gaps_ms(p, "fin", .from = "server", .flags = "F",
+			.after = "server:closing");
+	measure_call_ms(p, "gone_after_close", "server",
+			"wait until LAST-ACK gone", "server:closing");
+}
