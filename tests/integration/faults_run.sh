@@ -13,18 +13,7 @@ if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; ex
 if ! command -v nft >/dev/null; then echo "skipped: nft (nftables) is not installed"; exit 77; fi
 out=$(mktemp -d /tmp/socklab-faults-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
-
-# The namespaces a run made, from the commands.sh of each of its variants.
-run_netns() { cat "$1"/*/*/*/commands.sh 2>/dev/null | awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' | sort -u; }
-none_left() {
-	local ns left=0
-	for ns in $(run_netns "$1"); do
-		[ -e "/run/netns/$ns" ] && { echo "  left behind: $ns"; left=1; }
-	done
-	[ -n "$(run_netns "$1")" ] && [ $left = 0 ]
-}
+. "$(dirname "$0")/common.bash"
 
 # 1. Crash and reboot.
 "$socklab" run --json --results "$out/a" rst-peer-rebooted >"$out/a.json" 2>/dev/null

@@ -23,18 +23,8 @@ if [ -n "${SOCKLAB_TEARDOWN_PRIVATE:-}" ]; then
 fi
 out=$(mktemp -d /tmp/socklab-teardown-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+. "$(dirname "$0")/common.bash"
 
-# The namespaces a run made, from the commands.sh of each of its variants.
-run_netns() { cat "$1"/*/*/*/commands.sh 2>/dev/null | awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' | sort -u; }
-none_left() {
-	local ns left=0
-	for ns in $(run_netns "$1"); do
-		[ -e "/run/netns/$ns" ] && { echo "  left behind: $ns"; left=1; }
-	done
-	[ -n "$(run_netns "$1")" ] && [ $left = 0 ]
-}
 # Waits (bounded) until the run has built its namespaces and its roles block.
 wait_blocking() {
 	local i

@@ -14,8 +14,7 @@ fi
 tracefs=${SOCKLAB_TRACEFS:-/sys/kernel/tracing}
 out=$(mktemp -d /tmp/socklab-trace-clean-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+. "$(dirname "$0")/common.bash"
 
 # The slot of the run writing into $1, from its commands.sh.
 slot_of() {

@@ -10,8 +10,7 @@ socklab=$(realpath "$1")
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
 out=$(mktemp -d /tmp/socklab-trace-off-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+. "$(dirname "$0")/common.bash"
 
 mkdir -p "$out/not-a-tracefs"
 for how in "$out/not-a-tracefs" off; do
