@@ -37,87 +37,6 @@
 #define UDP_PORT (LE_PORT + 1)
 #define NDGRAM 2000
 
-static int setup(void **state)
-{
-	struct le_fixture *f = calloc(1, sizeof(*f));
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = le_up(f);
-	if (ret < 0) {
-		print_error("set-up: %s\n", f->e.msg);
-		le_down(f);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct le_fixture *f = *state;
-
-	le_down(f);
-	free(f);
-	return 0;
-}
-
-static int apply(struct le_fixture *f, const struct sl_fault *fault)
-{
-	int id = sl_linkemu_apply(&f->t, fault, NULL, &f->e);
-
-	if (id < 0)
-		print_error("apply: %s\n", f->e.msg);
-	assert_true(id >= 0);
-	assert_string_equal(sl_linkemu_backend(id), "linkemu");
-	return id;
-}
-
-/* The median RTT without any fault, microseconds. */
-static long base_rtt(struct le_fixture *f)
-{
-	long v[31];
-
-	for (int i = 0; i < 31; i++) {
-		v[i] = le_handshake_us(f);
-		assert_true(v[i] > 0);
-	}
-	le_summary("handshake RTT without a fault", v, 31);
-	return v[15];
-}
-
-/* n handshakes; each one's RTT minus base minus want_us must be within
- * 2 ms.  One sample in a run may be off by up to 10 ms, and is printed:
- * this is a virtual machine, whose CPU the host can take away for a few
- * milliseconds at any time (we saw 2.8 ms once in 3000 handshakes, while
- * other test suites ran beside this one; 2000 handshakes on a quiet
- * machine, other core busy, stayed under 0.4 ms).  A second one would be
- * the emulator's, and fails.  Prints the distribution of the error. */
-static void check_rtts(struct le_fixture *f, int n, long base, long want_us,
-		       const char *what)
-{
-	long *err = calloc(n, sizeof(*err));
-	int over = 0;
-
-	assert_non_null(err);
-	for (int i = 0; i < n; i++) {
-		long rtt = le_handshake_us(f);
-
-		assert_true(rtt > 0);
-		err[i] = rtt - base - want_us;
-		if (labs(err[i]) > 2000) {
-			print_error("%s: handshake %d off by %ld us (tolerance "
-				    "2000 us)\n", what, i, err[i]);
-			assert_true(labs(err[i]) <= 10000);
-			over++;
-		}
-	}
-	le_summary(what, err, n);
-	assert_true(over <= 1);
-	free(err);
-}
 
 static int rule_present(struct le_fixture *f, const char *in, const char *q)
 {
@@ -132,21 +51,21 @@ static int rule_present(struct le_fixture *f, const char *in, const char *q)
 
 static void delay_accuracy(struct le_fixture *f, int busy)
 {
-	long base = base_rtt(f);
+	long base = le_base_rtt(f, 31);
 	int id;
 
 	if (busy)
 		le_busy_start(f);
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 10 });
-	check_rtts(f, 200, base, 10000, busy ?
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
+					  .delay_ms = 10 }, "linkemu");
+	le_check_rtts(f, 200, base, 10000, busy ?
 		   "delay 10 ms, other core busy: RTT error" :
 		   "delay 10 ms, idle: RTT error");
 	le_busy_stop(f);
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 	assert_false(rule_present(f, "eth0", "0"));
 	/* Lifted: the path is as fast as before. */
-	check_rtts(f, 20, base, 0, "after lift: RTT error");
+	le_check_rtts(f, 20, base, 0, "after lift: RTT error");
 }
 
 static void test_delay_idle(void **state)
@@ -164,23 +83,23 @@ static void test_delay_busy(void **state)
 static void test_delay_directions(void **state)
 {
 	struct le_fixture *f = *state;
-	long base = base_rtt(f);
+	long base = le_base_rtt(f, 31);
 	int id;
 
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .from = "server",
-					  .delay_ms = 20 });
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "server",
+					  .delay_ms = 20 }, "linkemu");
 	assert_true(rule_present(f, "eth1", "1"));
 	assert_false(rule_present(f, "eth0", "0"));
-	check_rtts(f, 20, base, 20000, "delay 20 ms from server: RTT error");
+	le_check_rtts(f, 20, base, 20000, "delay 20 ms from server: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 });
-	check_rtts(f, 20, base, 30000, "delay 15 ms both ways: RTT error");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 }, "linkemu");
+	le_check_rtts(f, 20, base, 30000, "delay 15 ms both ways: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 110 });
-	check_rtts(f, 10, base, 110000, "delay 110 ms: RTT error");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
+					  .delay_ms = 110 }, "linkemu");
+	le_check_rtts(f, 10, base, 110000, "delay 110 ms: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 }
 
@@ -188,10 +107,10 @@ static void test_delay_directions(void **state)
 static void test_delay_jitter(void **state)
 {
 	struct le_fixture *f = *state;
-	long base = base_rtt(f), v[60];
+	long base = le_base_rtt(f, 31), v[60];
 
-	apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-				     .delay_ms = 10, .jitter_ms = 5 });
+	le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
+				     .delay_ms = 10, .jitter_ms = 5 }, "linkemu");
 	for (int i = 0; i < 60; i++) {
 		v[i] = le_handshake_us(f) - base;
 		assert_true(v[i] >= 5000 - 2000 && v[i] <= 15000 + 2000);
@@ -281,8 +200,8 @@ static void test_loss(void **state)
 	int id, lost;
 
 	dgram_open(f, &d);
-	id = apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
-					  .loss = 0.1 });
+	id = le_apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
+					  .loss = 0.1 }, "linkemu");
 	dgram_run(&d);
 	assert_int_equal(sl_linkemu_stats(id, &st), 0);
 	lost = NDGRAM - d.n;
@@ -304,8 +223,8 @@ static void test_loss(void **state)
 	assert_int_equal(sl_linkemu_start(&f->t, &f->c, &f->e), 0);
 	again.sfd = d.sfd;
 	again.cfd = d.cfd;
-	assert_int_equal(apply(f, &(struct sl_fault){ .kind = "loss",
-			       .from = "client", .loss = 0.1 }), id);
+	assert_int_equal(le_apply(f, &(struct sl_fault){ .kind = "loss",
+			       .from = "client", .loss = 0.1 }, "linkemu"), id);
 	dgram_run(&again);
 	for (int i = 0; i < NDGRAM; i++)
 		assert_int_equal(d.got[i] < 0, again.got[i] < 0);
@@ -320,8 +239,8 @@ static void test_reorder(void **state)
 	int id, ahead = 0;
 
 	dgram_open(f, &d);
-	id = apply(f, &(struct sl_fault){ .kind = "reorder", .from = "client",
-					  .reorder_pct = 25 });
+	id = le_apply(f, &(struct sl_fault){ .kind = "reorder", .from = "client",
+					  .reorder_pct = 25 }, "linkemu");
 	dgram_run(&d);
 	assert_int_equal(sl_linkemu_stats(id, &st), 0);
 	/* Reorder loses nothing. */
@@ -466,8 +385,8 @@ static void test_drop_pure_ack(void **state)
 	char buf[16];
 
 	caps_open(f, &k);
-	id = apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
-		   .flags = ".", .not_flags = "SFRP", .len = SL_LEN(0) });
+	id = le_apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
+		   .flags = ".", .not_flags = "SFRP", .len = SL_LEN(0) }, "linkemu");
 	fd = le_socket(f, SL_HOST_CLIENT, SOCK_STREAM);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -521,8 +440,8 @@ static void test_drop_two_data(void **state)
 	afd = accept(f->lfd, NULL, NULL);
 	assert_true(afd >= 0);
 	setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	id = apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
-					  .flags = "P", .count = 2 });
+	id = le_apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
+					  .flags = "P", .count = 2 }, "linkemu");
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(send(fd, buf, sizeof(buf), 0), 100);
 	while (got < 500) {
@@ -563,10 +482,10 @@ static void test_stop(void **state)
 {
 	struct le_fixture *f = *state;
 	pid_t pid = sl__linkemu_pid();
-	long base = base_rtt(f);
+	long base = le_base_rtt(f, 31);
 
 	assert_true(pid > 0);
-	apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 5 });
+	le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 5 }, "linkemu");
 	assert_true(rule_present(f, "eth0", "0"));
 	assert_true(rule_present(f, "eth1", "1"));
 	sl_linkemu_stop();
@@ -575,7 +494,7 @@ static void test_stop(void **state)
 	assert_int_equal(errno, ESRCH);
 	assert_false(rule_present(f, "eth0", "0"));
 	assert_false(rule_present(f, "eth1", "1"));
-	check_rtts(f, 10, base, 0, "after stop: RTT error");
+	le_check_rtts(f, 10, base, 0, "after stop: RTT error");
 	assert_int_equal(sl_linkemu_apply(&f->t, &(struct sl_fault){
 		.kind = "delay", .delay_ms = 5 }, NULL, &f->e), -ENOTCONN);
 	sl_linkemu_stop();	/* idempotent */
@@ -717,7 +636,7 @@ static const char *why_not_runnable(void)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, le_setup, le_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_refusals),
 		T(test_cmdlog),

@@ -23,92 +23,20 @@
 
 #include "test_linkemu_util.h"
 
-static int setup(void **state)
-{
-	struct le_fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (le_up(f) < 0) {
-		print_error("set-up: %s\n", f->e.msg);
-		le_down(f);
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct le_fixture *f = *state;
-
-	le_down(f);
-	free(f);
-	return 0;
-}
-
-static int apply(struct le_fixture *f, const struct sl_fault *fault)
-{
-	int id = sl_linkemu_apply(&f->t, fault, NULL, &f->e);
-
-	if (id < 0)
-		print_error("apply: %s\n", f->e.msg);
-	assert_true(id >= 0);
-	assert_string_equal(sl_linkemu_backend(id), "netem");
-	return id;
-}
-
-static long base_rtt(struct le_fixture *f)
-{
-	long v[21];
-
-	for (int i = 0; i < 21; i++) {
-		v[i] = le_handshake_us(f);
-		assert_true(v[i] > 0);
-	}
-	le_summary("handshake RTT without a fault", v, 21);
-	return v[10];
-}
-
-/* As in test_linkemu.c: every RTT within 2 ms of base + want_us, but one
- * (up to 10 ms: the VM's host may take the CPU away for a moment). */
-static void check_rtts(struct le_fixture *f, int n, long base, long want_us,
-		       const char *what)
-{
-	long err[100];
-	int over = 0;
-
-	assert_true(n <= 100);
-	for (int i = 0; i < n; i++) {
-		long rtt = le_handshake_us(f);
-
-		assert_true(rtt > 0);
-		err[i] = rtt - base - want_us;
-		if (labs(err[i]) > 2000) {
-			print_error("%s: handshake %d off by %ld us\n", what, i,
-				    err[i]);
-			assert_true(labs(err[i]) <= 10000);
-			over++;
-		}
-	}
-	le_summary(what, err, n);
-	assert_true(over <= 1);
-}
 
 static void test_netem_delay(void **state)
 {
 	struct le_fixture *f = *state;
-	long base = base_rtt(f);
+	long base = le_base_rtt(f, 21);
 	int id;
 
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 10 });
-	check_rtts(f, 50, base, 10000, "netem delay 10 ms: RTT error");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
+					  .delay_ms = 10 }, "netem");
+	le_check_rtts(f, 50, base, 10000, "netem delay 10 ms: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
-	check_rtts(f, 10, base, 0, "netem lifted: RTT error");
-	id = apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 });
-	check_rtts(f, 20, base, 30000, "netem delay 15 ms both ways: RTT "
+	le_check_rtts(f, 10, base, 0, "netem lifted: RTT error");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 }, "netem");
+	le_check_rtts(f, 20, base, 30000, "netem delay 15 ms both ways: RTT "
 		   "error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 }
@@ -128,8 +56,8 @@ static void test_netem_loss(void **state)
 	setsockopt(sfd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	assert_int_equal(bind(sfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
-				     .loss = 0.1 });
+	le_apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
+				     .loss = 0.1 }, "netem");
 	for (uint32_t i = 0; i < 2000; i++) {
 		assert_int_equal(send(cfd, &i, sizeof(i), 0), sizeof(i));
 		if (i % 20 == 19)
@@ -178,7 +106,7 @@ static const char *netem_missing(void)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, le_setup, le_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_netem_delay),
 		T(test_netem_loss),
