@@ -270,6 +270,15 @@ void sl__measure_packet_ms(struct sl_predict *p, const char *name,
 	}
 }
 
+/* A prediction that names a state ss does not know is not evaluated: it
+ * is skipped with the name, so it can never count as observed. */
+static void skip_unknown_state(struct sl_result *r, const char *name)
+{
+	snprintf(r->skipped, sizeof(r->skipped),
+		 "unknown state \"%s\" in the prediction",
+		 name ? name : "(none)");
+}
+
 static int state_matches(const struct sl_timeline *tl,
 			 const struct sl_event *e,
 			 const struct sl_state_match *m, int state)
@@ -305,9 +314,7 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 	if (m->before)
 		appendf(r->what, sizeof(r->what), " before \"%s\"", m->before);
 	if (state < 0) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "unknown state \"%s\" in the prediction",
-			 m->state ? m->state : "(none)");
+		skip_unknown_state(r, m->state);
 		return;
 	}
 	if (window(tl, m->after, m->before, 0, &lo, &hi, r->skipped,
@@ -469,8 +476,7 @@ void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
 		 m->state ? ", " : "");
 	describe_sock(m, verb, r->what, sizeof(r->what));
 	if (m->state && state < 0) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "unknown state \"%s\" in the prediction", m->state);
+		skip_unknown_state(r, m->state);
 		return;
 	}
 	if (window(tl, m->after, NULL, m->within_ms, &lo, &hi, r->skipped,
@@ -526,9 +532,7 @@ void sl__expect_state_kept(struct sl_predict *p, const struct sl_sock_match *m,
 		 m->state ? m->state : "?");
 	describe_sock(m, verb, r->what, sizeof(r->what));
 	if (state < 0) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "unknown state \"%s\" in the prediction",
-			 m->state ? m->state : "(none)");
+		skip_unknown_state(r, m->state);
 		return;
 	}
 	if (window(tl, m->after, NULL, 0, &lo, &hi, r->skipped,
@@ -599,9 +603,7 @@ void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
 		 m->state ? m->state : "?", m->min_ms, m->max_ms,
 		 by_timer ? "by its timer" : "until it leaves it");
 	if (state < 0) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "unknown state \"%s\" in the prediction",
-			 m->state ? m->state : "(none)");
+		skip_unknown_state(r, m->state);
 		return;
 	}
 	if (window(tl, m->after, NULL, 0, &lo, &hi, r->skipped,
@@ -1055,9 +1057,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 	}
 	if ((m->from && (from = sl_state_parse(m->from)) < 0) ||
 	    (m->to && (to = sl_state_parse(m->to)) < 0)) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "unknown state \"%s\" in the prediction",
-			 from < 0 && m->from ? m->from : m->to);
+		skip_unknown_state(r, from < 0 && m->from ? m->from : m->to);
 		return;
 	}
 	if ((types & (1u << SL_KEV_SET_STATE)) &&
