@@ -84,8 +84,9 @@ for i in $(seq 1 $runs); do
 	"$socklab" run --quiet --results "$out/r$i" rst-refused >/dev/null 2>&1 ||
 		{ echo "rst-refused run $i failed"; fail=1; }
 	SOCKLAB_EXPERIMENTS_DIR=$build/trace-experiments \
-		"$socklab" run --quiet --results "$out/t$i" kernel-timewait >/dev/null 2>&1 ||
-		{ echo "kernel-timewait run $i failed"; fail=1; }
+		"$socklab" run --quiet --results "$out/t$i" kernel-timewait >"$out/t$i.txt" 2>&1 ||
+		{ echo "kernel-timewait run $i failed:"; tail -n 20 "$out/t$i.txt";
+		  cat "$out"/t$i/*/kernel-timewait/timeline.txt 2>/dev/null | grep -E "FAIL|ERROR|skip" ; fail=1; }
 done
 n=0
 # find, not a glob: each results folder also has a "latest" link.

@@ -42,9 +42,20 @@ ROLE(kernel_timewait, server)
 
 ROLE(kernel_timewait, client)
 {
+	char buf[1];
 	int fd = sl_connect(self, "server", SL_PORT);
 
 	sl_mark(self, "closing");
+	/* shutdown(), then close() once the server's FIN is in: a socket
+	 * that is still open stays a full socket in FIN_WAIT2 until that
+	 * FIN, so its change to CLOSE (into the TIME-WAIT mini-socket)
+	 * always comes with the last ACK.  After a plain close() the
+	 * orphan moves into the mini-socket (substate FIN_WAIT2) as soon as
+	 * its FIN is acknowledged, which, when the server's ACK goes out
+	 * alone, is before the server has even closed. */
+	sl_record(self, "shutdown", shutdown(fd, SHUT_WR));
+	/* Returns 0 at the server's FIN. */
+	sl_record(self, "read", read(fd, buf, sizeof(buf)));
 	sl_record(self, "close", close(fd));
 	sl_wait_mark(self, "server", "closing");
 	sl_mark(self, "done");
