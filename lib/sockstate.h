@@ -3,9 +3,10 @@
  * A struct sl_sockdiag is a NETLINK_SOCK_DIAG socket opened inside one
  * host's namespace (a netlink socket stays bound to the namespace it was
  * created in, so it can be used from any thread afterwards).  A dump returns
- * every IPv4 TCP socket of that namespace in every state, TIME-WAIT
- * mini-sockets and listeners included, with the timer and queue fields that
- * `ss -tanoi` prints.
+ * every IPv4 TCP socket of that namespace, TIME-WAIT mini-sockets, request
+ * sockets and listeners included (sockets that are only bound are left out:
+ * see sl_sockdiag_dump()), with the timer and queue fields that `ss -tanoi`
+ * prints.
  */
 #ifndef SL_SOCKSTATE_H
 #define SL_SOCKSTATE_H

@@ -344,6 +344,8 @@ static int nl_errf(struct build *b, int i, int ret, const char *fmt, ...)
 	return sl_errf(b->e, -ret, "%s", what);
 }
 
+static void private_ehash(struct build *b, const struct sl_host *h);
+
 /* Inside the fresh namespace of host i: name it, keep an fd on it and
  * open the sockets that the rest of the build uses there. */
 static int fill_netns(struct build *b, int i, const char *path)
@@ -373,8 +375,38 @@ static int fill_netns(struct build *b, int i, const char *path)
 		if (ret < 0)
 			return sl_errf(b->e, -ret, "sysctl -w "
 				       "net.ipv4.ip_forward=1 in %s", h->netns);
+		private_ehash(b, h);
 	}
 	return 0;
+}
+
+/* The special problem of sock_diag's cost: every network namespace shares
+ * the machine's TCP established hash unless it was given its own, and a
+ * dump walks every bucket of the table it sees, whoever's sockets are in
+ * it.  On a machine with a few GB that is 2^18 buckets and a millisecond
+ * or more per dump, however few sockets the run has, and the cost grows
+ * with the machine: the observers would spend the CPU that the roles'
+ * timings need.  net.ipv4.tcp_child_ehash_entries, set in a namespace,
+ * gives every namespace created from inside it a table of its own of that
+ * size (tcp_set_hashinfo() reads the creator's setting).  The router is
+ * the run's "mother" namespace: it is set there, and the client and the
+ * server are created from inside it, so their dumps walk SL_EHASH_ENTRIES
+ * buckets on any machine.  The router's own table stays the machine's
+ * (it owns no socket of the experiment).  On a kernel without the sysctl
+ * (before 6.1) the hosts share the machine's table and observation is
+ * only slower: nothing is judged by how long a dump took. */
+static void private_ehash(struct build *b, const struct sl_host *h)
+{
+	char v[16];
+	int ret;
+
+	snprintf(v, sizeof(v), "%d", SL_EHASH_ENTRIES);
+	log_sysctl(b->cmdlog, h->netns, "net.ipv4.tcp_child_ehash_entries", v);
+	ret = write_sysctl("net.ipv4.tcp_child_ehash_entries", v);
+	b->t->private_ehash = ret == 0;
+	if (ret < 0 && b->cmdlog)
+		fprintf(b->cmdlog, "# not set (%s): the hosts share the "
+			"machine's TCP hash table\n", strerror(-ret));
 }
 
 /* `ip netns add` for host i.  The thread is back in the origin namespace
@@ -382,11 +414,17 @@ static int fill_netns(struct build *b, int i, const char *path)
 static int add_netns(struct build *b, int i)
 {
 	struct sl_host *h = &b->t->host[i];
-	const char *argv[] = { "ip", "netns", "add", h->netns, NULL };
+	const struct sl_host *mother = &b->t->host[SL_HOST_ROUTER];
+	const char *argv[] = { "ip", "netns", "exec", mother->netns, "ip",
+			       "netns", "add", h->netns, NULL };
+	/* The client and the server are made from inside the router, whose
+	 * tcp_child_ehash_entries gives them a TCP hash table of their own
+	 * (private_ehash()); the router is made from where we are. */
+	int from_mother = i != SL_HOST_ROUTER && mother->nsfd >= 0;
 	char path[128];
 	int fd, ret;
 
-	log_cmd(b->cmdlog, argv);
+	log_cmd(b->cmdlog, from_mother ? argv : argv + 4);
 	netns_path(path, sizeof(path), h->netns);
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -400,9 +438,17 @@ static int add_netns(struct build *b, int i)
 		remove_netns(h->netns);
 		return sl_errf(b->e, -ret, "register undo of %s", h->netns);
 	}
-	if (unshare(CLONE_NEWNET) < 0)
-		return sl_errf(b->e, errno, "ip netns add %s: unshare",
-			       h->netns);
+	if (from_mother && setns(mother->nsfd, CLONE_NEWNET) < 0)
+		return sl_errf(b->e, errno, "ip netns add %s: enter %s",
+			       h->netns, mother->netns);
+	if (unshare(CLONE_NEWNET) < 0) {
+		ret = sl_errf(b->e, errno, "ip netns add %s: unshare",
+			      h->netns);
+		if (from_mother && setns(b->t->origin_nsfd, CLONE_NEWNET) < 0)
+			ret = sl_errf(b->e, errno, "return to own namespace "
+				      "from %s", mother->netns);
+		return ret;
+	}
 	ret = fill_netns(b, i, path);
 	if (setns(b->t->origin_nsfd, CLONE_NEWNET) < 0)
 		ret = sl_errf(b->e, errno, "return to own namespace after "
@@ -763,8 +809,12 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 		remove_netns(t->host[i].netns);
 
 	ret = ensure_netns_dir(e);
+	/* The router first: the others are made from inside it. */
+	if (ret == 0)
+		ret = add_netns(&b, SL_HOST_ROUTER);
 	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
-		ret = add_netns(&b, i);
+		if (i != SL_HOST_ROUTER)
+			ret = add_netns(&b, i);
 	if (ret == 0)
 		ret = add_veth(&b, SL_HOST_CLIENT, 0, SL_HOST_ROUTER, 0);
 	if (ret == 0)

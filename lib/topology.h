@@ -51,8 +51,16 @@ struct sl_host {
 	struct sl_iface iface[2];
 };
 
+/* The size of each host's own TCP established hash table (see
+ * private_ehash() in topology.c): what a sock_diag dump walks.  Linux
+ * derives two limits of the namespace from it, which experiments that
+ * depend on them set explicitly: net.ipv4.tcp_max_tw_buckets (half of it,
+ * 512) and net.ipv4.tcp_max_syn_backlog (max(128, 1/128 of it), 128). */
+#define SL_EHASH_ENTRIES 1024
+
 struct sl_topology {
 	int slot;
+	int private_ehash;	/* the hosts have their own TCP hash tables */
 	int lockfd;
 	int origin_nsfd;	/* the namespace we came from, to go back */
 	struct sl_host host[SL_NHOSTS];

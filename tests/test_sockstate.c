@@ -764,7 +764,7 @@ static int64_t cpu_now(void)
 	return ts.tv_sec * SL_NS_PER_SEC + ts.tv_nsec;
 }
 
-static void test_live_dump_time(void **state)
+static void test_live_dump_partial(void **state)
 {
 	struct live *l = *state;
 	struct sockaddr_in srv = sin_of(SERVER_ADDR, SERVER_PORT);
@@ -787,10 +787,11 @@ static void test_live_dump_time(void **state)
 	}
 	wait_sock(l, S, SERVER_PORT, 0, TCP_LISTEN, 9);
 
-	/* Wall time is what a sampler sees, but on a shared machine it
-	 * includes whatever else ran meanwhile; the thread's CPU time (the
-	 * kernel's dump runs in our syscalls) is what the dump itself costs,
-	 * and is the one held to the bound. */
+	/* What a dump costs here, printed for the record only: these
+	 * namespaces share the machine's TCP hash table, which a dump walks
+	 * whole, so the figure depends on the machine (a run's hosts have a
+	 * table of their own: test_topology's test_private_ehash).  Nothing
+	 * in socklab is judged by it. */
 	for (int i = 0; i < 100; i++) {
 		int64_t t0 = sl_now(), c0 = cpu_now();
 
@@ -802,13 +803,10 @@ static void test_live_dump_time(void **state)
 	assert_int_equal(n, 10);
 	qsort(t, 100, sizeof(t[0]), cmp_i64);
 	qsort(c, 100, sizeof(c[0]), cmp_i64);
-	print_message("sock_diag dump of %d sockets, 100 dumps: wall median "
-		      "%.1f us (min %.1f, max %.1f), cpu median %.1f us "
-		      "(want < 1000 us)\n", n, t[50] / 1e3, t[0] / 1e3,
-		      t[99] / 1e3, c[50] / 1e3);
-	if (c[50] >= 1000000)
-		fail_msg("median dump cpu time %.1f us, want < 1000 us",
-			 c[50] / 1e3);
+	print_message("sock_diag dump of %d sockets in a namespace sharing "
+		      "the machine's hash, 100 dumps: wall median %.1f us "
+		      "(min %.1f, max %.1f), cpu median %.1f us\n", n,
+		      t[50] / 1e3, t[0] / 1e3, t[99] / 1e3, c[50] / 1e3);
 
 	/* Fewer slots than sockets: the first ones are filled, and the rest
 	 * of the dump is still consumed, so the next full dump is whole. */
@@ -836,7 +834,7 @@ int main(void)
 		cmocka_unit_test(test_open_own_namespace),
 		cmocka_unit_test_setup_teardown(test_live_states, live_setup,
 						live_teardown),
-		cmocka_unit_test_setup_teardown(test_live_dump_time,
+		cmocka_unit_test_setup_teardown(test_live_dump_partial,
 						live_setup, live_teardown),
 	};
 

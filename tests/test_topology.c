@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <arpa/inet.h>
@@ -38,6 +39,7 @@
 #include "clock.h"
 #include "err.h"
 #include "exec.h"
+#include "sockstate.h"
 #include "topology.h"
 
 #define PORT 5001
@@ -385,6 +387,90 @@ static void test_tcp_across_router(void **state)
 	assert_int_equal(sl_topology_sysctl(t, SL_HOST_ROUTER,
 			 "net.ipv4.ip_forward", "1", NULL, &f->e), 0);
 	check_tcp(t);
+}
+
+/* Thread CPU time: the kernel's dump runs in our syscalls, so this is
+ * what a dump costs, whatever else the machine does meanwhile. */
+static int64_t cpu_now(void)
+{
+	struct timespec ts;
+
+	assert_int_equal(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts), 0);
+	return ts.tv_sec * SL_NS_PER_SEC + ts.tv_nsec;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Median CPU time of 51 sock_diag dumps in host's namespace. */
+static int64_t dump_cpu(const struct sl_topology *t, int host)
+{
+	struct sl_sockdiag *d;
+	struct sl_sock v[16];
+	struct sl_err e = { "" };
+	int64_t c[51];
+	int n;
+
+	if (sl_sockdiag_open(&d, t->host[host].nsfd, &e) < 0)
+		fail_msg("%s", e.msg);
+	for (int i = 0; i < 51; i++) {
+		int64_t c0 = cpu_now();
+
+		if (sl_sockdiag_dump(d, v, 16, &n, &e) < 0)
+			fail_msg("%s", e.msg);
+		c[i] = cpu_now() - c0;
+	}
+	sl_sockdiag_close(d);
+	qsort(c, 51, sizeof(c[0]), cmp_i64);
+	return c[25];
+}
+
+/* The client and the server own a TCP hash table of SL_EHASH_ENTRIES
+ * buckets (the router shares the machine's), which makes their sock_diag
+ * dumps cheap whatever the machine's table is; the machine's own setting
+ * is untouched. */
+static void test_private_ehash(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_topology *t = &f->t;
+	char buf[32], before[32], want[16];
+	long machine;
+	int64_t priv, shared;
+
+	read_sysctl_in(t, -1, "/proc/sys/net/ipv4/tcp_child_ehash_entries",
+		       before, sizeof(before));
+	up(t, &f->c, NULL);
+	assert_true(t->private_ehash);
+	snprintf(want, sizeof(want), "%d", SL_EHASH_ENTRIES);
+	assert_string_equal(read_sysctl_in(t, SL_HOST_CLIENT,
+			    "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
+			    sizeof(buf)), want);
+	assert_string_equal(read_sysctl_in(t, SL_HOST_SERVER,
+			    "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
+			    sizeof(buf)), want);
+	/* Negative: the router does not own its table. */
+	machine = -atol(read_sysctl_in(t, SL_HOST_ROUTER,
+				       "/proc/sys/net/ipv4/tcp_ehash_entries",
+				       buf, sizeof(buf)));
+	assert_true(machine > 0);
+	assert_string_equal(read_sysctl_in(t, -1,
+			    "/proc/sys/net/ipv4/tcp_child_ehash_entries", buf,
+			    sizeof(buf)), before);
+	check_tcp(t);
+
+	/* What it buys: a dump where the table is private against one where
+	 * it is the machine's, on the same machine at the same moment. */
+	priv = dump_cpu(t, SL_HOST_SERVER);
+	shared = dump_cpu(t, SL_HOST_ROUTER);
+	print_message("sock_diag dump, median cpu: %.1f us with %d private "
+		      "buckets, %.1f us with the machine's %ld\n", priv / 1e3,
+		      SL_EHASH_ENTRIES, shared / 1e3, machine);
+	if (machine >= 16L * SL_EHASH_ENTRIES)
+		assert_true(priv < shared);
 }
 
 /* Feature names as the kernel lists them, for reading offloads back. */
@@ -760,13 +846,6 @@ static void test_clean_stale(void **state)
 	release_holder(live, go_live);
 }
 
-static int cmp_i64(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
 static void test_timing(void **state)
 {
 	struct fixture *f = *state;
@@ -831,6 +910,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_offloads_off_and_links_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_private_ehash, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_side_by_side, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_cleanup_removes_all, setup,
