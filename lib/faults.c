@@ -731,7 +731,9 @@ static int reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 		 "address %s, no socket; capture in %.48s", host->name,
 		 host->netns, a, strrchr(path, '/') + 1);
 	rec_on(l, id, "netns", -1, what);
-	event(l, SL_EV_NOTE, h, "fault", "%s", what);
+	/* Named "reboot": from here on the host's sockets are gone
+	 * (sockhist.c). */
+	event(l, SL_EV_NOTE, h, "reboot", "%s", what);
 	return 0;
 }
 

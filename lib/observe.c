@@ -39,10 +39,12 @@ struct sl_observer {
 	int nprev[NOBSERVED];
 	struct sl_timeline tl;	/* owned by the thread until it is joined */
 	/* The run's role log, where each segment is also published for the
-	 * roles (sl_last_segment()), or NULL. */
+	 * roles (sl_wait_segment()), or NULL. */
 	struct sl_applog *log;
 	_Atomic int64_t last_packet;
-	int final_sample;
+	/* What sampling cost, for harness.txt (sl_observer_cost()). */
+	_Atomic long dumps;
+	_Atomic int64_t dump_ns;
 	int err;
 	struct sl_err why;
 };
@@ -91,13 +93,14 @@ static int changed(const struct sl_sock *a, const struct sl_sock *b)
 }
 
 static void add_sock_event(struct sl_observer *o, int kind, int host,
-			   const struct sl_sock *s, int64_t t)
+			   const struct sl_sock *s, int64_t t0, int64_t t)
 {
 	struct sl_event ev;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = kind;
-	ev.t = ev.t_start = t;
+	ev.t = t;
+	ev.t_start = t0;
 	ev.host = host;
 	ev.from = ev.to = -1;
 	ev.sock = *s;
@@ -121,9 +124,12 @@ static void sample(struct sl_observer *o)
 		if (!o->diag[h])	/* detached: its namespace is being rebuilt */
 			continue;
 		/* Stamped when the dump has returned: what it shows was true
-		 * then.  A stamp taken before the dump would put a state that
-		 * appeared during it (or while this thread was preempted)
-		 * before the packet that caused it. */
+		 * at some moment between t0 and t.  A stamp taken before the
+		 * dump would put a state that appeared during it (or while
+		 * this thread was preempted) before the packet that caused
+		 * it.  However long the dump took, the sample is kept: where
+		 * the kernel's own state changes are recorded, they time the
+		 * states (sockhist.c), and samples add what only they show. */
 		int64_t t0 = sl_now();
 
 		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) < 0) {
@@ -134,11 +140,8 @@ static void sample(struct sl_observer *o)
 			continue;
 		}
 		t = sl_now();
-		/* Preempted during the dump: what it shows could be from any
-		 * moment in that gap, so it is not used; the next sample
-		 * comes within 2 to 20 ms (see role.c, SL_DUMP_PRECISION_NS). */
-		if (t - t0 > SL_DUMP_PRECISION_NS && !o->final_sample)
-			continue;
+		o->dumps++;
+		o->dump_ns += t - t0;
 		for (int i = 0; i < n; i++) {
 			int j;
 
@@ -147,7 +150,7 @@ static void sample(struct sl_observer *o)
 					break;
 			if (j == o->nprev[h] || changed(&cur[i], &o->prev[h][j]))
 				add_sock_event(o, SL_EV_STATE, observed[h],
-					       &cur[i], t);
+					       &cur[i], t0, t);
 		}
 		for (int j = 0; j < o->nprev[h]; j++) {
 			int i;
@@ -157,7 +160,7 @@ static void sample(struct sl_observer *o)
 					break;
 			if (i == n)
 				add_sock_event(o, SL_EV_GONE, observed[h],
-					       &o->prev[h][j], t);
+					       &o->prev[h][j], t0, t);
 		}
 		memcpy(o->prev[h], cur, n * sizeof(cur[0]));
 		o->nprev[h] = n;
@@ -220,9 +223,6 @@ static void *observer_main(void *arg)
 	/* The last word: whatever is still in the capture buffers, then the
 	 * sockets as they are at the end of the run. */
 	dispatch_all(o, args);
-	/* The last sample is kept however long it took: nothing comes after
-	 * it. */
-	o->final_sample = 1;
 	sample(o);
 	return NULL;
 }
@@ -457,6 +457,13 @@ int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
 	o->cap_host[o->ncaps++] = host;
 	o->diag[k] = diag;
 	return resume_thread(o, e);
+}
+
+void sl_observer_cost(const struct sl_observer *o, long *dumps,
+		      int64_t *dump_ns)
+{
+	*dumps = atomic_load(&o->dumps);
+	*dump_ns = atomic_load(&o->dump_ns);
 }
 
 int64_t sl_observer_last_packet(struct sl_observer *o)

@@ -34,6 +34,11 @@ int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e);
 int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
 		       struct sl_err *e);
 
+/* How many sock_diag dumps the thread made and their total wall time
+ * so far (harness.txt). */
+void sl_observer_cost(const struct sl_observer *o, long *dumps,
+		      int64_t *dump_ns);
+
 /* CLOCK_MONOTONIC time of the last packet captured, 0 if none yet. */
 int64_t sl_observer_last_packet(struct sl_observer *o);
 

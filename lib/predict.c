@@ -4,6 +4,7 @@
  * which it must fail (tests/test_predict.c): a check that cannot fail would
  * make every verdict meaningless.
  */
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "clock.h"
 #include "predict.h"
+#include "sockhist.h"
 #include "socklab.h"
 
 void sl_predict_init(struct sl_predict *p, const struct sl_timeline *tl)
@@ -279,19 +281,56 @@ static void skip_unknown_state(struct sl_result *r, const char *name)
 		 name ? name : "(none)");
 }
 
-static int state_matches(const struct sl_timeline *tl,
-			 const struct sl_event *e,
-			 const struct sl_state_match *m, int state)
+/* ---- socket states (sockhist.h: the kernel's changes first) ---- */
+
+static int span_matches(const struct sl_timeline *tl, const struct sl_span *s,
+			const char *host, int lport, int rport)
 {
-	if (e->kind != SL_EV_STATE || e->sock.state != state)
+	if (host && (s->host < 0 || s->host >= tl->nhosts ||
+		     strcmp(tl->host[s->host], host)))
 		return 0;
-	if (m->host && strcmp(tl->host[e->host], m->host))
+	if (lport && s->lport != lport)
 		return 0;
-	if (m->lport && e->sock.lport != m->lport)
-		return 0;
-	if (m->rport && e->sock.rport != m->rport)
+	if (rport && s->rport != rport)
 		return 0;
 	return 1;
+}
+
+/* The span's line of evidence: the kernel's change that started it, or
+ * the first sample that showed it, and the same for its end. */
+static void describe_span(const struct sl_timeline *tl, const struct sl_span *s,
+			  char *buf, size_t n)
+{
+	char l[512];
+	int from = s->kernel_from ? s->from_ev :
+		   s->first_sample >= 0 ? s->first_sample : s->from_ev;
+
+	if (from >= 0) {
+		sl_timeline_format(tl, from, l, sizeof(l));
+		appendf(buf, n, "%s", l);
+	}
+	if (s->mini && s->kernel_from && s->first_sample >= 0) {
+		sl_timeline_format(tl, s->first_sample, l, sizeof(l));
+		appendf(buf, n, " | %s", l);
+	}
+	if (s->to != SL_SPAN_OPEN)
+		appendf(buf, n, " (for %.3f ms, %s)",
+			(double)(s->to - s->from) / SL_NS_PER_MS,
+			s->kernel_from && s->kernel_to ? "by the kernel's "
+			"clock" : "as sampled");
+	else
+		appendf(buf, n, " (still so when the run ended)");
+}
+
+/* Why a state's absence cannot be judged here: only samples saw states,
+ * and a short one falls between them. */
+static void skip_sampled(struct sl_result *r, const struct sl_spans *sp)
+{
+	snprintf(r->skipped, sizeof(r->skipped),
+		 "without the kernel's state changes (%.60s) only sock_diag "
+		 "samples, every 2-20 ms, show states: a shorter one may have "
+		 "been missed", sp->kernel_why);
+	r->unavailable = 1;
 }
 
 void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
@@ -300,9 +339,9 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 	const struct sl_timeline *tl = p->tl;
 	struct sl_result *r = new_result(p, line);
 	int state = m->state ? sl_state_parse(m->state) : -1;
+	struct sl_spans sp;
 	int64_t lo, hi;
-	int found = -1;
-	char l[512];
+	int found = -1, shown = 0;
 
 	snprintf(r->what, sizeof(r->what), "%s socket on %s %s %s",
 		 seen ? "a" : "no", m->host ? m->host : "any host",
@@ -320,31 +359,47 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 	if (window(tl, m->after, m->before, 0, &lo, &hi, r->skipped,
 		   sizeof(r->skipped)) < 0)
 		return;
-	for (int i = 0; i < tl->n && found < 0; i++)
-		if (tl->ev[i].t >= lo && tl->ev[i].t <= hi &&
-		    state_matches(tl, &tl->ev[i], m, state))
-			found = i;
-	r->ok = seen ? found >= 0 : found < 0;
-	if (found >= 0) {
-		sl_timeline_format(tl, found, l, sizeof(l));
-		snprintf(r->evidence, sizeof(r->evidence), "seen: %s", l);
-	} else {
-		int shown = 0;
-
-		snprintf(r->evidence, sizeof(r->evidence), "never seen");
-		/* Say which states that host's sockets did pass through. */
-		for (int i = 0; i < tl->n; i++) {
-			const struct sl_event *e = &tl->ev[i];
-
-			if (e->kind != SL_EV_STATE || e->t < lo || e->t > hi ||
-			    (m->host && strcmp(tl->host[e->host], m->host)) ||
-			    e->sock.state == 10 /* LISTEN */)
-				continue;
-			appendf(r->evidence, sizeof(r->evidence), "%s%s",
-				shown++ ? ", " : "; states seen: ",
-				sl_state_name(e->sock.state));
-		}
+	if (sl_spans_build(tl, &sp) < 0) {
+		snprintf(r->skipped, sizeof(r->skipped), "out of memory");
+		return;
 	}
+	/* In the state at some moment of the window. */
+	for (int i = 0; i < sp.n && found < 0; i++)
+		if (sp.s[i].state == state && sp.s[i].from <= hi &&
+		    sp.s[i].to >= lo &&
+		    span_matches(tl, &sp.s[i], m->host, m->lport, m->rport))
+			found = i;
+	if (found >= 0) {
+		r->ok = seen;
+		snprintf(r->evidence, sizeof(r->evidence), "seen: ");
+		describe_span(tl, &sp.s[found], r->evidence,
+			      sizeof(r->evidence));
+		sl_spans_free(&sp);
+		return;
+	}
+	/* Never in it.  That is evidence when the kernel's changes were
+	 * recorded, or for a state only samples ever show. */
+	if (!sp.kernel && !sl_span_state_sampled(state)) {
+		skip_sampled(r, &sp);
+		sl_spans_free(&sp);
+		return;
+	}
+	r->ok = !seen;
+	snprintf(r->evidence, sizeof(r->evidence), "never in %s", m->state);
+	/* Say which states that host's sockets did pass through. */
+	for (int i = 0; i < sp.n; i++) {
+		const struct sl_span *x = &sp.s[i];
+
+		if (x->from > hi || x->to < lo || x->state == TCP_LISTEN ||
+		    !span_matches(tl, x, m->host, 0, 0))
+			continue;
+		appendf(r->evidence, sizeof(r->evidence), "%s%s",
+			shown++ ? ", " : "; states seen: ",
+			sl_state_name(x->state));
+	}
+	if (!sp.kernel)
+		appendf(r->evidence, sizeof(r->evidence), " (sampled)");
+	sl_spans_free(&sp);
 }
 
 /* The last call named name on host, or -1. */
@@ -400,52 +455,15 @@ void expect_ret(struct sl_predict *p, const char *host, const char *name,
 
 /* ---- a socket's life: gone, kept, how long (issue: timewait) ----
  *
- * The sampler records a socket when it appears or changes and an SL_EV_GONE
- * when it disappears; a socket is its 4-tuple on its host.  What happened
- * between two samples is not seen, so a duration is only as sharp as the
- * sampling (2 ms while packets flow, 20 ms when the wire is quiet), which
- * the tolerances must allow for. */
+ * On spans (sockhist.h): a connection's states with the kernel's times
+ * where it reported them, the samples' where only they saw (a TIME-WAIT's
+ * end).  Listeners are left out: one that closes when its role ends must
+ * not pass for the connection the prediction is about. */
 
-static int same_tuple(const struct sl_sock *a, const struct sl_sock *b)
+static int conn_matches(const struct sl_timeline *tl, const struct sl_span *s,
+			const struct sl_sock_match *m)
 {
-	return a->laddr.s_addr == b->laddr.s_addr && a->lport == b->lport &&
-	       a->raddr.s_addr == b->raddr.s_addr && a->rport == b->rport;
-}
-
-static int sock_event_matches(const struct sl_timeline *tl,
-			      const struct sl_event *e,
-			      const struct sl_sock_match *m)
-{
-	if (e->kind != SL_EV_STATE && e->kind != SL_EV_GONE)
-		return 0;
-	/* Connections only: a listener that closes when its role ends must
-	 * not pass for the connection the prediction is about. */
-	if (!e->sock.rport)
-		return 0;
-	if (m->host && (e->host < 0 || e->host >= tl->nhosts ||
-			strcmp(tl->host[e->host], m->host)))
-		return 0;
-	if (m->lport && e->sock.lport != m->lport)
-		return 0;
-	if (m->rport && e->sock.rport != m->rport)
-		return 0;
-	return 1;
-}
-
-/* The latest STATE or GONE event of e's socket (same host, same 4-tuple)
- * strictly before index i, or -1. */
-static int prev_of_sock(const struct sl_timeline *tl, int i)
-{
-	const struct sl_event *e = &tl->ev[i];
-
-	for (int j = i - 1; j >= 0; j--) {
-		const struct sl_event *x = &tl->ev[j];
-
-		if ((x->kind == SL_EV_STATE || x->kind == SL_EV_GONE) &&
-		    x->host == e->host && same_tuple(&x->sock, &e->sock))
-			return j;
-	}
-	return -1;
+	return s->rport && span_matches(tl, s, m->host, m->lport, m->rport);
 }
 
 static void describe_sock(const struct sl_sock_match *m, const char *verb,
@@ -461,12 +479,22 @@ static void describe_sock(const struct sl_sock_match *m, const char *verb,
 		appendf(buf, n, " within %d ms", m->within_ms);
 }
 
+static int build_spans(struct sl_result *r, const struct sl_timeline *tl,
+		       struct sl_spans *sp)
+{
+	if (sl_spans_build(tl, sp) == 0)
+		return 0;
+	snprintf(r->skipped, sizeof(r->skipped), "out of memory");
+	return -1;
+}
+
 void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
 		     int line)
 {
 	const struct sl_timeline *tl = p->tl;
 	struct sl_result *r = new_result(p, line);
 	int state = m->state ? sl_state_parse(m->state) : -1;
+	struct sl_spans sp;
 	int64_t lo, hi;
 	int found = -1, last = -1;
 	char verb[64], l[512];
@@ -480,42 +508,41 @@ void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
 		return;
 	}
 	if (window(tl, m->after, NULL, m->within_ms, &lo, &hi, r->skipped,
-		   sizeof(r->skipped)) < 0)
+		   sizeof(r->skipped)) < 0 || build_spans(r, tl, &sp) < 0)
 		return;
-	for (int i = 0; i < tl->n && found < 0; i++) {
-		const struct sl_event *e = &tl->ev[i];
-		int prev;
+	for (int i = 0; i < sp.n && found < 0; i++) {
+		const struct sl_span *s = &sp.s[i];
 
-		if (!sock_event_matches(tl, e, m))
+		if (!conn_matches(tl, s, m) || (state >= 0 && s->state != state))
 			continue;
-		if (e->kind == SL_EV_STATE && (state < 0 || e->sock.state == state))
-			last = i;
-		if (e->kind != SL_EV_GONE || e->t < lo || e->t > hi)
-			continue;
-		prev = prev_of_sock(tl, i);
-		if (state >= 0 && (prev < 0 || tl->ev[prev].kind != SL_EV_STATE ||
-				   tl->ev[prev].sock.state != state))
-			continue;
-		found = i;
+		last = i;
+		if (s->gone && s->to >= lo && s->to <= hi)
+			found = i;
 	}
 	r->ok = found >= 0;
 	if (found >= 0) {
-		sl_timeline_format(tl, found, l, sizeof(l));
-		snprintf(r->evidence, sizeof(r->evidence), "%s", l);
+		const struct sl_span *s = &sp.s[found];
+
+		if (s->to_ev >= 0) {
+			sl_timeline_format(tl, s->to_ev, l, sizeof(l));
+			snprintf(r->evidence, sizeof(r->evidence), "%s", l);
+		}
 		if (m->after)
 			appendf(r->evidence, sizeof(r->evidence),
-				" (%.3f ms after \"%s\")",
-				(double)(tl->ev[found].t - lo) / SL_NS_PER_MS,
-				m->after);
+				" (%.3f ms after \"%s\"%s)",
+				(double)(s->to - lo) / SL_NS_PER_MS, m->after,
+				s->kernel_to ? "" : "; as sampled");
 	} else {
 		snprintf(r->evidence, sizeof(r->evidence),
 			 "did not disappear in that window");
 		if (last >= 0) {
-			sl_timeline_format(tl, last, l, sizeof(l));
 			appendf(r->evidence, sizeof(r->evidence),
-				"; last seen: %s", l);
+				"; last seen: ");
+			describe_span(tl, &sp.s[last], r->evidence,
+				      sizeof(r->evidence));
 		}
 	}
+	sl_spans_free(&sp);
 }
 
 void sl__expect_state_kept(struct sl_predict *p, const struct sl_sock_match *m,
@@ -524,9 +551,10 @@ void sl__expect_state_kept(struct sl_predict *p, const struct sl_sock_match *m,
 	const struct sl_timeline *tl = p->tl;
 	struct sl_result *r = new_result(p, line);
 	int state = m->state ? sl_state_parse(m->state) : -1;
+	struct sl_spans sp;
 	int64_t lo, hi;
 	int kept = -1, broke = -1;
-	char verb[80], l[512];
+	char verb[80];
 
 	snprintf(verb, sizeof(verb), "in %s and still in it when the run ended",
 		 m->state ? m->state : "?");
@@ -536,94 +564,52 @@ void sl__expect_state_kept(struct sl_predict *p, const struct sl_sock_match *m,
 		return;
 	}
 	if (window(tl, m->after, NULL, 0, &lo, &hi, r->skipped,
-		   sizeof(r->skipped)) < 0)
+		   sizeof(r->skipped)) < 0 || build_spans(r, tl, &sp) < 0)
 		return;
-	/* A candidate is a socket whose state at the mark (its latest event
-	 * at or before it) is state; it is kept when none of its later
-	 * events is a disappearance or another state. */
-	for (int i = 0; i < tl->n && kept < 0; i++) {
-		const struct sl_event *e = &tl->ev[i];
-		int latest = 1, bad = -1;
+	/* In the state at the mark, and never out of it after. */
+	for (int i = 0; i < sp.n && kept < 0; i++) {
+		const struct sl_span *s = &sp.s[i];
 
-		if (!sock_event_matches(tl, e, m) || e->kind != SL_EV_STATE ||
-		    e->sock.state != state || e->t > lo)
+		if (!conn_matches(tl, s, m) || s->state != state ||
+		    s->from > lo || s->to < lo)
 			continue;
-		for (int j = i + 1; j < tl->n; j++) {
-			const struct sl_event *x = &tl->ev[j];
-
-			if ((x->kind != SL_EV_STATE && x->kind != SL_EV_GONE) ||
-			    x->host != e->host || !same_tuple(&x->sock, &e->sock))
-				continue;
-			if (x->t <= lo) {
-				/* A later event before the mark: that one
-				 * tells the state at the mark. */
-				latest = 0;
-				break;
-			}
-			if (x->kind == SL_EV_GONE || x->sock.state != state) {
-				bad = j;
-				break;
-			}
-		}
-		if (!latest)
-			continue;
-		if (bad < 0)
+		if (s->to == SL_SPAN_OPEN)
 			kept = i;
 		else if (broke < 0)
-			broke = bad;
+			broke = i;
 	}
 	r->ok = kept >= 0;
 	if (kept >= 0) {
-		sl_timeline_format(tl, kept, l, sizeof(l));
-		snprintf(r->evidence, sizeof(r->evidence),
-			 "in %s since %s, unchanged to the end", m->state, l);
+		snprintf(r->evidence, sizeof(r->evidence), "in %s since ",
+			 m->state);
+		describe_span(tl, &sp.s[kept], r->evidence,
+			      sizeof(r->evidence));
 	} else if (broke >= 0) {
-		sl_timeline_format(tl, broke, l, sizeof(l));
-		snprintf(r->evidence, sizeof(r->evidence), "left it: %s", l);
+		const struct sl_span *s = &sp.s[broke];
+		char l[512];
+
+		snprintf(r->evidence, sizeof(r->evidence), "left it");
+		if (s->to_ev >= 0) {
+			sl_timeline_format(tl, s->to_ev, l, sizeof(l));
+			appendf(r->evidence, sizeof(r->evidence), ": %s", l);
+		}
 	} else {
 		snprintf(r->evidence, sizeof(r->evidence),
 			 "no such socket in %s at that moment", m->state);
 	}
+	sl_spans_free(&sp);
 }
 
-void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
-			 int by_timer, int line)
+/* The last segment the socket of s received before index before: what put
+ * it in its state, where only a sample saw it get there (the peer's FIN
+ * for a TIME-WAIT).  The copy captured at the receiver comes last, so it
+ * wins.  -1 when there is none. */
+static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
+			 int before)
 {
-	const struct sl_timeline *tl = p->tl;
-	struct sl_result *r = new_result(p, line);
-	int state = m->state ? sl_state_parse(m->state) : -1;
-	int first = -1, entry = -1, end = -1;
-	const struct sl_sock *s;
-	int64_t lo, hi, t_entry, t_end;
-	char name[64], l[512];
-	double ms;
+	int entry = -1;
 
-	snprintf(r->what, sizeof(r->what), "a socket on %s stays in %s for "
-		 "%d..%d ms (%s)", m->host ? m->host : "any host",
-		 m->state ? m->state : "?", m->min_ms, m->max_ms,
-		 by_timer ? "by its timer" : "until it leaves it");
-	if (state < 0) {
-		skip_unknown_state(r, m->state);
-		return;
-	}
-	if (window(tl, m->after, NULL, 0, &lo, &hi, r->skipped,
-		   sizeof(r->skipped)) < 0)
-		return;
-	for (int i = 0; i < tl->n && first < 0; i++)
-		if (tl->ev[i].t >= lo && sock_event_matches(tl, &tl->ev[i], m) &&
-		    tl->ev[i].kind == SL_EV_STATE &&
-		    tl->ev[i].sock.state == state)
-			first = i;
-	if (first < 0) {
-		snprintf(r->evidence, sizeof(r->evidence), "never seen in %s",
-			 m->state);
-		return;
-	}
-	s = &tl->ev[first].sock;
-	/* What put it there: the last segment the socket received before
-	 * it was first seen in the state (the peer's FIN for TIME-WAIT).
-	 * The copy captured at the receiver comes last, so it wins. */
-	for (int i = 0; i < first; i++) {
+	for (int i = 0; i < before; i++) {
 		const struct sl_packet *k = &tl->ev[i].pkt;
 
 		if (tl->ev[i].kind == SL_EV_PACKET &&
@@ -631,37 +617,115 @@ void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
 		    k->saddr.s_addr == s->raddr.s_addr && k->sport == s->rport)
 			entry = i;
 	}
-	t_entry = entry >= 0 ? tl->ev[entry].t : tl->ev[first].t;
-	if (by_timer) {
-		if (s->timer == SL_TIMER_NONE) {
-			sl_timeline_format(tl, first, l, sizeof(l));
-			snprintf(r->evidence, sizeof(r->evidence),
-				 "no timer running: %s", l);
-			return;
-		}
-		t_end = tl->ev[first].t + (int64_t)s->expires_ms * SL_NS_PER_MS;
-	} else {
-		for (int i = first + 1; i < tl->n && end < 0; i++) {
-			const struct sl_event *x = &tl->ev[i];
+	return entry;
+}
 
-			if ((x->kind == SL_EV_STATE || x->kind == SL_EV_GONE) &&
-			    x->host == tl->ev[first].host &&
-			    same_tuple(&x->sock, s) &&
-			    (x->kind == SL_EV_GONE || x->sock.state != state))
-				end = i;
-		}
-		if (end < 0) {
-			snprintf(r->evidence, sizeof(r->evidence),
-				 "still in %s when the run ended", m->state);
-			return;
-		}
-		t_end = tl->ev[end].t;
+/* How long it stayed: from the kernel's change into the state (or, where
+ * only samples saw it, the segment that put it there) to its end. */
+static void state_lasts(struct sl_predict *p, struct sl_result *r,
+			const struct sl_sock_match *m, int state, int64_t lo)
+{
+	const struct sl_timeline *tl = p->tl;
+	struct sl_spans sp;
+	const struct sl_span *s = NULL;
+	int64_t t_entry;
+	int entry = -1;
+	char name[64], l[512];
+	double ms;
+
+	if (build_spans(r, tl, &sp) < 0)
+		return;
+	for (int i = 0; i < sp.n && !s; i++)
+		if (conn_matches(tl, &sp.s[i], m) && sp.s[i].state == state &&
+		    sp.s[i].to >= lo)
+			s = &sp.s[i];
+	if (!s) {
+		snprintf(r->evidence, sizeof(r->evidence), "never in %s",
+			 m->state);
+		goto out;
 	}
+	if (s->to == SL_SPAN_OPEN) {
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "still in %s when the run ended", m->state);
+		goto out;
+	}
+	t_entry = s->from;
+	if (!s->kernel_from && s->first_sample >= 0) {
+		entry = entry_segment(tl, &tl->ev[s->first_sample].sock,
+				      s->first_sample);
+		if (entry >= 0)
+			t_entry = tl->ev[entry].t;
+	}
+	ms = (double)(s->to - t_entry) / SL_NS_PER_MS;
+	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
+	snprintf(name, sizeof(name), "%s %s until it left",
+		 m->host ? m->host : "socket", m->state);
+	sl_predict_measure(p, name, ms, "ms");
+	snprintf(r->evidence, sizeof(r->evidence),
+		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
+		 m->max_ms);
+	if (s->kernel_from && s->from_ev >= 0) {
+		sl_timeline_format(tl, s->from_ev, l, sizeof(l));
+		appendf(r->evidence, sizeof(r->evidence), "%s", l);
+	} else if (entry >= 0) {
+		sl_timeline_format(tl, entry, l, sizeof(l));
+		appendf(r->evidence, sizeof(r->evidence), "%s", l);
+	} else {
+		appendf(r->evidence, sizeof(r->evidence),
+			"its first sample (no segment seen before it)");
+	}
+	if (s->to_ev >= 0) {
+		sl_timeline_format(tl, s->to_ev, l, sizeof(l));
+		appendf(r->evidence, sizeof(r->evidence), " | then: %s%s", l,
+			s->kernel_to ? "" : " (as sampled)");
+	}
+out:
+	sl_spans_free(&sp);
+}
+
+/* The length its timer was set for: read from the first sample in the
+ * state (only samples show timers), plus the time from the segment that
+ * set it to that sample. */
+static void state_timer(struct sl_predict *p, struct sl_result *r,
+			const struct sl_sock_match *m, int state, int64_t lo)
+{
+	const struct sl_timeline *tl = p->tl;
+	int first = -1, entry;
+	const struct sl_sock *s;
+	int64_t t_entry, t_end;
+	char name[64], l[512];
+	double ms;
+
+	for (int i = 0; i < tl->n && first < 0; i++) {
+		const struct sl_event *e = &tl->ev[i];
+
+		if (e->t >= lo && e->kind == SL_EV_STATE && e->sock.rport &&
+		    e->sock.state == state &&
+		    (!m->host || (e->host >= 0 && e->host < tl->nhosts &&
+				  !strcmp(tl->host[e->host], m->host))) &&
+		    (!m->lport || e->sock.lport == m->lport) &&
+		    (!m->rport || e->sock.rport == m->rport))
+			first = i;
+	}
+	if (first < 0) {
+		snprintf(r->evidence, sizeof(r->evidence), "never seen in %s",
+			 m->state);
+		return;
+	}
+	s = &tl->ev[first].sock;
+	if (s->timer == SL_TIMER_NONE) {
+		sl_timeline_format(tl, first, l, sizeof(l));
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "no timer running: %s", l);
+		return;
+	}
+	entry = entry_segment(tl, s, first);
+	t_entry = entry >= 0 ? tl->ev[entry].t : tl->ev[first].t;
+	t_end = tl->ev[first].t + (int64_t)s->expires_ms * SL_NS_PER_MS;
 	ms = (double)(t_end - t_entry) / SL_NS_PER_MS;
 	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
-	snprintf(name, sizeof(name), "%s %s %s",
-		 m->host ? m->host : "socket", m->state,
-		 by_timer ? "by its timer" : "until it left");
+	snprintf(name, sizeof(name), "%s %s by its timer",
+		 m->host ? m->host : "socket", m->state);
 	sl_predict_measure(p, name, ms, "ms");
 	snprintf(r->evidence, sizeof(r->evidence),
 		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
@@ -674,14 +738,33 @@ void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
 			"its first sample (no segment seen before it)");
 	}
 	sl_timeline_format(tl, first, l, sizeof(l));
-	appendf(r->evidence, sizeof(r->evidence), " | first seen: %s", l);
-	if (by_timer) {
-		appendf(r->evidence, sizeof(r->evidence),
-			" | its timer had %u ms left then", s->expires_ms);
-	} else {
-		sl_timeline_format(tl, end, l, sizeof(l));
-		appendf(r->evidence, sizeof(r->evidence), " | then: %s", l);
+	appendf(r->evidence, sizeof(r->evidence),
+		" | first seen: %s | its timer had %u ms left then", l,
+		s->expires_ms);
+}
+
+void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
+			 int by_timer, int line)
+{
+	struct sl_result *r = new_result(p, line);
+	int state = m->state ? sl_state_parse(m->state) : -1;
+	int64_t lo, hi;
+
+	snprintf(r->what, sizeof(r->what), "a socket on %s stays in %s for "
+		 "%d..%d ms (%s)", m->host ? m->host : "any host",
+		 m->state ? m->state : "?", m->min_ms, m->max_ms,
+		 by_timer ? "by its timer" : "until it leaves it");
+	if (state < 0) {
+		skip_unknown_state(r, m->state);
+		return;
 	}
+	if (window(p->tl, m->after, NULL, 0, &lo, &hi, r->skipped,
+		   sizeof(r->skipped)) < 0)
+		return;
+	if (by_timer)
+		state_timer(p, r, m, state, lo);
+	else
+		state_lasts(p, r, m, state, lo);
 }
 
 /* ---- timing: retransmissions, probes, timeouts (issue: faults) ----

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -140,6 +141,7 @@ pid_t sl_role_spawn(const struct sl_topology *t, int host,
 {
 	struct sl_role self = {
 		.topo = t, .host = host, .log = log, .deadline = deadline,
+		.epfd = -1,
 	};
 	sigset_t none;
 	pid_t pid;
@@ -238,99 +240,183 @@ struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port)
 	return sa;
 }
 
-static int has_mark(struct sl_applog *l, int host, const char *name)
+/* ---- waiting ----
+ *
+ * The special problem of waiting on another process's time: a role waits
+ * for something that happens elsewhere, a mark (another role), a segment
+ * (the captures, on the observer thread), a socket's state (the kernel,
+ * read by the trace reader).  All of it reaches the shared log, whose
+ * sequence number is a futex: a waiting role sleeps on it and checks its
+ * condition again at each change, so it returns within microseconds of the
+ * event, however busy the machine, and costs nothing while it sleeps.
+ * Marks always wake the waiters; segments and kernel events, which come by
+ * the thousand in a bulk transfer, wake them only while somebody waits
+ * (log->waiters).  A waiter counts itself in before it reads the sequence
+ * number and checks: a publisher that comes after the check sees the count
+ * and wakes it, and one that came before is seen by the check.
+ *
+ * What the kernel does not announce is polled: the end of a TIME-WAIT (no
+ * tracepoint fires when the mini-socket goes), at the moment its own timer
+ * says, then every millisecond; and every state where tracefs is missing
+ * (log->kernel_live is 0), every millisecond.  A dump costs ~20 us of CPU
+ * with the run's private hash tables (topology.c).
+ *
+ * Each wait that returns leaves an SL_EV_WAIT on the timeline: what it
+ * waited for, when the event it waited for happened (the kernel's or the
+ * capture's timestamp), and when the role went on; harness.txt sums up the
+ * lag between the two. */
+
+#define SL_POLL_NS SL_NS_PER_MS
+/* Where the kernel's events are awaited, a look at sock_diag this often in
+ * case one was missed (the kernel's ring overwritten): never the way a
+ * wait normally ends. */
+#define SL_SAFETY_POLL_NS (100 * SL_NS_PER_MS)
+
+/* check() returns 1 when the wait is over, with *cause the time of the
+ * event that ended it (0: found by a poll); it may bring *until forward
+ * to be called again then without a wake-up (a poll). */
+typedef int (*check_fn)(struct sl_role *self, void *arg, int64_t *cause,
+			int64_t *until);
+
+static int wait_for(struct sl_role *self, check_fn check, void *arg,
+		    int64_t *cause)
+{
+	struct sl_applog *l = self->log;
+	int done = 0;
+
+	__atomic_add_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
+	for (;;) {
+		uint32_t seen = sl_applog_seq(l);
+		int64_t until = self->deadline;
+
+		*cause = 0;
+		if (check(self, arg, cause, &until)) {
+			done = 1;
+			break;
+		}
+		if (sl_now() >= self->deadline)
+			break;
+		if (until > self->deadline)
+			until = self->deadline;
+		sl_applog_wait(l, seen, until);
+	}
+	__atomic_sub_fetch(&l->waiters, 1, __ATOMIC_SEQ_CST);
+	return done;
+}
+
+/* The wait's line on the timeline (hidden from timeline.txt). */
+static void record_wait(struct sl_role *self, const char *kind,
+			int64_t begun, int64_t cause, const char *what)
+{
+	struct sl_event ev;
+
+	event_init(self, &ev, SL_EV_WAIT, kind);
+	ev.t_start = cause;
+	ev.ret = (long)begun;
+	snprintf(ev.text, sizeof(ev.text), "%s", what);
+	sl_applog_append(self->log, &ev);
+}
+
+static int64_t mark_time(struct sl_applog *l, int host, const char *name)
 {
 	for (int i = 0; i < l->n; i++)
-		if (l->ev[i].kind == SL_EV_MARK && l->ev[i].host == host &&
+		if (l->ev[i].kind == SL_EV_MARK &&
+		    (host < 0 || l->ev[i].host == host) &&
 		    strcmp(l->ev[i].name, name) == 0)
-			return 1;
+			return l->ev[i].t;
 	return 0;
+}
+
+struct mark_wait {
+	int host;
+	const char *name;
+};
+
+static int check_mark(struct sl_role *self, void *arg, int64_t *cause,
+		      int64_t *until)
+{
+	struct mark_wait *w = arg;
+
+	(void)until;
+	log_lock(self->log);
+	*cause = mark_time(self->log, w->host, w->name);
+	pthread_mutex_unlock(&self->log->mu);
+	return *cause != 0;
 }
 
 void sl_wait_mark(struct sl_role *self, const char *host, const char *name)
 {
-	int h = sl_topology_host(self->topo, host), found, rc = 0;
+	struct mark_wait w = { sl_topology_host(self->topo, host), name };
+	int64_t begun = sl_now(), cause;
 	char what[128];
 
-	if (h < 0)
+	if (w.host < 0)
 		sl__role_fail(self, "unknown host name in sl_wait_mark()",
 			      EINVAL, __FILE__, __LINE__);
-	for (;;) {
-		uint32_t seen;
-
-		log_lock(self->log);
-		found = has_mark(self->log, h, name);
-		seen = sl_applog_seq(self->log);
-		pthread_mutex_unlock(&self->log->mu);
-		if (found || rc == -ETIMEDOUT)
-			break;
-		rc = sl_applog_wait(self->log, seen, self->deadline);
-	}
-	if (!found) {
+	snprintf(what, sizeof(what), "mark %s:%s", host, name);
+	if (!wait_for(self, check_mark, &w, &cause)) {
 		snprintf(what, sizeof(what), "wait for mark %s:%s", host, name);
 		sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
 	}
+	record_wait(self, "mark", begun, cause, what);
 }
 
-/* Waiting on the kernel's view: sock_diag and FIONREAD do not notify, so
- * these poll every millisecond until the condition holds or the deadline
- * passes.  A millisecond is far below any timing the claims talk about and
- * costs nothing measurable. */
-static int tick(struct sl_role *self)
-{
-	struct timespec ms = { .tv_nsec = SL_NS_PER_MS };
-
-	if (sl_now() > self->deadline)
-		return 0;
-	nanosleep(&ms, NULL);
-	return 1;
-}
-
-void sl_wait_state(struct sl_role *self, int fd, int state)
-{
-	struct sockaddr_in l, r;
-	socklen_t ll = sizeof(l), rl = sizeof(r);
-	struct sl_sock socks[256];
-	struct sl_err e;
-	char what[128];
-	int n;
-
-	if (getsockname(fd, (struct sockaddr *)&l, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&r, &rl) < 0)
-		sl__role_fail(self, "sl_wait_state: socket has no peer", errno,
-			      __FILE__, __LINE__);
-	if (!self->diag && sl_sockdiag_open(&self->diag, -1, &e) < 0)
-		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-	do {
-		if (sl_sockdiag_dump(self->diag, socks, 256, &n, &e) < 0)
-			sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-		for (int i = 0; i < n; i++)
-			if (socks[i].lport == ntohs(l.sin_port) &&
-			    socks[i].rport == ntohs(r.sin_port) &&
-			    socks[i].laddr.s_addr == l.sin_addr.s_addr &&
-			    socks[i].raddr.s_addr == r.sin_addr.s_addr &&
-			    socks[i].state == state)
-				return;
-	} while (tick(self));
-	snprintf(what, sizeof(what), "wait for state %s", sl_state_name(state));
-	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
-}
-
+/* Bytes to read: the kernel wakes an edge-triggered epoll at every arrival
+ * (sk_data_ready), so the role checks FIONREAD exactly when it may have
+ * changed.  Not SO_RCVLOWAT, which would do the same but changes when TCP
+ * sends its ACKs (__tcp_ack_snd_check()): the very thing some claims are
+ * about. */
 void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 {
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd,
+	};
+	int64_t begun = sl_now(), cause = 0;
 	char what[128];
 	int queued = 0;
 
-	do {
+	if (self->epfd < 0)
+		self->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (self->epfd < 0 || epoll_ctl(self->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		sl__role_fail(self, "epoll for sl_wait_recvq()", errno,
+			      __FILE__, __LINE__);
+	for (;;) {
+		struct epoll_event out;
+		int64_t left;
+
 		if (ioctl(fd, FIONREAD, &queued) < 0)
 			sl__role_fail(self, "FIONREAD", errno, __FILE__,
 				      __LINE__);
 		if (queued >= bytes)
-			return;
-	} while (tick(self));
-	snprintf(what, sizeof(what), "wait for %d bytes in Recv-Q (have %d)",
-		 bytes, queued);
-	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
+			break;
+		left = self->deadline - sl_now();
+		if (left <= 0) {
+			snprintf(what, sizeof(what), "wait for %d bytes in "
+				 "Recv-Q (have %d)", bytes, queued);
+			sl__role_fail(self, what, ETIMEDOUT, __FILE__,
+				      __LINE__);
+		}
+		if (epoll_wait(self->epfd, &out, 1,
+			       (int)((left + SL_NS_PER_MS - 1) / SL_NS_PER_MS)) < 0 &&
+		    errno != EINTR)
+			sl__role_fail(self, "epoll_wait", errno, __FILE__,
+				      __LINE__);
+	}
+	epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
+	/* The event: the last segment captured on its way to this host. */
+	log_lock(self->log);
+	for (unsigned long i = self->log->nseg; i-- > 0 &&
+	     self->log->nseg - i <= SL_APPLOG_SEGS;) {
+		const struct sl_applog_seg *a = &self->log->seg[i % SL_APPLOG_SEGS];
+
+		if (a->to == self->host && a->pkt.len > 0) {
+			cause = a->t;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&self->log->mu);
+	snprintf(what, sizeof(what), "%d bytes in Recv-Q", bytes);
+	record_wait(self, "recvq", begun, cause, what);
 }
 
 int sl_listen(struct sl_role *self, int port)
@@ -365,13 +451,18 @@ int sl_connect(struct sl_role *self, const char *host, int port)
 
 /* ---- 4-tuples and segments (socklab.h, issue: timewait) ---- */
 
+/* Wakes the waiters after a publication, if there are any (see "waiting"
+ * below for why that is enough). */
+static void wake_waiters(struct sl_applog *l)
+{
+	if (__atomic_load_n(&l->waiters, __ATOMIC_SEQ_CST))
+		sl_applog_wake(l);
+}
+
 void sl_applog_add_segment(struct sl_applog *l, const struct sl_event *ev)
 {
 	struct sl_applog_seg *s;
 
-	/* No wake-up: nobody sleeps on segments (sl_last_segment() polls),
-	 * and waking every mark waiter for each packet of a bulk transfer
-	 * would cost them for nothing. */
 	log_lock(l);
 	s = &l->seg[l->nseg % SL_APPLOG_SEGS];
 	s->t = ev->t;
@@ -380,6 +471,22 @@ void sl_applog_add_segment(struct sl_applog *l, const struct sl_event *ev)
 	s->pkt = ev->pkt;
 	l->nseg++;
 	pthread_mutex_unlock(&l->mu);
+	wake_waiters(l);
+}
+
+void sl_applog_add_kernel(void *arg, const struct sl_event *ev)
+{
+	struct sl_applog *l = arg;
+	struct sl_applog_kev *k;
+
+	log_lock(l);
+	k = &l->kev[l->nkev % SL_APPLOG_KEVS];
+	k->t = ev->t;
+	k->host = ev->host;
+	k->k = ev->k;
+	l->nkev++;
+	pthread_mutex_unlock(&l->mu);
+	wake_waiters(l);
 }
 
 struct sl_tuple sl_tuple(struct sl_role *self, int fd)
@@ -396,7 +503,8 @@ struct sl_tuple sl_tuple(struct sl_role *self, int fd)
 
 /* The socket on t as sock_diag shows it now: 1 and *out when there is
  * one (in want, if want is not SL_GONE and several share the 4-tuple),
- * else 0. */
+ * else 0.  self->dumped_at is when the dump returned: what it shows was
+ * true then. */
 static int find_tuple(struct sl_role *self, const struct sl_tuple *t,
 		      int want, struct sl_sock *out)
 {
@@ -406,20 +514,9 @@ static int find_tuple(struct sl_role *self, const struct sl_tuple *t,
 
 	if (!self->diag && sl_sockdiag_open(&self->diag, -1, &e) < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-	/* A dump is only as precise as the time around it: if this process
-	 * was preempted while it ran, the state it shows could belong
-	 * anywhere in that gap, and a line stamped at its end could land
-	 * after a later state the observer saw.  Such a dump is taken again
-	 * (a few times at most); the one kept is stamped at its end. */
-	for (int tries = 0;; tries++) {
-		int64_t t0 = sl_now();
-
-		if (sl_sockdiag_dump(self->diag, socks, 256, &n, &e) < 0)
-			sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-		self->dumped_at = sl_now();
-		if (self->dumped_at - t0 <= SL_DUMP_PRECISION_NS || tries >= 20)
-			break;
-	}
+	if (sl_sockdiag_dump(self->diag, socks, 256, &n, &e) < 0)
+		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	self->dumped_at = sl_now();
 	for (int i = 0; i < n; i++) {
 		if (socks[i].lport != ntohs(t->local.sin_port) ||
 		    socks[i].rport != ntohs(t->peer.sin_port) ||
@@ -449,21 +546,25 @@ static void record_sock(struct sl_role *self, int kind, const struct sl_sock *s)
 	sl_applog_append(self->log, &ev);
 }
 
+static void tuple_sock(const struct sl_tuple *t, struct sl_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->laddr = t->local.sin_addr;
+	s->raddr = t->peer.sin_addr;
+	s->lport = ntohs(t->local.sin_port);
+	s->rport = ntohs(t->peer.sin_port);
+}
+
 /* "(gone)": the socket as it was last seen, or just its 4-tuple. */
 static void record_gone(struct sl_role *self, const struct sl_tuple *t,
 			const struct sl_sock *last)
 {
 	struct sl_sock s;
 
-	if (last) {
+	if (last)
 		s = *last;
-	} else {
-		memset(&s, 0, sizeof(s));
-		s.laddr = t->local.sin_addr;
-		s.raddr = t->peer.sin_addr;
-		s.lport = ntohs(t->local.sin_port);
-		s.rport = ntohs(t->peer.sin_port);
-	}
+	else
+		tuple_sock(t, &s);
 	record_sock(self, SL_EV_GONE, &s);
 }
 
@@ -479,78 +580,249 @@ int sl_record_tuple(struct sl_role *self, const struct sl_tuple *t)
 	return SL_GONE;
 }
 
-/* Like tick(), but a wait that goes on (a TIME-WAIT lasts a minute) slows
- * down to every 10 ms after its first 50: a sock_diag dump costs about
- * 0.2 ms of kernel time, and the samplers look every 20 ms anyway. */
-static int tick_long(struct sl_role *self, int64_t start)
-{
-	struct timespec ms = { .tv_nsec = SL_NS_PER_MS };
-	int64_t now = sl_now();
+/* What the kernel reported of t's socket on this host: its newest state
+ * change (*latest), and the newest change into state made at or after
+ * since (*into).  Each is 1 when found in what the ring still holds. */
+struct kernel_view {
+	int have_latest, have_into;
+	struct sl_applog_kev latest, into;
+};
 
-	if (now > self->deadline)
-		return 0;
-	if (now - start > 50 * SL_NS_PER_MS)
-		ms.tv_nsec = 10 * SL_NS_PER_MS;
-	nanosleep(&ms, NULL);
-	return 1;
+static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
+			int state, int64_t since, struct kernel_view *v)
+{
+	struct sl_applog *l = self->log;
+
+	memset(v, 0, sizeof(*v));
+	log_lock(l);
+	for (unsigned long i = l->nkev; i-- > 0 && l->nkev - i <= SL_APPLOG_KEVS;) {
+		const struct sl_applog_kev *x = &l->kev[i % SL_APPLOG_KEVS];
+
+		if (x->host != self->host || x->k.type != SL_KEV_SET_STATE ||
+		    x->k.lport != ntohs(t->local.sin_port) ||
+		    x->k.rport != ntohs(t->peer.sin_port) ||
+		    x->k.laddr.s_addr != t->local.sin_addr.s_addr ||
+		    x->k.raddr.s_addr != t->peer.sin_addr.s_addr)
+			continue;
+		if (!v->have_latest) {
+			v->latest = *x;
+			v->have_latest = 1;
+		}
+		if (x->k.state == state && x->t >= since) {
+			v->into = *x;
+			v->have_into = 1;
+			break;
+		}
+		if (x->t < since)
+			break;
+	}
+	pthread_mutex_unlock(&l->mu);
+}
+
+struct tuple_wait {
+	const struct sl_tuple *t;
+	int state;		/* TCP_*, or SL_GONE */
+	int64_t begun;
+	struct sl_sock s;	/* what the last look found */
+	int found;		/* ... a socket */
+	int seen;		/* some look found one */
+	struct sl_sock last;	/* the last one found */
+};
+
+static int is_mini(const struct sl_sock *s)
+{
+	return s->timer == SL_TIMER_TIMEWAIT;
+}
+
+/* Where the kernel's events are live, a state is reached when the kernel
+ * says so: its change into the state (the socket may have moved on since:
+ * it was reached during the wait), or for what it does not report, the
+ * change that made it.  A TIME-WAIT (or an orphan's FIN-WAIT-2
+ * mini-socket) is born as the full socket changes to CLOSE; that change
+ * is the event, and a dump shows the mini-socket.  A disappearance is the
+ * change to CLOSE, except the end of a mini-socket, which no event
+ * announces: a dump finds it (at the time its timer says: check_tuple()).
+ * Without the kernel's events, dumps alone decide. */
+static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
+		       int64_t *until)
+{
+	struct tuple_wait *w = arg;
+	int live = self->log->kernel_live;
+	struct kernel_view k;
+	int done = 0;
+	int64_t now;
+
+	kernel_view(self, w->t, w->state == SL_GONE ? TCP_CLOSE : w->state,
+		    w->begun, &k);
+	w->found = find_tuple(self, w->t, w->state, &w->s);
+	if (w->found) {
+		w->last = w->s;
+		w->seen = 1;
+	}
+	if (!live) {
+		done = w->state == SL_GONE ? !w->found :
+		       w->found && w->s.state == w->state;
+	} else if (w->state == SL_GONE) {
+		if (!w->found && w->seen && is_mini(&w->last)) {
+			done = 1;	/* a mini-socket's end: polled */
+		} else if (!w->found && k.have_latest &&
+			   k.latest.k.state == TCP_CLOSE) {
+			done = 1;
+			*cause = k.latest.t;
+		} else if (!w->found && !k.have_latest) {
+			done = 1;	/* nothing here, nothing reported */
+		}
+	} else if (w->found && w->s.state == w->state && is_mini(&w->s)) {
+		if (k.have_latest && k.latest.k.state == TCP_CLOSE) {
+			done = 1;
+			*cause = k.latest.t;
+		}
+	} else if (w->state != TCP_TIME_WAIT) {
+		if (k.have_latest && k.latest.k.state == w->state) {
+			done = 1;
+			*cause = k.latest.t;
+		} else if (k.have_into) {
+			done = 1;
+			*cause = k.into.t;
+		}
+		if (done && (!w->found || w->s.state != w->state)) {
+			/* It has moved on since, as the kernel saw. */
+			tuple_sock(w->t, &w->s);
+			w->s.state = w->state;
+		}
+	}
+	if (done)
+		return 1;
+	now = sl_now();
+	if (!live) {
+		*until = now + SL_POLL_NS;
+	} else if (w->found && is_mini(&w->s)) {
+		/* A mini-socket ends silently: look when its timer says,
+		 * then every millisecond (the timer wheel may fire it a
+		 * little late). */
+		int64_t at = self->dumped_at +
+			     (int64_t)w->s.expires_ms * SL_NS_PER_MS -
+			     SL_POLL_NS;
+
+		*until = at > now + SL_POLL_NS ? at : now + SL_POLL_NS;
+	} else {
+		*until = now + SL_SAFETY_POLL_NS;
+	}
+	return 0;
+}
+
+static void tuple_wait_fail(struct sl_role *self, const struct tuple_wait *w)
+{
+	char what[128];
+
+	snprintf(what, sizeof(what), "wait for %s on port %u (it is %s)",
+		 w->state == SL_GONE ? "no socket" : sl_state_name(w->state),
+		 ntohs(w->t->local.sin_port),
+		 w->found ? sl_state_name(w->s.state) : "gone");
+	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
+}
+
+static void wait_tuple(struct sl_role *self, const struct sl_tuple *t,
+		       int state, int record)
+{
+	int64_t begun = sl_now(), cause;
+	struct tuple_wait w = { .t = t, .state = state, .begun = begun };
+	char what[96];
+
+	if (!wait_for(self, check_tuple, &w, &cause))
+		tuple_wait_fail(self, &w);
+	if (record && state != SL_GONE)
+		record_sock(self, SL_EV_STATE, &w.s);
+	else if (record)
+		record_gone(self, t, w.seen ? &w.last : NULL);
+	snprintf(what, sizeof(what), "%s on port %u",
+		 state == SL_GONE ? "no socket" : sl_state_name(state),
+		 ntohs(t->local.sin_port));
+	record_wait(self, state == SL_GONE ? "gone" : "state", begun, cause,
+		    what);
 }
 
 void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state)
 {
-	struct sl_sock s, last;
-	int64_t start = sl_now();
-	char what[128];
-	int found, seen = 0;
+	wait_tuple(self, t, state, 1);
+}
 
-	do {
-		found = find_tuple(self, t, state, &s);
-		if (found) {
-			last = s;
-			seen = 1;
-		}
-		if (state == SL_GONE ? !found : found && s.state == state) {
-			if (state != SL_GONE)
-				record_sock(self, SL_EV_STATE, &s);
-			else
-				record_gone(self, t, seen ? &last : NULL);
-			return;
-		}
-	} while (tick_long(self, start));
-	snprintf(what, sizeof(what), "wait for %s on port %u (it is %s)",
-		 state == SL_GONE ? "no socket" : sl_state_name(state),
-		 ntohs(t->local.sin_port),
-		 found ? sl_state_name(s.state) : "gone");
-	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
+void sl_wait_state(struct sl_role *self, int fd, int state)
+{
+	struct sl_tuple t;
+	socklen_t ll = sizeof(t.local), rl = sizeof(t.peer);
+
+	if (getsockname(fd, (struct sockaddr *)&t.local, &ll) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&t.peer, &rl) < 0)
+		sl__role_fail(self, "sl_wait_state: socket has no peer", errno,
+			      __FILE__, __LINE__);
+	wait_tuple(self, &t, state, 0);
 }
 
 /* TCP_TIMEWAIT_LEN in include/net/tcp.h: the timer every TIME-WAIT starts
  * with (timewait-duration measures it). */
 #define SL_TIMEWAIT_MS 60000
 
+struct age_wait {
+	const struct sl_tuple *t;
+	int ms;
+	struct sl_sock s;
+	int found;
+	int64_t due;		/* when the age is reached, by its timer */
+};
+
+/* The age of a TIME-WAIT is what its own timer says: the kernel arms it
+ * for 60 s on entry, so the age is 60 s minus what is left.  The role
+ * looks again when that time comes. */
+static int check_age(struct sl_role *self, void *arg, int64_t *cause,
+		     int64_t *until)
+{
+	struct age_wait *w = arg;
+	int age;
+
+	w->found = find_tuple(self, w->t, TCP_TIME_WAIT, &w->s);
+	if (!w->found || w->s.state != TCP_TIME_WAIT ||
+	    w->s.timer != SL_TIMER_TIMEWAIT) {
+		/* Not a TIME-WAIT (any more): the wait has failed. */
+		*until = 0;
+		return 0;
+	}
+	age = SL_TIMEWAIT_MS - (int)w->s.expires_ms;
+	w->due = self->dumped_at + (int64_t)(w->ms - age) * SL_NS_PER_MS;
+	if (age >= w->ms) {
+		*cause = w->due;
+		return 1;
+	}
+	*until = w->due;
+	return 0;
+}
+
 void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t,
 			 int ms)
 {
-	struct sl_sock s;
-	int64_t start = sl_now();
+	struct age_wait w = { .t = t, .ms = ms };
+	int64_t begun = sl_now(), cause;
 	char what[160];
-	int found;
 
-	do {
-		found = find_tuple(self, t, TCP_TIME_WAIT, &s);
-		if (!found || s.state != TCP_TIME_WAIT)
+	for (;;) {
+		if (wait_for(self, check_age, &w, &cause))
 			break;
-		if (s.timer == SL_TIMER_TIMEWAIT &&
-		    (int)s.expires_ms <= SL_TIMEWAIT_MS - ms) {
-			record_sock(self, SL_EV_STATE, &s);
-			return;
+		if (!w.found || w.s.state != TCP_TIME_WAIT ||
+		    sl_now() >= self->deadline) {
+			snprintf(what, sizeof(what), "wait for a TIME-WAIT %d "
+				 "ms old on port %u (%s)", ms,
+				 ntohs(t->local.sin_port),
+				 !w.found ? "it is gone" :
+				 w.s.state != TCP_TIME_WAIT ?
+				 sl_state_name(w.s.state) : "deadline");
+			sl__role_fail(self, what, ETIMEDOUT, __FILE__,
+				      __LINE__);
 		}
-	} while (tick_long(self, start));
-	snprintf(what, sizeof(what), "wait for a TIME-WAIT %d ms old on port "
-		 "%u (%s)", ms, ntohs(t->local.sin_port),
-		 !found ? "it is gone" :
-		 s.state != TCP_TIME_WAIT ? sl_state_name(s.state) :
-		 "deadline");
-	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
+	}
+	record_sock(self, SL_EV_STATE, &w.s);
+	snprintf(what, sizeof(what), "TIME-WAIT %d ms old on port %u", ms,
+		 ntohs(t->local.sin_port));
+	record_wait(self, "timewait age", begun, cause, what);
 }
 
 static int host_of(struct sl_role *self, const char *name)
@@ -558,7 +830,7 @@ static int host_of(struct sl_role *self, const char *name)
 	int h = name ? sl_topology_host(self->topo, name) : -1;
 
 	if (name && h < 0)
-		sl__role_fail(self, "unknown host name in sl_last_segment()",
+		sl__role_fail(self, "unknown host name in sl_wait_segment()",
 			      EINVAL, __FILE__, __LINE__);
 	return h;
 }
@@ -581,47 +853,143 @@ static void to_segment(const struct sl_applog_seg *a, struct sl_segment *s)
 	s->tsecr = a->pkt.opt.tsecr;
 }
 
-struct sl_segment sl__last_segment(struct sl_role *self,
-				   const struct sl_segment_match *m)
-{
-	int from = host_of(self, m->from), to = host_of(self, m->to);
-	uint8_t need = 0, forbid = 0;
+struct seg_wait {
+	const struct sl_segment_match *m;
+	int from, to, mark_host;
+	const char *mark;
+	uint8_t need, forbid;
 	struct sl_segment seg;
-	char what[160];
+	int overrun;		/* the ring no longer holds the anchor */
+};
 
-	if ((m->flags && sl_flags_parse(m->flags, &need) < 0) ||
-	    (m->not_flags && sl_flags_parse(m->not_flags, &forbid) < 0))
-		sl__role_fail(self, "bad flags in sl_last_segment()", EINVAL,
-			      __FILE__, __LINE__);
-	do {
-		struct sl_applog *l = self->log;
-		int found = 0;
+static int seg_matches(const struct seg_wait *w, const struct sl_applog_seg *a)
+{
+	const struct sl_segment_match *m = w->m;
 
-		log_lock(l);
-		for (unsigned long i = l->nseg; i-- > 0 &&
-		     l->nseg - i <= SL_APPLOG_SEGS;) {
-			const struct sl_applog_seg *a =
-				&l->seg[i % SL_APPLOG_SEGS];
+	return !((w->from >= 0 && a->from != w->from) ||
+		 (w->to >= 0 && a->to != w->to) ||
+		 (m->sport && a->pkt.sport != m->sport) ||
+		 (m->dport && a->pkt.dport != m->dport) ||
+		 (a->pkt.flags & w->need) != w->need ||
+		 (a->pkt.flags & w->forbid));
+}
 
-			if ((from >= 0 && a->from != from) ||
-			    (to >= 0 && a->to != to) ||
-			    (m->sport && a->pkt.sport != m->sport) ||
-			    (m->dport && a->pkt.dport != m->dport) ||
-			    (a->pkt.flags & need) != need ||
-			    (a->pkt.flags & forbid) ||
-			    (m->after && a->t <= m->after->t))
+/* The match closest to the anchor: the first after it (.after, .after_mark,
+ * or the start of the run), or the last before it (.before).  Never "the
+ * newest": a retransmission must not pass for the segment it repeats. */
+static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
+			 int64_t *until)
+{
+	struct seg_wait *w = arg;
+	struct sl_applog *l = self->log;
+	unsigned long oldest;
+	int64_t lo = INT64_MIN;
+	int found = 0;
+
+	(void)until;
+	log_lock(l);
+	oldest = l->nseg > SL_APPLOG_SEGS ? l->nseg - SL_APPLOG_SEGS : 0;
+	if (w->m->after)
+		lo = w->m->after->t;
+	if (w->mark) {
+		lo = mark_time(l, w->mark_host, w->mark);
+		if (!lo) {
+			/* Not marked yet: nothing after it yet either. */
+			pthread_mutex_unlock(&l->mu);
+			return 0;
+		}
+	}
+	if (w->m->before) {
+		for (unsigned long i = l->nseg; i-- > oldest;) {
+			const struct sl_applog_seg *a = &l->seg[i % SL_APPLOG_SEGS];
+
+			if (a->t >= w->m->before->t || !seg_matches(w, a))
 				continue;
-			to_segment(a, &seg);
+			to_segment(a, &w->seg);
 			found = 1;
 			break;
 		}
-		pthread_mutex_unlock(&l->mu);
-		if (found)
-			return seg;
-	} while (tick(self));
-	snprintf(what, sizeof(what), "wait for a segment%s%s%s%s [%s]%s in the "
-		 "captures", m->from ? " from " : "", m->from ? m->from : "",
-		 m->to ? " to " : "", m->to ? m->to : "",
-		 m->flags ? m->flags : "any", m->after ? " after the one given" : "");
-	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
+		/* Everything before a captured segment has been captured:
+		 * no match now means none, unless the ring lost it. */
+		w->overrun = !found && oldest > 0;
+		if (!found && !w->overrun)
+			w->overrun = -1;
+	} else {
+		for (unsigned long i = oldest; i < l->nseg; i++) {
+			const struct sl_applog_seg *a = &l->seg[i % SL_APPLOG_SEGS];
+
+			if (a->t <= lo || !seg_matches(w, a))
+				continue;
+			/* The ring has wrapped past the anchor: the first
+			 * match may have been overwritten. */
+			if (oldest > 0 && l->seg[oldest % SL_APPLOG_SEGS].t > lo)
+				w->overrun = 1;
+			else {
+				to_segment(a, &w->seg);
+				found = 1;
+			}
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	if (found)
+		*cause = w->seg.t;
+	return found || w->overrun;
+}
+
+struct sl_segment sl__wait_segment(struct sl_role *self,
+				   const struct sl_segment_match *m)
+{
+	struct seg_wait w = { .m = m, .from = host_of(self, m->from),
+			      .to = host_of(self, m->to), .mark_host = -1 };
+	int64_t begun = sl_now(), cause;
+	char what[200], flags[16] = "any";
+	int ok;
+
+	if ((m->flags && sl_flags_parse(m->flags, &w.need) < 0) ||
+	    (m->not_flags && sl_flags_parse(m->not_flags, &w.forbid) < 0) ||
+	    (!!m->after + !!m->before + !!m->after_mark > 1))
+		sl__role_fail(self, "bad flags, or more than one anchor, in "
+			      "sl_wait_segment()", EINVAL, __FILE__, __LINE__);
+	if (m->after_mark) {
+		const char *colon = strchr(m->after_mark, ':');
+
+		w.mark = m->after_mark;
+		if (colon) {
+			char host[32];
+
+			snprintf(host, sizeof(host), "%.*s",
+				 (int)(colon - m->after_mark), m->after_mark);
+			w.mark_host = host_of(self, host);
+			w.mark = colon + 1;
+		}
+	}
+	if (m->flags)
+		snprintf(flags, sizeof(flags), "%s", m->flags);
+	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s] %s%s",
+		 m->from ? " from " : "", m->from ? m->from : "",
+		 m->to ? " to " : "", m->to ? m->to : "", flags,
+		 m->after ? "after the one given" :
+		 m->before ? "before the one given" :
+		 m->after_mark ? "after mark " : "since the start",
+		 m->after_mark ? m->after_mark : "");
+	ok = wait_for(self, check_segment, &w, &cause);
+	if (w.overrun > 0) {
+		char why[260];
+
+		snprintf(why, sizeof(why), "wait for %.160s: more than %d "
+			 "segments since, the captures' ring no longer holds "
+			 "it", what, SL_APPLOG_SEGS);
+		sl__role_fail(self, why, EOVERFLOW, __FILE__, __LINE__);
+	}
+	if (!ok || w.overrun) {
+		char why[230];
+
+		snprintf(why, sizeof(why), "wait for %.200s in the captures",
+			 what);
+		sl__role_fail(self, why, w.overrun ? ENOENT : ETIMEDOUT,
+			      __FILE__, __LINE__);
+	}
+	record_wait(self, "segment", begun, cause, what);
+	return w.seg;
 }

@@ -32,7 +32,8 @@ struct sl_role;
 
 #define SL_APPLOG_MAX 1024
 #define SL_APPLOG_HOSTS 4
-#define SL_APPLOG_SEGS 512	/* the latest segments roles can read */
+#define SL_APPLOG_SEGS 4096	/* the segments roles can look back on */
+#define SL_APPLOG_KEVS 1024	/* the kernel events roles can look back on */
 #define SL_ROLE_EXIT_ERROR 3	/* a role's SL_REQUIRE or wait failed */
 
 struct sl_sockdiag;
@@ -42,20 +43,37 @@ struct sl_sockdiag;
 struct sl_applog {
 	pthread_mutex_t mu;
 	uint32_t seq;		/* bumped by every append; waiters sleep on it */
+	/* Roles asleep in a wait: the segments and kernel events published
+	 * below wake them only when there are some, so that a bulk transfer
+	 * costs nothing when nobody waits. */
+	uint32_t waiters;
 	int n;
 	int dropped;
 	pid_t role_pid[SL_APPLOG_HOSTS];
 	struct sl_faults faults;	/* faults.c: records, crashes, requests */
 	struct sl_event ev[SL_APPLOG_MAX];
-	/* The segments the captures saw leave their senders, newest last, in
-	 * a ring (seg[i % SL_APPLOG_SEGS] for the i-th): what roles read with
-	 * sl_last_segment().  nseg counts every one published. */
+	/* The segments the captures saw leave their senders, in the order
+	 * captured, in a ring (seg[i % SL_APPLOG_SEGS] for the i-th): what
+	 * roles wait for with sl_wait_segment().  nseg counts every one
+	 * published. */
 	unsigned long nseg;
 	struct sl_applog_seg {
 		int64_t t;
 		int from, to;		/* hosts, -1 unknown */
 		struct sl_packet pkt;
 	} seg[SL_APPLOG_SEGS];
+	/* The kernel's events for this run's sockets, as the trace reader
+	 * reads them (within microseconds: trace.h), in a ring like the
+	 * segments: what roles wait on for a socket's state.  kernel_live
+	 * says the reader feeds it; without it (no tracefs), roles poll
+	 * sock_diag instead. */
+	int kernel_live;
+	unsigned long nkev;
+	struct sl_applog_kev {
+		int64_t t;
+		int host;
+		struct sl_kevent k;
+	} kev[SL_APPLOG_KEVS];
 };
 
 /* A role's handle (self): private to lib/, experiments only pass it on. */
@@ -66,11 +84,8 @@ struct sl_role {
 	int64_t deadline;
 	struct sl_sockdiag *diag;
 	int64_t dumped_at;	/* end of the last sock_diag dump (CLOCK_MONOTONIC) */
+	int epfd;		/* sl_wait_recvq()'s epoll, -1 until needed */
 };
-
-/* A sock_diag dump that took longer than this (the process was preempted
- * while it ran) is too vague to stamp a state with: it is taken again. */
-#define SL_DUMP_PRECISION_NS 1000000LL
 
 int sl_applog_create(struct sl_applog **lp, struct sl_err *e);
 void sl_applog_destroy(struct sl_applog *l);
@@ -102,9 +117,13 @@ int sl_applog_export(struct sl_applog *l, struct sl_timeline *tl);
  * capture (observe.c), which spares the run a second hand-over. */
 struct sl_applog *sl_applog_current(void);
 
-/* Publishes a captured segment for the roles (sl_last_segment()); called by
+/* Publishes a captured segment for the roles (sl_wait_segment()); called by
  * the observer thread for the copy seen at its sender. */
 void sl_applog_add_segment(struct sl_applog *l, const struct sl_event *ev);
+
+/* Publishes a kernel event (kind SL_EV_KERNEL) for the roles' waits; the
+ * trace reader's feed (sl_trace_feed()), so arg is the log. */
+void sl_applog_add_kernel(void *arg, const struct sl_event *ev);
 
 /* The text of the first role error in the log, or NULL. */
 const char *sl_applog_error(struct sl_applog *l, int *host);

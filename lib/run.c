@@ -249,7 +249,59 @@ static void phase(struct phases *ph, const char *name, int64_t *total,
 	}
 }
 
-static void write_phases(const struct phases *ph, const char *dir)
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The roles' waits, by kind: how many, and how long after the event they
+ * waited for each role went on (role.c), median and max; waits that ended
+ * on a poll (no event to time them by) are counted apart. */
+static void write_waits(FILE *f, const struct sl_timeline *tl)
+{
+	static const char *const kinds[] = { "mark", "state", "gone",
+					     "segment", "recvq",
+					     "timewait age" };
+	int64_t *lag = malloc(((size_t)tl->n + 1) * sizeof(*lag));
+
+	if (!lag)
+		return;
+	fprintf(f, "# the roles' waits: lag from the event to the role's "
+		"return, ms\n");
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		int n = 0, polled = 0;
+
+		for (int i = 0; i < tl->n; i++) {
+			const struct sl_event *e = &tl->ev[i];
+
+			if (e->kind != SL_EV_WAIT || strcmp(e->name, kinds[k]))
+				continue;
+			/* From the event, or from the start of a wait
+			 * for something that had already happened. */
+			if (!e->t_start)
+				polled++;
+			else
+				lag[n++] = e->t - (e->t_start > e->ret ?
+						   e->t_start : e->ret);
+		}
+		if (!n && !polled)
+			continue;
+		qsort(lag, n, sizeof(*lag), cmp_i64);
+		fprintf(f, "wait %-21s %4d  median %7.3f  max %7.3f", kinds[k],
+			n, n ? (double)lag[n / 2] / SL_NS_PER_MS : 0.0,
+			n ? (double)lag[n - 1] / SL_NS_PER_MS : 0.0);
+		if (polled)
+			fprintf(f, "  (and %d ended by a poll)", polled);
+		fprintf(f, "\n");
+	}
+	free(lag);
+}
+
+static void write_phases(const struct phases *ph, const char *dir,
+			 const struct sl_timeline *tl, long dumps,
+			 int64_t dump_ns)
 {
 	char path[4096];
 	FILE *f;
@@ -262,6 +314,11 @@ static void write_phases(const struct phases *ph, const char *dir)
 	for (int i = 0; i < ph->n; i++)
 		fprintf(f, "%-26s %8.1f\n", ph->p[i].name,
 			(double)ph->p[i].ns / SL_NS_PER_MS);
+	if (dumps)
+		fprintf(f, "# state sampling: %ld sock_diag dumps, %.3f ms "
+			"each on average\n", dumps,
+			(double)dump_ns / dumps / SL_NS_PER_MS);
+	write_waits(f, tl);
 	fclose(f);
 }
 
@@ -286,6 +343,8 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	struct phases ph = { 0 };
 	char path[4096];
 	FILE *cmdlog;
+	long dumps = 0;
+	int64_t dump_ns = 0;
 	int ret, bad;
 
 	memset(out, 0, sizeof(*out));
@@ -386,6 +445,12 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
 		sl_trace_undo(&trace);
 	}
+	/* The roles wait on the kernel's events as they happen (role.c);
+	 * without them they poll sock_diag. */
+	if (trace) {
+		sl_trace_feed(trace, sl_applog_add_kernel, log);
+		log->kernel_live = 1;
+	}
 	if (sl_counters_read(&ctr0, &topo, &e) < 0)
 		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
 	phase(&ph, "trace ready, counters", &harness, t);
@@ -481,6 +546,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	 * for it. */
 	phase(&ph, "trace and counters stop", &harness, t);
 	t = sl_now();
+	sl_observer_cost(obs, &dumps, &dump_ns);
 	ret = sl_observer_stop(obs, &tl, &e);
 	obs = NULL;
 	phase(&ph, "observers stop", &harness, t);
@@ -510,7 +576,7 @@ out:
 	t = sl_now();
 	sl_cleanup_run(&cleanup);
 	phase(&ph, "teardown", &harness, t);
-	write_phases(&ph, opts->dir);
+	write_phases(&ph, opts->dir, &tl, dumps, dump_ns);
 	sl_timeline_free(&tl);
 	sl_counters_free(&ctr0);
 	sl_counters_free(&ctr1);

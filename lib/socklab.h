@@ -496,20 +496,28 @@ struct sl_segment_match {
 	int sport, dport;	/* 0: any */
 	const char *flags;	/* that must be set, tcpdump letters: "F", "S." */
 	const char *not_flags;	/* that must not be set */
-	/* only segments sent after this one (an answer to it) */
-	const struct sl_segment *after;
+	/* The anchor, at most one; none: the start of the run. */
+	const struct sl_segment *after;	/* the first match sent after it */
+	const char *after_mark;	/* the first match sent after this mark
+				 * ("closing", or "server:closing") */
+	const struct sl_segment *before; /* the last match sent before it */
 };
 
-/* The latest segment seen so far that matches, waiting until there is one:
- *	struct sl_segment fin = sl_last_segment(self, .from = "client",
+/* The segment that matches closest to its anchor, waiting until the
+ * captures have seen one: the first one sent after the anchor, or with
+ * .before the last one sent before it.
+ *	struct sl_segment fin = sl_wait_segment(self, .from = "server",
  *						.flags = "F");
- *	struct sl_segment answer = sl_last_segment(self, .from = "client",
- *						   .after = &probe);
- * "So far" is the captures' view, a few microseconds behind the kernel's:
- * name the segment you mean by its flags rather than by being the last. */
-#define sl_last_segment(self, ...)					\
-	sl__last_segment((self), &(struct sl_segment_match){ __VA_ARGS__ })
-struct sl_segment sl__last_segment(struct sl_role *self,
+ *	struct sl_segment again = sl_wait_segment(self, .from = "server",
+ *						  .flags = "F", .after = &fin);
+ * The first call gives the server's first FIN even when a retransmission
+ * of it has been captured by then; the second gives the retransmission.
+ * "Seen" is the captures' view, a few microseconds behind the kernel's.
+ * The captures keep the run's last 4096 segments: an anchor older than
+ * that makes the variant an ERROR, never another segment. */
+#define sl_wait_segment(self, ...)					\
+	sl__wait_segment((self), &(struct sl_segment_match){ __VA_ARGS__ })
+struct sl_segment sl__wait_segment(struct sl_role *self,
 				   const struct sl_segment_match *m);
 
 struct sl_inject {
@@ -529,7 +537,7 @@ struct sl_inject {
 
 /* Sends a crafted TCP segment from this role's host, through a raw socket
  * (both checksums right, options as Linux lays them out), and returns it
- * as sent (t: just before it left), for sl_last_segment(.after = ...):
+ * as sent (t: just before it left), for sl_wait_segment(.after = ...):
  *	sl_inject(self, .to = "server", .sport = 40000, .dport = SL_PORT,
  *		  .flags = "S", .seq = sl_segment_next(&fin) + 100000,
  *		  .note = "seq: the old connection's next + 100000");

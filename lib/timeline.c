@@ -320,6 +320,15 @@ int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
 	case SL_EV_KERNEL:
 		sl_kevent_format(tl, i, body, sizeof(body));
 		break;
+	case SL_EV_WAIT:
+		if (e->t_start)
+			snprintf(body, sizeof(body), "waited for %s: on "
+				 "%.3f ms after it", e->text,
+				 (double)(e->t - e->t_start) / SL_NS_PER_MS);
+		else
+			snprintf(body, sizeof(body), "waited for %s (polled)",
+				 e->text);
+		break;
 	case SL_EV_NOTE:
 	default:
 		snprintf(body, sizeof(body), "%s", e->text);
@@ -350,6 +359,9 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
 			continue;
 		if (tl->ev[i].kind == SL_EV_INJECT && tl->ev[i].ret)
 			continue;
+		/* The harness's bookkeeping, not what the run did. */
+		if (tl->ev[i].kind == SL_EV_WAIT)
+			continue;
 		sl_timeline_format(tl, i, line, sizeof(line));
 		fprintf(f, "%s\n", line);
 	}
@@ -364,7 +376,8 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
  *   "C t t_start host ret err name"
  *   "S t host state laddr lport raddr rport rq wq timer expires retrans"
  *   "G t host laddr lport raddr rport"
- *   "E t host text"   (a role error; "T t host text" for a note)
+ *   "E t host text"   (a role error; "T t host text [name]" for a note)
+ *   "W t cause host begun kind text"   (a role's wait)
  *   "K t host type oldstate state reason laddr lport raddr rport sock"
  *   header lines "kernel mask why" and "counters state why", then
  *   "N host name delta" per counter that moved (trace.h, counters.h)
@@ -423,13 +436,23 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 		case SL_EV_KERNEL:
 			sl_kevent_save(f, e);
 			break;
+		case SL_EV_WAIT:
+			fprintf(f, "W\t%lld\t%lld\t%d\t%ld\t%s\t%s\n",
+				(long long)e->t, (long long)e->t_start, e->host,
+				e->ret, e->name, e->text);
+			break;
 		default:
 			/* Role errors load back as role errors, notes as
 			 * notes: a prediction must not mistake one for the
 			 * other in a recorded run. */
-			fprintf(f, "%c\t%lld\t%d\t%s\n",
+			fprintf(f, "%c\t%lld\t%d\t%s",
 				e->kind == SL_EV_ROLE_ERROR ? 'E' : 'T',
 				(long long)e->t, e->host, e->text);
+			/* A note's name says what it is about ("reboot":
+			 * sockhist.c reads it). */
+			if (e->kind != SL_EV_ROLE_ERROR && e->name[0])
+				fprintf(f, "\t%s", e->name);
+			fprintf(f, "\n");
 			break;
 		}
 	}
@@ -538,14 +561,29 @@ static int load_line(struct sl_timeline *tl, char *line)
 		if (sl_kevent_load(&e, f, nf) < 0)
 			return -EINVAL;
 		break;
+	case 'W':
+		if (nf != 7 || sscanf(f[1], "%lld", &t) != 1 ||
+		    sscanf(f[2], "%lld", &t2) != 1)
+			return -EINVAL;
+		e.kind = SL_EV_WAIT;
+		e.t = t;
+		e.t_start = t2;
+		e.host = atoi(f[3]);
+		e.ret = atol(f[4]);
+		snprintf(e.name, sizeof(e.name), "%s", f[5]);
+		snprintf(e.text, sizeof(e.text), "%s", f[6]);
+		break;
 	case 'E':
 	case 'T':
-		if (nf != 4 || sscanf(f[1], "%lld", &t) != 1)
+		if ((nf != 4 && (nf != 5 || f[0][0] != 'T')) ||
+		    sscanf(f[1], "%lld", &t) != 1)
 			return -EINVAL;
 		e.kind = f[0][0] == 'E' ? SL_EV_ROLE_ERROR : SL_EV_NOTE;
 		e.t = t;
 		e.host = atoi(f[2]);
 		snprintf(e.text, sizeof(e.text), "%s", f[3]);
+		if (nf == 5)
+			snprintf(e.name, sizeof(e.name), "%s", f[4]);
 		break;
 	default:
 		return -EINVAL;

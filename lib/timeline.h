@@ -31,6 +31,11 @@ enum sl_event_kind {
 	SL_EV_INJECT,	/* a role sent a crafted segment (sl_inject, inject.h);
 			 * the packet it matches in the capture is named
 			 * "injected" and this event is then hidden (ret 1) */
+	SL_EV_WAIT,	/* a role's wait returned (role.c): name is its kind
+			 * ("mark", "state", "gone", "segment", ...), text
+			 * what it waited for, t_start when that happened
+			 * (0: found by a poll), ret when the wait began;
+			 * harness.txt sums them up, timeline.txt hides them */
 };
 
 #define SL_NAME_MAX 48

@@ -28,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -442,6 +443,10 @@ struct sl_trace {
 	void *buf;
 	int cur_cpu;		/* while a page is walked */
 	struct recs recs;	/* owned by the reader thread until joined */
+	/* The live feed (sl_trace_feed()): fn is set last, with release
+	 * order, so the reader never sees it without its argument. */
+	void *feed_arg;
+	void (*_Atomic feed)(void *arg, const struct sl_event *ev);
 	int lost;
 	int err;
 	struct sl_err errmsg;
@@ -588,6 +593,26 @@ static int drop_says_nothing(const struct sl_kevent *k)
 	return !strcmp(k->reason, "NOT_SPECIFIED");
 }
 
+/* An event of this run's sockets, to the live feed as soon as it is read
+ * (drops wait for sl_trace_attribute(), which alone can tell whose they
+ * are). */
+static void publish(struct sl_trace *tr, const struct sl_trace_rec *x)
+{
+	void (*fn)(void *, const struct sl_event *) =
+		atomic_load_explicit(&tr->feed, memory_order_acquire);
+	struct sl_event ev;
+
+	if (!fn)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = SL_EV_KERNEL;
+	ev.t = ev.t_start = x->t;
+	ev.host = x->host;
+	ev.from = ev.to = -1;
+	ev.k = x->k;
+	fn(tr->feed_arg, &ev);
+}
+
 /* One record of the ring buffer: this run's, or dropped on the floor. */
 static void on_record(void *arg, uint64_t ts, const void *data, size_t len)
 {
@@ -663,6 +688,8 @@ static void on_record(void *arg, uint64_t ts, const void *data, size_t len)
 	x->cpu = tr->cur_cpu;
 	x->sk = sl_tp_read(tp->sk, r, len);
 	x->skb = sl_tp_read(tp->skb, r, len);
+	if (host >= 0)
+		publish(tr, x);
 }
 
 /* Reads every page the kernel has for us, on every CPU. */
@@ -693,12 +720,20 @@ static void drain(struct sl_trace *tr)
 
 static int setup(struct sl_trace *tr, struct sl_err *e);
 
+/* The special problem of reading the kernel's events as they happen: the
+ * roles wait on them (role.c), so the reader must wake for each one, not
+ * at intervals.  poll() on trace_pipe_raw wakes when the instance's
+ * buffer_percent of the ring is full, half of it by default; setup() sets
+ * it to 0, "any event", and the reader sleeps in poll() on every CPU's
+ * file.  An event costs a wake-up of this thread: tens per run.  The
+ * timeout is only a safety net against a wake-up the kernel never sent. */
 static void *reader_main(void *arg)
 {
 	struct sl_trace *tr = arg;
-	struct pollfd pfd = { .fd = tr->stopfd, .events = POLLIN };
 	struct sl_err e = { "" };
 	int ret = setup(tr, &e);
+	struct pollfd *pfd = NULL;
+	int n = 0;
 
 	pthread_mutex_lock(&tr->mu);
 	tr->ready = 1;
@@ -708,15 +743,33 @@ static void *reader_main(void *arg)
 	pthread_mutex_unlock(&tr->mu);
 	if (ret < 0)
 		return NULL;
-	/* Woken by time, not by the ring buffer: a wake-up per event would
-	 * put this thread in the way of the roles on a small machine. */
-	for (;;) {
-		int r = poll(&pfd, 1, READ_PERIOD_MS);
-
-		drain(tr);
-		if (r > 0)
-			break;
+	pfd = calloc(tr->ncpu + 1, sizeof(*pfd));
+	if (pfd) {
+		for (int c = 0; c < tr->ncpu; c++) {
+			if (tr->fd[c] < 0)
+				continue;
+			pfd[n].fd = tr->fd[c];
+			pfd[n++].events = POLLIN;
+		}
 	}
+	for (;;) {
+		struct pollfd stop = { .fd = tr->stopfd, .events = POLLIN };
+		int r;
+
+		if (pfd) {
+			pfd[n] = stop;
+			r = poll(pfd, n + 1, READ_PERIOD_MS);
+			drain(tr);
+			if (r > 0 && (pfd[n].revents & POLLIN))
+				break;
+		} else {
+			r = poll(&stop, 1, READ_PERIOD_MS);
+			drain(tr);
+			if (r > 0)
+				break;
+		}
+	}
+	free(pfd);
 	return NULL;
 }
 
@@ -990,6 +1043,9 @@ static int setup(struct sl_trace *tr, struct sl_err *e)
 		/* A CPU that is offline has no buffer to read. */
 		tr->fd[c] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	}
+	/* Wake the reader at every event (reader_main()).  A kernel without
+	 * the file (before 5.x) wakes it at its safety period instead. */
+	write_file(tr->dir, "buffer_percent", "0");
 	for (int k = 0; k < SL_KEV_COUNT; k++) {
 		ret = enable(tr, k);
 		if (ret < 0)
@@ -1067,6 +1123,13 @@ int sl_trace_ready(struct sl_trace *tr, struct sl_err *e)
 		*e = tr->setup_msg;
 	pthread_mutex_unlock(&tr->mu);
 	return ret;
+}
+
+void sl_trace_feed(struct sl_trace *tr,
+		   void (*fn)(void *arg, const struct sl_event *ev), void *arg)
+{
+	tr->feed_arg = arg;
+	atomic_store_explicit(&tr->feed, fn, memory_order_release);
 }
 
 /* Stops the reader and takes the last events; the instance then goes. */

@@ -112,6 +112,13 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
  * and sl_trace_undo() cleans up. */
 int sl_trace_ready(struct sl_trace *tr, struct sl_err *e);
 
+/* The live feed: from now on, every event of this run's sockets (all but
+ * drops) is also handed to fn(arg, ev) on the reader thread as soon as it
+ * is read, microseconds after the kernel wrote it: what roles wait on
+ * (role.c).  fn must be quick and thread-safe. */
+void sl_trace_feed(struct sl_trace *tr,
+		   void (*fn)(void *arg, const struct sl_event *ev), void *arg);
+
 /* Stops tracing, reads what is left, removes the instance, and adds this
  * run's events to tl (which must have its host names set), with
  * tl->kernel saying which events were recorded.  Drops are attributed only

@@ -86,8 +86,8 @@ ROLE(lastack_lost_ack_timewait, client)
 
 	/* The server's FIN: TIME-WAIT, and our ACK leaves for the router. */
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
-	fin = sl_last_segment(self, .from = "server", .flags = "F");
-	sl_last_segment(self, .from = "client", .flags = ".",
+	fin = sl_wait_segment(self, .from = "server", .flags = "F");
+	sl_wait_segment(self, .from = "client", .flags = ".",
 			.not_flags = "SFRP", .after = &fin);
 	/* The timer running down before the retransmission: once it is
 	 * 100 ms into its 60 s, ss shows timer:(timewait,59sec,0).  The FIN
@@ -95,9 +95,9 @@ ROLE(lastack_lost_ack_timewait, client)
 	sl_wait_timewait_ms(self, &t, 100);
 
 	/* The server's FIN again, and our ACK of it. */
-	again = sl_last_segment(self, .from = "server", .flags = "F",
+	again = sl_wait_segment(self, .from = "server", .flags = "F",
 				.after = &fin);
-	sl_last_segment(self, .from = "client", .flags = ".",
+	sl_wait_segment(self, .from = "client", .flags = ".",
 			.not_flags = "SFRP", .after = &again);
 	sl_mark(self, "ACKed again");
 	/* The timer now: back at 60 s (ss: 1min), counted from that FIN. */

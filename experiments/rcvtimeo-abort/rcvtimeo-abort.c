@@ -67,10 +67,10 @@ ROLE(rcvtimeo_abort, server)
 	struct sl_segment synack, answer;
 
 	/* The SYN reaches us late, and our kernel answers it at once. */
-	synack = sl_last_segment(self, .from = "server", .flags = "S.");
+	synack = sl_wait_segment(self, .from = "server", .flags = "S.");
 	/* What the client's kernel makes of the SYN-ACK: the handshake's
 	 * ACK, or a RST when the socket is gone. */
-	answer = sl_last_segment(self, .from = "client", .after = &synack);
+	answer = sl_wait_segment(self, .from = "client", .after = &synack);
 	if (!(answer.flags & TH_RST)) {
 		int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 		char c;

@@ -66,8 +66,6 @@ ROLE(rst_peer_crashed, client)
 	fd = sl_connect(self, "server", SL_PORT);
 	sl_mark(self, "connected");
 	if (variant->idle_s) {
-		SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-					    sizeof(on)) == 0, "SO_KEEPALIVE");
 		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
 					    &variant->idle_s, sizeof(int)) == 0,
 			   "TCP_KEEPIDLE");
@@ -86,6 +84,14 @@ ROLE(rst_peer_crashed, client)
 	sl_wait_mark(self, "server", "accepted");
 
 	sl_crash(self, "server");
+	if (variant->idle_s) {
+		/* Keepalive on only now, as in keepalive-vs-retransmit: the
+		 * first probe comes TCP_KEEPIDLE after this mark, after the
+		 * crash however long it took. */
+		sl_mark(self, "keepalive on");
+		SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+					    sizeof(on)) == 0, "SO_KEEPALIVE");
+	}
 	if (variant->data) {
 		sl_mark(self, "sending");
 		sl_record(self, "write", write(fd, buf, variant->data));
@@ -129,12 +135,12 @@ PREDICT(rst_peer_crashed)
 		expect_packets_at_ms(p, SL_MS(idle, idle + intvl),
 				     KEEPALIVE_TOL, .from = "client",
 				     .len = SL_LEN(0), .not_flags = "R",
-				     .after = "connected");
-		expect_call_ms(p, "client", "read", "connected",
+				     .after = "keepalive on");
+		expect_call_ms(p, "client", "read", "keepalive on",
 			       idle + variant->cnt * intvl, KEEPALIVE_TOL);
 		measure_gaps_ms(p, "probes", .from = "client", .len = SL_LEN(0),
-				.not_flags = "R", .after = "connected");
+				.not_flags = "R", .after = "keepalive on");
 		measure_call_ms(p, "etimedout_after_idle", "client", "read",
-				"connected");
+				"keepalive on");
 	}
 }

@@ -92,8 +92,8 @@ static void close_first(struct sl_role *self, int fd, const char *me,
 	} else {
 		sl_record(self, "close", close(fd));
 	}
-	fin = sl_last_segment(self, .from = peer, .flags = "F");
-	sl_last_segment(self, .from = me, .flags = ".", .after = &fin);
+	fin = sl_wait_segment(self, .from = peer, .flags = "F");
+	sl_wait_segment(self, .from = me, .flags = ".", .after = &fin);
 	sl_record_tuple(self, &t);
 	sl_mark(self, "acked FIN");
 	sl_wait_mark(self, peer, "done");

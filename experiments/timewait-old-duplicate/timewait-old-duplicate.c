@@ -161,7 +161,7 @@ ROLE(timewait_old_duplicate, server)
 ROLE(timewait_old_duplicate, client)
 {
 	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
-	struct sl_segment syn, synack, last, new_syn, dup;
+	struct sl_segment syn, synack, fin, last, new_syn, dup;
 	uint32_t seq, off;
 	int fd, fd2, mss;
 	socklen_t sl = sizeof(mss);
@@ -174,10 +174,10 @@ ROLE(timewait_old_duplicate, client)
 
 	/* The old connection: data, then the client closes first. */
 	fd = sl_connect(self, "server", SL_PORT);
-	/* Read from the captures now: they keep the latest segments only,
-	 * and the old connection may send thousands. */
-	syn = sl_last_segment(self, .from = "client", .flags = "S");
-	synack = sl_last_segment(self, .from = "server", .flags = "S.");
+	/* Read from the captures now: they keep the latest 4096 segments
+	 * only, and the old connection may send thousands. */
+	syn = sl_wait_segment(self, .from = "client", .flags = "S");
+	synack = sl_wait_segment(self, .from = "server", .flags = "S.");
 	SL_REQUIRE(self, getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss,
 				    &sl) == 0, "TCP_MAXSEG");
 	sl_record(self, "write old data", write_all(fd, old,
@@ -186,7 +186,11 @@ ROLE(timewait_old_duplicate, client)
 	sl_record(self, "shutdown", shutdown(fd, SHUT_WR));
 	sl_record(self, "read", read(fd, &c, 1));
 	sl_record(self, "close", close(fd));
-	last = sl_last_segment(self, .from = "client", .flags = "P");
+	/* The old connection's last data: the FIN itself when it carried
+	 * some, else the last data segment before it. */
+	fin = sl_wait_segment(self, .from = "client", .flags = "F");
+	last = fin.len ? fin : sl_wait_segment(self, .from = "client",
+					       .flags = "P", .before = &fin);
 
 	/* The new incarnation: the port range leaves connect() one port. */
 	sl_mark(self, "reconnecting");
@@ -205,7 +209,7 @@ ROLE(timewait_old_duplicate, client)
 		/* The old segment that covers the new connection's first
 		 * sequence number (its SYN's + 1): the old connection sent
 		 * mss-sized segments from its own SYN + 1. */
-		new_syn = sl_last_segment(self, .from = "client", .flags = "S",
+		new_syn = sl_wait_segment(self, .from = "client", .flags = "S",
 					  .after = &syn);
 		off = new_syn.seq - syn.seq;
 		SL_REQUIRE(self, off < (uint32_t)variant->old_bytes,
@@ -223,7 +227,7 @@ ROLE(timewait_old_duplicate, client)
 			.tsval = last.tsval, .tsecr = last.tsecr,
 			.payload = old, .len = len,
 			.note = "a copy of an old data segment");
-	sl_last_segment(self, .from = "server", .after = &dup);
+	sl_wait_segment(self, .from = "server", .after = &dup);
 	sl_mark(self, "answered");
 	if (connected == 0)
 		sl_record(self, "shutdown new", shutdown(fd2, SHUT_WR));

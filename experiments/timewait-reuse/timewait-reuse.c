@@ -273,7 +273,7 @@ static void client_syn(struct sl_role *self,
 	/* The old connection's numbers, as the capture saw our FIN: the
 	 * server's TIME-WAIT expects FIN + 1 next, and its last timestamp
 	 * from us is the FIN's. */
-	fin = sl_last_segment(self, .from = "client", .to = "server",
+	fin = sl_wait_segment(self, .from = "client", .to = "server",
 			      .flags = "F");
 
 	if (variant->inject) {
@@ -294,7 +294,7 @@ static void client_syn(struct sl_role *self,
 				.tsval = fin.tsval +
 					 (uint32_t)variant->ts_delta,
 				.note = note);
-		sl_last_segment(self, .from = "server", .to = "client",
+		sl_wait_segment(self, .from = "server", .to = "client",
 				.after = &syn);
 	} else {
 		fd = client_socket(self, false, true, "bind again");
@@ -304,7 +304,7 @@ static void client_syn(struct sl_role *self,
 			  connect(fd, (struct sockaddr *)&srv, sizeof(srv)));
 		/* What decided it, in numbers: our kernel's new ISN and
 		 * timestamp against the old connection's. */
-		syn = sl_last_segment(self, .from = "client", .flags = "S",
+		syn = sl_wait_segment(self, .from = "client", .flags = "S",
 				      .after = &fin);
 		sl_record(self, "new ISN - (old FIN + 1)",
 			  (long)(int32_t)(syn.seq - sl_segment_next(&fin)));

@@ -69,8 +69,8 @@ ROLE(timewait_rst_assassination, server)
 
 	/* The numbers the client's TIME-WAIT expects, from the capture: our
 	 * FIN + 1 is its rcv_nxt, the client's FIN + 1 its snd_nxt. */
-	fin = sl_last_segment(self, .from = "server", .flags = "F");
-	client_fin = sl_last_segment(self, .from = "client", .flags = "F");
+	fin = sl_wait_segment(self, .from = "server", .flags = "F");
+	client_fin = sl_wait_segment(self, .from = "client", .flags = "F");
 	sl_mark(self, "injecting RST");
 	sl_inject(self, .to = "client", .sport = SL_PORT,
 		  .dport = ntohs(t.peer.sin_port), .flags = "R",
@@ -87,7 +87,7 @@ ROLE(timewait_rst_assassination, server)
 			  .ack = sl_segment_next(&client_fin),
 			  .note = "one before the client's window: an old "
 				  "segment");
-	sl_last_segment(self, .from = "client", .to = "server",
+	sl_wait_segment(self, .from = "client", .to = "server",
 			.after = &probe);
 	sl_mark(self, "answered");
 }
