@@ -55,8 +55,8 @@ static const char run_help[] =
 	"       socklab run [options] --all\n"
 	"\n"
 	"Runs experiments, each in its own network namespaces and all at once\n"
-	"by default, derives each claim's verdict and compares it with the one\n"
-	"expected.  Needs root.\n"
+	"by default, derives each claim's verdict and judges each variant\n"
+	"against what it declared.  Needs root.\n"
 	"\n"
 	"  --all            every experiment of `socklab list`\n"
 	"  -j, --jobs N     at most N experiments at a time (default: all)\n"
@@ -73,9 +73,12 @@ static const char run_help[] =
 	"  -q, --quiet      print only the summary\n"
 	"  -h, --help       this text\n"
 	"\n"
-	"exit status: 0 every experiment passed (verdict as expected), 1 some\n"
-	"verdict differed (a finding), 2 some experiment could not run (error\n"
-	"wins over failure), 77 skipped here, 130/143 interrupted.\n";
+	"An experiment passes when each of its variants held, or did not,\n"
+	"as it declared (VARIANT(..., .holds = false): not to hold).\n"
+	"\n"
+	"exit status: 0 every experiment passed, 1 some variant did not\n"
+	"behave as declared (a finding), 2 some experiment could not run\n"
+	"(error wins over failure), 77 skipped here, 130/143 interrupted.\n";
 
 enum result { R_NONE, R_PASS, R_FAIL, R_ERROR, R_SKIP };
 
@@ -365,6 +368,80 @@ static void set_reason(struct job *j, char *why, const char *fmt, ...)
 	free(why);
 }
 
+/* A boolean member of obj: 0 or 1, or -1 when it is absent or not a
+ * boolean. */
+static int get_bool(const struct cli_json *obj, const char *key)
+{
+	struct cli_json v;
+	int b;
+
+	if (cli_json_member(obj, key, &v) || cli_json_bool(&v, &b))
+		return -1;
+	return b;
+}
+
+/* The variants of a result line that did not behave as they declared
+ * ("as_declared": false), as "name holds, declared not to; ..." in *list
+ * (NULL when there are none).  Returns how many, or -EINVAL when a variant
+ * has no boolean "as_declared": then *list is its name. */
+static int not_as_declared(const struct cli_json *res, char **list)
+{
+	struct cli_json vars, v;
+	size_t pos = 0;
+	int n = 0;
+
+	*list = NULL;
+	if (cli_json_member(res, "variants", &vars) ||
+	    vars.type != CLI_JSON_ARRAY)
+		return -EINVAL;
+	while (cli_json_next(&vars, &pos, &v) > 0) {
+		char *name = cli_json_get_strdup(&v, "name"), *more;
+		int as = get_bool(&v, "as_declared");
+
+		if (as < 0) {
+			free(*list);
+			*list = name;
+			return -EINVAL;
+		}
+		if (!as) {
+			more = xasprintf("%s%s%s %s", *list ? *list : "",
+					 *list ? "; " : "", name ? name : "?",
+					 get_bool(&v, "holds") == 1 ?
+						 "holds, declared not to" :
+						 "does not hold, declared to");
+			free(*list);
+			*list = more;
+			n++;
+		}
+		free(name);
+	}
+	return n;
+}
+
+/* A pass is every variant as declared, a failure is at least one that is
+ * not: the result line's variants must say the same as its exit status,
+ * or neither can be believed. */
+static void judge_variants(struct job *j, const struct cli_json *res,
+			   int code, const char *how)
+{
+	char *list = NULL;
+	int n = not_as_declared(res, &list);
+
+	if (n < 0) {
+		set_reason(j, NULL, "%s but its result says no \"as_declared\" "
+			   "for variant %s", how, list ? list : "(none)");
+		free(list);
+	} else if ((code == SL_EXIT_PASS) != (n == 0)) {
+		set_reason(j, list, "%s but %d of its variants did not behave "
+			   "as declared", how, n);
+	} else if (n) {
+		j->result = R_FAIL;
+		set_reason(j, list, "not as declared");
+	} else {
+		j->result = R_PASS;
+	}
+}
+
 static void judge(struct job *j)
 {
 	struct runner *r = j->r;
@@ -408,7 +485,7 @@ static void judge(struct job *j)
 			set_reason(j, NULL, "%s but its result says status "
 				   "\"%s\"", how, status ? status : "(none)");
 		else
-			j->result = code == SL_EXIT_PASS ? R_PASS : R_FAIL;
+			judge_variants(j, res, code, how);
 	} else if (code == SL_EXIT_SKIP) {
 		j->result = R_SKIP;
 		set_reason(j, error_reason(j, res), "skipped");
@@ -851,11 +928,30 @@ static void print_file(const struct job *j, const char *name)
 	fclose(f);
 }
 
-/* The predictions that did not hold, with their evidence: the reason a
- * verdict differs from the expected one. */
+/* A prediction's evidence, indented under it. */
+static void print_evidence(FILE *f, const struct cli_json *p,
+			   const char *indent)
+{
+	struct cli_json ev;
+
+	if (cli_json_member(p, "evidence", &ev) || ev.type == CLI_JSON_NULL)
+		return;
+	if (ev.type == CLI_JSON_STRING) {
+		char *s = cli_json_strdup(&ev);
+
+		fprintf(f, "%sevidence: %s\n", indent, s ? s : "?");
+		free(s);
+	} else {
+		fprintf(f, "%sevidence: %.*s\n", indent, (int)ev.len, ev.p);
+	}
+}
+
+/* The predictions that did not hold, with their evidence: why a variant
+ * does not hold.  Those of a variant declared not to hold are what was
+ * expected, and are marked so. */
 static void print_failed_predictions(FILE *f, const struct job *j)
 {
-	struct cli_json obj, vars, v, preds, p, ev;
+	struct cli_json obj, vars, v, preds, p;
 	size_t vpos = 0;
 	int header = 0;
 
@@ -864,40 +960,79 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 		return;
 	while (cli_json_next(&vars, &vpos, &v) > 0) {
 		char *name = cli_json_get_strdup(&v, "name");
+		int declared_not = get_bool(&v, "expected_holds") == 0;
 		size_t ppos = 0;
 
 		if (cli_json_member(&v, "predictions", &preds))
 			goto next;
 		while (cli_json_next(&preds, &ppos, &p) > 0) {
-			struct cli_json ok;
-			int okv = 1;
 			char *what;
 
-			if (cli_json_member(&p, "ok", &ok) ||
-			    cli_json_bool(&ok, &okv) || okv)
+			if (get_bool(&p, "ok") != 0)
 				continue;
 			if (!header)
 				fprintf(f, "\npredictions that did not hold:\n");
 			header = 1;
 			what = cli_json_get_strdup(&p, "what");
-			fprintf(f, "  %s: %s\n", name ? name : "?",
-				what ? what : "?");
+			fprintf(f, "  %s: %s%s\n", name ? name : "?",
+				what ? what : "?",
+				declared_not ? " (declared not to hold)" : "");
 			free(what);
-			if (cli_json_member(&p, "evidence", &ev) ||
-			    ev.type == CLI_JSON_NULL)
-				continue;
-			if (ev.type == CLI_JSON_STRING) {
-				char *s = cli_json_strdup(&ev);
-
-				fprintf(f, "      evidence: %s\n", s ? s : "?");
-				free(s);
-			} else {
-				fprintf(f, "      evidence: %.*s\n", (int)ev.len,
-					ev.p);
-			}
+			print_evidence(f, &p, "      ");
 		}
 next:
 		free(name);
+	}
+}
+
+/* The variants that did not behave as declared, each with its evidence:
+ * the reason a run failed.  A variant that holds against its declaration
+ * shows what was observed for each prediction; one that does not hold shows
+ * the predictions that failed, unless print_failed_predictions() has just
+ * listed them (listed). */
+static void print_not_as_declared(FILE *f, const struct job *j, int listed)
+{
+	struct cli_json obj, vars, v, preds, p;
+	size_t vpos = 0;
+	int header = 0;
+
+	if (!j->json || cli_json_parse(j->json, strlen(j->json), &obj) ||
+	    cli_json_member(&obj, "variants", &vars))
+		return;
+	while (cli_json_next(&vars, &vpos, &v) > 0) {
+		int holds = get_bool(&v, "holds") == 1;
+		char *name;
+		size_t ppos = 0;
+
+		if (get_bool(&v, "as_declared") != 0)
+			continue;
+		if (!header)
+			fprintf(f, "\n%s: variants that did not behave as "
+				"declared:\n", j->exp->id);
+		header = 1;
+		name = cli_json_get_strdup(&v, "name");
+		fprintf(f, "  %s: %s\n", name ? name : "?",
+			holds ? "holds, but is declared not to hold "
+				"(.holds = false)" :
+			listed ? "does not hold, but is declared to hold "
+				 "(its failed predictions are above)" :
+				 "does not hold, but is declared to hold");
+		free(name);
+		if ((!holds && listed) ||
+		    cli_json_member(&v, "predictions", &preds))
+			continue;
+		while (cli_json_next(&preds, &ppos, &p) > 0) {
+			int ok = get_bool(&p, "ok") == 1;
+			char *what;
+
+			if (!holds && ok)
+				continue;
+			what = cli_json_get_strdup(&p, "what");
+			fprintf(f, "      [%s] %s\n", ok ? "ok" : "FAIL",
+				what ? what : "?");
+			free(what);
+			print_evidence(f, &p, "          ");
+		}
 	}
 }
 
@@ -938,7 +1073,7 @@ static int print_summary(struct runner *r)
 	for (int i = 0, first = 1; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
 
-		if (!j->reason || j->result == R_PASS || j->result == R_FAIL)
+		if (!j->reason || j->result == R_PASS)
 			continue;
 		if (first)
 			fputc('\n', f);
@@ -966,10 +1101,19 @@ static int print_summary(struct runner *r)
 			print_file(&r->job[0], STDERR_FILE);
 		}
 		print_failed_predictions(f, &r->job[0]);
-	} else if (r->keep) {
-		fprintf(f, "namespaces kept: each %s/<id>/" STDERR_FILE
-			" says how to enter them; `socklab clean` removes "
-			"them\n", r->run_shown);
+		if (r->job[0].result == R_FAIL)
+			print_not_as_declared(f, &r->job[0], 1);
+	} else {
+		/* Many experiments: only the evidence of the failures, the
+		 * rest is in each one's timeline.txt. */
+		for (int i = 0; i < r->njobs; i++)
+			if (r->job[i].result == R_FAIL)
+				print_not_as_declared(f, &r->job[i], 0);
+		if (r->keep)
+			fprintf(f, "namespaces kept: each %s/<id>/"
+				STDERR_FILE " says how to enter them; "
+				"`socklab clean` removes them\n",
+				r->run_shown);
 	}
 	fflush(f);
 

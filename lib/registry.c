@@ -111,9 +111,8 @@ int sl_registry_check(const struct sl_registry *reg, char *why, size_t n)
 	 * to change: a VARIANT's .holds or EXPERIMENT's .expected. */
 	not_holding(reg, names, sizeof(names));
 	snprintf(why, n, "definition error: EXPERIMENT says .expected = %s, "
-		 "but its variants' declarations derive %s (%d of %d declared "
-		 "to hold%s%s); change .expected, or mark with VARIANT(..., "
-		 ".holds = false) each variant expected not to hold",
+		 "but its VARIANTs' declarations derive %s (%d of %d declared "
+		 "to hold%s%s): make them agree",
 		 sl_verdict_name(reg->x->expected), sl_verdict_name(declared),
 		 held, reg->nvariants, names[0] ? "; .holds = false: " : "",
 		 names);

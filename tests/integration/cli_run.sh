@@ -34,8 +34,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 mkdir -p "$dir"
-result() {	# verdict status holds
-	printf '{"id":"%s","claim":"c","verdict":"%s","expected":"CONFIRMED","status":"%s","duration_s":0.1,"results":"%s","variants":[{"name":"two_2","holds":%s,"error":null,"predictions":[{"what":"server sends R.","ok":%s,"skipped":null,"evidence":"saw F. at 0.2 ms"}]}],"measured":{}}\n' "$id" "$1" "$2" "$dir" "$3" "$3"
+result() {	# verdict status holds [as_declared]
+	printf '{"id":"%s","claim":"c","verdict":"%s","expected":"CONFIRMED","status":"%s","duration_s":0.1,"results":"%s","variants":[{"name":"two_2","holds":%s,"expected_holds":true%s,"error":null,"predictions":[{"what":"server sends R.","ok":%s,"skipped":null,"evidence":"saw F. at 0.2 ms"}]}],"measured":{}}\n' "$id" "$1" "$2" "$dir" "$3" "${4-,\"as_declared\":$3}" "$3"
 }
 case $id in
 pass*)
@@ -45,6 +45,10 @@ pass*)
 	exit 0 ;;
 slow*)	sleep 1; result CONFIRMED pass true; exit 0 ;;
 fail)	result NUANCED fail false; exit 1 ;;
+# Exit status and variants that disagree, or a variant that does not say
+# whether it behaved as declared: neither can be believed.
+liar)	result CONFIRMED pass false ',"as_declared":false'; exit 0 ;;
+mute)	result CONFIRMED pass true ''; exit 0 ;;
 crash)	kill -SEGV $$ ;;
 nojson)	echo "no result here"; exit 0 ;;
 skip)	echo "needs tracefs" >&2; exit 77 ;;
@@ -52,7 +56,7 @@ esac
 EOF
 chmod 755 "$tmp/fake"
 mkdir "$tmp/exps"
-for id in pass pass2 slow1 slow2 fail crash nojson skip broken; do
+for id in pass pass2 slow1 slow2 fail crash nojson skip broken liar mute; do
 	ln -s ../fake "$tmp/exps/$id"
 done
 export SOCKLAB_EXPERIMENTS_DIR=$tmp/exps SOCKLAB_FAKE_ARGS=$tmp/args
@@ -79,12 +83,12 @@ run_cli() {
 # The catalogue: sorted, the broken one listed with its reason, exit 2.
 run_cli 2 list
 [ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | tr '\n' ' ')" = \
-  "broken crash fail nojson pass pass2 skip slow1 slow2 " ] ||
+  "broken crash fail liar mute nojson pass pass2 skip slow1 slow2 " ] ||
 	bad "list: ids not all there in order: $(cat "$tmp/out")"
 grep -q '^broken .*(broken: --describe exited with status 3: no describe here)' \
 	"$tmp/out" || bad "list: the broken experiment's reason is missing"
 run_cli 2 list --json
-[ "$(grep -c '^{"id":' "$tmp/out")" = 9 ] || bad "list --json: not 9 lines"
+[ "$(grep -c '^{"id":' "$tmp/out")" = 11 ] || bad "list --json: not 11 lines"
 echo "ok: list"
 
 # Exit statuses: error wins over failure, failure over skip.
@@ -101,6 +105,12 @@ grep -q '^crash: crashed: killed by signal 11' "$tmp/out" ||
 run_cli 2 run broken
 grep -q '^broken: broken experiment: --describe exited' "$tmp/out" ||
 	bad "broken: reason missing"
+run_cli 2 run liar
+grep -q '^liar: exited with status 0 but 1 of its variants did not behave as declared: two_2 does not hold, declared to$' \
+	"$tmp/out" || bad "liar: reason missing"
+run_cli 2 run mute
+grep -q '^mute: exited with status 0 but its result says no "as_declared" for variant two_2$' \
+	"$tmp/out" || bad "mute: reason missing"
 echo "ok: exit statuses"
 
 # One experiment: the summary, its timeline, the prediction that failed.
@@ -112,6 +122,17 @@ grep -q '^0 passed, 1 failed, 0 errors in .* wall (results/' "$tmp/out" ||
 grep -q '^  two_2: server sends R\.$' "$tmp/out" &&
 	grep -q '^      evidence: saw F. at 0.2 ms$' "$tmp/out" ||
 	bad "fail: the failed prediction and its evidence are missing"
+grep -q '^fail: not as declared: two_2 does not hold, declared to$' "$tmp/out" &&
+	grep -q '^  two_2: does not hold, but is declared to hold (its failed predictions are above)$' "$tmp/out" ||
+	bad "fail: the variant not as declared is not named"
+# Several experiments: each failure's variants, with their evidence.
+run_cli 1 run pass fail
+grep -q '^fail: variants that did not behave as declared:$' "$tmp/out" &&
+	grep -q '^  two_2: does not hold, but is declared to hold$' "$tmp/out" &&
+	grep -q '^      \[FAIL\] server sends R\.$' "$tmp/out" &&
+	grep -q '^          evidence: saw F. at 0.2 ms$' "$tmp/out" ||
+	bad "pass fail: the failure's variant and evidence are missing"
+grep -q '^pass: ' "$tmp/out" && bad "pass fail: a reason for the pass"
 run_cli 0 run pass
 grep -q 'pass/timeline.txt:$' "$tmp/out" &&
 	grep -q '^ 0.000000  client  connect() = 0$' "$tmp/out" ||
