@@ -8,6 +8,8 @@
  * (an RTO, a keepalive, TIME-WAIT), and waits overlap for free, so the
  * catalogue takes about as long as its slowest claim.  Each run claims its
  * own topology slot (lib/topology.h), so they cannot disturb each other.
+ * --repeat N does all of that N times in a row on the same loop, and
+ * repeat.c keeps the tally.
  *
  * The special problem of stopping: an experiment owns namespaces, captures
  * and role processes, and only it knows how to take them down.  So a
@@ -44,11 +46,13 @@
 #include "report.h"
 #include "proc.h"
 #include "registry.h"
+#include "repeat.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
 #define MAX_RESULT_OUTPUT (4 << 20)
 #define STDERR_FILE "stderr.txt"
+#define MAX_REPEAT 10000
 
 static const char run_help[] =
 	"usage: socklab run [options] <id>...\n"
@@ -63,13 +67,22 @@ static const char run_help[] =
 	"  --timeout SEC    deadline per experiment, instead of its own; past\n"
 	"                   it, SIGTERM, and SIGKILL 5 s later: an error\n"
 	"  --results DIR    where run folders go (default: ./results); each run\n"
-	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ and DIR/latest\n"
-	"                   points at the newest\n"
+	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ (-PID-K for\n"
+	"                   run K of --repeat) and DIR/latest points at the\n"
+	"                   newest\n"
 	"  --variant NAME   only this variant (repeatable)\n"
+	"  --repeat N       run the selection N whole times in a row (1 to\n"
+	"                   10000), each a normal run with its own folder,\n"
+	"                   then print how often each experiment passed, its\n"
+	"                   verdicts, and which variants did not behave as\n"
+	"                   declared how often; exit 0 only when every\n"
+	"                   experiment passed every time\n"
 	"  --keep           keep each run's namespaces for inspection with\n"
 	"                   `ip netns exec`; `socklab clean` removes them\n"
 	"  --json           print each experiment's result as one JSON line on\n"
-	"                   stdout as it completes (JSON Lines), nothing else\n"
+	"                   stdout as it completes (JSON Lines), nothing\n"
+	"                   else; with --repeat, then one line per experiment\n"
+	"                   with its counts: {\"id\":..,\"repeat\":{...}}\n"
 	"  -q, --quiet      print only the summary\n"
 	"  -h, --help       this text\n"
 	"\n"
@@ -135,6 +148,7 @@ struct runner {
 	int keep, json, quiet;
 	const char **variants;
 	int nvariants;
+	int rep, nrep;		/* this run, of --repeat's */
 	/* the run folder */
 	char *base_shown;
 	char *run_shown;
@@ -237,6 +251,8 @@ out:
 
 static int make_run_folder(struct runner *r, const char *base)
 {
+	/* With --repeat, runs follow each other within the same second:
+	 * their number keeps their folders apart. */
 	char *created[64], name[64], stamp[32], *abs_base = NULL, *run = NULL;
 	int ncreated = 0, ret;
 	time_t now = time(NULL);
@@ -245,7 +261,11 @@ static int make_run_folder(struct runner *r, const char *base)
 	if (!localtime_r(&now, &tm) ||
 	    !strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm))
 		return -EINVAL;
-	snprintf(name, sizeof(name), "%s-%d", stamp, (int)getpid());
+	if (r->nrep > 1)
+		snprintf(name, sizeof(name), "%s-%d-%d", stamp, (int)getpid(),
+			 r->rep);
+	else
+		snprintf(name, sizeof(name), "%s-%d", stamp, (int)getpid());
 	ret = mkdir_p(base, created, &ncreated, 64);
 	if (ret)
 		goto out_undo;
@@ -1240,7 +1260,10 @@ static void reap_orphans(void)
 		;
 }
 
-static int run_loop(struct runner *r)
+/* The loop and its signal watchers, once for all the runs of --repeat: a
+ * Ctrl-C between two runs is then seen by the next one, which stops at
+ * once, instead of killing the CLI with the default action. */
+static int loop_start(struct runner *r)
 {
 	r->loop = ev_default_loop(0);
 	if (!r->loop) {
@@ -1252,31 +1275,168 @@ static int run_loop(struct runner *r)
 	r->sigint_w.data = r->sigterm_w.data = r;
 	ev_signal_start(r->loop, &r->sigint_w);
 	ev_signal_start(r->loop, &r->sigterm_w);
+	/* Orphans of the experiments come to us instead of init, so that
+	 * reap_orphans() can make sure none outlives the run. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fprintf(stderr, "socklab: run: cannot become a subreaper: %s\n",
+			strerror(errno));
+	return 0;
+}
+
+static void loop_stop(struct runner *r)
+{
+	if (!r->loop)
+		return;
+	ev_signal_stop(r->loop, &r->sigint_w);
+	ev_signal_stop(r->loop, &r->sigterm_w);
+}
+
+static void run_loop(struct runner *r)
+{
 	if (r->tty) {
 		ev_timer_init(&r->status_w, status_cb, STATUS_INTERVAL_S,
 			      STATUS_INTERVAL_S);
 		r->status_w.data = r;
 		ev_timer_start(r->loop, &r->status_w);
 	}
-	/* Orphans of the experiments come to us instead of init, so that
-	 * reap_orphans() can make sure none outlives the run. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		fprintf(stderr, "socklab: run: cannot become a subreaper: %s\n",
-			strerror(errno));
 	r->t0 = sl_now();
-	if (!r->quiet)
+	if (!r->quiet && r->nrep > 1)
+		fprintf(stderr, "socklab: run %d of %d: running %d "
+			"experiment%s; results in %s\n", r->rep, r->nrep,
+			r->njobs, r->njobs == 1 ? "" : "s", r->run_shown);
+	else if (!r->quiet)
 		fprintf(stderr, "socklab: running %d experiment%s; results in "
 			"%s\n", r->njobs, r->njobs == 1 ? "" : "s",
 			r->run_shown);
+	/* A signal that came between two runs: its callback runs in the
+	 * loop, so let it run before anything starts. */
+	ev_run(r->loop, EVRUN_NOWAIT);
 	start_more(r);
 	if (r->running)
 		ev_run(r->loop, 0);
 	if (r->tty)
 		ev_timer_stop(r->loop, &r->status_w);
-	ev_signal_stop(r->loop, &r->sigint_w);
-	ev_signal_stop(r->loop, &r->sigterm_w);
 	reap_orphans();
-	return 0;
+}
+
+/* Forgets what one run left in the jobs, for the next run of --repeat. */
+static void reset_jobs(struct runner *r)
+{
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->job[i];
+		struct cli_exp *x = j->exp;
+
+		free(j->dir);
+		free(j->shown);
+		free(j->out);
+		free(j->verdict);
+		free(j->reason);
+		free(j->json);
+		memset(j, 0, sizeof(*j));
+		j->r = r;
+		j->exp = x;
+		j->out_fd = -1;
+	}
+	r->next = r->running = r->done = r->drawn = 0;
+	free(r->run_shown);
+	free(r->run_abs);
+	r->run_shown = r->run_abs = NULL;
+}
+
+/* One whole run of the selection: its folder, the experiments, the
+ * summary.  Returns the run's exit status. */
+static int one_run(struct runner *r)
+{
+	int ret = make_run_folder(r, r->base_shown);
+
+	if (ret) {
+		fprintf(stderr, "socklab: cannot write results folder '%s': "
+			"%s\n", r->base_shown, strerror(-ret));
+		return SL_EXIT_ERROR;
+	}
+	if (set_job_dirs(r)) {
+		fprintf(stderr, "socklab: run: out of memory\n");
+		return SL_EXIT_ERROR;
+	}
+	run_loop(r);
+	return print_summary(r);
+}
+
+/* How bad an exit status is, to keep the worst of --repeat's runs: an
+ * interruption, then an error, a failure, a skip, a pass. */
+static int badness(int status)
+{
+	switch (status) {
+	case SL_EXIT_PASS:
+		return 0;
+	case SL_EXIT_SKIP:
+		return 1;
+	case SL_EXIT_FAIL:
+		return 2;
+	case SL_EXIT_ERROR:
+		return 3;
+	}
+	return 4;
+}
+
+/* Runs the selection --repeat times (once by default) and returns the
+ * worst exit status of the runs. */
+static int run_all(struct runner *r)
+{
+	struct cli_exp **exps = NULL;
+	struct cli_tally *tally = NULL;
+	int ret = SL_EXIT_PASS;
+
+	if (r->nrep > 1) {
+		exps = calloc(r->njobs, sizeof(*exps));
+		for (int i = 0; exps && i < r->njobs; i++)
+			exps[i] = r->job[i].exp;
+		tally = exps ? cli_tally_new(exps, r->njobs, r->variants,
+					     r->nvariants) :
+			       NULL;
+		free(exps);
+		if (!tally) {
+			fprintf(stderr, "socklab: run: out of memory\n");
+			return SL_EXIT_ERROR;
+		}
+	}
+	if (loop_start(r)) {
+		cli_tally_free(tally);
+		return SL_EXIT_ERROR;
+	}
+	for (r->rep = 1; r->rep <= r->nrep && !r->signum; r->rep++) {
+		int st;
+
+		if (r->rep > 1)
+			reset_jobs(r);
+		st = one_run(r);
+		if (badness(st) > badness(ret))
+			ret = st;
+		for (int i = 0; tally && i < r->njobs; i++) {
+			const struct job *j = &r->job[i];
+
+			if (j->state == J_DONE)
+				cli_tally_add(tally, i,
+					      result_status[j->result],
+					      j->verdict, j->json);
+		}
+		/* A run that could not even start (no results folder)
+		 * would fail the same way every time. */
+		if (r->done == 0)
+			break;
+	}
+	loop_stop(r);
+	if (tally) {
+		cli_tally_print(r->json ? stderr : stdout, tally);
+		if (r->json)
+			cli_tally_json(stdout, tally);
+		/* Every run's status is in ret already; this says the same
+		 * thing from the tally's side, and guards it. */
+		if (ret == SL_EXIT_PASS && !cli_tally_all_passed(tally))
+			ret = SL_EXIT_FAIL;
+		cli_tally_free(tally);
+	}
+	return ret;
 }
 
 static void free_runner(struct runner *r)
@@ -1323,6 +1483,7 @@ int cli_cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "variant", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1331,7 +1492,7 @@ int cli_cmd_run(int argc, char **argv)
 	struct sl_err e = { "" };
 	const char *base = "results";
 	int all = 0, c, ret;
-	long jobs = 0;
+	long jobs = 0, repeat = 1;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":j:qh", opts, NULL)) != -1) {
@@ -1395,6 +1556,15 @@ int cli_cmd_run(int argc, char **argv)
 			r.variants[r.nvariants++] = optarg;
 			break;
 		}
+		case 'R':
+			if (cli_parse_int(optarg, 1, MAX_REPEAT, &repeat)) {
+				ret = cli_usage_error("run", "--repeat needs a "
+						      "number of runs from 1 "
+						      "to %d, not '%s'",
+						      MAX_REPEAT, optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			fputs(run_help, stdout);
 			ret = 0;
@@ -1404,7 +1574,12 @@ int cli_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!all && optind == argc)
+	/* Each run would leave its namespaces up: N runs, N sets. */
+	if (r.keep && repeat > 1)
+		ret = cli_usage_error("run", "--keep and --repeat do not go "
+				      "together (each run would keep its "
+				      "namespaces)");
+	else if (!all && optind == argc)
 		ret = cli_usage_error("run", "which experiments? give ids "
 				      "or --all");
 	else if (all && optind < argc)
@@ -1431,20 +1606,9 @@ int cli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.max_jobs = jobs ? (int)jobs : r.njobs;
+	r.nrep = (int)repeat;
 	r.base_shown = trim_slashes(base);
 	if (!r.base_shown) {
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	ret = make_run_folder(&r, r.base_shown);
-	if (ret) {
-		fprintf(stderr, "socklab: cannot write results folder '%s': "
-			"%s\n", r.base_shown, strerror(-ret));
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	if (set_job_dirs(&r)) {
-		fprintf(stderr, "socklab: run: out of memory\n");
 		ret = SL_EXIT_ERROR;
 		goto out;
 	}
@@ -1452,11 +1616,7 @@ int cli_cmd_run(int argc, char **argv)
 	 * finish and tear its namespaces down, not die of SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = !r.quiet && isatty(STDERR_FILENO);
-	if (run_loop(&r)) {
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	ret = print_summary(&r);
+	ret = run_all(&r);
 out:
 	free_runner(&r);
 	cli_registry_free(&reg);
