@@ -52,6 +52,7 @@ static void usage(FILE *f)
 	      "  socklab list\n"
 	      "  sudo socklab run close-unread-rst\n"
 	      "  sudo socklab run --all --json > verdicts.jsonl\n"
+	      "  sudo socklab run --all --repeat 10\n"
 	      "\n"
 	      "exit status: 0 all passed, 1 a claim did not behave as expected,\n"
 	      "2 something could not run, 64 bad command line, 77 needs root.\n",

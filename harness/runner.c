@@ -8,6 +8,8 @@
  * (an RTO, a keepalive, TIME-WAIT), and waits overlap for free, so the
  * catalogue takes about as long as its slowest claim.  Each run claims its
  * own topology slot (lib/topology.h), so they cannot disturb each other.
+ * --repeat N does all of that N times in a row on the same loop, and
+ * repeat.c keeps the tally.
  *
  * The special problem of stopping: an experiment owns namespaces, captures
  * and role processes, and only it knows how to take them down.  So a
@@ -44,38 +46,52 @@
 #include "report.h"
 #include "proc.h"
 #include "registry.h"
+#include "repeat.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
 #define MAX_RESULT_OUTPUT (4 << 20)
 #define STDERR_FILE "stderr.txt"
+#define MAX_REPEAT 10000
 
 static const char run_help[] =
 	"usage: socklab run [options] <id>...\n"
 	"       socklab run [options] --all\n"
 	"\n"
 	"Runs experiments, each in its own network namespaces and all at once\n"
-	"by default, derives each claim's verdict and compares it with the one\n"
-	"expected.  Needs root.\n"
+	"by default, derives each claim's verdict and judges each variant\n"
+	"against what it declared.  Needs root.\n"
 	"\n"
 	"  --all            every experiment of `socklab list`\n"
 	"  -j, --jobs N     at most N experiments at a time (default: all)\n"
 	"  --timeout SEC    deadline per experiment, instead of its own; past\n"
 	"                   it, SIGTERM, and SIGKILL 5 s later: an error\n"
 	"  --results DIR    where run folders go (default: ./results); each run\n"
-	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ and DIR/latest\n"
-	"                   points at the newest\n"
+	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ (-PID-K for\n"
+	"                   run K of --repeat) and DIR/latest points at the\n"
+	"                   newest\n"
 	"  --variant NAME   only this variant (repeatable)\n"
+	"  --repeat N       run the selection N whole times in a row (1 to\n"
+	"                   10000), each a normal run with its own folder,\n"
+	"                   then print how often each experiment passed, its\n"
+	"                   verdicts, and which variants did not behave as\n"
+	"                   declared how often; exit 0 only when every\n"
+	"                   experiment passed every time\n"
 	"  --keep           keep each run's namespaces for inspection with\n"
 	"                   `ip netns exec`; `socklab clean` removes them\n"
 	"  --json           print each experiment's result as one JSON line on\n"
-	"                   stdout as it completes (JSON Lines), nothing else\n"
+	"                   stdout as it completes (JSON Lines), nothing\n"
+	"                   else; with --repeat, then one line per experiment\n"
+	"                   with its counts: {\"id\":..,\"repeat\":{...}}\n"
 	"  -q, --quiet      print only the summary\n"
 	"  -h, --help       this text\n"
 	"\n"
-	"exit status: 0 every experiment passed (verdict as expected), 1 some\n"
-	"verdict differed (a finding), 2 some experiment could not run (error\n"
-	"wins over failure), 77 skipped here, 130/143 interrupted.\n";
+	"An experiment passes when each of its variants held, or did not,\n"
+	"as it declared (VARIANT(..., .holds = false): not to hold).\n"
+	"\n"
+	"exit status: 0 every experiment passed, 1 some variant did not\n"
+	"behave as declared (a finding), 2 some experiment could not run\n"
+	"(error wins over failure), 77 skipped here, 130/143 interrupted.\n";
 
 enum result { R_NONE, R_PASS, R_FAIL, R_ERROR, R_SKIP };
 
@@ -132,6 +148,7 @@ struct runner {
 	int keep, json, quiet;
 	const char **variants;
 	int nvariants;
+	int rep, nrep;		/* this run, of --repeat's */
 	/* the run folder */
 	char *base_shown;
 	char *run_shown;
@@ -234,6 +251,8 @@ out:
 
 static int make_run_folder(struct runner *r, const char *base)
 {
+	/* With --repeat, runs follow each other within the same second:
+	 * their number keeps their folders apart. */
 	char *created[64], name[64], stamp[32], *abs_base = NULL, *run = NULL;
 	int ncreated = 0, ret;
 	time_t now = time(NULL);
@@ -242,7 +261,11 @@ static int make_run_folder(struct runner *r, const char *base)
 	if (!localtime_r(&now, &tm) ||
 	    !strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm))
 		return -EINVAL;
-	snprintf(name, sizeof(name), "%s-%d", stamp, (int)getpid());
+	if (r->nrep > 1)
+		snprintf(name, sizeof(name), "%s-%d-%d", stamp, (int)getpid(),
+			 r->rep);
+	else
+		snprintf(name, sizeof(name), "%s-%d", stamp, (int)getpid());
 	ret = mkdir_p(base, created, &ncreated, 64);
 	if (ret)
 		goto out_undo;
@@ -365,6 +388,80 @@ static void set_reason(struct job *j, char *why, const char *fmt, ...)
 	free(why);
 }
 
+/* A boolean member of obj: 0 or 1, or -1 when it is absent or not a
+ * boolean. */
+static int get_bool(const struct cli_json *obj, const char *key)
+{
+	struct cli_json v;
+	int b;
+
+	if (cli_json_member(obj, key, &v) || cli_json_bool(&v, &b))
+		return -1;
+	return b;
+}
+
+/* The variants of a result line that did not behave as they declared
+ * ("as_declared": false), as "name holds, declared not to; ..." in *list
+ * (NULL when there are none).  Returns how many, or -EINVAL when a variant
+ * has no boolean "as_declared": then *list is its name. */
+static int not_as_declared(const struct cli_json *res, char **list)
+{
+	struct cli_json vars, v;
+	size_t pos = 0;
+	int n = 0;
+
+	*list = NULL;
+	if (cli_json_member(res, "variants", &vars) ||
+	    vars.type != CLI_JSON_ARRAY)
+		return -EINVAL;
+	while (cli_json_next(&vars, &pos, &v) > 0) {
+		char *name = cli_json_get_strdup(&v, "name"), *more;
+		int as = get_bool(&v, "as_declared");
+
+		if (as < 0) {
+			free(*list);
+			*list = name;
+			return -EINVAL;
+		}
+		if (!as) {
+			more = xasprintf("%s%s%s %s", *list ? *list : "",
+					 *list ? "; " : "", name ? name : "?",
+					 get_bool(&v, "holds") == 1 ?
+						 "holds, declared not to" :
+						 "does not hold, declared to");
+			free(*list);
+			*list = more;
+			n++;
+		}
+		free(name);
+	}
+	return n;
+}
+
+/* A pass is every variant as declared, a failure is at least one that is
+ * not: the result line's variants must say the same as its exit status,
+ * or neither can be believed. */
+static void judge_variants(struct job *j, const struct cli_json *res,
+			   int code, const char *how)
+{
+	char *list = NULL;
+	int n = not_as_declared(res, &list);
+
+	if (n < 0) {
+		set_reason(j, NULL, "%s but its result says no \"as_declared\" "
+			   "for variant %s", how, list ? list : "(none)");
+		free(list);
+	} else if ((code == SL_EXIT_PASS) != (n == 0)) {
+		set_reason(j, list, "%s but %d of its variants did not behave "
+			   "as declared", how, n);
+	} else if (n) {
+		j->result = R_FAIL;
+		set_reason(j, list, "not as declared");
+	} else {
+		j->result = R_PASS;
+	}
+}
+
 static void judge(struct job *j)
 {
 	struct runner *r = j->r;
@@ -408,7 +505,7 @@ static void judge(struct job *j)
 			set_reason(j, NULL, "%s but its result says status "
 				   "\"%s\"", how, status ? status : "(none)");
 		else
-			j->result = code == SL_EXIT_PASS ? R_PASS : R_FAIL;
+			judge_variants(j, res, code, how);
 	} else if (code == SL_EXIT_SKIP) {
 		j->result = R_SKIP;
 		set_reason(j, error_reason(j, res), "skipped");
@@ -851,11 +948,30 @@ static void print_file(const struct job *j, const char *name)
 	fclose(f);
 }
 
-/* The predictions that did not hold, with their evidence: the reason a
- * verdict differs from the expected one. */
+/* A prediction's evidence, indented under it. */
+static void print_evidence(FILE *f, const struct cli_json *p,
+			   const char *indent)
+{
+	struct cli_json ev;
+
+	if (cli_json_member(p, "evidence", &ev) || ev.type == CLI_JSON_NULL)
+		return;
+	if (ev.type == CLI_JSON_STRING) {
+		char *s = cli_json_strdup(&ev);
+
+		fprintf(f, "%sevidence: %s\n", indent, s ? s : "?");
+		free(s);
+	} else {
+		fprintf(f, "%sevidence: %.*s\n", indent, (int)ev.len, ev.p);
+	}
+}
+
+/* The predictions that did not hold, with their evidence: why a variant
+ * does not hold.  Those of a variant declared not to hold are what was
+ * expected, and are marked so. */
 static void print_failed_predictions(FILE *f, const struct job *j)
 {
-	struct cli_json obj, vars, v, preds, p, ev;
+	struct cli_json obj, vars, v, preds, p;
 	size_t vpos = 0;
 	int header = 0;
 
@@ -864,40 +980,79 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 		return;
 	while (cli_json_next(&vars, &vpos, &v) > 0) {
 		char *name = cli_json_get_strdup(&v, "name");
+		int declared_not = get_bool(&v, "expected_holds") == 0;
 		size_t ppos = 0;
 
 		if (cli_json_member(&v, "predictions", &preds))
 			goto next;
 		while (cli_json_next(&preds, &ppos, &p) > 0) {
-			struct cli_json ok;
-			int okv = 1;
 			char *what;
 
-			if (cli_json_member(&p, "ok", &ok) ||
-			    cli_json_bool(&ok, &okv) || okv)
+			if (get_bool(&p, "ok") != 0)
 				continue;
 			if (!header)
 				fprintf(f, "\npredictions that did not hold:\n");
 			header = 1;
 			what = cli_json_get_strdup(&p, "what");
-			fprintf(f, "  %s: %s\n", name ? name : "?",
-				what ? what : "?");
+			fprintf(f, "  %s: %s%s\n", name ? name : "?",
+				what ? what : "?",
+				declared_not ? " (declared not to hold)" : "");
 			free(what);
-			if (cli_json_member(&p, "evidence", &ev) ||
-			    ev.type == CLI_JSON_NULL)
-				continue;
-			if (ev.type == CLI_JSON_STRING) {
-				char *s = cli_json_strdup(&ev);
-
-				fprintf(f, "      evidence: %s\n", s ? s : "?");
-				free(s);
-			} else {
-				fprintf(f, "      evidence: %.*s\n", (int)ev.len,
-					ev.p);
-			}
+			print_evidence(f, &p, "      ");
 		}
 next:
 		free(name);
+	}
+}
+
+/* The variants that did not behave as declared, each with its evidence:
+ * the reason a run failed.  A variant that holds against its declaration
+ * shows what was observed for each prediction; one that does not hold shows
+ * the predictions that failed, unless print_failed_predictions() has just
+ * listed them (listed). */
+static void print_not_as_declared(FILE *f, const struct job *j, int listed)
+{
+	struct cli_json obj, vars, v, preds, p;
+	size_t vpos = 0;
+	int header = 0;
+
+	if (!j->json || cli_json_parse(j->json, strlen(j->json), &obj) ||
+	    cli_json_member(&obj, "variants", &vars))
+		return;
+	while (cli_json_next(&vars, &vpos, &v) > 0) {
+		int holds = get_bool(&v, "holds") == 1;
+		char *name;
+		size_t ppos = 0;
+
+		if (get_bool(&v, "as_declared") != 0)
+			continue;
+		if (!header)
+			fprintf(f, "\n%s: variants that did not behave as "
+				"declared:\n", j->exp->id);
+		header = 1;
+		name = cli_json_get_strdup(&v, "name");
+		fprintf(f, "  %s: %s\n", name ? name : "?",
+			holds ? "holds, but is declared not to hold "
+				"(.holds = false)" :
+			listed ? "does not hold, but is declared to hold "
+				 "(its failed predictions are above)" :
+				 "does not hold, but is declared to hold");
+		free(name);
+		if ((!holds && listed) ||
+		    cli_json_member(&v, "predictions", &preds))
+			continue;
+		while (cli_json_next(&preds, &ppos, &p) > 0) {
+			int ok = get_bool(&p, "ok") == 1;
+			char *what;
+
+			if (!holds && ok)
+				continue;
+			what = cli_json_get_strdup(&p, "what");
+			fprintf(f, "      [%s] %s\n", ok ? "ok" : "FAIL",
+				what ? what : "?");
+			free(what);
+			print_evidence(f, &p, "          ");
+		}
 	}
 }
 
@@ -938,7 +1093,7 @@ static int print_summary(struct runner *r)
 	for (int i = 0, first = 1; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
 
-		if (!j->reason || j->result == R_PASS || j->result == R_FAIL)
+		if (!j->reason || j->result == R_PASS)
 			continue;
 		if (first)
 			fputc('\n', f);
@@ -966,10 +1121,19 @@ static int print_summary(struct runner *r)
 			print_file(&r->job[0], STDERR_FILE);
 		}
 		print_failed_predictions(f, &r->job[0]);
-	} else if (r->keep) {
-		fprintf(f, "namespaces kept: each %s/<id>/" STDERR_FILE
-			" says how to enter them; `socklab clean` removes "
-			"them\n", r->run_shown);
+		if (r->job[0].result == R_FAIL)
+			print_not_as_declared(f, &r->job[0], 1);
+	} else {
+		/* Many experiments: only the evidence of the failures, the
+		 * rest is in each one's timeline.txt. */
+		for (int i = 0; i < r->njobs; i++)
+			if (r->job[i].result == R_FAIL)
+				print_not_as_declared(f, &r->job[i], 0);
+		if (r->keep)
+			fprintf(f, "namespaces kept: each %s/<id>/"
+				STDERR_FILE " says how to enter them; "
+				"`socklab clean` removes them\n",
+				r->run_shown);
 	}
 	fflush(f);
 
@@ -1096,7 +1260,10 @@ static void reap_orphans(void)
 		;
 }
 
-static int run_loop(struct runner *r)
+/* The loop and its signal watchers, once for all the runs of --repeat: a
+ * Ctrl-C between two runs is then seen by the next one, which stops at
+ * once, instead of killing the CLI with the default action. */
+static int loop_start(struct runner *r)
 {
 	r->loop = ev_default_loop(0);
 	if (!r->loop) {
@@ -1108,31 +1275,168 @@ static int run_loop(struct runner *r)
 	r->sigint_w.data = r->sigterm_w.data = r;
 	ev_signal_start(r->loop, &r->sigint_w);
 	ev_signal_start(r->loop, &r->sigterm_w);
+	/* Orphans of the experiments come to us instead of init, so that
+	 * reap_orphans() can make sure none outlives the run. */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		fprintf(stderr, "socklab: run: cannot become a subreaper: %s\n",
+			strerror(errno));
+	return 0;
+}
+
+static void loop_stop(struct runner *r)
+{
+	if (!r->loop)
+		return;
+	ev_signal_stop(r->loop, &r->sigint_w);
+	ev_signal_stop(r->loop, &r->sigterm_w);
+}
+
+static void run_loop(struct runner *r)
+{
 	if (r->tty) {
 		ev_timer_init(&r->status_w, status_cb, STATUS_INTERVAL_S,
 			      STATUS_INTERVAL_S);
 		r->status_w.data = r;
 		ev_timer_start(r->loop, &r->status_w);
 	}
-	/* Orphans of the experiments come to us instead of init, so that
-	 * reap_orphans() can make sure none outlives the run. */
-	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
-		fprintf(stderr, "socklab: run: cannot become a subreaper: %s\n",
-			strerror(errno));
 	r->t0 = sl_now();
-	if (!r->quiet)
+	if (!r->quiet && r->nrep > 1)
+		fprintf(stderr, "socklab: run %d of %d: running %d "
+			"experiment%s; results in %s\n", r->rep, r->nrep,
+			r->njobs, r->njobs == 1 ? "" : "s", r->run_shown);
+	else if (!r->quiet)
 		fprintf(stderr, "socklab: running %d experiment%s; results in "
 			"%s\n", r->njobs, r->njobs == 1 ? "" : "s",
 			r->run_shown);
+	/* A signal that came between two runs: its callback runs in the
+	 * loop, so let it run before anything starts. */
+	ev_run(r->loop, EVRUN_NOWAIT);
 	start_more(r);
 	if (r->running)
 		ev_run(r->loop, 0);
 	if (r->tty)
 		ev_timer_stop(r->loop, &r->status_w);
-	ev_signal_stop(r->loop, &r->sigint_w);
-	ev_signal_stop(r->loop, &r->sigterm_w);
 	reap_orphans();
-	return 0;
+}
+
+/* Forgets what one run left in the jobs, for the next run of --repeat. */
+static void reset_jobs(struct runner *r)
+{
+	for (int i = 0; i < r->njobs; i++) {
+		struct job *j = &r->job[i];
+		struct cli_exp *x = j->exp;
+
+		free(j->dir);
+		free(j->shown);
+		free(j->out);
+		free(j->verdict);
+		free(j->reason);
+		free(j->json);
+		memset(j, 0, sizeof(*j));
+		j->r = r;
+		j->exp = x;
+		j->out_fd = -1;
+	}
+	r->next = r->running = r->done = r->drawn = 0;
+	free(r->run_shown);
+	free(r->run_abs);
+	r->run_shown = r->run_abs = NULL;
+}
+
+/* One whole run of the selection: its folder, the experiments, the
+ * summary.  Returns the run's exit status. */
+static int one_run(struct runner *r)
+{
+	int ret = make_run_folder(r, r->base_shown);
+
+	if (ret) {
+		fprintf(stderr, "socklab: cannot write results folder '%s': "
+			"%s\n", r->base_shown, strerror(-ret));
+		return SL_EXIT_ERROR;
+	}
+	if (set_job_dirs(r)) {
+		fprintf(stderr, "socklab: run: out of memory\n");
+		return SL_EXIT_ERROR;
+	}
+	run_loop(r);
+	return print_summary(r);
+}
+
+/* How bad an exit status is, to keep the worst of --repeat's runs: an
+ * interruption, then an error, a failure, a skip, a pass. */
+static int badness(int status)
+{
+	switch (status) {
+	case SL_EXIT_PASS:
+		return 0;
+	case SL_EXIT_SKIP:
+		return 1;
+	case SL_EXIT_FAIL:
+		return 2;
+	case SL_EXIT_ERROR:
+		return 3;
+	}
+	return 4;
+}
+
+/* Runs the selection --repeat times (once by default) and returns the
+ * worst exit status of the runs. */
+static int run_all(struct runner *r)
+{
+	struct cli_exp **exps = NULL;
+	struct cli_tally *tally = NULL;
+	int ret = SL_EXIT_PASS;
+
+	if (r->nrep > 1) {
+		exps = calloc(r->njobs, sizeof(*exps));
+		for (int i = 0; exps && i < r->njobs; i++)
+			exps[i] = r->job[i].exp;
+		tally = exps ? cli_tally_new(exps, r->njobs, r->variants,
+					     r->nvariants) :
+			       NULL;
+		free(exps);
+		if (!tally) {
+			fprintf(stderr, "socklab: run: out of memory\n");
+			return SL_EXIT_ERROR;
+		}
+	}
+	if (loop_start(r)) {
+		cli_tally_free(tally);
+		return SL_EXIT_ERROR;
+	}
+	for (r->rep = 1; r->rep <= r->nrep && !r->signum; r->rep++) {
+		int st;
+
+		if (r->rep > 1)
+			reset_jobs(r);
+		st = one_run(r);
+		if (badness(st) > badness(ret))
+			ret = st;
+		for (int i = 0; tally && i < r->njobs; i++) {
+			const struct job *j = &r->job[i];
+
+			if (j->state == J_DONE)
+				cli_tally_add(tally, i,
+					      result_status[j->result],
+					      j->verdict, j->json);
+		}
+		/* A run that could not even start (no results folder)
+		 * would fail the same way every time. */
+		if (r->done == 0)
+			break;
+	}
+	loop_stop(r);
+	if (tally) {
+		cli_tally_print(r->json ? stderr : stdout, tally);
+		if (r->json)
+			cli_tally_json(stdout, tally);
+		/* Every run's status is in ret already; this says the same
+		 * thing from the tally's side, and guards it. */
+		if (ret == SL_EXIT_PASS && !cli_tally_all_passed(tally))
+			ret = SL_EXIT_FAIL;
+		cli_tally_free(tally);
+	}
+	return ret;
 }
 
 static void free_runner(struct runner *r)
@@ -1179,6 +1483,7 @@ int cli_cmd_run(int argc, char **argv)
 		{ "json", no_argument, NULL, 'J' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "variant", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1187,7 +1492,7 @@ int cli_cmd_run(int argc, char **argv)
 	struct sl_err e = { "" };
 	const char *base = "results";
 	int all = 0, c, ret;
-	long jobs = 0;
+	long jobs = 0, repeat = 1;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":j:qh", opts, NULL)) != -1) {
@@ -1251,6 +1556,15 @@ int cli_cmd_run(int argc, char **argv)
 			r.variants[r.nvariants++] = optarg;
 			break;
 		}
+		case 'R':
+			if (cli_parse_int(optarg, 1, MAX_REPEAT, &repeat)) {
+				ret = cli_usage_error("run", "--repeat needs a "
+						      "number of runs from 1 "
+						      "to %d, not '%s'",
+						      MAX_REPEAT, optarg);
+				goto out;
+			}
+			break;
 		case 'h':
 			fputs(run_help, stdout);
 			ret = 0;
@@ -1260,7 +1574,12 @@ int cli_cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!all && optind == argc)
+	/* Each run would leave its namespaces up: N runs, N sets. */
+	if (r.keep && repeat > 1)
+		ret = cli_usage_error("run", "--keep and --repeat do not go "
+				      "together (each run would keep its "
+				      "namespaces)");
+	else if (!all && optind == argc)
 		ret = cli_usage_error("run", "which experiments? give ids "
 				      "or --all");
 	else if (all && optind < argc)
@@ -1287,20 +1606,9 @@ int cli_cmd_run(int argc, char **argv)
 		goto out;
 	}
 	r.max_jobs = jobs ? (int)jobs : r.njobs;
+	r.nrep = (int)repeat;
 	r.base_shown = trim_slashes(base);
 	if (!r.base_shown) {
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	ret = make_run_folder(&r, r.base_shown);
-	if (ret) {
-		fprintf(stderr, "socklab: cannot write results folder '%s': "
-			"%s\n", r.base_shown, strerror(-ret));
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	if (set_job_dirs(&r)) {
-		fprintf(stderr, "socklab: run: out of memory\n");
 		ret = SL_EXIT_ERROR;
 		goto out;
 	}
@@ -1308,11 +1616,7 @@ int cli_cmd_run(int argc, char **argv)
 	 * finish and tear its namespaces down, not die of SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	r.tty = !r.quiet && isatty(STDERR_FILENO);
-	if (run_loop(&r)) {
-		ret = SL_EXIT_ERROR;
-		goto out;
-	}
-	ret = print_summary(&r);
+	ret = run_all(&r);
 out:
 	free_runner(&r);
 	cli_registry_free(&reg);

@@ -10,6 +10,9 @@
  *	prints one JSON object on one line and exits 0:
  *	{"id":"close-unread-rst","claim":"...","expected":"CONFIRMED",
  *	 "timeout_s":30,"variants":["read_90_of_100", ...]}
+ *	An experiment defined inconsistently (sl_registry_check() in
+ *	registry.h) prints the reason on stderr and exits SL_EXIT_ERROR
+ *	instead, for --describe as for --run: the CLI lists it as broken.
  *
  *   <id> --run --results DIR [--keep] [--variant NAME]...
  *	runs the variants (each in its own topology, concurrently), writes
@@ -18,7 +21,8 @@
  *	stdout, the result object of DESIGN.md as one JSON line:
  *	{"id":..,"claim":..,"verdict":"CONFIRMED","expected":"CONFIRMED",
  *	 "status":"pass","duration_s":1.234,"harness_s":0.08,"results":"DIR",
- *	 "variants":[{"name":..,"holds":true,"error":null,
+ *	 "variants":[{"name":..,"holds":true,"expected_holds":true,
+ *	   "as_declared":true,"error":null,
  *	   "predictions":[{"what":..,"ok":true,"skipped":null,"evidence":..}]}],
  *	 "measured":{"rst_after_close_ms":{"value":0.1,"unit":"ms"}}}
  *	Progress and diagnostics go to stderr.  On SIGTERM or SIGINT it stops
@@ -27,8 +31,8 @@
 #ifndef SL_PROTOCOL_H
 #define SL_PROTOCOL_H
 
-#define SL_EXIT_PASS 0		/* derived verdict == expected */
-#define SL_EXIT_FAIL 1		/* derived verdict != expected: a finding */
+#define SL_EXIT_PASS 0		/* every variant behaved as declared */
+#define SL_EXIT_FAIL 1		/* some variant did not: a finding */
 #define SL_EXIT_ERROR 2		/* could not run: setup failed, role timed out */
 #define SL_EXIT_USAGE 64	/* bad command line */
 #define SL_EXIT_SKIP 77		/* cannot run here (not root): ctest's skip */

@@ -1,7 +1,10 @@
 /* registry.c: what the experiment's macros registered (registry.h). */
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "registry.h"
+#include "verdict.h"
 
 static struct sl_registry reg;
 
@@ -67,4 +70,51 @@ int sl_verdict_parse(const char *s, enum sl_verdict *v)
 		}
 	}
 	return -1;
+}
+
+/* Appends the names of the variants declared not to hold to buf. */
+static void not_holding(const struct sl_registry *reg, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < reg->nvariants && len < n; i++) {
+		if (reg->variant[i]->decl.holds)
+			continue;
+		len += snprintf(buf + len, n - len, "%s%s", len ? ", " : "",
+				reg->variant[i]->name);
+	}
+}
+
+int sl_registry_check(const struct sl_registry *reg, char *why, size_t n)
+{
+	int holds[SL_MAX_VARIANTS], error[SL_MAX_VARIANTS], held = 0;
+	enum sl_verdict declared;
+	char names[256];
+
+	if (!reg->x || !reg->id || reg->overflow || reg->nroles == 0 ||
+	    reg->nvariants == 0) {
+		snprintf(why, n, "experiment not registered properly "
+			 "(EXPERIMENT, ROLE, and 1 to %d VARIANTs needed)",
+			 SL_MAX_VARIANTS);
+		return -EINVAL;
+	}
+	for (int i = 0; i < reg->nvariants; i++) {
+		holds[i] = reg->variant[i]->decl.holds;
+		error[i] = 0;
+		held += holds[i];
+	}
+	declared = sl_verdict_derive(reg->nvariants, holds, error);
+	if (declared == reg->x->expected)
+		return 0;
+	/* Say what the declarations amount to, so the author sees which side
+	 * to change: a VARIANT's .holds or EXPERIMENT's .expected. */
+	not_holding(reg, names, sizeof(names));
+	snprintf(why, n, "definition error: EXPERIMENT says .expected = %s, "
+		 "but its VARIANTs' declarations derive %s (%d of %d declared "
+		 "to hold%s%s): make them agree",
+		 sl_verdict_name(reg->x->expected), sl_verdict_name(declared),
+		 held, reg->nvariants, names[0] ? "; .holds = false: " : "",
+		 names);
+	return -EINVAL;
 }

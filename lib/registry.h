@@ -4,6 +4,8 @@
 #ifndef SL_REGISTRY_H
 #define SL_REGISTRY_H
 
+#include <stddef.h>
+
 #include "socklab.h"
 
 #define SL_MAX_VARIANTS 32
@@ -24,6 +26,13 @@ struct sl_registry {
 
 /* The registered experiment; NULL fields when none was registered. */
 const struct sl_registry *sl_registry(void);
+
+/* Checks that the experiment is defined consistently before anything runs
+ * or is described: an EXPERIMENT, at least one ROLE and one VARIANT, no
+ * more than we keep, and variants whose declared expectations (.holds)
+ * derive EXPERIMENT's .expected.  Returns 0, or -EINVAL with the reason in
+ * why (a definition error: the experiment is broken, not a finding). */
+int sl_registry_check(const struct sl_registry *reg, char *why, size_t n);
 
 const char *sl_verdict_name(enum sl_verdict v);
 int sl_verdict_parse(const char *s, enum sl_verdict *v);

@@ -49,9 +49,14 @@ static void json_number(FILE *f, double v)
 
 const char *sl_report_status(const struct sl_report *r)
 {
-	if (r->verdict == SL_ERROR)
-		return "error";
-	return r->verdict == r->reg->x->expected ? "pass" : "fail";
+	return sl_status_name(r->status);
+}
+
+/* Whether variant v behaved as it declared. */
+static int as_declared(const struct sl_report *r, int v)
+{
+	return sl_verdict_as_declared(r->out[v].holds, r->out[v].error,
+				      r->reg->variant[v]->decl.holds);
 }
 
 void sl_report_describe(FILE *f, const struct sl_registry *reg)
@@ -176,8 +181,12 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 
 		fputs(v ? ",{\"name\":" : "{\"name\":", f);
 		sl_json_string(f, r->reg->variant[v]->name);
-		fprintf(f, ",\"holds\":%s,\"error\":",
-			o->holds && !o->error ? "true" : "false");
+		fprintf(f, ",\"holds\":%s,\"expected_holds\":%s,"
+			"\"as_declared\":%s,\"error\":",
+			o->holds && !o->error ? "true" : "false",
+			r->reg->variant[v]->decl.holds ? "true" : "false",
+			o->error ? "null" :
+			as_declared(r, v) ? "true" : "false");
 		sl_json_string(f, o->error ? o->why : NULL);
 		fputs(",\"duration_s\":", f);
 		json_number(f, o->duration_s);
@@ -231,9 +240,19 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 	char path[4096], line[1024];
 
 	fprintf(f, "%s: %s\n", r->reg->id, r->reg->x->claim);
-	fprintf(f, "verdict %s (expected %s): %s\n\n",
+	fprintf(f, "verdict %s (expected %s): %s\n",
 		sl_verdict_name(r->verdict),
 		sl_verdict_name(r->reg->x->expected), sl_report_status(r));
+	/* A failure is a variant that did not do what it declared, whatever
+	 * the verdict: name them first. */
+	for (int v = 0; v < r->n; v++) {
+		if (r->out[v].error || as_declared(r, v))
+			continue;
+		fprintf(f, "not as declared: %s %s\n", r->reg->variant[v]->name,
+			r->out[v].holds ? "holds, but is declared not to hold" :
+					  "does not hold, but is declared to");
+	}
+	fputc('\n', f);
 	/* Said once, not once per prediction it affects. */
 	for (int v = 0; v < r->n; v++) {
 		if (r->out[v].pred.kernel_note[0]) {
@@ -246,8 +265,16 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 		const char *name = r->reg->variant[v]->name;
 		FILE *tl;
 
-		fprintf(f, "== variant %s: %s ==\n", name,
-			o->error ? "ERROR" : o->holds ? "holds" : "does not hold");
+		if (o->error)
+			fprintf(f, "== variant %s: ERROR ==\n", name);
+		else if (as_declared(r, v))
+			fprintf(f, "== variant %s: %s, as declared ==\n", name,
+				o->holds ? "holds" : "does not hold");
+		else
+			fprintf(f, "== variant %s: %s, NOT AS DECLARED "
+				"(declared %s) ==\n", name,
+				o->holds ? "holds" : "does not hold",
+				o->holds ? "not to hold" : "to hold");
 		if (o->error)
 			fprintf(f, "  error: %s\n", o->why);
 		for (int i = 0; i < o->nfaults; i++)

@@ -2,8 +2,10 @@
  *
  * verdict.json and the JSON line on stdout carry the contract of DESIGN.md
  * (id, verdict, expected, status, duration_s, results, variants with each
- * prediction's ok and evidence, measured); timeline.txt puts, per variant,
- * the predictions and measurements above the timeline they were judged on.
+ * prediction's ok and evidence, measured), and per variant what it was
+ * declared to do ("expected_holds") and whether it did ("as_declared", null
+ * for a variant that could not run); timeline.txt puts, per variant, the
+ * predictions and measurements above the timeline they were judged on.
  */
 #ifndef SL_REPORT_H
 #define SL_REPORT_H
@@ -12,12 +14,14 @@
 
 #include "registry.h"
 #include "run.h"
+#include "verdict.h"
 
 struct sl_report {
 	const struct sl_registry *reg;
 	const struct sl_outcome *out;	/* one per variant */
 	int n;
 	enum sl_verdict verdict;
+	enum sl_status status;		/* each variant as declared? */
 	double duration_s;
 	const char *dir;
 };

@@ -9,6 +9,8 @@
  *	EXPERIMENT(x) { .claim = "...", .expected = SL_CONFIRMED };
  *	KNOBS(x) { int unread; };		  what a variant may set
  *	VARIANT(x, read_90_of_100) { .unread = 10 };
+ *	VARIANT(x, read_all, .holds = false) { .unread = 0 };  declared not
+ *						  to hold: FIN, no RST
  *	ROLE(x, server) { ...socket code, using self and variant... }
  *	ROLE(x, client) { ... }
  *	PREDICT(x) { expect_packet(p, .from = "server", .flags = "R"); }
@@ -56,9 +58,23 @@ struct sl_predict;	/* a variant's prediction handle: p */
 
 /* ---- registration (one experiment per executable) ---- */
 
+/* What a variant declares besides its knobs, as optional designated
+ * initialisers after its name:
+ *
+ *	VARIANT(x, second_100_arrived, .holds = false) { .arrived = true };
+ *
+ * holds: whether the claim's predictions are expected to be observed in
+ * this variant (default true).  The run passes when every variant behaves
+ * as declared; the verdict is still derived from which variants held, and
+ * at start-up the declarations must derive EXPERIMENT's .expected. */
+struct sl_variant_decl {
+	bool holds;
+};
+
 struct sl__variant_def {
 	const char *name;
 	const void *knobs;
+	struct sl_variant_decl decl;
 };
 
 struct sl__role_def {
@@ -91,10 +107,20 @@ void sl__register_predict(void (*fn)(struct sl_predict *p, const void *knobs));
 
 #define KNOBS(x) struct x##__knobs
 
-#define VARIANT(x, vname)						\
+/* The declaration's defaults come first and the author's initialisers
+ * override them, which -Woverride-init (gcc) and -Winitializer-overrides
+ * (clang) would report under -Wextra: they are silenced for this one
+ * initialiser only.  The author's part initialises a struct sl_variant_decl
+ * of its own, so a stray .name or .knobs there is a compile error, not a
+ * silent override. */
+#define VARIANT(x, vname, ...)						\
 	static const struct x##__knobs x##__knobs_##vname;		\
+	_Pragma("GCC diagnostic push")					\
+	_Pragma("GCC diagnostic ignored \"-Woverride-init\"")		\
 	static const struct sl__variant_def x##__variant_##vname = {	\
-		.name = #vname, .knobs = &x##__knobs_##vname };		\
+		.name = #vname, .knobs = &x##__knobs_##vname,		\
+		.decl = { .holds = true, __VA_ARGS__ } };		\
+	_Pragma("GCC diagnostic pop")					\
 	__attribute__((constructor)) static void x##__reg_variant_##vname(void) \
 	{								\
 		sl__register_variant(&x##__variant_##vname);		\

@@ -41,7 +41,7 @@ KNOBS(close_unread_two_buffers) {
 	bool after_close;	/* the second 100 are sent after the FIN */
 };
 
-VARIANT(close_unread_two_buffers, second_100_arrived) {
+VARIANT(close_unread_two_buffers, second_100_arrived, .holds = false) {
 	.after_close = false,
 };
 VARIANT(close_unread_two_buffers, second_100_after_close) {

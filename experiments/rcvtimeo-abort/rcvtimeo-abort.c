@@ -48,7 +48,7 @@ KNOBS(rcvtimeo_abort) {
 	int delay_ms;		/* added to the client's segments */
 };
 
-VARIANT(rcvtimeo_abort, rcvtimeo_100ms_delay_110ms) {
+VARIANT(rcvtimeo_abort, rcvtimeo_100ms_delay_110ms, .holds = false) {
 	.sndtimeo = false, .timeout_ms = 100, .delay_ms = 110,
 };
 VARIANT(rcvtimeo_abort, sndtimeo_100ms_delay_300ms) {

@@ -81,10 +81,10 @@ KNOBS(timewait_old_duplicate) {
 };
 
 VARIANT(timewait_old_duplicate, timewait_kept) { .old_bytes = 1000 };
-VARIANT(timewait_old_duplicate, no_timewait_ts) {
+VARIANT(timewait_old_duplicate, no_timewait_ts, .holds = false) {
 	.skip_tw = true, .old_bytes = 1000,
 };
-VARIANT(timewait_old_duplicate, no_timewait_no_ts) {
+VARIANT(timewait_old_duplicate, no_timewait_no_ts, .holds = false) {
 	.skip_tw = true, .no_ts = true, .old_bytes = 1000,
 };
 /*

@@ -93,9 +93,11 @@ KNOBS(timewait_reuse) {
 
 /* ---- client side: bind() ---- */
 VARIANT(timewait_reuse, bind_reuseaddr_none) { .ntries = 0 };
-VARIANT(timewait_reuse, bind_reuseaddr_new_only) { .reuse_new = true };
+VARIANT(timewait_reuse, bind_reuseaddr_new_only, .holds = false) {
+	.reuse_new = true,
+};
 VARIANT(timewait_reuse, bind_reuseaddr_old_only) { .reuse_old = true };
-VARIANT(timewait_reuse, bind_reuseaddr_both_tw_reuse_0) {
+VARIANT(timewait_reuse, bind_reuseaddr_both_tw_reuse_0, .holds = false) {
 	.reuse_old = true, .reuse_new = true, .tw_reuse = "0",
 	.ntries = 1, .try_ms = { 0 },
 };
@@ -138,7 +140,7 @@ VARIANT(timewait_reuse, server_syn_seq_lower_ts_older) {
 	.server_side = true, .inject = true, .seq_delta = -100000,
 	.ts_delta = -1000,
 };
-VARIANT(timewait_reuse, server_syn_seq_higher_ts_older) {
+VARIANT(timewait_reuse, server_syn_seq_higher_ts_older, .holds = false) {
 	.server_side = true, .inject = true, .seq_delta = 100000,
 	.ts_delta = -1000,
 };

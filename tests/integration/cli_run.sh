@@ -34,8 +34,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 mkdir -p "$dir"
-result() {	# verdict status holds
-	printf '{"id":"%s","claim":"c","verdict":"%s","expected":"CONFIRMED","status":"%s","duration_s":0.1,"results":"%s","variants":[{"name":"two_2","holds":%s,"error":null,"predictions":[{"what":"server sends R.","ok":%s,"skipped":null,"evidence":"saw F. at 0.2 ms"}]}],"measured":{}}\n' "$id" "$1" "$2" "$dir" "$3" "$3"
+result() {	# verdict status holds [as_declared]
+	printf '{"id":"%s","claim":"c","verdict":"%s","expected":"CONFIRMED","status":"%s","duration_s":0.1,"results":"%s","variants":[{"name":"two_2","holds":%s,"expected_holds":true%s,"error":null,"predictions":[{"what":"server sends R.","ok":%s,"skipped":null,"evidence":"saw F. at 0.2 ms"}]}],"measured":{}}\n' "$id" "$1" "$2" "$dir" "$3" "${4-,\"as_declared\":$3}" "$3"
 }
 case $id in
 pass*)
@@ -45,6 +45,16 @@ pass*)
 	exit 0 ;;
 slow*)	sleep 1; result CONFIRMED pass true; exit 0 ;;
 fail)	result NUANCED fail false; exit 1 ;;
+# Exit status and variants that disagree, or a variant that does not say
+# whether it behaved as declared: neither can be believed.
+liar)	result CONFIRMED pass false ',"as_declared":false'; exit 0 ;;
+# Fails its first run, passes the next (for --repeat).
+flaky)
+	n=$(($(cat "$SOCKLAB_FAKE_ARGS.runs" 2>/dev/null || echo 0) + 1))
+	echo $n > "$SOCKLAB_FAKE_ARGS.runs"
+	[ $n -gt 1 ] && { result CONFIRMED pass true; exit 0; }
+	result NUANCED fail false; exit 1 ;;
+mute)	result CONFIRMED pass true ''; exit 0 ;;
 crash)	kill -SEGV $$ ;;
 nojson)	echo "no result here"; exit 0 ;;
 skip)	echo "needs tracefs" >&2; exit 77 ;;
@@ -52,7 +62,7 @@ esac
 EOF
 chmod 755 "$tmp/fake"
 mkdir "$tmp/exps"
-for id in pass pass2 slow1 slow2 fail crash nojson skip broken; do
+for id in pass pass2 slow1 slow2 fail crash nojson skip broken liar mute flaky; do
 	ln -s ../fake "$tmp/exps/$id"
 done
 export SOCKLAB_EXPERIMENTS_DIR=$tmp/exps SOCKLAB_FAKE_ARGS=$tmp/args
@@ -79,12 +89,12 @@ run_cli() {
 # The catalogue: sorted, the broken one listed with its reason, exit 2.
 run_cli 2 list
 [ "$(awk 'NR > 1 { print $1 }' "$tmp/out" | tr '\n' ' ')" = \
-  "broken crash fail nojson pass pass2 skip slow1 slow2 " ] ||
+  "broken crash fail flaky liar mute nojson pass pass2 skip slow1 slow2 " ] ||
 	bad "list: ids not all there in order: $(cat "$tmp/out")"
 grep -q '^broken .*(broken: --describe exited with status 3: no describe here)' \
 	"$tmp/out" || bad "list: the broken experiment's reason is missing"
 run_cli 2 list --json
-[ "$(grep -c '^{"id":' "$tmp/out")" = 9 ] || bad "list --json: not 9 lines"
+[ "$(grep -c '^{"id":' "$tmp/out")" = 12 ] || bad "list --json: not 12 lines"
 echo "ok: list"
 
 # Exit statuses: error wins over failure, failure over skip.
@@ -101,6 +111,12 @@ grep -q '^crash: crashed: killed by signal 11' "$tmp/out" ||
 run_cli 2 run broken
 grep -q '^broken: broken experiment: --describe exited' "$tmp/out" ||
 	bad "broken: reason missing"
+run_cli 2 run liar
+grep -q '^liar: exited with status 0 but 1 of its variants did not behave as declared: two_2 does not hold, declared to$' \
+	"$tmp/out" || bad "liar: reason missing"
+run_cli 2 run mute
+grep -q '^mute: exited with status 0 but its result says no "as_declared" for variant two_2$' \
+	"$tmp/out" || bad "mute: reason missing"
 echo "ok: exit statuses"
 
 # One experiment: the summary, its timeline, the prediction that failed.
@@ -112,6 +128,17 @@ grep -q '^0 passed, 1 failed, 0 errors in .* wall (results/' "$tmp/out" ||
 grep -q '^  two_2: server sends R\.$' "$tmp/out" &&
 	grep -q '^      evidence: saw F. at 0.2 ms$' "$tmp/out" ||
 	bad "fail: the failed prediction and its evidence are missing"
+grep -q '^fail: not as declared: two_2 does not hold, declared to$' "$tmp/out" &&
+	grep -q '^  two_2: does not hold, but is declared to hold (its failed predictions are above)$' "$tmp/out" ||
+	bad "fail: the variant not as declared is not named"
+# Several experiments: each failure's variants, with their evidence.
+run_cli 1 run pass fail
+grep -q '^fail: variants that did not behave as declared:$' "$tmp/out" &&
+	grep -q '^  two_2: does not hold, but is declared to hold$' "$tmp/out" &&
+	grep -q '^      \[FAIL\] server sends R\.$' "$tmp/out" &&
+	grep -q '^          evidence: saw F. at 0.2 ms$' "$tmp/out" ||
+	bad "pass fail: the failure's variant and evidence are missing"
+grep -q '^pass: ' "$tmp/out" && bad "pass fail: a reason for the pass"
 run_cli 0 run pass
 grep -q 'pass/timeline.txt:$' "$tmp/out" &&
 	grep -q '^ 0.000000  client  connect() = 0$' "$tmp/out" ||
@@ -165,5 +192,58 @@ run_cli 64 run --variant nope pass
 grep -q "pass has no variant 'nope' (its variants: one_1 two_2)" "$tmp/err" ||
 	bad "unknown variant: $(cat "$tmp/err")"
 echo "ok: --keep and --variant"
+
+# --repeat N: N whole runs, each with its own folder, then the tally; exit 0
+# only when every experiment passed every time.
+run_cli 64 run --repeat 0 pass
+grep -q "^socklab: run: --repeat needs a number of runs from 1 to 10000, not '0'" \
+	"$tmp/err" || bad "--repeat 0: $(cat "$tmp/err")"
+run_cli 64 run --repeat 10001 pass
+run_cli 64 run --repeat two pass
+run_cli 64 run --repeat 2 --keep pass
+grep -q -- "--keep and --repeat do not go together" "$tmp/err" ||
+	bad "--repeat --keep: $(cat "$tmp/err")"
+rm -rf results
+run_cli 0 run --quiet --repeat 2 pass pass2
+[ "$(ls results | grep -c -- '-[12]$')" = 2 ] ||
+	bad "--repeat 2: not two run folders: $(ls results)"
+[ "$(grep -c '^2 passed, 0 failed, 0 errors in ' "$tmp/out")" = 2 ] ||
+	bad "--repeat 2: not two summaries"
+grep -q '^over 2 runs:$' "$tmp/out" &&
+	grep -q '^pass  *2/2  CONFIRMED x2$' "$tmp/out" &&
+	grep -q '^pass2  *2/2  CONFIRMED x2$' "$tmp/out" &&
+	grep -q '^2 of 2 experiments passed every run$' "$tmp/out" ||
+	bad "--repeat 2: tally missing: $(cat "$tmp/out")"
+rm -f "$tmp/args.runs"
+run_cli 1 run --repeat 2 flaky pass
+grep -q '^socklab: run 2 of 2: running 2 experiments; results in ' "$tmp/err" ||
+	bad "--repeat: no progress line for run 2"
+grep -q '^flaky  *1/2  CONFIRMED x1, NUANCED x1$' "$tmp/out" &&
+	grep -q '^  two_2: did not hold although declared to 1/2$' "$tmp/out" &&
+	grep -q '^pass  *2/2  CONFIRMED x2$' "$tmp/out" &&
+	grep -q '^1 of 2 experiments passed every run$' "$tmp/out" ||
+	bad "--repeat flaky: tally wrong: $(cat "$tmp/out")"
+rm -f "$tmp/args.runs"
+run_cli 1 run --json --repeat 2 flaky
+[ "$(grep -c '^{"id":"flaky","claim"' "$tmp/out")" = 2 ] ||
+	bad "--repeat --json: not two result lines"
+grep -q '^{"id":"flaky","repeat":{"runs":2,"passed":1,"failed":1,"errors":0,"skipped":0,"verdicts":{"CONFIRMED":1,"NUANCED":1},"variants":\[{"name":"one_1","not_as_declared":0,.*},{"name":"two_2","not_as_declared":1,"held_declared_not_to":0,"failed_declared_to":1,"errors":0}\]}}$' \
+	"$tmp/out" || bad "--repeat --json: no tally line: $(cat "$tmp/out")"
+[ "$(tail -n 1 "$tmp/out" | cut -c1-26)" = '{"id":"flaky","repeat":{"r' ] ||
+	bad "--repeat --json: the tally is not last"
+grep -q '^over 2 runs:$' "$tmp/err" || bad "--repeat --json: tally not on stderr"
+run_cli 2 run --quiet --repeat 2 crash
+grep -q '^crash  *0/2  ERROR x2$' "$tmp/out" || bad "--repeat crash: $(cat "$tmp/out")"
+echo "ok: --repeat"
+
+# The same on a real experiment, the fastest of the catalogue.
+if [ -x "$2/experiments/rst-refused" ]; then
+	SOCKLAB_EXPERIMENTS_DIR=$2/experiments run_cli 0 run --quiet --repeat 2 rst-refused
+	grep -q '^rst-refused  *2/2  CONFIRMED x2$' "$tmp/out" ||
+		bad "--repeat rst-refused: $(cat "$tmp/out")"
+	echo "ok: --repeat 2 rst-refused"
+else
+	bad "no $2/experiments/rst-refused to run"
+fi
 
 exit $fail

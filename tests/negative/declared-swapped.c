@@ -1,0 +1,58 @@
+/*
+ * declared-swapped: variants that declare the opposite of what they do,
+ * kept out of the catalogue (tests/, not experiments/).
+ *
+ * Claim (true on Linux): close() with unread data sends RST, not FIN.  The
+ * variant that leaves 10 bytes unread holds, but is declared not to
+ * (.holds = false); the one that reads everything does not hold (FIN), but
+ * is declared to.  The derived verdict is NUANCED, which is the expected
+ * one, and yet the run must fail: comparing verdicts alone would call this
+ * a pass.  tests/integration/negative.sh checks that both variants are
+ * named, with their evidence.
+ */
+#include "socklab.h"
+
+EXPERIMENT(declared_swapped) {
+	.claim = "close() with unread data sends RST (variants declared the "
+		 "wrong way round on purpose)",
+	.expected = SL_NUANCED,
+	.timeout_s = 10,
+};
+
+KNOBS(declared_swapped) {
+	int unread;
+};
+
+VARIANT(declared_swapped, unread_10, .holds = false) { .unread = 10 };
+VARIANT(declared_swapped, unread_0) { .unread = 0 };
+
+ROLE(declared_swapped, server)
+{
+	char buf[100];
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+
+	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_wait_recvq(self, fd, 100);
+	sl_record(self, "read", read(fd, buf, 100 - variant->unread));
+	sl_mark(self, "closing");
+	sl_record(self, "close", close(fd));
+	sl_wait_mark(self, "client", "done");
+}
+
+ROLE(declared_swapped, client)
+{
+	char buf[100] = { 0 };
+	int fd = sl_connect(self, "server", SL_PORT);
+
+	sl_record(self, "write", write(fd, buf, sizeof(buf)));
+	sl_record(self, "read", read(fd, buf, 1));
+	sl_mark(self, "done");
+}
+
+PREDICT(declared_swapped)
+{
+	expect_packet(p, .from = "server", .flags = "R", .after = "closing");
+	expect_no_packet(p, .from = "server", .flags = "F", .after = "closing");
+	expect_errno(p, "client", "read", ECONNRESET);
+}
