@@ -330,7 +330,14 @@ static void test_up_names_and_cmdlog(void **state)
 	assert_int_equal(host_addr(t, 1, 1).s_addr, inet_addr(want));
 
 	/* The commands a learner would type, among others. */
-	snprintf(want, sizeof(want), "ip netns add socklab-%d-server\n", s);
+	/* The server is made from inside the router, whose setting gives
+	 * it a TCP hash table of its own. */
+	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router sysctl "
+		 "-w net.ipv4.tcp_child_ehash_entries=%d\n", s,
+		 SL_EHASH_ENTRIES);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router ip netns "
+		 "add socklab-%d-server\n", s, s);
 	assert_non_null(strstr(log, want));
 	snprintf(want, sizeof(want), "ip -n socklab-%d-client link add eth0 "
 		 "index 2 type veth peer name eth0 index 3 netns "

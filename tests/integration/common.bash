@@ -9,8 +9,13 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; 
 # (results/<run>/<id>/<variant>/commands.sh; `latest` repeats them, hence
 # sort -u).
 run_netns() {
+	# "ip netns add NS", or "ip netns exec ROUTER ip netns add NS" for
+	# the hosts made from inside the router (their own TCP hash table).
 	cat "$1"/*/*/*/commands.sh 2>/dev/null |
-		awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }' | sort -u
+		awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }
+		     $1 == "ip" && $2 == "netns" && $3 == "exec" &&
+		     $5 == "ip" && $6 == "netns" && $7 == "add" { print $8 }' |
+		sort -u
 }
 
 # True when the run under $1 made namespaces and none of them is left.
