@@ -28,6 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -354,7 +355,7 @@ static void test_reboot(void **state)
 	struct sl_err e;
 	struct stat before, after, nsbefore, nsafter;
 	sigset_t set;
-	int lfd, cfd, oldfd, rsts = 0, host;
+	int lfd, cfd, oldfd, rsts = 0, listeners = 0, host;
 	const char *why;
 	pid_t child;
 
@@ -407,16 +408,46 @@ static void test_reboot(void **state)
 	close(cfd);
 	close(lfd);
 
-	/* The new capture saw the server's RST. */
+	/* The observer samples the new namespace as it sampled the old
+	 * one, by one rule (no sample dropped for how long its dump took,
+	 * before or after the pause: a flag once made the resumed thread
+	 * keep some it would have dropped).  A listener there is seen as
+	 * soon as two dumps have passed over it. */
+	lfd = socket_in(f, SL_HOST_SERVER, SOCK_STREAM);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&srv, sizeof(srv)), 0);
+	assert_int_equal(listen(lfd, 7), 0);
+	{
+		long d0, d;
+		int64_t ns, deadline = sl_now() + 5 * SL_NS_PER_SEC;
+
+		sl_observer_cost(obs, &d0, &ns);
+		do {
+			struct timespec ms = { .tv_nsec = SL_NS_PER_MS };
+
+			nanosleep(&ms, NULL);	/* a bounded poll of a counter */
+			sl_observer_cost(obs, &d, &ns);
+		} while (d < d0 + 4 && sl_now() < deadline);
+		assert_true(d >= d0 + 4);
+	}
+
+	/* The new capture saw the server's RST, and the new sampler the
+	 * new listener (backlog 7: not the old one's 4). */
 	sl_timeline_init(&tl);
 	assert_int_equal(sl_observer_stop(obs, &tl, &e), 0);
-	for (int i = 0; i < tl.n; i++)
-		rsts += tl.ev[i].kind == SL_EV_PACKET &&
-			tl.ev[i].host == SL_HOST_SERVER &&
-			tl.ev[i].from == SL_HOST_SERVER &&
-			(tl.ev[i].pkt.flags & 0x04);
+	for (int i = 0; i < tl.n; i++) {
+		const struct sl_event *ev = &tl.ev[i];
+
+		rsts += ev->kind == SL_EV_PACKET &&
+			ev->host == SL_HOST_SERVER &&
+			ev->from == SL_HOST_SERVER && (ev->pkt.flags & 0x04);
+		if (ev->kind == SL_EV_STATE && ev->host == SL_HOST_SERVER &&
+		    ev->sock.state == TCP_LISTEN && ev->sock.wqueue == 7)
+			listeners++;
+	}
 	sl_timeline_free(&tl);
+	close(lfd);
 	assert_true(rsts >= 1);
+	assert_int_equal(listeners, 1);
 	snprintf(path, sizeof(path), "%s/server-eth0-after-reboot.pcap", dir);
 	assert_int_equal(stat(path, &after), 0);
 	assert_true(after.st_size > 24);	/* more than a pcap header */
