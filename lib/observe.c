@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "err.h"
 #include "observe.h"
+#include "priority.h"
 #include "role.h"
 #include "sockstate.h"
 #include "timeline.h"
@@ -195,6 +196,8 @@ static void *observer_main(void *arg)
 	}
 	pfd[o->ncaps].fd = o->stopfd;
 	pfd[o->ncaps].events = POLLIN;
+	/* The roles wait on what this thread publishes (priority.h). */
+	sl_priority_observed();
 	sample(o);
 	last_sample = sl_now();
 	for (;;) {

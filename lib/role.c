@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "err.h"
+#include "priority.h"
 #include "role.h"
 #include "socklab.h"
 #include "sockstate.h"
@@ -152,9 +153,11 @@ pid_t sl_role_spawn(const struct sl_topology *t, int host,
 		return sl_errf(e, errno, "fork role %s", t->host[host].name);
 	if (pid > 0)
 		return pid;
-	/* The child: die with the run, take default signals, enter the
-	 * host's namespace, and run the experiment's socket code. */
+	/* The child: die with the run, take default signals, run ahead of
+	 * ordinary work (priority.h), enter the host's namespace, and run
+	 * the experiment's socket code. */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sl_priority_observed();
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
@@ -247,8 +250,9 @@ struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port)
  * (the captures, on the observer thread), a socket's state (the kernel,
  * read by the trace reader).  All of it reaches the shared log, whose
  * sequence number is a futex: a waiting role sleeps on it and checks its
- * condition again at each change, so it returns within microseconds of the
- * event, however busy the machine, and costs nothing while it sleeps.
+ * condition again at each change, so it returns within a millisecond or
+ * so of the event (the roles and the threads that publish run ahead of
+ * ordinary work: priority.h), and costs nothing while it sleeps.
  * Marks always wake the waiters; segments and kernel events, which come by
  * the thousand in a bulk transfer, wake them only while somebody waits
  * (log->waiters).  A waiter counts itself in before it reads the sequence
@@ -452,7 +456,7 @@ int sl_connect(struct sl_role *self, const char *host, int port)
 /* ---- 4-tuples and segments (socklab.h, issue: timewait) ---- */
 
 /* Wakes the waiters after a publication, if there are any (see "waiting"
- * below for why that is enough). */
+ * above for why that is enough). */
 static void wake_waiters(struct sl_applog *l)
 {
 	if (__atomic_load_n(&l->waiters, __ATOMIC_SEQ_CST))
@@ -582,7 +586,10 @@ int sl_record_tuple(struct sl_role *self, const struct sl_tuple *t)
 
 /* What the kernel reported of t's socket on this host: its newest state
  * change (*latest), and the newest change into state made at or after
- * since (*into).  Each is 1 when found in what the ring still holds. */
+ * since (*into).  Each is 1 when found in what the ring still holds.
+ * "Newest" by the kernel's timestamps, not by the ring's order: the reader
+ * drains one CPU's buffer after the other, so events of two CPUs reach the
+ * ring out of order. */
 struct kernel_view {
 	int have_latest, have_into;
 	struct sl_applog_kev latest, into;
@@ -604,17 +611,15 @@ static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
 		    x->k.laddr.s_addr != t->local.sin_addr.s_addr ||
 		    x->k.raddr.s_addr != t->peer.sin_addr.s_addr)
 			continue;
-		if (!v->have_latest) {
+		if (!v->have_latest || x->t > v->latest.t) {
 			v->latest = *x;
 			v->have_latest = 1;
 		}
-		if (x->k.state == state && x->t >= since) {
+		if (x->k.state == state && x->t >= since &&
+		    (!v->have_into || x->t > v->into.t)) {
 			v->into = *x;
 			v->have_into = 1;
-			break;
 		}
-		if (x->t < since)
-			break;
 	}
 	pthread_mutex_unlock(&l->mu);
 }
@@ -627,6 +632,9 @@ struct tuple_wait {
 	int found;		/* ... a socket */
 	int seen;		/* some look found one */
 	struct sl_sock last;	/* the last one found */
+	int64_t mini_seen;	/* when a dump first showed the wanted
+				 * mini-socket before the kernel's word */
+	int moved_on;		/* reached, but left before a dump saw it */
 };
 
 static int is_mini(const struct sl_sock *s)
@@ -676,6 +684,12 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 		if (k.have_latest && k.latest.k.state == TCP_CLOSE) {
 			done = 1;
 			*cause = k.latest.t;
+		} else if (!w->mini_seen) {
+			w->mini_seen = self->dumped_at;
+		} else if (self->dumped_at - w->mini_seen > SL_SAFETY_POLL_NS) {
+			/* The kernel's change that made it never came (its
+			 * ring lost it): the dumps' word, polled. */
+			done = 1;
 		}
 	} else if (w->state != TCP_TIME_WAIT) {
 		if (k.have_latest && k.latest.k.state == w->state) {
@@ -685,18 +699,17 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 			done = 1;
 			*cause = k.into.t;
 		}
-		if (done && (!w->found || w->s.state != w->state)) {
-			/* It has moved on since, as the kernel saw. */
-			tuple_sock(w->t, &w->s);
-			w->s.state = w->state;
-		}
+		/* It may have moved on since, as the kernel saw: then no
+		 * dump ever showed the state, and none is recorded. */
+		if (done && (!w->found || w->s.state != w->state))
+			w->moved_on = 1;
 	}
 	if (done)
 		return 1;
 	now = sl_now();
 	if (!live) {
 		*until = now + SL_POLL_NS;
-	} else if (w->found && is_mini(&w->s)) {
+	} else if (w->found && is_mini(&w->s) && w->state == SL_GONE) {
 		/* A mini-socket ends silently: look when its timer says,
 		 * then every millisecond (the timer wheel may fire it a
 		 * little late). */
@@ -731,7 +744,7 @@ static void wait_tuple(struct sl_role *self, const struct sl_tuple *t,
 
 	if (!wait_for(self, check_tuple, &w, &cause))
 		tuple_wait_fail(self, &w);
-	if (record && state != SL_GONE)
+	if (record && state != SL_GONE && !w.moved_on)
 		record_sock(self, SL_EV_STATE, &w.s);
 	else if (record)
 		record_gone(self, t, w.seen ? &w.last : NULL);
@@ -899,37 +912,39 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 			return 0;
 		}
 	}
-	if (w->m->before) {
-		for (unsigned long i = l->nseg; i-- > oldest;) {
-			const struct sl_applog_seg *a = &l->seg[i % SL_APPLOG_SEGS];
+	/* Closest to the anchor by the captures' timestamps: the two
+	 * captures are read one after the other, so the ring holds their
+	 * segments out of order by up to a read's worth. */
+	for (unsigned long i = oldest; i < l->nseg; i++) {
+		const struct sl_applog_seg *a = &l->seg[i % SL_APPLOG_SEGS];
 
-			if (a->t >= w->m->before->t || !seg_matches(w, a))
-				continue;
-			to_segment(a, &w->seg);
-			found = 1;
-			break;
+		if (!seg_matches(w, a))
+			continue;
+		if (w->m->before ? a->t >= w->m->before->t : a->t <= lo)
+			continue;
+		if (found && (w->m->before ? a->t <= w->seg.t : a->t >= w->seg.t))
+			continue;
+		to_segment(a, &w->seg);
+		found = 1;
+	}
+	if (oldest > 0) {
+		/* The ring has wrapped: what it lost may have been closer to
+		 * the anchor than anything it still holds. */
+		int64_t first = INT64_MAX;
+
+		for (unsigned long i = oldest; i < l->nseg; i++)
+			if (l->seg[i % SL_APPLOG_SEGS].t < first)
+				first = l->seg[i % SL_APPLOG_SEGS].t;
+		/* Before an anchor: what it lost is older than what it
+		 * holds, so only a miss is in doubt. */
+		if (w->m->before ? !found : first > lo) {
+			w->overrun = 1;
+			found = 0;
 		}
+	} else if (w->m->before && !found) {
 		/* Everything before a captured segment has been captured:
-		 * no match now means none, unless the ring lost it. */
-		w->overrun = !found && oldest > 0;
-		if (!found && !w->overrun)
-			w->overrun = -1;
-	} else {
-		for (unsigned long i = oldest; i < l->nseg; i++) {
-			const struct sl_applog_seg *a = &l->seg[i % SL_APPLOG_SEGS];
-
-			if (a->t <= lo || !seg_matches(w, a))
-				continue;
-			/* The ring has wrapped past the anchor: the first
-			 * match may have been overwritten. */
-			if (oldest > 0 && l->seg[oldest % SL_APPLOG_SEGS].t > lo)
-				w->overrun = 1;
-			else {
-				to_segment(a, &w->seg);
-				found = 1;
-			}
-			break;
-		}
+		 * no match now means none. */
+		w->overrun = -1;
 	}
 	pthread_mutex_unlock(&l->mu);
 	if (found)

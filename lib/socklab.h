@@ -194,10 +194,11 @@ void sl_mark(struct sl_role *self, const char *name);
 void sl_wait_mark(struct sl_role *self, const char *host, const char *name);
 
 /* Waits until the socket fd is in state (TCP_ESTABLISHED, TCP_CLOSE_WAIT,
- * ... from <netinet/tcp.h>), read through sock_diag as ss reads it. */
+ * ... from <netinet/tcp.h>), as sl_wait_tuple() does for its 4-tuple. */
 void sl_wait_state(struct sl_role *self, int fd, int state);
 
-/* Waits until at least bytes are queued for reading on fd (Recv-Q). */
+/* Waits until at least bytes are queued for reading on fd (Recv-Q),
+ * woken by each arrival (an edge-triggered epoll on fd). */
 void sl_wait_recvq(struct sl_role *self, int fd, int bytes);
 
 /* socket(), bind() to port on this host, listen(); marks "listening".
@@ -272,10 +273,15 @@ struct sl_state_match {
 	const char *before;	/* mark */
 };
 
-/* A socket on host was seen in state (sock_diag samples). */
+/* A socket on host was in state (in the window .after/.before give).
+ * States are the kernel's own changes (sock:inet_sock_set_state) where
+ * tracefs is there, however short; TIME-WAIT, which the kernel does not
+ * report, and every state without tracefs, come from sock_diag samples.
+ * Without tracefs a state no sample saw is skipped with the reason: it
+ * may have been too short for the sampling (lib/sockhist.h). */
 #define expect_state(p, ...)						\
 	sl__expect_state((p), &(struct sl_state_match){ __VA_ARGS__ }, 1, __LINE__)
-/* No socket on host was ever seen in state. */
+/* No socket on host was ever in state (judged as expect_state()). */
 #define expect_no_state(p, ...)						\
 	sl__expect_state((p), &(struct sl_state_match){ __VA_ARGS__ }, 0, __LINE__)
 
@@ -476,10 +482,13 @@ struct sl_tuple sl_tuple(struct sl_role *self, int fd);
 #define SL_GONE 0
 
 /* Waits until the socket on t is in state (TCP_TIME_WAIT, TCP_LAST_ACK,
- * ...), or with SL_GONE until there is none, read through sock_diag as ss
- * reads it, and records what it saw then (sl_record_tuple()).  Past the
- * deadline the variant is an ERROR: wait for what the experiment needs,
- * and let the predictions judge what the claim is about. */
+ * ...), or reached it during the wait, or with SL_GONE until there is
+ * none: woken by the kernel's state changes as they happen, and checked
+ * with sock_diag as ss reads it (the end of a TIME-WAIT, which no event
+ * announces, is polled; so is everything without tracefs).  Records what
+ * sock_diag showed then (sl_record_tuple()).  Past the deadline the
+ * variant is an ERROR: wait for what the experiment needs, and let the
+ * predictions judge what the claim is about. */
 void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state);
 
 /* Records what sock_diag shows for t now, as a socket-state line of this
@@ -575,7 +584,9 @@ struct sl_segment sl__inject(struct sl_role *self,
 			     const struct sl_inject *in);
 
 /* Predictions on a connection's life (listeners are not considered), from
- * the sock_diag samples and what the roles' tuple waits recorded. */
+ * the kernel's state changes, and for what only they show (TIME-WAIT, the
+ * end of a mini-socket, everything without tracefs) the sock_diag samples
+ * and what the roles' tuple waits recorded (lib/sockhist.h). */
 struct sl_sock_match {
 	const char *host;	/* where the socket lives */
 	const char *state;	/* ss's name: "TIME-WAIT" */
@@ -594,10 +605,13 @@ struct sl_sock_match {
 #define expect_state_kept(p, ...)					\
 	sl__expect_state_kept((p), &(struct sl_sock_match){ __VA_ARGS__ }, \
 			      __LINE__)
-/* How long a socket stayed in state, from the segment that put it there
- * (the last one it received before it was first seen in the state) to the
- * first sample that no longer showed it in the state: between min_ms and
- * max_ms.  Sampling adds up to 20 ms.  Recorded as a measurement too. */
+/* How long a socket stayed in state: from the kernel's change into it to
+ * its change out of it, by the kernel's clock; where only samples saw an
+ * end (a mini-socket's) or the state (no tracefs), from the segment that
+ * put it there (the last one it received before it was first seen in the
+ * state) to the first look that no longer showed it, which adds up to a
+ * sampling period (20 ms, 1 ms while a role waits on it).  Between min_ms
+ * and max_ms.  Recorded as a measurement too. */
 #define expect_state_lasts(p, ...)					\
 	sl__expect_state_ms((p), &(struct sl_sock_match){ __VA_ARGS__ }, 0, \
 			    __LINE__)

@@ -415,16 +415,21 @@ static int add_netns(struct build *b, int i)
 {
 	struct sl_host *h = &b->t->host[i];
 	const struct sl_host *mother = &b->t->host[SL_HOST_ROUTER];
-	const char *argv[] = { "ip", "netns", "exec", mother->netns, "ip",
-			       "netns", "add", h->netns, NULL };
 	/* The client and the server are made from inside the router, whose
 	 * tcp_child_ehash_entries gives them a TCP hash table of their own
-	 * (private_ehash()); the router is made from where we are. */
+	 * (private_ehash()); the router is made from where we are.  By hand
+	 * that is nsenter, which changes only the network namespace: `ip
+	 * netns exec` would also give the command a mount namespace of its
+	 * own, and the new name would be mounted there, out of sight. */
+	char net[128];
+	const char *argv[] = { "nsenter", net, "ip", "netns", "add", h->netns,
+			       NULL };
 	int from_mother = i != SL_HOST_ROUTER && mother->nsfd >= 0;
 	char path[128];
 	int fd, ret;
 
-	log_cmd(b->cmdlog, from_mother ? argv : argv + 4);
+	snprintf(net, sizeof(net), "--net=" SL__NETNS_DIR "/%s", mother->netns);
+	log_cmd(b->cmdlog, from_mother ? argv : argv + 2);
 	netns_path(path, sizeof(path), h->netns);
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)

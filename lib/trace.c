@@ -47,6 +47,7 @@
 #include "err.h"
 #include "timeline.h"
 #include "topology.h"
+#include "priority.h"
 #include "trace.h"
 
 #define TRACEFS_MAGIC 0x74726163
@@ -743,6 +744,8 @@ static void *reader_main(void *arg)
 	pthread_mutex_unlock(&tr->mu);
 	if (ret < 0)
 		return NULL;
+	/* The roles wait on what this thread publishes (priority.h). */
+	sl_priority_observed();
 	pfd = calloc(tr->ncpu + 1, sizeof(*pfd));
 	if (pfd) {
 		for (int c = 0; c < tr->ncpu; c++) {

@@ -336,8 +336,8 @@ static void test_up_names_and_cmdlog(void **state)
 		 "-w net.ipv4.tcp_child_ehash_entries=%d\n", s,
 		 SL_EHASH_ENTRIES);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router ip netns "
-		 "add socklab-%d-server\n", s, s);
+	snprintf(want, sizeof(want), "nsenter --net=/run/netns/socklab-%d-router "
+		 "ip netns add socklab-%d-server\n", s, s);
 	assert_non_null(strstr(log, want));
 	snprintf(want, sizeof(want), "ip -n socklab-%d-client link add eth0 "
 		 "index 2 type veth peer name eth0 index 3 netns "

@@ -90,10 +90,11 @@ VARIANT(timewait_old_duplicate, no_timewait_no_ts, .holds = false) {
 /*
  * no_timewait_no_ts_seq_in_window (.old_bytes = OLD_MAX, .in_window = true)
  * is left out of the catalogue for now: its 4 MB transfer is ~2900
- * segments, more than the 512-segment ring from which a role reads the
- * captured segments (sl_last_segment), so under load the role can miss the
- * segment it needs and the variant ends in ERROR.  Its outcome
- * (TCP_TOO_OLD_ACK) is described in the guide from development runs.
+ * segments and their ACKs, more than the 4096 captured segments a role can
+ * look back on (sl_wait_segment), so its look-up of the new SYN after the
+ * old one would end in ERROR (the ring no longer holds the anchor).  Its
+ * outcome (TCP_TOO_OLD_ACK) is described in the guide from development
+ * runs; it will be declared .holds = false when it comes back.
  */
 
 SETUP(timewait_old_duplicate)

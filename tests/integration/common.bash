@@ -9,12 +9,12 @@ check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; 
 # (results/<run>/<id>/<variant>/commands.sh; `latest` repeats them, hence
 # sort -u).
 run_netns() {
-	# "ip netns add NS", or "ip netns exec ROUTER ip netns add NS" for
+	# "ip netns add NS", or "nsenter --net=ROUTER ip netns add NS" for
 	# the hosts made from inside the router (their own TCP hash table).
 	cat "$1"/*/*/*/commands.sh 2>/dev/null |
 		awk '$1 == "ip" && $2 == "netns" && $3 == "add" { print $4 }
-		     $1 == "ip" && $2 == "netns" && $3 == "exec" &&
-		     $5 == "ip" && $6 == "netns" && $7 == "add" { print $8 }' |
+		     $1 == "nsenter" && $3 == "ip" && $4 == "netns" &&
+		     $5 == "add" { print $6 }' |
 		sort -u
 }
 

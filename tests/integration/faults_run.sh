@@ -29,7 +29,7 @@ check "commands.sh: the server silenced, the router dropping its address" \
 	 grep -q "nft .*crash_server ip daddr" "$cmds"'
 check "commands.sh: the server's namespace deleted and made again" \
 	'grep -q "^ip netns del socklab-[0-9]*-server" "$cmds" &&
-	 [ "$(grep -c "^ip netns exec socklab-[0-9]*-router ip netns add socklab-[0-9]*-server" "$cmds")" = 2 ]'
+	 [ "$(grep -c "^nsenter --net=/run/netns/socklab-[0-9]*-router ip netns add socklab-[0-9]*-server" "$cmds")" = 2 ]'
 check "commands.sh: the router's drop lifted after the reboot" \
 	'grep -q "nft .delete chain inet socklab crash_server" "$cmds"'
 for v in data_after_reboot keepalive_after_reboot; do
