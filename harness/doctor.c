@@ -26,6 +26,7 @@
 #include "json.h"
 #include "linkemu.h"
 #include "report.h"
+#include "topology.h"
 #include "trace.h"
 
 #define DOCTOR_NETNS_PREFIX "socklab-doctor-"
@@ -217,6 +218,14 @@ static void check_linkemu(struct doctor *d)
 	    "expect a longer tail on a busy machine", SL_LINKEMU_MEASURED);
 }
 
+static void check_sampling(struct doctor *d)
+{
+	char detail[512];
+	int ok = sl_topology_doctor(detail, sizeof(detail));
+
+	add(d, "socket sampling", ok, "%s", detail);
+}
+
 static void check_tracefs(struct doctor *d)
 {
 	char detail[512];
@@ -381,6 +390,7 @@ int cli_cmd_doctor(int argc, char **argv)
 		return 128 + interrupted;
 	}
 	check_linkemu(&d);
+	check_sampling(&d);
 	check_tracefs(&d);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);

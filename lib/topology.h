@@ -117,6 +117,13 @@ int sl_topology_clean_stale(FILE *log, struct sl_err *e);
  * only sl_topology_clean_all() (`socklab clean`) takes them away. */
 int sl_topology_keep(const struct sl_topology *t, struct sl_err *e);
 
+/* What `socklab doctor` says about the hosts' own TCP hash tables, tried
+ * for real in two throwaway namespaces: whether they are private, and a
+ * sock_diag dump's CPU cost with and without.  Returns 1 when runs can
+ * observe sockets (always, at worst more slowly), 0 when it could not be
+ * tried. */
+int sl_topology_doctor(char *detail, size_t n);
+
 /* sl_topology_clean_stale(), kept topologies included. */
 int sl_topology_clean_all(FILE *log, struct sl_err *e);
 
