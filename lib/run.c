@@ -449,7 +449,13 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	 * without them they poll sock_diag. */
 	if (trace) {
 		sl_trace_feed(trace, sl_applog_add_kernel, log);
-		log->kernel_live = 1;
+		/* Off before the log goes, on every way out: a run
+		 * interrupted here still has the reader running. */
+		if (sl_cleanup_push(&cleanup, sl_trace_feed_off, &trace,
+				    "trace feed") < 0)
+			sl_trace_feed(trace, NULL, NULL);
+		else
+			log->kernel_live = 1;
 	}
 	if (sl_counters_read(&ctr0, &topo, &e) < 0)
 		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);

@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdatomic.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -444,10 +443,12 @@ struct sl_trace {
 	void *buf;
 	int cur_cpu;		/* while a page is walked */
 	struct recs recs;	/* owned by the reader thread until joined */
-	/* The live feed (sl_trace_feed()): fn is set last, with release
-	 * order, so the reader never sees it without its argument. */
+	/* The live feed (sl_trace_feed()), under feed_mu: turning it off
+	 * must wait for a publication under way, whose argument (the
+	 * roles' log) is about to go. */
+	pthread_mutex_t feed_mu;
 	void *feed_arg;
-	void (*_Atomic feed)(void *arg, const struct sl_event *ev);
+	void (*feed)(void *arg, const struct sl_event *ev);
 	int lost;
 	int err;
 	struct sl_err errmsg;
@@ -599,19 +600,18 @@ static int drop_says_nothing(const struct sl_kevent *k)
  * are). */
 static void publish(struct sl_trace *tr, const struct sl_trace_rec *x)
 {
-	void (*fn)(void *, const struct sl_event *) =
-		atomic_load_explicit(&tr->feed, memory_order_acquire);
 	struct sl_event ev;
 
-	if (!fn)
-		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.kind = SL_EV_KERNEL;
 	ev.t = ev.t_start = x->t;
 	ev.host = x->host;
 	ev.from = ev.to = -1;
 	ev.k = x->k;
-	fn(tr->feed_arg, &ev);
+	pthread_mutex_lock(&tr->feed_mu);
+	if (tr->feed)
+		tr->feed(tr->feed_arg, &ev);
+	pthread_mutex_unlock(&tr->feed_mu);
 }
 
 /* One record of the ring buffer: this run's, or dropped on the floor. */
@@ -832,6 +832,7 @@ static void trace_free(struct sl_trace *tr)
 		close(tr->stopfd);
 	remove_instance(tr);
 	pthread_mutex_destroy(&tr->mu);
+	pthread_mutex_destroy(&tr->feed_mu);
 	pthread_cond_destroy(&tr->cv);
 	free(tr->recs.r);
 	free(tr->buf);
@@ -1090,6 +1091,7 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 	tr->slot = t->slot;
 	tr->stopfd = -1;
 	pthread_mutex_init(&tr->mu, NULL);
+	pthread_mutex_init(&tr->feed_mu, NULL);
 	pthread_cond_init(&tr->cv, NULL);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		for (int i = 0; i < t->host[h].nif && tr->naddr < MAX_ADDRS; i++) {
@@ -1131,8 +1133,18 @@ int sl_trace_ready(struct sl_trace *tr, struct sl_err *e)
 void sl_trace_feed(struct sl_trace *tr,
 		   void (*fn)(void *arg, const struct sl_event *ev), void *arg)
 {
+	pthread_mutex_lock(&tr->feed_mu);
+	tr->feed = fn;
 	tr->feed_arg = arg;
-	atomic_store_explicit(&tr->feed, fn, memory_order_release);
+	pthread_mutex_unlock(&tr->feed_mu);
+}
+
+void sl_trace_feed_off(void *arg)
+{
+	struct sl_trace **tp = arg;
+
+	if (*tp)
+		sl_trace_feed(*tp, NULL, NULL);
 }
 
 /* Stops the reader and takes the last events; the instance then goes. */

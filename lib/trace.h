@@ -115,9 +115,15 @@ int sl_trace_ready(struct sl_trace *tr, struct sl_err *e);
 /* The live feed: from now on, every event of this run's sockets (all but
  * drops) is also handed to fn(arg, ev) on the reader thread as soon as it
  * is read, microseconds after the kernel wrote it: what roles wait on
- * (role.c).  fn must be quick and thread-safe. */
+ * (role.c).  fn must be quick and thread-safe.  fn NULL turns it off,
+ * once a publication under way is done. */
 void sl_trace_feed(struct sl_trace *tr,
 		   void (*fn)(void *arg, const struct sl_event *ev), void *arg);
+
+/* Undo step for a run's cleanup stack, registered when the feed is turned
+ * on, so that it is off before its argument goes: arg is a struct
+ * sl_trace ** (NULL once sl_trace_undo() ran). */
+void sl_trace_feed_off(void *arg);
 
 /* Stops tracing, reads what is left, removes the instance, and adds this
  * run's events to tl (which must have its host names set), with
