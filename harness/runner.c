@@ -953,7 +953,14 @@ static void print_evidence(FILE *f, const struct cli_json *p,
 			   const char *indent)
 {
 	struct cli_json ev;
+	char *skipped = cli_json_get_strdup(p, "skipped");
 
+	/* A prediction that could not be judged says why, not what. */
+	if (skipped) {
+		fprintf(f, "%sskipped: %s\n", indent, skipped);
+		free(skipped);
+		return;
+	}
 	if (cli_json_member(p, "evidence", &ev) || ev.type == CLI_JSON_NULL)
 		return;
 	if (ev.type == CLI_JSON_STRING) {
@@ -964,6 +971,14 @@ static void print_evidence(FILE *f, const struct cli_json *p,
 	} else {
 		fprintf(f, "%sevidence: %.*s\n", indent, (int)ev.len, ev.p);
 	}
+}
+
+static int is_skipped(const struct cli_json *p)
+{
+	char *skipped = cli_json_get_strdup(p, "skipped");
+
+	free(skipped);
+	return skipped != NULL;
 }
 
 /* The predictions that did not hold, with their evidence: why a variant
@@ -991,7 +1006,8 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 			if (get_bool(&p, "ok") != 0)
 				continue;
 			if (!header)
-				fprintf(f, "\npredictions that did not hold:\n");
+				fprintf(f, "\npredictions that did not hold "
+					"(or could not be judged here):\n");
 			header = 1;
 			what = cli_json_get_strdup(&p, "what");
 			fprintf(f, "  %s: %s%s\n", name ? name : "?",
@@ -1048,7 +1064,8 @@ static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 			if (!holds && ok)
 				continue;
 			what = cli_json_get_strdup(&p, "what");
-			fprintf(f, "      [%s] %s\n", ok ? "ok" : "FAIL",
+			fprintf(f, "      [%s] %s\n", ok ? "ok" :
+				is_skipped(&p) ? "skip" : "FAIL",
 				what ? what : "?");
 			free(what);
 			print_evidence(f, &p, "          ");

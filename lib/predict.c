@@ -600,10 +600,13 @@ void sl__expect_state_kept(struct sl_predict *p, const struct sl_sock_match *m,
 	sl_spans_free(&sp);
 }
 
-/* The last segment the socket of s received before index before: what put
- * it in its state, where only a sample saw it get there (the peer's FIN
- * for a TIME-WAIT).  The copy captured at the receiver comes last, so it
- * wins.  -1 when there is none. */
+/* The last segment of the connection of s, either way, before index
+ * before: what put it in its state, where only a sample saw it get there.
+ * A state is entered on a segment received (the peer's FIN for a
+ * TIME-WAIT: our ACK of it follows within microseconds) or on our own
+ * close() (our FIN for a LAST-ACK), so the last segment either way is
+ * the entry in both cases.  Copies captured at the receiver come last, so
+ * they win.  -1 when there is none. */
 static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
 			 int before)
 {
@@ -612,9 +615,14 @@ static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
 	for (int i = 0; i < before; i++) {
 		const struct sl_packet *k = &tl->ev[i].pkt;
 
-		if (tl->ev[i].kind == SL_EV_PACKET &&
-		    k->daddr.s_addr == s->laddr.s_addr && k->dport == s->lport &&
-		    k->saddr.s_addr == s->raddr.s_addr && k->sport == s->rport)
+		if (tl->ev[i].kind != SL_EV_PACKET)
+			continue;
+		if ((k->daddr.s_addr == s->laddr.s_addr &&
+		     k->dport == s->lport && k->saddr.s_addr == s->raddr.s_addr &&
+		     k->sport == s->rport) ||
+		    (k->saddr.s_addr == s->laddr.s_addr &&
+		     k->sport == s->lport && k->daddr.s_addr == s->raddr.s_addr &&
+		     k->dport == s->rport))
 			entry = i;
 	}
 	return entry;

@@ -198,6 +198,16 @@ static void test_gone_and_lasts_by_kernel(void **state)
 	/* Kept to the end: it was not. */
 	assert_int_equal(JUDGE(&tl, expect_state_kept(p, .host = "server",
 			 .state = "LAST-ACK", .after = "server:closing")), 0);
+
+	/* From samples alone: from our own FIN (LAST-ACK is entered by
+	 * close(), not by a segment received) to the first look that
+	 * found it gone. */
+	without_kernel(&tl);
+	assert_int_equal(JUDGE(&tl, expect_state_lasts(p, .host = "server",
+			 .state = "LAST-ACK", .min_ms = 1440, .max_ms = 1760)),
+			 1);
+	assert_non_null(strstr(pred.result[0].evidence, "Flags [F.]"));
+	assert_non_null(strstr(pred.result[0].evidence, "as sampled"));
 	sl_timeline_free(&tl);
 }
 
