@@ -628,6 +628,23 @@ static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
 	return entry;
 }
 
+/* A duration against the match's tolerance, also kept as a measurement;
+ * the evidence starts with the figure and goes on with where it runs
+ * from. */
+static void judge_ms(struct sl_predict *p, struct sl_result *r,
+		     const struct sl_sock_match *m, double ms, const char *how)
+{
+	char name[64];
+
+	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
+	snprintf(name, sizeof(name), "%s %s %s", m->host ? m->host : "socket",
+		 m->state, how);
+	sl_predict_measure(p, name, ms, "ms");
+	snprintf(r->evidence, sizeof(r->evidence),
+		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
+		 m->max_ms);
+}
+
 /* How long it stayed: from the kernel's change into the state (or, where
  * only samples saw it, the segment that put it there) to its end. */
 static void state_lasts(struct sl_predict *p, struct sl_result *r,
@@ -638,8 +655,7 @@ static void state_lasts(struct sl_predict *p, struct sl_result *r,
 	const struct sl_span *s = NULL;
 	int64_t t_entry;
 	int entry = -1;
-	char name[64], l[512];
-	double ms;
+	char l[512];
 
 	if (build_spans(r, tl, &sp) < 0)
 		return;
@@ -664,14 +680,8 @@ static void state_lasts(struct sl_predict *p, struct sl_result *r,
 		if (entry >= 0)
 			t_entry = tl->ev[entry].t;
 	}
-	ms = (double)(s->to - t_entry) / SL_NS_PER_MS;
-	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
-	snprintf(name, sizeof(name), "%s %s until it left",
-		 m->host ? m->host : "socket", m->state);
-	sl_predict_measure(p, name, ms, "ms");
-	snprintf(r->evidence, sizeof(r->evidence),
-		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
-		 m->max_ms);
+	judge_ms(p, r, m, (double)(s->to - t_entry) / SL_NS_PER_MS,
+		 "until it left");
 	if (s->kernel_from && s->from_ev >= 0) {
 		sl_timeline_format(tl, s->from_ev, l, sizeof(l));
 		appendf(r->evidence, sizeof(r->evidence), "%s", l);
@@ -701,8 +711,7 @@ static void state_timer(struct sl_predict *p, struct sl_result *r,
 	int first = -1, entry;
 	const struct sl_sock *s;
 	int64_t t_entry, t_end;
-	char name[64], l[512];
-	double ms;
+	char l[512];
 
 	for (int i = 0; i < tl->n && first < 0; i++) {
 		const struct sl_event *e = &tl->ev[i];
@@ -730,14 +739,8 @@ static void state_timer(struct sl_predict *p, struct sl_result *r,
 	entry = entry_segment(tl, s, first);
 	t_entry = entry >= 0 ? tl->ev[entry].t : tl->ev[first].t;
 	t_end = tl->ev[first].t + (int64_t)s->expires_ms * SL_NS_PER_MS;
-	ms = (double)(t_end - t_entry) / SL_NS_PER_MS;
-	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
-	snprintf(name, sizeof(name), "%s %s by its timer",
-		 m->host ? m->host : "socket", m->state);
-	sl_predict_measure(p, name, ms, "ms");
-	snprintf(r->evidence, sizeof(r->evidence),
-		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
-		 m->max_ms);
+	judge_ms(p, r, m, (double)(t_end - t_entry) / SL_NS_PER_MS,
+		 "by its timer");
 	if (entry >= 0) {
 		sl_timeline_format(tl, entry, l, sizeof(l));
 		appendf(r->evidence, sizeof(r->evidence), "%s", l);

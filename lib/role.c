@@ -635,6 +635,8 @@ struct tuple_wait {
 	int64_t mini_seen;	/* when a dump first showed the wanted
 				 * mini-socket before the kernel's word */
 	int moved_on;		/* reached, but left before a dump saw it */
+	int silent;		/* a look saw the mini-socket in another
+				 * state first: no event timed the change */
 };
 
 static int is_mini(const struct sl_sock *s)
@@ -662,6 +664,10 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 
 	kernel_view(self, w->t, w->state == SL_GONE ? TCP_CLOSE : w->state,
 		    w->begun, &k);
+	/* A mini-socket that changes state (an orphan's FIN-WAIT-2 taking
+	 * the peer's FIN into TIME-WAIT) does so without an event. */
+	if (w->seen && is_mini(&w->last) && w->last.state != w->state)
+		w->silent = 1;
 	w->found = find_tuple(self, w->t, w->state, &w->s);
 	if (w->found) {
 		w->last = w->s;
@@ -683,7 +689,10 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 	} else if (w->found && w->s.state == w->state && is_mini(&w->s)) {
 		if (k.have_latest && k.latest.k.state == TCP_CLOSE) {
 			done = 1;
-			*cause = k.latest.t;
+			/* Born in this state at the change to CLOSE, or
+			 * changed into it since, unannounced. */
+			if (!w->silent)
+				*cause = k.latest.t;
 		} else if (!w->mini_seen) {
 			w->mini_seen = self->dumped_at;
 		} else if (self->dumped_at - w->mini_seen > SL_SAFETY_POLL_NS) {

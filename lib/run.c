@@ -257,8 +257,9 @@ static int cmp_i64(const void *a, const void *b)
 }
 
 /* The roles' waits, by kind: how many, and how long after the event they
- * waited for each role went on (role.c), median and max; waits that ended
- * on a poll (no event to time them by) are counted apart. */
+ * waited for each role went on (role.c), median and max; waits that no
+ * event timed (a poll, a mini-socket's unannounced change) are counted
+ * apart. */
 static void write_waits(FILE *f, const struct sl_timeline *tl)
 {
 	static const char *const kinds[] = { "mark", "state", "gone",
@@ -293,7 +294,9 @@ static void write_waits(FILE *f, const struct sl_timeline *tl)
 			n, n ? (double)lag[n / 2] / SL_NS_PER_MS : 0.0,
 			n ? (double)lag[n - 1] / SL_NS_PER_MS : 0.0);
 		if (polled)
-			fprintf(f, "  (and %d ended by a poll)", polled);
+			fprintf(f, "  (and %d that no event timed: a poll, "
+				"or a change the kernel does not announce)",
+				polled);
 		fprintf(f, "\n");
 	}
 	free(lag);

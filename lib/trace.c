@@ -595,6 +595,17 @@ static int drop_says_nothing(const struct sl_kevent *k)
 	return !strcmp(k->reason, "NOT_SPECIFIED");
 }
 
+/* A record as a timeline event (kind SL_EV_KERNEL). */
+static void event_of(const struct sl_trace_rec *x, struct sl_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = SL_EV_KERNEL;
+	ev->t = ev->t_start = x->t;
+	ev->host = x->host;
+	ev->from = ev->to = -1;
+	ev->k = x->k;
+}
+
 /* An event of this run's sockets, to the live feed as soon as it is read
  * (drops wait for sl_trace_attribute(), which alone can tell whose they
  * are). */
@@ -602,12 +613,7 @@ static void publish(struct sl_trace *tr, const struct sl_trace_rec *x)
 {
 	struct sl_event ev;
 
-	memset(&ev, 0, sizeof(ev));
-	ev.kind = SL_EV_KERNEL;
-	ev.t = ev.t_start = x->t;
-	ev.host = x->host;
-	ev.from = ev.to = -1;
-	ev.k = x->k;
+	event_of(x, &ev);
 	pthread_mutex_lock(&tr->feed_mu);
 	if (tr->feed)
 		tr->feed(tr->feed_arg, &ev);
@@ -1319,12 +1325,7 @@ int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl)
 		}
 		if (x->host < 0)
 			continue;
-		memset(&ev, 0, sizeof(ev));
-		ev.kind = SL_EV_KERNEL;
-		ev.t = ev.t_start = x->t;
-		ev.host = x->host;
-		ev.from = ev.to = -1;
-		ev.k = x->k;
+		event_of(x, &ev);
 		ret = sl_timeline_add(tl, &ev);
 	}
 	free(life);

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "predict.h"
+#include "judge.h"
 #include "socklab.h"
 #include "timeline.h"
 
@@ -49,18 +50,6 @@ static int teardown(void **state)
 	sl_timeline_free(&f->wrong);
 	return 0;
 }
-
-static struct sl_predict pred;
-
-/* One prediction on one timeline: 1 observed, 0 not, -1 skipped. */
-#define JUDGE(tl, call)							\
-	({								\
-		struct sl_predict *p = &pred;				\
-		sl_predict_init(p, (tl));				\
-		call;							\
-		assert_int_equal(p->nresults, 1);			\
-		p->result[0].skipped[0] ? -1 : p->result[0].ok;		\
-	})
 
 #define TOL SL_TOL(10, 20)
 

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "predict.h"
+#include "judge.h"
 #include "socklab.h"
 #include "timeline.h"
 
@@ -43,18 +44,6 @@ static int teardown(void **state)
 	sl_timeline_free(&f->fin);
 	return 0;
 }
-
-/* One prediction on one timeline: 1 observed, 0 not, -1 skipped. */
-#define JUDGE(tl, call)							\
-	({								\
-		struct sl_predict *p = &pred;				\
-		sl_predict_init(p, (tl));				\
-		call;							\
-		assert_int_equal(p->nresults, 1);			\
-		p->result[0].skipped[0] ? -1 : p->result[0].ok;		\
-	})
-
-static struct sl_predict pred;
 
 static void test_expect_packet(void **state)
 {

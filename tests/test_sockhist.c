@@ -26,21 +26,10 @@
 
 #include "clock.h"
 #include "predict.h"
+#include "judge.h"
 #include "sockhist.h"
 #include "socklab.h"
 #include "timeline.h"
-
-static struct sl_predict pred;
-
-/* One prediction on one timeline: 1 observed, 0 not, -1 skipped. */
-#define JUDGE(tl, call)							\
-	({								\
-		struct sl_predict *p = &pred;				\
-		sl_predict_init(p, (tl));				\
-		call;							\
-		assert_int_equal(p->nresults, 1);			\
-		p->result[0].skipped[0] ? -1 : p->result[0].ok;		\
-	})
 
 static void load(struct sl_timeline *tl, const char *name)
 {

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "predict.h"
+#include "judge.h"
 #include "socklab.h"
 #include "timeline.h"
 
@@ -68,18 +69,6 @@ static int teardown(void **state)
 		sl_timeline_free(all[i]);
 	return 0;
 }
-
-static struct sl_predict pred;
-
-/* One prediction on one timeline: 1 observed, 0 not, -1 skipped. */
-#define JUDGE(tl, call)							\
-	({								\
-		struct sl_predict *p = &pred;				\
-		sl_predict_init(p, (tl));				\
-		call;							\
-		assert_int_equal(p->nresults, 1);			\
-		p->result[0].skipped[0] ? -1 : p->result[0].ok;		\
-	})
 
 static void test_expect_kernel_rst_reason(void **state)
 {
