@@ -308,9 +308,12 @@ static int wait_for(struct sl_role *self, check_fn check, void *arg,
 	return done;
 }
 
-/* The wait's line on the timeline (hidden from timeline.txt). */
-static void record_wait(struct sl_role *self, const char *kind,
-			int64_t begun, int64_t cause, const char *what)
+/* The wait's line on the timeline (hidden from timeline.txt); a wait on a
+ * socket also names it, so that run.c can time it by the kernel's event
+ * when that had not reached the role yet. */
+static void record_wait_on(struct sl_role *self, const char *kind,
+			   int64_t begun, int64_t cause, const char *what,
+			   const struct sl_sock *tuple, int flags)
 {
 	struct sl_event ev;
 
@@ -318,7 +321,16 @@ static void record_wait(struct sl_role *self, const char *kind,
 	ev.t_start = cause;
 	ev.ret = (long)begun;
 	snprintf(ev.text, sizeof(ev.text), "%s", what);
+	if (tuple)
+		ev.sock = *tuple;
+	ev.err = flags;
 	sl_applog_append(self->log, &ev);
+}
+
+static void record_wait(struct sl_role *self, const char *kind,
+			int64_t begun, int64_t cause, const char *what)
+{
+	record_wait_on(self, kind, begun, cause, what, NULL, 0);
 }
 
 static int64_t mark_time(struct sl_applog *l, int host, const char *name)
@@ -632,8 +644,6 @@ struct tuple_wait {
 	int found;		/* ... a socket */
 	int seen;		/* some look found one */
 	struct sl_sock last;	/* the last one found */
-	int64_t mini_seen;	/* when a dump first showed the wanted
-				 * mini-socket before the kernel's word */
 	int moved_on;		/* reached, but left before a dump saw it */
 	int silent;		/* a look saw the mini-socket in another
 				 * state first: no event timed the change */
@@ -644,22 +654,38 @@ static int is_mini(const struct sl_sock *s)
 	return s->timer == SL_TIMER_TIMEWAIT;
 }
 
-/* Where the kernel's events are live, a state is reached when the kernel
- * says so: its change into the state (the socket may have moved on since:
- * it was reached during the wait), or for what it does not report, the
- * change that made it.  A TIME-WAIT (or an orphan's FIN-WAIT-2
- * mini-socket) is born as the full socket changes to CLOSE; that change
- * is the event, and a dump shows the mini-socket.  A disappearance is the
- * change to CLOSE, except the end of a mini-socket, which no event
- * announces: a dump finds it (at the time its timer says: check_tuple()).
- * Without the kernel's events, dumps alone decide. */
+/* What timed the wait's end: the kernel's change that made what the look
+ * found, when it has reached the ring yet (else run.c finds it in the
+ * whole record afterwards, SL_WAIT_BY_CLOSE and all), 0 when no event can
+ * time it (a mini-socket's unannounced change or end). */
+static int64_t kernel_cause(const struct tuple_wait *w,
+			    const struct kernel_view *k)
+{
+	int by_close = w->state == SL_GONE || w->state == TCP_TIME_WAIT ||
+		       (w->found && is_mini(&w->s));
+
+	if (w->silent || (w->state == SL_GONE && w->seen && is_mini(&w->last)))
+		return 0;
+	if (by_close)
+		return k->have_latest && k->latest.k.state == TCP_CLOSE ?
+		       k->latest.t : 0;
+	if (k->have_latest && k->latest.k.state == w->state)
+		return k->latest.t;
+	return k->have_into ? k->into.t : 0;
+}
+
+/* A look with sock_diag decides: what it shows is so, and the role goes on
+ * at once.  Where the kernel's events are live they wake the role (and
+ * time the change); a state the socket passed through and left before any
+ * look came is known from them alone.  What no event announces (the end
+ * of a mini-socket, anything without tracefs) is looked for on a timer:
+ * the mini-socket's own, or every millisecond. */
 static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 		       int64_t *until)
 {
 	struct tuple_wait *w = arg;
 	int live = self->log->kernel_live;
 	struct kernel_view k;
-	int done = 0;
 	int64_t now;
 
 	kernel_view(self, w->t, w->state == SL_GONE ? TCP_CLOSE : w->state,
@@ -669,52 +695,28 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 	if (w->seen && is_mini(&w->last) && w->last.state != w->state)
 		w->silent = 1;
 	w->found = find_tuple(self, w->t, w->state, &w->s);
+	if (w->state == SL_GONE ? !w->found :
+	    w->found && w->s.state == w->state) {
+		if (live)
+			*cause = kernel_cause(w, &k);
+		if (w->found) {
+			w->last = w->s;
+			w->seen = 1;
+		}
+		return 1;
+	}
 	if (w->found) {
 		w->last = w->s;
 		w->seen = 1;
 	}
-	if (!live) {
-		done = w->state == SL_GONE ? !w->found :
-		       w->found && w->s.state == w->state;
-	} else if (w->state == SL_GONE) {
-		if (!w->found && w->seen && is_mini(&w->last)) {
-			done = 1;	/* a mini-socket's end: polled */
-		} else if (!w->found && k.have_latest &&
-			   k.latest.k.state == TCP_CLOSE) {
-			done = 1;
-			*cause = k.latest.t;
-		} else if (!w->found && !k.have_latest) {
-			done = 1;	/* nothing here, nothing reported */
-		}
-	} else if (w->found && w->s.state == w->state && is_mini(&w->s)) {
-		if (k.have_latest && k.latest.k.state == TCP_CLOSE) {
-			done = 1;
-			/* Born in this state at the change to CLOSE, or
-			 * changed into it since, unannounced. */
-			if (!w->silent)
-				*cause = k.latest.t;
-		} else if (!w->mini_seen) {
-			w->mini_seen = self->dumped_at;
-		} else if (self->dumped_at - w->mini_seen > SL_SAFETY_POLL_NS) {
-			/* The kernel's change that made it never came (its
-			 * ring lost it): the dumps' word, polled. */
-			done = 1;
-		}
-	} else if (w->state != TCP_TIME_WAIT) {
-		if (k.have_latest && k.latest.k.state == w->state) {
-			done = 1;
-			*cause = k.latest.t;
-		} else if (k.have_into) {
-			done = 1;
-			*cause = k.into.t;
-		}
-		/* It may have moved on since, as the kernel saw: then no
-		 * dump ever showed the state, and none is recorded. */
-		if (done && (!w->found || w->s.state != w->state))
-			w->moved_on = 1;
-	}
-	if (done)
+	if (live && w->state != SL_GONE && w->state != TCP_TIME_WAIT &&
+	    ((k.have_latest && k.latest.k.state == w->state) || k.have_into)) {
+		/* It has moved on since, as the kernel saw: no look ever
+		 * showed the state, and none is recorded. */
+		*cause = kernel_cause(w, &k);
+		w->moved_on = 1;
 		return 1;
+	}
 	now = sl_now();
 	if (!live) {
 		*until = now + SL_POLL_NS;
@@ -760,8 +762,18 @@ static void wait_tuple(struct sl_role *self, const struct sl_tuple *t,
 	snprintf(what, sizeof(what), "%s on port %u",
 		 state == SL_GONE ? "no socket" : sl_state_name(state),
 		 ntohs(t->local.sin_port));
-	record_wait(self, state == SL_GONE ? "gone" : "state", begun, cause,
-		    what);
+	{
+		struct sl_sock tup;
+		int flags = w.silent || (state == SL_GONE && w.seen &&
+					 is_mini(&w.last)) ? SL_WAIT_UNTIMED :
+			    state == SL_GONE || state == TCP_TIME_WAIT ||
+			    (w.found && is_mini(&w.s)) ? SL_WAIT_BY_CLOSE : 0;
+
+		tuple_sock(t, &tup);
+		tup.state = state;
+		record_wait_on(self, state == SL_GONE ? "gone" : "state",
+			       begun, cause, what, &tup, flags);
+	}
 }
 
 void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state)

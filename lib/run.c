@@ -1,5 +1,6 @@
 /* run.c: one variant, end to end (run.h). */
 #include <errno.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -260,6 +261,31 @@ static int cmp_i64(const void *a, const void *b)
  * waited for each role went on (role.c), median and max; waits that no
  * event timed (a poll, a mini-socket's unannounced change) are counted
  * apart. */
+/* When the kernel's event that ended a wait on a socket had not reached
+ * the role by the time it went on (a look with sock_diag was quicker),
+ * the whole record has it: the socket's last change into the state
+ * waited for (to CLOSE for a disappearance or a mini-socket) before the
+ * role went on.  0 when there is none, or none can time it. */
+static int64_t wait_cause(const struct sl_timeline *tl, const struct sl_event *w)
+{
+	int want = w->err & SL_WAIT_BY_CLOSE ? TCP_CLOSE : w->sock.state;
+	int64_t t = 0;
+
+	if (w->t_start || !w->sock.lport || (w->err & SL_WAIT_UNTIMED))
+		return w->t_start;
+	for (int i = 0; i < tl->n && tl->ev[i].t <= w->t; i++) {
+		const struct sl_event *e = &tl->ev[i];
+
+		if (e->kind == SL_EV_KERNEL && e->k.type == SL_KEV_SET_STATE &&
+		    e->host == w->host && e->k.state == want &&
+		    e->k.lport == w->sock.lport && e->k.rport == w->sock.rport &&
+		    e->k.laddr.s_addr == w->sock.laddr.s_addr &&
+		    e->k.raddr.s_addr == w->sock.raddr.s_addr)
+			t = e->t;
+	}
+	return t;
+}
+
 static void write_waits(FILE *f, const struct sl_timeline *tl)
 {
 	static const char *const kinds[] = { "mark", "state", "gone",
@@ -279,13 +305,15 @@ static void write_waits(FILE *f, const struct sl_timeline *tl)
 
 			if (e->kind != SL_EV_WAIT || strcmp(e->name, kinds[k]))
 				continue;
+			int64_t cause = wait_cause(tl, e);
+
 			/* From the event, or from the start of a wait
 			 * for something that had already happened. */
-			if (!e->t_start)
+			if (!cause)
 				polled++;
 			else
-				lag[n++] = e->t - (e->t_start > e->ret ?
-						   e->t_start : e->ret);
+				lag[n++] = e->t - (cause > e->ret ? cause :
+						   e->ret);
 		}
 		if (!n && !polled)
 			continue;

@@ -377,7 +377,8 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
  *   "S t host state laddr lport raddr rport rq wq timer expires retrans"
  *   "G t host laddr lport raddr rport"
  *   "E t host text"   (a role error; "T t host text [name]" for a note)
- *   "W t cause host begun kind text"   (a role's wait)
+ *   "W t cause host begun kind text [laddr lport raddr rport state flags]"
+ *	(a role's wait, on a socket)
  *   "K t host type oldstate state reason laddr lport raddr rport sock"
  *   header lines "kernel mask why" and "counters state why", then
  *   "N host name delta" per counter that moved (trace.h, counters.h)
@@ -437,9 +438,17 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 			sl_kevent_save(f, e);
 			break;
 		case SL_EV_WAIT:
-			fprintf(f, "W\t%lld\t%lld\t%d\t%ld\t%s\t%s\n",
+			fprintf(f, "W\t%lld\t%lld\t%d\t%ld\t%s\t%s",
 				(long long)e->t, (long long)e->t_start, e->host,
 				e->ret, e->name, e->text);
+			if (e->sock.lport) {
+				inet_ntop(AF_INET, &e->sock.laddr, a, sizeof(a));
+				inet_ntop(AF_INET, &e->sock.raddr, b, sizeof(b));
+				fprintf(f, "\t%s\t%u\t%s\t%u\t%u\t%d", a,
+					e->sock.lport, b, e->sock.rport,
+					e->sock.state, e->err);
+			}
+			fprintf(f, "\n");
 			break;
 		default:
 			/* Role errors load back as role errors, notes as
@@ -562,7 +571,7 @@ static int load_line(struct sl_timeline *tl, char *line)
 			return -EINVAL;
 		break;
 	case 'W':
-		if (nf != 7 || sscanf(f[1], "%lld", &t) != 1 ||
+		if ((nf != 7 && nf != 13) || sscanf(f[1], "%lld", &t) != 1 ||
 		    sscanf(f[2], "%lld", &t2) != 1)
 			return -EINVAL;
 		e.kind = SL_EV_WAIT;
@@ -572,6 +581,15 @@ static int load_line(struct sl_timeline *tl, char *line)
 		e.ret = atol(f[4]);
 		snprintf(e.name, sizeof(e.name), "%s", f[5]);
 		snprintf(e.text, sizeof(e.text), "%s", f[6]);
+		if (nf == 13) {
+			if (inet_pton(AF_INET, f[7], &e.sock.laddr) != 1 ||
+			    inet_pton(AF_INET, f[9], &e.sock.raddr) != 1)
+				return -EINVAL;
+			e.sock.lport = atoi(f[8]);
+			e.sock.rport = atoi(f[10]);
+			e.sock.state = atoi(f[11]);
+			e.err = atoi(f[12]);
+		}
 		break;
 	case 'E':
 	case 'T':

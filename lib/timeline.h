@@ -34,9 +34,18 @@ enum sl_event_kind {
 	SL_EV_WAIT,	/* a role's wait returned (role.c): name is its kind
 			 * ("mark", "state", "gone", "segment", ...), text
 			 * what it waited for, t_start when that happened
-			 * (0: found by a poll), ret when the wait began;
+			 * (0: not known yet), ret when the wait began; for
+			 * a wait on a socket, sock its 4-tuple and the state
+			 * waited for (0: gone), err SL_WAIT_* flags.
 			 * harness.txt sums them up, timeline.txt hides them */
 };
+
+/* A wait on a socket whose end no event can time (a mini-socket's
+ * unannounced change or end). */
+#define SL_WAIT_UNTIMED 1
+/* ... whose end the kernel reports as a change to CLOSE (a disappearance,
+ * a TIME-WAIT or FIN-WAIT-2 mini-socket taking the full socket's place). */
+#define SL_WAIT_BY_CLOSE 2
 
 #define SL_NAME_MAX 48
 #define SL_TEXT_MAX 160
