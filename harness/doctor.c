@@ -211,7 +211,7 @@ static void check_linkemu(struct doctor *d)
 		return;
 	}
 	add(d, "link emulator", netem || nfq, "%s; error bound %d ms on a "
-	    "delay; emulator timer here, now: late by median %.0f us, p99 "
+	    "delay (p99); emulator timer here, now: late by median %.0f us, p99 "
 	    "%.0f us, max %.0f us (%d timers, %s); at build: %s", backend,
 	    SL_LINKEMU_BOUND_MS, te.median_us, te.p99_us, te.max_us, te.n,
 	    te.fifo ? "SCHED_FIFO" : "SCHED_OTHER: SCHED_FIFO refused, "

