@@ -247,8 +247,8 @@ static inline long le_base_rtt(struct le_fixture *f, int n)
 }
 
 /* n handshakes; each one's RTT minus base minus want_us must be within
- * 2 ms for 99 % of them, and within 10 ms for all; those beyond 2 ms are
- * printed.  This is a virtual machine, whose CPU the host can take away
+ * 2 ms for 99 % of them (all but one, for fewer than 200), and within 10 ms
+ * for all; those beyond 2 ms are printed.  This is a virtual machine, whose CPU the host can take away
  * for a few milliseconds at any time, and whose kernel may be busy for as
  * long tearing down the namespaces of earlier tests and runs: we saw 2.8
  * ms once in 3000 handshakes while other test suites ran beside this one,
@@ -275,7 +275,7 @@ static inline void le_check_rtts(struct le_fixture *f, int n, long base, long wa
 		}
 	}
 	le_summary(what, err, n);
-	assert_true(over <= n / 100);
+	assert_true(over <= (n / 100 > 1 ? n / 100 : 1));
 	free(err);
 }
 
