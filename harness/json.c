@@ -422,3 +422,13 @@ int cli_json_get_number(const struct cli_json *obj, const char *key,
 
 	return ret ? ret : cli_json_number(&v, d);
 }
+
+int cli_json_get_bool(const struct cli_json *obj, const char *key)
+{
+	struct cli_json v;
+	int b;
+
+	if (cli_json_member(obj, key, &v) || cli_json_bool(&v, &b))
+		return -1;
+	return b;
+}

@@ -66,6 +66,10 @@ int cli_json_bool(const struct cli_json *v, int *b);
 
 /* Shortcuts for a member of obj: 0, -ENOENT or -EINVAL as above. */
 char *cli_json_get_strdup(const struct cli_json *obj, const char *key);
+
+/* A boolean member of obj: 0 or 1, or -1 when it is absent or not a
+ * boolean. */
+int cli_json_get_bool(const struct cli_json *obj, const char *key);
 int cli_json_get_number(const struct cli_json *obj, const char *key,
 			double *d);
 

@@ -84,16 +84,6 @@ static struct vtally *find_variant(struct etally *e, const char *name)
 	return NULL;
 }
 
-static int get_bool(const struct cli_json *obj, const char *key)
-{
-	struct cli_json v;
-	int b;
-
-	if (cli_json_member(obj, key, &v) || cli_json_bool(&v, &b))
-		return -1;
-	return b;
-}
-
 /* Counts, per variant of a result line, an error or a behaviour other than
  * the declared one. */
 static void add_variants(struct etally *e, const char *json)
@@ -117,10 +107,10 @@ static void add_variants(struct etally *e, const char *json)
 		if (!cli_json_member(&v, "error", &err) &&
 		    err.type == CLI_JSON_STRING)
 			vt->errors++;
-		else if (get_bool(&v, "as_declared") == 0 &&
-			 get_bool(&v, "holds") == 1)
+		else if (cli_json_get_bool(&v, "as_declared") == 0 &&
+			 cli_json_get_bool(&v, "holds") == 1)
 			vt->held_not++;
-		else if (get_bool(&v, "as_declared") == 0)
+		else if (cli_json_get_bool(&v, "as_declared") == 0)
 			vt->failed_to++;
 	}
 }

@@ -388,18 +388,6 @@ static void set_reason(struct job *j, char *why, const char *fmt, ...)
 	free(why);
 }
 
-/* A boolean member of obj: 0 or 1, or -1 when it is absent or not a
- * boolean. */
-static int get_bool(const struct cli_json *obj, const char *key)
-{
-	struct cli_json v;
-	int b;
-
-	if (cli_json_member(obj, key, &v) || cli_json_bool(&v, &b))
-		return -1;
-	return b;
-}
-
 /* The variants of a result line that did not behave as they declared
  * ("as_declared": false), as "name holds, declared not to; ..." in *list
  * (NULL when there are none).  Returns how many, or -EINVAL when a variant
@@ -416,7 +404,7 @@ static int not_as_declared(const struct cli_json *res, char **list)
 		return -EINVAL;
 	while (cli_json_next(&vars, &pos, &v) > 0) {
 		char *name = cli_json_get_strdup(&v, "name"), *more;
-		int as = get_bool(&v, "as_declared");
+		int as = cli_json_get_bool(&v, "as_declared");
 
 		if (as < 0) {
 			free(*list);
@@ -426,7 +414,7 @@ static int not_as_declared(const struct cli_json *res, char **list)
 		if (!as) {
 			more = xasprintf("%s%s%s %s", *list ? *list : "",
 					 *list ? "; " : "", name ? name : "?",
-					 get_bool(&v, "holds") == 1 ?
+					 cli_json_get_bool(&v, "holds") == 1 ?
 						 "holds, declared not to" :
 						 "does not hold, declared to");
 			free(*list);
@@ -995,7 +983,7 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 		return;
 	while (cli_json_next(&vars, &vpos, &v) > 0) {
 		char *name = cli_json_get_strdup(&v, "name");
-		int declared_not = get_bool(&v, "expected_holds") == 0;
+		int declared_not = cli_json_get_bool(&v, "expected_holds") == 0;
 		size_t ppos = 0;
 
 		if (cli_json_member(&v, "predictions", &preds))
@@ -1003,7 +991,7 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 		while (cli_json_next(&preds, &ppos, &p) > 0) {
 			char *what;
 
-			if (get_bool(&p, "ok") != 0)
+			if (cli_json_get_bool(&p, "ok") != 0)
 				continue;
 			if (!header)
 				fprintf(f, "\npredictions that did not hold "
@@ -1036,11 +1024,11 @@ static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 	    cli_json_member(&obj, "variants", &vars))
 		return;
 	while (cli_json_next(&vars, &vpos, &v) > 0) {
-		int holds = get_bool(&v, "holds") == 1;
+		int holds = cli_json_get_bool(&v, "holds") == 1;
 		char *name;
 		size_t ppos = 0;
 
-		if (get_bool(&v, "as_declared") != 0)
+		if (cli_json_get_bool(&v, "as_declared") != 0)
 			continue;
 		if (!header)
 			fprintf(f, "\n%s: variants that did not behave as "
@@ -1058,7 +1046,7 @@ static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 		    cli_json_member(&v, "predictions", &preds))
 			continue;
 		while (cli_json_next(&preds, &ppos, &p) > 0) {
-			int ok = get_bool(&p, "ok") == 1;
+			int ok = cli_json_get_bool(&p, "ok") == 1;
 			char *what;
 
 			if (!holds && ok)
