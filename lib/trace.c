@@ -806,16 +806,21 @@ static void close_fds(struct sl_trace *tr)
 	tr->fd = NULL;
 }
 
-/* Removes the instance; its files must all be closed first. */
+/* Removes the instance; its files must all be closed first, in every
+ * process.  A process forked while they were open holds copies of them
+ * (the link emulator forks while the reader sets the instance up), and
+ * the kernel refuses (EBUSY) until it is gone: the directory is then kept
+ * in tr->dir for the next try, which trace_free() makes after the run's
+ * later undo steps (the emulator's among them) have run. */
 static void remove_instance(struct sl_trace *tr)
 {
 	if (!tr->dir[0])
 		return;
 	/* Nothing more is recorded once tracing is off, even if the
-	 * directory cannot go (someone has a file of it open). */
+	 * directory cannot go yet. */
 	write_file(tr->dir, "tracing_on", "0");
-	remove_dir(tr->dir);
-	tr->dir[0] = '\0';
+	if (remove_dir(tr->dir) == 0)
+		tr->dir[0] = '\0';
 }
 
 /* Closing the instance's files takes the same kernel lock as removing
