@@ -654,24 +654,20 @@ static int is_mini(const struct sl_sock *s)
 	return s->timer == SL_TIMER_TIMEWAIT;
 }
 
-/* What timed the wait's end: the kernel's change that made what the look
- * found, when it has reached the ring yet (else run.c finds it in the
- * whole record afterwards, SL_WAIT_BY_CLOSE and all), 0 when no event can
- * time it (a mini-socket's unannounced change or end). */
-static int64_t kernel_cause(const struct tuple_wait *w,
-			    const struct kernel_view *k)
+/* What can time the wait's end afterwards (run.c, from the whole record:
+ * the wait keeps no time of its own, since the kernel's event may reach
+ * the role after the look that ended it): the socket's change to CLOSE
+ * for a disappearance or a mini-socket taking the full socket's place,
+ * its change into the state otherwise, nothing for a mini-socket's
+ * unannounced change or end. */
+static int wait_flags(const struct tuple_wait *w)
 {
-	int by_close = w->state == SL_GONE || w->state == TCP_TIME_WAIT ||
-		       (w->found && is_mini(&w->s));
-
 	if (w->silent || (w->state == SL_GONE && w->seen && is_mini(&w->last)))
-		return 0;
-	if (by_close)
-		return k->have_latest && k->latest.k.state == TCP_CLOSE ?
-		       k->latest.t : 0;
-	if (k->have_latest && k->latest.k.state == w->state)
-		return k->latest.t;
-	return k->have_into ? k->into.t : 0;
+		return SL_WAIT_UNTIMED;
+	if (w->state == SL_GONE || w->state == TCP_TIME_WAIT ||
+	    (w->found && is_mini(&w->s)))
+		return SL_WAIT_BY_CLOSE;
+	return 0;
 }
 
 /* A look with sock_diag decides: what it shows is so, and the role goes on
@@ -695,10 +691,9 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 	if (w->seen && is_mini(&w->last) && w->last.state != w->state)
 		w->silent = 1;
 	w->found = find_tuple(self, w->t, w->state, &w->s);
+	(void)cause;		/* timed afterwards: wait_flags() */
 	if (w->state == SL_GONE ? !w->found :
 	    w->found && w->s.state == w->state) {
-		if (live)
-			*cause = kernel_cause(w, &k);
 		if (w->found) {
 			w->last = w->s;
 			w->seen = 1;
@@ -713,7 +708,6 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 	    ((k.have_latest && k.latest.k.state == w->state) || k.have_into)) {
 		/* It has moved on since, as the kernel saw: no look ever
 		 * showed the state, and none is recorded. */
-		*cause = kernel_cause(w, &k);
 		w->moved_on = 1;
 		return 1;
 	}
@@ -764,15 +758,10 @@ static void wait_tuple(struct sl_role *self, const struct sl_tuple *t,
 		 ntohs(t->local.sin_port));
 	{
 		struct sl_sock tup;
-		int flags = w.silent || (state == SL_GONE && w.seen &&
-					 is_mini(&w.last)) ? SL_WAIT_UNTIMED :
-			    state == SL_GONE || state == TCP_TIME_WAIT ||
-			    (w.found && is_mini(&w.s)) ? SL_WAIT_BY_CLOSE : 0;
-
 		tuple_sock(t, &tup);
 		tup.state = state;
 		record_wait_on(self, state == SL_GONE ? "gone" : "state",
-			       begun, cause, what, &tup, flags);
+			       begun, cause, what, &tup, wait_flags(&w));
 	}
 }
 
