@@ -740,46 +740,26 @@ static void tuple_wait_fail(struct sl_role *self, const struct tuple_wait *w)
 	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
 }
 
-static void wait_tuple(struct sl_role *self, const struct sl_tuple *t,
-		       int state, int record)
+void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state)
 {
 	int64_t begun = sl_now(), cause;
 	struct tuple_wait w = { .t = t, .state = state, .begun = begun };
+	struct sl_sock tup;
 	char what[96];
 
 	if (!wait_for(self, check_tuple, &w, &cause))
 		tuple_wait_fail(self, &w);
-	if (record && state != SL_GONE && !w.moved_on)
+	if (state != SL_GONE && !w.moved_on)
 		record_sock(self, SL_EV_STATE, &w.s);
-	else if (record)
+	else
 		record_gone(self, t, w.seen ? &w.last : NULL);
 	snprintf(what, sizeof(what), "%s on port %u",
 		 state == SL_GONE ? "no socket" : sl_state_name(state),
 		 ntohs(t->local.sin_port));
-	{
-		struct sl_sock tup;
-		tuple_sock(t, &tup);
-		tup.state = state;
-		record_wait_on(self, state == SL_GONE ? "gone" : "state",
-			       begun, cause, what, &tup, wait_flags(&w));
-	}
-}
-
-void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state)
-{
-	wait_tuple(self, t, state, 1);
-}
-
-void sl_wait_state(struct sl_role *self, int fd, int state)
-{
-	struct sl_tuple t;
-	socklen_t ll = sizeof(t.local), rl = sizeof(t.peer);
-
-	if (getsockname(fd, (struct sockaddr *)&t.local, &ll) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&t.peer, &rl) < 0)
-		sl__role_fail(self, "sl_wait_state: socket has no peer", errno,
-			      __FILE__, __LINE__);
-	wait_tuple(self, &t, state, 0);
+	tuple_sock(t, &tup);
+	tup.state = state;
+	record_wait_on(self, state == SL_GONE ? "gone" : "state", begun, cause,
+		       what, &tup, wait_flags(&w));
 }
 
 /* TCP_TIMEWAIT_LEN in include/net/tcp.h: the timer every TIME-WAIT starts

@@ -18,7 +18,7 @@
  * Roles are ordinary socket code run in their host's network namespace, each
  * in a process of its own.  They report what the application saw through
  * sl_record() and mark moments with sl_mark(), and they wait for each other
- * with sl_wait_mark() or for a socket state with sl_wait_state(), never by
+ * with sl_wait_mark() or for a socket state with sl_wait_tuple(), never by
  * sleeping.  Predictions are judged by the harness on the recorded timeline
  * and the verdict is derived from them: no experiment can print one.
  */
@@ -192,10 +192,6 @@ void sl_mark(struct sl_role *self, const char *name);
 /* Waits until host has marked name; past the variant's deadline the role
  * stops and the variant is an ERROR. */
 void sl_wait_mark(struct sl_role *self, const char *host, const char *name);
-
-/* Waits until the socket fd is in state (TCP_ESTABLISHED, TCP_CLOSE_WAIT,
- * ... from <netinet/tcp.h>), as sl_wait_tuple() does for its 4-tuple. */
-void sl_wait_state(struct sl_role *self, int fd, int state);
 
 /* Waits until at least bytes are queued for reading on fd (Recv-Q),
  * woken by each arrival (an edge-triggered epoll on fd). */
