@@ -48,7 +48,7 @@ static int one_sample(const char *dir, double ms[NPHASES], struct sl_err *e)
 	ms[PH_UP] = (double)(t1 - t0) / SL_NS_PER_MS;
 	if (ret < 0)
 		goto out;
-	ret = sl_observer_start(&o, &t, dir, e);
+	ret = sl_observer_start(&o, &t, dir, NULL, e);
 	ms[PH_OBS_START] = (double)(sl_now() - t1) / SL_NS_PER_MS;
 	if (ret < 0)
 		goto out;

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -37,6 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "err.h"
@@ -45,7 +45,7 @@
 #include "linkemu.h"
 #include "observe.h"
 #include "role.h"
-#include "run.h"
+#include "setup.h"
 #include "socklab.h"
 #include "topology.h"
 
@@ -53,81 +53,54 @@
 /* Where `ip netns add` names namespaces (topology.c makes them so). */
 #define NETNS_DIR "/run/netns"
 
-/* ---- the shared state ---- */
-
-static void lock(struct sl_applog *l)
-{
-	/* A role killed while holding the lock (a crash) must not wedge the
-	 * others: the mutex is robust (role.c). */
-	if (pthread_mutex_lock(&l->mu) == EOWNERDEAD)
-		pthread_mutex_consistent(&l->mu);
-}
-
-static void unlock(struct sl_applog *l)
-{
-	pthread_mutex_unlock(&l->mu);
-}
-
-/* Called and returning with the lock held: lets it go, sleeps until the
- * log changes (role.h) or the deadline passes, and takes it again.
- * Returns 0 or -ETIMEDOUT. */
-static int wait_until(struct sl_applog *l, int64_t deadline)
-{
-	uint32_t seen = sl_applog_seq(l);
-	int rc;
-
-	unlock(l);
-	rc = sl_applog_wait(l, seen, deadline);
-	lock(l);
-	return rc;
-}
+/* ---- the records, on the run's board ---- */
 
 /* A record for a fault about to be applied; it counts (in the results)
  * only once t_on is set.  Returns its index, the fault's id, or -ENOSPC. */
-static int new_rec(struct sl_applog *l, const char *kind, int host)
+static int new_rec(struct sl_board *b, const char *kind, int host)
 {
 	struct sl_fault_rec *r;
 	int id;
 
-	lock(l);
-	if (l->faults.n >= SL_FAULTS_MAX) {
-		unlock(l);
+	sl_board_lock(b);
+	if (b->nfaults >= SL_FAULTS_MAX) {
+		sl_board_unlock(b);
 		return -ENOSPC;
 	}
-	id = l->faults.n++;
-	r = &l->faults.rec[id];
+	id = b->nfaults++;
+	r = &b->fault[id];
 	memset(r, 0, sizeof(*r));
 	snprintf(r->kind, sizeof(r->kind), "%s", kind);
 	r->host = host;
 	r->backend_id = -1;
-	unlock(l);
+	sl_board_unlock(b);
 	return id;
 }
 
-static void rec_on(struct sl_applog *l, int id, const char *backend,
+static void rec_on(struct sl_board *b, int id, const char *backend,
 		   int backend_id, const char *what)
 {
-	struct sl_fault_rec *r = &l->faults.rec[id];
+	struct sl_fault_rec *r = &b->fault[id];
 
-	lock(l);
+	sl_board_lock(b);
 	snprintf(r->backend, sizeof(r->backend), "%s", backend);
 	snprintf(r->what, sizeof(r->what), "%s", what);
 	r->backend_id = backend_id;
 	r->t_on = sl_now();
-	unlock(l);
+	sl_board_unlock(b);
 }
 
-static void event(struct sl_applog *l, int kind, int host, const char *name,
+static void event(struct sl_board *b, int kind, int host, const char *name,
 		  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* A note ("fault" and a sentence) or a mark on the timeline. */
-static void event(struct sl_applog *l, int kind, int host, const char *name,
+static void event(struct sl_board *b, int kind, int host, const char *name,
 		  const char *fmt, ...)
 {
 	struct sl_event ev;
 	va_list ap;
 
-	if (!l)
+	if (!b)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.t = ev.t_start = sl_now();
@@ -140,36 +113,36 @@ static void event(struct sl_applog *l, int kind, int host, const char *name,
 		vsnprintf(ev.text, sizeof(ev.text), fmt, ap);
 		va_end(ap);
 	}
-	sl_applog_append(l, &ev);
+	sl_board_append(b, &ev);
 }
 
-int sl_faults_export(struct sl_applog *l, struct sl_fault_rec *out, int max)
+int sl_faults_export(struct sl_board *b, struct sl_fault_rec *out, int max)
 {
 	int n = 0;
 
-	lock(l);
-	for (int i = 0; i < l->faults.n && n < max; i++)
-		if (l->faults.rec[i].t_on)
-			out[n++] = l->faults.rec[i];
-	unlock(l);
+	sl_board_lock(b);
+	for (int i = 0; i < b->nfaults && n < max; i++)
+		if (b->fault[i].t_on)
+			out[n++] = b->fault[i];
+	sl_board_unlock(b);
 	return n;
 }
 
-int sl_faults_crashed(struct sl_applog *l, int host)
+int sl_faults_crashed(struct sl_board *b, int host)
 {
-	return l && host >= 0 && host < SL_FAULTS_HOSTS &&
-	       l->faults.crashed[host];
+	return b && host >= 0 && host < SL_BOARD_HOSTS &&
+	       b->crashed[host];
 }
 
 /* Crashed and not rebooted since. */
-static int is_down(struct sl_applog *l, int host)
+static int is_down(struct sl_board *b, int host)
 {
 	int down;
 
-	lock(l);
-	down = l->faults.crashed[host] &&
-	       !l->faults.rec[l->faults.crash_rec[host]].lifted;
-	unlock(l);
+	sl_board_lock(b);
+	down = b->crashed[host] &&
+	       !b->fault[b->crash_rec[host]].lifted;
+	sl_board_unlock(b);
 	return down;
 }
 
@@ -180,9 +153,9 @@ static int is_down(struct sl_applog *l, int host)
  * which flushes nothing, so every write is flushed at once.  "a" puts the
  * descriptor in append mode, so the run's own writes and the roles' never
  * overwrite each other. */
-static FILE *role_cmdlog(struct sl_applog *l)
+static FILE *role_cmdlog(struct sl_board *b)
 {
-	int fd = l->faults.cmdlog_fd >= 0 ? dup(l->faults.cmdlog_fd) : -1;
+	int fd = b->cmdlog_fd >= 0 ? dup(b->cmdlog_fd) : -1;
 	FILE *f = fd >= 0 ? fdopen(fd, "a") : NULL;
 
 	if (fd >= 0 && !f)
@@ -303,7 +276,7 @@ static int check_from(const struct sl_topology *t, const struct sl_fault *f,
 	return 0;
 }
 
-static int apply_blackhole(const struct sl_topology *t, struct sl_applog *l,
+static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 			   const struct sl_fault *f, FILE *cmdlog,
 			   struct sl_err *e)
 {
@@ -318,7 +291,7 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_applog *l,
 		addr_of(t, sl_topology_host(t, f->from), a, sizeof(a));
 		snprintf(match, sizeof(match), "ip saddr %s ", a);
 	}
-	id = new_rec(l, "blackhole", -1);
+	id = new_rec(b, "blackhole", -1);
 	if (id < 0)
 		return sl_errf(e, -id, "fault blackhole: more than %d faults",
 			       SL_FAULTS_MAX);
@@ -335,12 +308,12 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_applog *l,
 		return ret;
 	snprintf(what, sizeof(what), "blackhole %s: the router drops every "
 		 "packet (nftables chain fault%d)", dir, id);
-	rec_on(l, id, "nftables", -1, what);
-	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s", id, what);
+	rec_on(b, id, "nftables", -1, what);
+	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s", id, what);
 	return id;
 }
 
-static int apply_linkemu(const struct sl_topology *t, struct sl_applog *l,
+static int apply_linkemu(const struct sl_topology *t, struct sl_board *b,
 			 const struct sl_fault *f, FILE *cmdlog,
 			 struct sl_err *e)
 {
@@ -348,7 +321,7 @@ static int apply_linkemu(const struct sl_topology *t, struct sl_applog *l,
 	const char *backend;
 	int id, bid;
 
-	id = new_rec(l, f->kind, -1);
+	id = new_rec(b, f->kind, -1);
 	if (id < 0)
 		return sl_errf(e, -id, "fault %s: more than %d faults", f->kind,
 			       SL_FAULTS_MAX);
@@ -371,14 +344,14 @@ static int apply_linkemu(const struct sl_topology *t, struct sl_applog *l,
 			 "with [%s] without [%s] %s", f->count > 0 ? f->count : 1,
 			 f->flags ? f->flags : "", f->not_flags ? f->not_flags : "",
 			 dir);
-	rec_on(l, id, backend ? backend : "linkemu", bid, what);
-	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s (%s)", id,
+	rec_on(b, id, backend ? backend : "linkemu", bid, what);
+	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s (%s)", id,
 	      what, backend ? backend : "linkemu");
 	return id;
 }
 
 /* Applies f; returns its id or -errno with the reason in e. */
-static int apply(const struct sl_topology *t, struct sl_applog *l,
+static int apply(const struct sl_topology *t, struct sl_board *b,
 		 const struct sl_fault *f, FILE *cmdlog, struct sl_err *e)
 {
 	int ret;
@@ -390,27 +363,27 @@ static int apply(const struct sl_topology *t, struct sl_applog *l,
 	if (ret < 0)
 		return ret;
 	if (!strcmp(f->kind, "blackhole"))
-		return apply_blackhole(t, l, f, cmdlog, e);
+		return apply_blackhole(t, b, f, cmdlog, e);
 	if (is_linkemu_kind(f->kind))
-		return apply_linkemu(t, l, f, cmdlog, e);
+		return apply_linkemu(t, b, f, cmdlog, e);
 	return sl_errf(e, EINVAL, "fault: unknown .kind \"%s\" (blackhole, "
 		       "drop, delay, loss, reorder)", f->kind);
 }
 
-static int lift(const struct sl_topology *t, struct sl_applog *l, int id,
+static int lift(const struct sl_topology *t, struct sl_board *b, int id,
 		FILE *cmdlog, struct sl_err *e)
 {
 	struct sl_fault_rec r;
 	char script[128];
 	int ret;
 
-	lock(l);
-	if (id < 0 || id >= l->faults.n || !l->faults.rec[id].t_on) {
-		unlock(l);
+	sl_board_lock(b);
+	if (id < 0 || id >= b->nfaults || !b->fault[id].t_on) {
+		sl_board_unlock(b);
 		return sl_errf(e, EINVAL, "lift fault %d: no such fault", id);
 	}
-	r = l->faults.rec[id];
-	unlock(l);
+	r = b->fault[id];
+	sl_board_unlock(b);
 	if (r.lifted)
 		return 0;
 	if (!strcmp(r.kind, "crash") || !strcmp(r.kind, "reboot"))
@@ -426,11 +399,11 @@ static int lift(const struct sl_topology *t, struct sl_applog *l, int id,
 	}
 	if (ret < 0)
 		return ret;
-	lock(l);
-	l->faults.rec[id].lifted = 1;
-	l->faults.rec[id].t_off = sl_now();
-	unlock(l);
-	event(l, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d lifted: %s",
+	sl_board_lock(b);
+	b->fault[id].lifted = 1;
+	b->fault[id].t_off = sl_now();
+	sl_board_unlock(b);
+	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d lifted: %s",
 	      id, r.kind);
 	return 0;
 }
@@ -439,12 +412,12 @@ static int lift(const struct sl_topology *t, struct sl_applog *l, int id,
 
 int sl__fault_role(struct sl_role *self, const struct sl_fault *f)
 {
-	FILE *cmdlog = role_cmdlog(self->log);
+	FILE *cmdlog = role_cmdlog(self->board);
 	struct sl_err e = { "" };
 	char name[SL_NAME_MAX];
 	int id;
 
-	id = apply(self->topo, self->log, f, cmdlog, &e);
+	id = apply(self->topo, self->board, f, cmdlog, &e);
 	if (cmdlog)
 		fclose(cmdlog);
 	if (id < 0)
@@ -461,36 +434,36 @@ void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f)
 
 	if (s->failed)
 		return;
-	if (!s->log) {
-		sl_errf(&s->err, EINVAL, "fault from SETUP: no log to record "
-			"it in");
+	if (!s->board) {
+		sl_errf(&s->err, EINVAL, "fault from SETUP: no board to record "
+			"it on");
 		s->failed = 1;
 		return;
 	}
-	id = apply(s->topo, s->log, f, s->cmdlog, &s->err);
+	id = apply(s->topo, s->board, f, s->cmdlog, &s->err);
 	if (id < 0) {
 		s->failed = 1;
 		return;
 	}
 	/* No role is running yet: the router marks it. */
 	snprintf(name, sizeof(name), "fault %s", f->kind);
-	event(s->log, SL_EV_MARK, SL_HOST_ROUTER, name, NULL);
+	event(s->board, SL_EV_MARK, SL_HOST_ROUTER, name, NULL);
 }
 
 void sl_fault_lift(struct sl_role *self, int id)
 {
-	FILE *cmdlog = role_cmdlog(self->log);
+	FILE *cmdlog = role_cmdlog(self->board);
 	struct sl_err e = { "" };
 	char name[SL_NAME_MAX];
 	int ret;
 
-	ret = lift(self->topo, self->log, id, cmdlog, &e);
+	ret = lift(self->topo, self->board, id, cmdlog, &e);
 	if (cmdlog)
 		fclose(cmdlog);
 	if (ret < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
 	snprintf(name, sizeof(name), "lift %s",
-		 self->log->faults.rec[id].kind);
+		 self->board->fault[id].kind);
 	sl_mark(self, name);
 }
 
@@ -555,7 +528,7 @@ out:
 void sl_crash(struct sl_role *self, const char *host)
 {
 	const struct sl_topology *t = self->topo;
-	struct sl_applog *l = self->log;
+	struct sl_board *b = self->board;
 	int h = victim(self, host, "sl_crash");
 	const char *ns = t->host[h].netns;
 	char script[512], what[200], a[INET_ADDRSTRLEN], mark[SL_NAME_MAX];
@@ -564,17 +537,17 @@ void sl_crash(struct sl_role *self, const char *host)
 	pid_t pid;
 	int id, ret;
 
-	if (is_down(l, h)) {
+	if (is_down(b, h)) {
 		snprintf(what, sizeof(what), "sl_crash(\"%s\"): it is down "
 			 "already", host);
 		sl__role_fail(self, what, EINVAL, __FILE__, __LINE__);
 	}
-	id = new_rec(l, "crash", h);
+	id = new_rec(b, "crash", h);
 	if (id < 0)
 		sl__role_fail(self, "sl_crash(): too many faults", -id,
 			      __FILE__, __LINE__);
 	addr_of(t, h, a, sizeof(a));
-	cmdlog = role_cmdlog(l);
+	cmdlog = role_cmdlog(b);
 	cmd_comment(cmdlog, "%s crashes (backend nftables): its output and "
 		    "the router's traffic for %s dropped, then its processes "
 		    "killed (kill -9)", host, a);
@@ -600,60 +573,19 @@ void sl_crash(struct sl_role *self, const char *host)
 		fclose(cmdlog);
 	if (ret < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-	lock(l);
-	l->faults.crashed[h]++;
-	l->faults.crash_rec[h] = id;
-	pid = l->role_pid[h];
-	unlock(l);
+	sl_board_lock(b);
+	b->crashed[h]++;
+	b->crash_rec[h] = id;
+	pid = sl_board_pid(b, h);
+	sl_board_unlock(b);
 	if (pid > 0 && kill_and_wait(pid, self->deadline, &e) < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
 	snprintf(what, sizeof(what), "%s crashed: its role killed (SIGKILL), "
 		 "its output and the router's traffic for %s dropped", host, a);
-	rec_on(l, id, "nftables", -1, what);
-	event(l, SL_EV_NOTE, h, "fault", "%s", what);
+	rec_on(b, id, "nftables", -1, what);
+	event(b, SL_EV_NOTE, h, "fault", "%s", what);
 	snprintf(mark, sizeof(mark), "crash %s", host);
 	sl_mark(self, mark);
-}
-
-/* Asks the run process to serve op on host and waits for the answer.
- * Returns its result, with its reason in why. */
-static int request(struct sl_role *self, int op, int host, char *why,
-		   size_t n)
-{
-	struct sl_applog *l = self->log;
-	int ret, rc = 0;
-
-	lock(l);
-	while (l->faults.req.busy && rc != -ETIMEDOUT)
-		rc = wait_until(l, self->deadline);
-	if (l->faults.req.busy) {
-		unlock(l);
-		snprintf(why, n, "wait for the run to take a request");
-		return -ETIMEDOUT;
-	}
-	l->faults.req.busy = 1;
-	l->faults.req.op = op;
-	l->faults.req.host = host;
-	l->faults.req.done = 0;
-	unlock(l);
-	/* The run process waits for its roles in sigtimedwait() with
-	 * SIGUSR1 blocked; it serves the request as soon as it wakes. */
-	kill(getppid(), SIGUSR1);
-	lock(l);
-	while (!l->faults.req.done && rc != -ETIMEDOUT)
-		rc = wait_until(l, self->deadline);
-	if (l->faults.req.done) {
-		ret = l->faults.req.ret;
-		snprintf(why, n, "%s", l->faults.req.why);
-	} else {
-		ret = -ETIMEDOUT;
-		snprintf(why, n, "the run did not answer the request in time");
-	}
-	l->faults.req.busy = 0;
-	l->faults.req.op = SL_FAULT_OP_NONE;
-	unlock(l);
-	sl_applog_wake(l);	/* another role may wait for the slot */
-	return ret;
 }
 
 void sl_reboot(struct sl_role *self, const char *host)
@@ -661,12 +593,13 @@ void sl_reboot(struct sl_role *self, const char *host)
 	int h = victim(self, host, "sl_reboot");
 	char why[256], mark[SL_NAME_MAX];
 
-	if (!is_down(self->log, h)) {
+	if (!is_down(self->board, h)) {
 		snprintf(why, sizeof(why), "sl_reboot(\"%s\"): it has not "
 			 "crashed (sl_crash() first)", host);
 		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
 	}
-	if (request(self, SL_FAULT_OP_REBOOT, h, why, sizeof(why)) < 0)
+	if (sl_board_request(self->board, SL_BOARD_OP_REBOOT, h, self->deadline,
+			     why, sizeof(why)) < 0)
 		sl__role_fail(self, why, 0, __FILE__, __LINE__);
 	snprintf(mark, sizeof(mark), "reboot %s", host);
 	sl_mark(self, mark);
@@ -677,19 +610,19 @@ void sl_reboot(struct sl_role *self, const char *host)
 /* The reboot itself: observers off the old namespace, a fresh namespace,
  * observers on it, and only then the router lets traffic through again,
  * so that the new capture sees the very first segment that arrives. */
-static int reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
+int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 {
 	struct sl_topology *t = x->topo;
 	const struct sl_host *host = &t->host[h];
-	struct sl_applog *l = x->log;
+	struct sl_board *b = x->board;
 	char path[4096], script[128], what[200], a[INET_ADDRSTRLEN];
 	struct sl_cleanup kept = { 0 };	/* undo steps nobody will run */
 	int crash, id, ret;
 
-	lock(l);
-	crash = l->faults.crash_rec[h];
-	unlock(l);
-	id = new_rec(l, "reboot", h);
+	sl_board_lock(b);
+	crash = b->crash_rec[h];
+	sl_board_unlock(b);
+	id = new_rec(b, "reboot", h);
 	if (id < 0)
 		return sl_errf(e, -id, "reboot %s: too many faults", host->name);
 	cmd_comment(x->cmdlog, "%s reboots (backend netns): a fresh namespace "
@@ -703,10 +636,10 @@ static int reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 				       x->cmdlog, e);
 	if (ret < 0)
 		return ret;
-	if (l->faults.crashed[h] > 1)
+	if (b->crashed[h] > 1)
 		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot-%d.pcap",
 			 x->dir, host->name, host->iface[0].name,
-			 l->faults.crashed[h]);
+			 b->crashed[h]);
 	else
 		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot.pcap",
 			 x->dir, host->name, host->iface[0].name);
@@ -722,45 +655,17 @@ static int reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 		fflush(x->cmdlog);
 	if (ret < 0)
 		return ret;
-	lock(l);
-	l->faults.rec[crash].lifted = 1;
-	l->faults.rec[crash].t_off = sl_now();
-	unlock(l);
+	sl_board_lock(b);
+	b->fault[crash].lifted = 1;
+	b->fault[crash].t_off = sl_now();
+	sl_board_unlock(b);
 	addr_of(t, h, a, sizeof(a));
 	snprintf(what, sizeof(what), "%s rebooted: a fresh namespace %.32s, "
 		 "address %s, no socket; capture in %.48s", host->name,
 		 host->netns, a, strrchr(path, '/') + 1);
-	rec_on(l, id, "netns", -1, what);
+	rec_on(b, id, "netns", -1, what);
 	/* Named "reboot": from here on the host's sockets are gone
 	 * (sockhist.c). */
-	event(l, SL_EV_NOTE, h, "reboot", "%s", what);
+	event(b, SL_EV_NOTE, h, "reboot", "%s", what);
 	return 0;
-}
-
-void sl_faults_serve(struct sl_faults_ctx *x)
-{
-	struct sl_applog *l = x ? x->log : NULL;
-	struct sl_err e = { "" };
-	int op, h, ret;
-
-	if (!l)
-		return;
-	lock(l);
-	op = l->faults.req.busy && !l->faults.req.done ? l->faults.req.op :
-							   SL_FAULT_OP_NONE;
-	h = l->faults.req.host;
-	l->faults.req.op = SL_FAULT_OP_NONE;
-	unlock(l);
-	if (op == SL_FAULT_OP_NONE)
-		return;
-	if (op == SL_FAULT_OP_REBOOT)
-		ret = reboot(x, h, &e);
-	else
-		ret = sl_errf(&e, EINVAL, "unknown request %d", op);
-	lock(l);
-	l->faults.req.ret = ret;
-	snprintf(l->faults.req.why, sizeof(l->faults.req.why), "%s", e.msg);
-	l->faults.req.done = 1;
-	unlock(l);
-	sl_applog_wake(l);
 }

@@ -16,85 +16,46 @@
  *    fresh one with the same name, link and address
  *    (sl_topology_rebuild_host()), and moves its observers there.  Only
  *    the run process owns the topology, the observers and the cleanup
- *    stack, so a role asks for it through the shared log and waits.
+ *    stack, so a role asks for it on the run's board (board.h) and waits
+ *    for the fault server (faultserver.h) to answer.
  *
  * The special problem of several processes: faults are applied from SETUP
  * (the run process) and from roles (processes of their own, forked after
  * SETUP), lifted from any of them, and reported by the run process.  So
- * their records live in the roles' shared log (struct sl_faults inside
- * struct sl_applog, under its process-shared mutex), never in a process's
- * own memory.
+ * their records live on the run's board (board.h, under its lock), never
+ * in a process's own memory.
  */
 #ifndef SL_FAULTS_H
 #define SL_FAULTS_H
 
-#include <stdint.h>
 #include <stdio.h>
 
-struct sl_applog;
+#include "board.h"
+
 struct sl_cleanup;
 struct sl_err;
 struct sl_observer;
 struct sl_topology;
 
-#define SL_FAULTS_MAX 16
-#define SL_FAULTS_HOSTS 4
-
-/* One fault, crash or reboot, as the results report it. */
-struct sl_fault_rec {
-	char kind[12];		/* "blackhole", "delay", ..., "crash", "reboot" */
-	char backend[12];	/* "nftables", "linkemu", "netem", "netns" */
-	char what[200];		/* in words, for the timeline and the JSON */
-	int host;		/* crash, reboot: the host; otherwise -1 */
-	int backend_id;		/* the link emulator's id for its kinds */
-	int lifted;
-	int64_t t_on, t_off;	/* CLOCK_MONOTONIC */
-};
-
-enum sl_fault_op {
-	SL_FAULT_OP_NONE,
-	SL_FAULT_OP_REBOOT,
-};
-
-/* What the run's processes share about faults (in struct sl_applog). */
-struct sl_faults {
-	int n;
-	struct sl_fault_rec rec[SL_FAULTS_MAX];
-	/* A crashed host's role dies by SIGKILL on purpose: run.c does not
-	 * count that as the role failing. */
-	int crashed[SL_FAULTS_HOSTS];
-	int crash_rec[SL_FAULTS_HOSTS];	/* its record, for the reboot */
-	int cmdlog_fd;			/* commands.sh, -1 when none */
-	/* One request from a role to the run process at a time. */
-	struct {
-		int busy;		/* a role owns the slot */
-		int op;			/* enum sl_fault_op, NONE once taken */
-		int host;
-		int done;
-		int ret;
-		char why[512];
-	} req;
-};
-
-/* What the run process serves requests with. */
+/* What the run process reboots a host with. */
 struct sl_faults_ctx {
 	struct sl_topology *topo;
 	struct sl_cleanup *cleanup;	/* NULL: what a reboot builds is kept */
 	FILE *cmdlog;
-	struct sl_observer *obs;
+	struct sl_observer *obs;	/* moved to the new namespace, or NULL */
 	const char *dir;		/* the variant's results folder */
-	struct sl_applog *log;
+	struct sl_board *board;
 };
 
-/* Called by the run process when a role has signalled (SIGUSR1) and on
- * each turn of its wait: serves a pending request, if any. */
-void sl_faults_serve(struct sl_faults_ctx *ctx);
+/* Reboots crashed host h (the run process only): observers off the old
+ * namespace, a fresh namespace, observers on it, then the router lets
+ * traffic through again.  Returns 0 or -errno with the reason in e. */
+int sl_faults_reboot(struct sl_faults_ctx *ctx, int h, struct sl_err *e);
 
 /* Copies the records out (for the variant's results); returns the count. */
-int sl_faults_export(struct sl_applog *log, struct sl_fault_rec *out,
-		     int max);
+int sl_faults_export(struct sl_board *b, struct sl_fault_rec *out, int max);
 
 /* True when host's role was killed by sl_crash(). */
-int sl_faults_crashed(struct sl_applog *log, int host);
+int sl_faults_crashed(struct sl_board *b, int host);
 
 #endif

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "err.h"
 #include "inject.h"
+#include "board.h"
 #include "role.h"
 #include "socklab.h"
 #include "topology.h"
@@ -247,7 +248,7 @@ struct sl_segment sl__inject(struct sl_role *self, const struct sl_inject *in)
 	/* Appended once it is on its way: the capture stamps it between
 	 * t_start and t, which is how the timeline finds it again. */
 	ev.t = sl_now();
-	sl_applog_append(self->log, &ev);
+	sl_board_append(self->board, &ev);
 
 	memset(&seg, 0, sizeof(seg));
 	seg.t = ev.t_start;

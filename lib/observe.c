@@ -9,12 +9,12 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "capture.h"
 #include "clock.h"
 #include "err.h"
 #include "observe.h"
 #include "priority.h"
-#include "role.h"
 #include "sockstate.h"
 #include "timeline.h"
 #include "topology.h"
@@ -39,9 +39,9 @@ struct sl_observer {
 	struct sl_sock prev[NOBSERVED][OBS_MAX_SOCKS];
 	int nprev[NOBSERVED];
 	struct sl_timeline tl;	/* owned by the thread until it is joined */
-	/* The run's role log, where each segment is also published for the
+	/* The run's board, where each segment is also published for the
 	 * roles (sl_wait_segment()), or NULL. */
-	struct sl_applog *log;
+	struct sl_board *board;
 	_Atomic int64_t last_packet;
 	/* What sampling cost, for harness.txt (sl_observer_cost()). */
 	_Atomic long dumps;
@@ -74,8 +74,8 @@ static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t)
 	}
 	/* The copy seen at its sender only, as predictions read packets: a
 	 * role asking for "the last FIN from the client" gets what was sent. */
-	if (o->log && sl_timeline_is_sent(&ev))
-		sl_applog_add_segment(o->log, &ev);
+	if (o->board && sl_timeline_is_sent(&ev))
+		sl_board_add_segment(o->board, &ev);
 	atomic_store(&o->last_packet, t);
 }
 
@@ -298,7 +298,8 @@ static void observer_free(struct sl_observer *o)
 }
 
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
-		      const char *dir, struct sl_err *e)
+		      const char *dir, struct sl_board *board,
+		      struct sl_err *e)
 {
 	struct sl_observer *o = calloc(1, sizeof(*o));
 	struct cap_job jobs[NOBSERVED];
@@ -308,7 +309,7 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 	if (!o)
 		return sl_errf(e, ENOMEM, "allocate the observers");
 	o->topo = t;
-	o->log = sl_applog_current();
+	o->board = board;
 	sl_timeline_init(&o->tl);
 	o->stopfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (o->stopfd < 0) {

@@ -12,15 +12,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct sl_board;
 struct sl_topology;
 struct sl_timeline;
 struct sl_err;
 struct sl_observer;
 
 /* Opens captures (writing <dir>/<host>-<iface>.pcap) and sock_diag sockets,
- * and starts the thread.  Returns 0 or -errno with a reason in e. */
+ * and starts the thread, which publishes each segment seen at its sender
+ * on board for the roles' waits (board may be NULL).  Returns 0 or -errno
+ * with a reason in e. */
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
-		      const char *dir, struct sl_err *e);
+		      const char *dir, struct sl_board *board,
+		      struct sl_err *e);
 
 /* A host's namespace is about to be replaced (a reboot): what its capture
  * still holds is read, then its capture and its sock_diag socket are

@@ -1,4 +1,4 @@
-/* run.c: one variant, end to end (run.h). */
+/* run.c: one variant, end to end (run.h), step by step. */
 #include <errno.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -10,15 +10,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "counters.h"
 #include "err.h"
+#include "faults.h"
+#include "faultserver.h"
 #include "ladder.h"
 #include "linkemu.h"
 #include "observe.h"
 #include "role.h"
 #include "run.h"
+#include "setup.h"
 #include "topology.h"
 #include "trace.h"
 
@@ -28,134 +32,9 @@
 #define SL_DRAIN_QUIET_MS 25
 #define SL_DRAIN_MAX_MS 500
 
-void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
-	       const char *value)
-{
-	int h = sl_topology_host(s->topo, host);
-
-	if (s->failed)
-		return;
-	if (h < 0) {
-		sl_errf(&s->err, EINVAL, "sysctl %s on unknown host '%s'", key,
-			host);
-		s->failed = 1;
-		return;
-	}
-	if (sl_topology_sysctl(s->topo, h, key, value, s->cmdlog, &s->err) < 0)
-		s->failed = 1;
-}
-
-struct roles {
-	int n;
-	pid_t pid[SL_MAX_ROLES];
-	int host[SL_MAX_ROLES];
-	int status[SL_MAX_ROLES];
-	int running;
-	struct sl_applog *log;
-};
-
-static void kill_roles(void *arg)
-{
-	struct roles *r = arg;
-
-	for (int i = 0; i < r->n; i++) {
-		if (r->pid[i] > 0) {
-			kill(r->pid[i], SIGKILL);
-			while (waitpid(r->pid[i], NULL, 0) < 0 && errno == EINTR)
-				;
-			r->pid[i] = 0;
-		}
-	}
-}
-
-static void close_file(void *arg)
-{
-	fclose(arg);
-}
-
-static void destroy_log(void *arg)
-{
-	sl_applog_destroy(arg);
-}
-
-static void stop_observer(void *arg)
-{
-	struct sl_observer **o = arg;
-
-	sl_observer_stop(*o, NULL, NULL);
-	*o = NULL;
-}
-
 static double secs(int64_t ns)
 {
 	return (double)ns / SL_NS_PER_SEC;
-}
-
-/* Reaps finished roles.  Returns the index of a role that ended badly, or
- * -1. */
-static int reap(struct roles *r)
-{
-	int bad = -1;
-
-	for (int i = 0; i < r->n; i++) {
-		int st;
-		pid_t p;
-
-		if (r->pid[i] <= 0)
-			continue;
-		p = waitpid(r->pid[i], &st, WNOHANG);
-		if (p != r->pid[i])
-			continue;
-		r->pid[i] = 0;
-		r->status[i] = st;
-		r->running--;
-		/* Its pid may be reused now: no role may signal it any more. */
-		sl_applog_set_pid(r->log, r->host[i], 0);
-		/* A crashed host's role was killed on purpose (sl_crash()). */
-		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
-		    sl_faults_crashed(r->log, r->host[i]))
-			continue;
-		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && bad < 0)
-			bad = i;
-	}
-	return bad;
-}
-
-/* Waits for the roles: returns 0 when all are done, -ETIMEDOUT at the
- * deadline, -EINTR on SIGINT/SIGTERM, or -ECHILD with *bad set when a role
- * ended badly.  Meanwhile serves the roles' requests (a reboot), which
- * they signal with SIGUSR1. */
-static int wait_roles(struct roles *r, int64_t deadline, int *bad,
-		      struct sl_faults_ctx *fx)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGUSR1);
-	for (;;) {
-		int64_t left = deadline - sl_now();
-		struct timespec ts;
-		int sig;
-
-		sl_faults_serve(fx);
-		*bad = reap(r);
-		if (*bad >= 0)
-			return -ECHILD;
-		if (r->running == 0)
-			return 0;
-		if (left <= 0)
-			return -ETIMEDOUT;
-		if (left > 100 * SL_NS_PER_MS)
-			left = 100 * SL_NS_PER_MS;
-		ts.tv_sec = left / SL_NS_PER_SEC;
-		ts.tv_nsec = left % SL_NS_PER_SEC;
-		sig = sigtimedwait(&set, NULL, &ts);
-		if (sig == SIGINT || sig == SIGTERM)
-			return -EINTR;
-	}
 }
 
 static void drain(struct sl_observer *o)
@@ -353,271 +232,464 @@ static void write_phases(const struct phases *ph, const char *dir,
 	fclose(f);
 }
 
-void sl_run_variant(const struct sl_registry *reg, int v,
-		    const struct sl_run_opts *opts, struct sl_outcome *out)
-{
-	const struct sl__variant_def *var = reg->variant[v];
-	int timeout_s = reg->x->timeout_s > 0 ? reg->x->timeout_s :
-						SL_DEFAULT_TIMEOUT_S;
-	struct sl_cleanup cleanup = { 0 };
+/* ---- the run's state, and its undo steps ---- */
+
+struct roles {
+	int n;
+	pid_t pid[SL_MAX_ROLES];
+	int host[SL_MAX_ROLES];
+	int status[SL_MAX_ROLES];
+	int running;
+	int bad;		/* the role that ended badly, or -1 */
+	struct sl_board *board;
+};
+
+/* Everything one variant's run holds, from its first step to its last. */
+struct run {
+	const struct sl_registry *reg;
+	const struct sl__variant_def *var;
+	const struct sl_run_opts *opts;
+	struct sl_outcome *out;
+	int timeout_s;
+	struct sl_cleanup cleanup;
 	struct sl_topology topo;
-	struct sl_observer *obs = NULL;
-	struct sl_trace *trace = NULL;
-	struct sl_counters ctr0, ctr1;
-	char kwhy[160] = "", cwhy[160] = "";
-	struct sl_applog *log = NULL;
-	struct roles roles = { 0 };
-	sigset_t usr1;
-	struct sl_timeline tl;
-	struct sl_err e = { "" };
-	int64_t t_start = sl_now(), harness = 0, t, deadline;
-	struct phases ph = { 0 };
-	char path[4096];
 	FILE *cmdlog;
-	long dumps = 0;
-	int64_t dump_ns = 0;
-	int ret, bad;
+	struct sl_trace *trace;
+	char kwhy[160];		/* why the kernel's events are missing */
+	struct sl_counters ctr0, ctr1;
+	char cwhy[160];		/* why the counters are missing */
+	struct sl_board *board;
+	struct sl_observer *obs;
+	struct roles roles;
+	struct sl_timeline tl;
+	struct sl_err e;
+	struct phases ph;
+	int64_t harness;	/* the harness's own time, all phases */
+	long dumps;
+	int64_t dump_ns;
+};
 
-	memset(out, 0, sizeof(*out));
-	/* Roles ask for a reboot with SIGUSR1; it waits in wait_roles(). */
-	sigemptyset(&usr1);
-	sigaddset(&usr1, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &usr1, NULL);
-	sl_timeline_init(&tl);
-	sl_counters_init(&ctr0);
-	sl_counters_init(&ctr1);
-	snprintf(path, sizeof(path), "%s/commands.sh", opts->dir);
-	cmdlog = fopen(path, "w");
-	if (cmdlog) {
-		fprintf(cmdlog, "# The commands that build this variant's "
-			"network, as you would type them.\n");
-		sl_cleanup_push(&cleanup, close_file, cmdlog, "commands.sh");
-	}
+static void kill_roles(void *arg)
+{
+	struct roles *r = arg;
 
-	/* 1. topology */
-	t = sl_now();
-	ret = sl_topology_up(&topo, &cleanup, cmdlog, &e);
-	phase(&ph, "topology up", &harness, t);
-	if (ret < 0) {
-		fail(out, "topology: %s", e.msg);
-		goto out;
-	}
-	if (opts->keep) {
-		/* Forget the undo steps: the namespaces outlive the run until
-		 * `socklab clean` removes them. */
-		if (sl_topology_keep(&topo, &e) < 0) {
-			fail(out, "keep: %s", e.msg);
-			goto out;
+	for (int i = 0; i < r->n; i++) {
+		if (r->pid[i] > 0) {
+			kill(r->pid[i], SIGKILL);
+			while (waitpid(r->pid[i], NULL, 0) < 0 && errno == EINTR)
+				;
+			r->pid[i] = 0;
 		}
-		cleanup.n = cmdlog ? 1 : 0;
-		fprintf(stderr, "kept: ip netns exec %s ss -tanoi   "
-			"(and %s, %s; `socklab clean` removes them)\n",
-			topo.host[SL_HOST_SERVER].netns,
-			topo.host[SL_HOST_CLIENT].netns,
-			topo.host[SL_HOST_ROUTER].netns);
 	}
+}
 
-	/* The kernel's account: a private trace instance, made on a thread
-	 * of its own while the rest is set up (trace.c says why), ready before
-	 * the roles start, and the counters as the roles find them.  Where
-	 * tracefs is missing the run goes on without, and says why. */
-	t = sl_now();
-	if (sl_trace_start(&trace, &topo, NULL, &e) < 0)
-		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
-	else if (sl_cleanup_push(&cleanup, sl_trace_undo, &trace, "trace") < 0) {
-		sl_trace_undo(&trace);
-		snprintf(kwhy, sizeof(kwhy), "the run's cleanup stack is full");
-	}
-	phase(&ph, "trace start", &harness, t);
+static void close_file(void *arg)
+{
+	fclose(arg);
+}
 
-	/* The link emulator's process, before SETUP and the roles, which may
-	 * apply its faults: it costs a fork until one does (linkemu.h). */
-	t = sl_now();
-	ret = sl_linkemu_start(&topo, &cleanup, &e);
-	phase(&ph, "link emulator start", &harness, t);
+static void destroy_board(void *arg)
+{
+	sl_board_destroy(arg);
+}
+
+static void stop_observer(void *arg)
+{
+	struct sl_observer **o = arg;
+
+	sl_observer_stop(*o, NULL, NULL);
+	*o = NULL;
+}
+
+/* ---- the steps ---- */
+
+/* commands.sh: the commands that build the network, as a learner would
+ * type them.  Without it the run goes on. */
+static void open_cmdlog(struct run *r)
+{
+	char path[4096];
+
+	snprintf(path, sizeof(path), "%s/commands.sh", r->opts->dir);
+	r->cmdlog = fopen(path, "w");
+	if (!r->cmdlog)
+		return;
+	fprintf(r->cmdlog, "# The commands that build this variant's network, "
+		"as you would type them.\n");
+	sl_cleanup_push(&r->cleanup, close_file, r->cmdlog, "commands.sh");
+}
+
+/* 1. Fresh namespaces for this variant only. */
+static int topology_up(struct run *r)
+{
+	int64_t t = sl_now();
+	int ret = sl_topology_up(&r->topo, &r->cleanup, r->cmdlog, &r->e);
+
+	phase(&r->ph, "topology up", &r->harness, t);
 	if (ret < 0) {
-		fail(out, "link emulator: %s", e.msg);
-		goto out;
+		fail(r->out, "topology: %s", r->e.msg);
+		return ret;
 	}
-
-	/* 2. the experiment's own set-up; the roles' log first, since a
-	 * fault applied here is recorded in it */
-	ret = sl_applog_create(&log, &e);
-	if (ret < 0 || sl_cleanup_push(&cleanup, destroy_log, log, "log") < 0) {
-		fail(out, "%s", e.msg);
-		goto out;
+	if (!r->opts->keep)
+		return 0;
+	/* Forget the undo steps: the namespaces outlive the run until
+	 * `socklab clean` removes them. */
+	ret = sl_topology_keep(&r->topo, &r->e);
+	if (ret < 0) {
+		fail(r->out, "keep: %s", r->e.msg);
+		return ret;
 	}
-	log->faults.cmdlog_fd = cmdlog ? fileno(cmdlog) : -1;
-	roles.log = log;
-	if (reg->setup) {
-		struct sl_setup s = { .topo = &topo, .cmdlog = cmdlog,
-				      .log = log };
+	r->cleanup.n = r->cmdlog ? 1 : 0;
+	fprintf(stderr, "kept: ip netns exec %s ss -tanoi   (and %s, %s; "
+		"`socklab clean` removes them)\n",
+		r->topo.host[SL_HOST_SERVER].netns,
+		r->topo.host[SL_HOST_CLIENT].netns,
+		r->topo.host[SL_HOST_ROUTER].netns);
+	return 0;
+}
 
-		reg->setup(&s, var->knobs);
+/* The kernel's account: a private trace instance, made on a thread of its
+ * own while the rest is set up (trace.c says why), ready before the roles
+ * start.  Where tracefs is missing the run goes on without, and says
+ * why. */
+static void trace_start(struct run *r)
+{
+	int64_t t = sl_now();
+
+	if (sl_trace_start(&r->trace, &r->topo, NULL, &r->e) < 0)
+		snprintf(r->kwhy, sizeof(r->kwhy), "%.150s", r->e.msg);
+	else if (sl_cleanup_push(&r->cleanup, sl_trace_undo, &r->trace,
+				 "trace") < 0) {
+		sl_trace_undo(&r->trace);
+		snprintf(r->kwhy, sizeof(r->kwhy),
+			 "the run's cleanup stack is full");
+	}
+	phase(&r->ph, "trace start", &r->harness, t);
+}
+
+/* The link emulator's process, before SETUP and the roles, which may
+ * apply its faults: it costs a fork until one does (linkemu.h). */
+static int linkemu_start(struct run *r)
+{
+	int64_t t = sl_now();
+	int ret = sl_linkemu_start(&r->topo, &r->cleanup, &r->e);
+
+	phase(&r->ph, "link emulator start", &r->harness, t);
+	if (ret < 0)
+		fail(r->out, "link emulator: %s", r->e.msg);
+	return ret;
+}
+
+/* 2. The run's board first, since a fault applied in SETUP is recorded on
+ * it, then the experiment's own set-up. */
+static int board_and_setup(struct run *r)
+{
+	struct sl_setup s = { .topo = &r->topo, .cmdlog = r->cmdlog };
+	int ret = sl_board_create(&r->board, &r->e);
+
+	if (ret < 0 || (ret = sl_cleanup_push(&r->cleanup, destroy_board,
+					      r->board, "board")) < 0) {
+		fail(r->out, "%s", r->e.msg);
+		return ret;
+	}
+	r->board->cmdlog_fd = r->cmdlog ? fileno(r->cmdlog) : -1;
+	r->roles.board = r->board;
+	s.board = r->board;
+	if (r->reg->setup) {
+		r->reg->setup(&s, r->var->knobs);
 		if (s.failed) {
-			fail(out, "setup: %s", s.err.msg);
-			goto out;
+			fail(r->out, "setup: %s", s.err.msg);
+			return -EINVAL;
 		}
 	}
-	if (cmdlog)
-		fflush(cmdlog);
+	if (r->cmdlog)
+		fflush(r->cmdlog);
+	return 0;
+}
 
-	/* 3. observers */
-	t = sl_now();
-	ret = sl_observer_start(&obs, &topo, opts->dir, &e);
-	phase(&ph, "observers start", &harness, t);
-	if (ret < 0 ||
-	    sl_cleanup_push(&cleanup, stop_observer, &obs, "observers") < 0) {
-		fail(out, "observers: %s", e.msg);
-		goto out;
+/* 3. Captures and sock_diag sampling; their segments go on the board. */
+static int observers_start(struct run *r)
+{
+	int64_t t = sl_now();
+	int ret = sl_observer_start(&r->obs, &r->topo, r->opts->dir, r->board,
+				    &r->e);
+
+	phase(&r->ph, "observers start", &r->harness, t);
+	if (ret < 0 || (ret = sl_cleanup_push(&r->cleanup, stop_observer,
+					      &r->obs, "observers")) < 0)
+		fail(r->out, "observers: %s", r->e.msg);
+	return ret;
+}
+
+/* The trace reader ready and feeding the board, for the roles' waits
+ * (without it they poll sock_diag), and the counters as the roles find
+ * them. */
+static void trace_ready(struct run *r)
+{
+	int64_t t = sl_now();
+
+	if (r->trace && sl_trace_ready(r->trace, &r->e) < 0) {
+		snprintf(r->kwhy, sizeof(r->kwhy), "%.150s", r->e.msg);
+		sl_trace_undo(&r->trace);
 	}
-	t = sl_now();
-	if (trace && sl_trace_ready(trace, &e) < 0) {
-		snprintf(kwhy, sizeof(kwhy), "%.150s", e.msg);
-		sl_trace_undo(&trace);
-	}
-	/* The roles wait on the kernel's events as they happen (role.c);
-	 * without them they poll sock_diag. */
-	if (trace) {
-		sl_trace_feed(trace, sl_applog_add_kernel, log);
-		/* Off before the log goes, on every way out: a run
+	if (r->trace) {
+		sl_trace_feed(r->trace, sl_board_add_kernel, r->board);
+		/* Off before the board goes, on every way out: a run
 		 * interrupted here still has the reader running. */
-		if (sl_cleanup_push(&cleanup, sl_trace_feed_off, &trace,
+		if (sl_cleanup_push(&r->cleanup, sl_trace_feed_off, &r->trace,
 				    "trace feed") < 0)
-			sl_trace_feed(trace, NULL, NULL);
+			sl_trace_feed(r->trace, NULL, NULL);
 		else
-			log->kernel_live = 1;
+			r->board->kernel_live = 1;
 	}
-	if (sl_counters_read(&ctr0, &topo, &e) < 0)
-		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
-	phase(&ph, "trace ready, counters", &harness, t);
+	if (sl_counters_read(&r->ctr0, &r->topo, &r->e) < 0)
+		snprintf(r->cwhy, sizeof(r->cwhy), "%.150s", r->e.msg);
+	phase(&r->ph, "trace ready, counters", &r->harness, t);
+}
 
-	/* 4. roles */
-	deadline = sl_now() + (int64_t)timeout_s * SL_NS_PER_SEC;
-	if (sl_cleanup_push(&cleanup, kill_roles, &roles, "roles") < 0) {
-		fail(out, "too many resources");
-		goto out;
-	}
-	for (int i = 0; i < reg->nroles; i++) {
-		int h = sl_topology_host(&topo, reg->role[i]->host);
+/* Forks a process for each role. */
+static int spawn_roles(struct run *r, int64_t deadline)
+{
+	struct roles *rs = &r->roles;
+
+	for (int i = 0; i < r->reg->nroles; i++) {
+		int h = sl_topology_host(&r->topo, r->reg->role[i]->host);
 		pid_t pid;
 
 		if (h < 0) {
-			fail(out, "role '%s' names no host of this topology",
-			     reg->role[i]->host);
-			goto out;
+			fail(r->out, "role '%s' names no host of this topology",
+			     r->reg->role[i]->host);
+			return -EINVAL;
 		}
-		pid = sl_role_spawn(&topo, h, log, deadline, reg->role[i]->fn,
-				    var->knobs, &e);
+		pid = sl_role_spawn(&r->topo, h, r->board, deadline,
+				    r->reg->role[i]->fn, r->var->knobs, &r->e);
 		if (pid < 0) {
-			fail(out, "%s", e.msg);
-			goto out;
+			fail(r->out, "%s", r->e.msg);
+			return pid;
 		}
-		sl_applog_set_pid(log, h, pid);
-		roles.pid[roles.n] = pid;
-		roles.host[roles.n++] = h;
-		roles.running++;
+		sl_board_set_pid(r->board, h, pid);
+		rs->pid[rs->n] = pid;
+		rs->host[rs->n++] = h;
+		rs->running++;
 	}
-	{
-		/* Kept namespaces outlive the run: a rebooted host's too. */
-		struct sl_faults_ctx fx = {
-			.topo = &topo, .cleanup = opts->keep ? NULL : &cleanup,
-			.cmdlog = cmdlog, .obs = obs, .dir = opts->dir,
-			.log = log,
-		};
+	return 0;
+}
 
-		ret = wait_roles(&roles, deadline, &bad, &fx);
+/* Reaps the roles that have ended (the fault server's settled()): 1 when
+ * all are done, -ECHILD when one ended badly (its index in bad), else 0. */
+static int reap(void *arg)
+{
+	struct roles *r = arg;
+
+	for (int i = 0; i < r->n; i++) {
+		int st;
+
+		if (r->pid[i] <= 0 || waitpid(r->pid[i], &st, WNOHANG) != r->pid[i])
+			continue;
+		r->pid[i] = 0;
+		r->status[i] = st;
+		r->running--;
+		/* Its pid may be reused now: no role may signal it any more. */
+		sl_board_set_pid(r->board, r->host[i], 0);
+		/* A crashed host's role was killed on purpose (sl_crash()). */
+		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
+		    sl_faults_crashed(r->board, r->host[i]))
+			continue;
+		if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0) && r->bad < 0)
+			r->bad = i;
 	}
+	if (r->bad >= 0)
+		return -ECHILD;
+	return r->running == 0;
+}
+
+/* Why a role ended badly, as the variant's ERROR says it. */
+static void role_failed(struct run *r)
+{
+	int h, st = r->roles.status[r->roles.bad];
+	const char *why = sl_board_error(r->board, &h);
+	char how[64];
+
+	if (why) {
+		fail(r->out, "role failed: %s", why);
+		return;
+	}
+	if (WIFSIGNALED(st))
+		snprintf(how, sizeof(how), "killed by signal %d (%s)",
+			 WTERMSIG(st), strsignal(WTERMSIG(st)));
+	else
+		snprintf(how, sizeof(how), "exited with status %d",
+			 WEXITSTATUS(st));
+	fail(r->out, "role %s %s", r->topo.host[r->roles.host[r->roles.bad]].name,
+	     how);
+}
+
+/* 4. The roles run, the fault server answering their requests, until they
+ * are through.  Returns -errno when there is nothing to collect. */
+static int roles_run(struct run *r)
+{
+	int64_t deadline = sl_now() + (int64_t)r->timeout_s * SL_NS_PER_SEC;
+	/* Kept namespaces outlive the run: a rebooted host's too. */
+	struct sl_faultserver fs = {
+		.ctx = { .topo = &r->topo,
+			 .cleanup = r->opts->keep ? NULL : &r->cleanup,
+			 .cmdlog = r->cmdlog, .obs = r->obs,
+			 .dir = r->opts->dir, .board = r->board },
+		.settled = reap, .arg = &r->roles,
+	};
+	int ret;
+
+	r->roles.bad = -1;
+	if (sl_cleanup_push(&r->cleanup, kill_roles, &r->roles, "roles") < 0) {
+		fail(r->out, "too many resources");
+		return -ENOSPC;
+	}
+	ret = spawn_roles(r, deadline);
+	if (ret < 0)
+		return ret;
+	ret = sl_faultserver_run(&fs, deadline);
 	if (ret == -EINTR) {
-		fail(out, "interrupted (SIGINT/SIGTERM)");
-		goto out;
+		fail(r->out, "interrupted (SIGINT/SIGTERM)");
+		return ret;
 	}
-	if (ret == -ETIMEDOUT) {
-		fail(out, "roles did not finish within %d s (the experiment's "
-		     "timeout_s)", timeout_s);
-	} else if (ret == -ECHILD) {
-		int h;
-		const char *why = sl_applog_error(log, &h);
-		int st = roles.status[bad];
-		char how[64];
+	if (ret == -ETIMEDOUT)
+		fail(r->out, "roles did not finish within %d s (the "
+		     "experiment's timeout_s)", r->timeout_s);
+	else if (ret == -ECHILD)
+		role_failed(r);
+	kill_roles(&r->roles);
+	return 0;
+}
 
-		if (WIFSIGNALED(st))
-			snprintf(how, sizeof(how), "killed by signal %d (%s)",
-				 WTERMSIG(st), strsignal(WTERMSIG(st)));
-		else
-			snprintf(how, sizeof(how), "exited with status %d",
-				 WEXITSTATUS(st));
-		if (why)
-			fail(out, "role failed: %s", why);
-		else
-			fail(out, "role %s %s", topo.host[roles.host[bad]].name,
-			     how);
-	}
-	kill_roles(&roles);
+/* The kernel's account closed: counters compared, the trace read. */
+static void kernel_stop(struct run *r)
+{
+	int64_t t = sl_now();
 
-	/* 5. drain, stop the observers, one timeline */
-	drain(obs);
-	{
-		const char *names[SL_NHOSTS];
-
-		for (int h = 0; h < SL_NHOSTS; h++)
-			names[h] = topo.host[h].name;
-		sl_timeline_set_hosts(&tl, names, SL_NHOSTS);
-	}
-	t = sl_now();
-	if (!cwhy[0] && sl_counters_read(&ctr1, &topo, &e) < 0)
-		snprintf(cwhy, sizeof(cwhy), "%.150s", e.msg);
-	if (!cwhy[0] && sl_counters_delta(&ctr0, &ctr1, &tl) < 0)
-		fail(out, "out of memory building the timeline");
-	snprintf(tl.counters_why, sizeof(tl.counters_why), "%s", cwhy);
-	if (!trace) {
-		snprintf(tl.kernel_why, sizeof(tl.kernel_why), "%s", kwhy);
-	} else if (sl_trace_stop(trace, &tl, &e) < 0) {
+	if (!r->cwhy[0] && sl_counters_read(&r->ctr1, &r->topo, &r->e) < 0)
+		snprintf(r->cwhy, sizeof(r->cwhy), "%.150s", r->e.msg);
+	if (!r->cwhy[0] && sl_counters_delta(&r->ctr0, &r->ctr1, &r->tl) < 0)
+		fail(r->out, "out of memory building the timeline");
+	snprintf(r->tl.counters_why, sizeof(r->tl.counters_why), "%s",
+		 r->cwhy);
+	if (!r->trace) {
+		snprintf(r->tl.kernel_why, sizeof(r->tl.kernel_why), "%s",
+			 r->kwhy);
+	} else if (sl_trace_stop(r->trace, &r->tl, &r->e) < 0) {
 		/* Kernel events we cannot read are missing, not evidence:
 		 * their predictions are skipped, the rest still decides. */
-		tl.kernel = 0;
-		snprintf(tl.kernel_why, sizeof(tl.kernel_why),
-			 "reading the trace failed: %.120s", e.msg);
+		r->tl.kernel = 0;
+		snprintf(r->tl.kernel_why, sizeof(r->tl.kernel_why),
+			 "reading the trace failed: %.120s", r->e.msg);
 	}
 	/* The instance is removed in the background; the cleanup step waits
 	 * for it. */
-	phase(&ph, "trace and counters stop", &harness, t);
-	t = sl_now();
-	sl_observer_cost(obs, &dumps, &dump_ns);
-	ret = sl_observer_stop(obs, &tl, &e);
-	obs = NULL;
-	phase(&ph, "observers stop", &harness, t);
-	if (ret < 0)
-		fail(out, "observers: %s", e.msg);
-	out->nfaults = sl_faults_export(log, out->fault, SL_FAULTS_MAX);
-	if (sl_applog_export(log, &tl) < 0)
-		fail(out, "out of memory building the timeline");
-	sl_timeline_finish(&tl);
-	write_timeline(&tl, opts->dir, &topo);
+	phase(&r->ph, "trace and counters stop", &r->harness, t);
+}
 
-	/* 6. predictions */
-	sl_predict_init(&out->pred, NULL);
-	if (!out->error) {
-		sl_predict_init(&out->pred, &tl);
-		if (reg->predict)
-			reg->predict(&out->pred, var->knobs);
-		out->holds = sl_predict_holds(&out->pred);
-		if (!out->holds && out->pred.nresults &&
-		    sl_predict_unavailable(&out->pred) == out->pred.nresults)
-			fail(out, "no prediction could be judged on this "
-			     "machine: %s", out->pred.result[0].skipped);
-		sl_predict_observe(&out->pred, &tl);
-		out->pred.tl = NULL;
-	}
-out:
+/* 5. The wire drained, the observers stopped, one timeline. */
+static void collect(struct run *r)
+{
+	const char *names[SL_NHOSTS];
+	int64_t t;
+	int ret;
+
+	drain(r->obs);
+	for (int h = 0; h < SL_NHOSTS; h++)
+		names[h] = r->topo.host[h].name;
+	sl_timeline_set_hosts(&r->tl, names, SL_NHOSTS);
+	kernel_stop(r);
 	t = sl_now();
-	sl_cleanup_run(&cleanup);
-	phase(&ph, "teardown", &harness, t);
-	write_phases(&ph, opts->dir, &tl, dumps, dump_ns);
-	sl_timeline_free(&tl);
-	sl_counters_free(&ctr0);
-	sl_counters_free(&ctr1);
-	out->harness_s = secs(harness);
+	sl_observer_cost(r->obs, &r->dumps, &r->dump_ns);
+	ret = sl_observer_stop(r->obs, &r->tl, &r->e);
+	r->obs = NULL;
+	phase(&r->ph, "observers stop", &r->harness, t);
+	if (ret < 0)
+		fail(r->out, "observers: %s", r->e.msg);
+	r->out->nfaults = sl_faults_export(r->board, r->out->fault,
+					   SL_FAULTS_MAX);
+	if (sl_board_export(r->board, &r->tl) < 0)
+		fail(r->out, "out of memory building the timeline");
+	sl_timeline_finish(&r->tl);
+	write_timeline(&r->tl, r->opts->dir, &r->topo);
+}
+
+/* 6. The experiment's predictions, judged on the timeline. */
+static void judge(struct run *r)
+{
+	struct sl_outcome *out = r->out;
+
+	sl_predict_init(&out->pred, NULL);
+	if (out->error)
+		return;
+	sl_predict_init(&out->pred, &r->tl);
+	if (r->reg->predict)
+		r->reg->predict(&out->pred, r->var->knobs);
+	out->holds = sl_predict_holds(&out->pred);
+	if (!out->holds && out->pred.nresults &&
+	    sl_predict_unavailable(&out->pred) == out->pred.nresults)
+		fail(out, "no prediction could be judged on this machine: %s",
+		     out->pred.result[0].skipped);
+	sl_predict_observe(&out->pred, &r->tl);
+	out->pred.tl = NULL;
+}
+
+/* Everything undone, in reverse, and harness.txt written. */
+static void teardown(struct run *r)
+{
+	int64_t t = sl_now();
+
+	sl_cleanup_run(&r->cleanup);
+	phase(&r->ph, "teardown", &r->harness, t);
+	write_phases(&r->ph, r->opts->dir, &r->tl, r->dumps, r->dump_ns);
+	sl_timeline_free(&r->tl);
+	sl_counters_free(&r->ctr0);
+	sl_counters_free(&r->ctr1);
+}
+
+/* Steps 1 to 3: everything the roles need before they start. */
+static int set_up(struct run *r)
+{
+	int ret;
+
+	open_cmdlog(r);
+	ret = topology_up(r);
+	if (ret < 0)
+		return ret;
+	trace_start(r);
+	ret = linkemu_start(r);
+	if (ret == 0)
+		ret = board_and_setup(r);
+	if (ret == 0)
+		ret = observers_start(r);
+	if (ret == 0)
+		trace_ready(r);
+	return ret;
+}
+
+void sl_run_variant(const struct sl_registry *reg, int v,
+		    const struct sl_run_opts *opts, struct sl_outcome *out)
+{
+	struct run r = {
+		.reg = reg, .var = reg->variant[v], .opts = opts, .out = out,
+		.timeout_s = reg->x->timeout_s > 0 ? reg->x->timeout_s :
+						     SL_DEFAULT_TIMEOUT_S,
+	};
+	int64_t t_start = sl_now();
+	sigset_t sigs;
+
+	memset(out, 0, sizeof(*out));
+	/* The fault server waits for these (faultserver.h). */
+	sl_faultserver_signals(&sigs);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	sl_timeline_init(&r.tl);
+	sl_counters_init(&r.ctr0);
+	sl_counters_init(&r.ctr1);
+	if (set_up(&r) == 0 && roles_run(&r) == 0) {
+		collect(&r);
+		judge(&r);
+	}
+	teardown(&r);
+	out->harness_s = secs(r.harness);
 	out->duration_s = secs(sl_now() - t_start);
 	out->done = 1;
 }

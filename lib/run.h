@@ -4,7 +4,8 @@
  *  2. the experiment's SETUP (per-namespace sysctls, faults from the start)
  *  3. observers start: captures and sock_diag sampling
  *  4. roles run, each in its host's namespace, until all have finished,
- *     one has failed, the deadline passes, or SIGINT/SIGTERM arrives
+ *     one has failed, the deadline passes, or SIGINT/SIGTERM arrives;
+ *     meanwhile the fault server answers their requests (faultserver.h)
  *  5. the wire is drained, observers stop, the timeline is built
  *  6. predictions are judged, results written, topology torn down
  *
@@ -14,26 +15,9 @@
 #ifndef SL_RUN_H
 #define SL_RUN_H
 
-#include <stdio.h>
-
-#include "err.h"
-#include "faults.h"
+#include "board.h"
 #include "predict.h"
 #include "registry.h"
-
-struct sl_applog;
-struct sl_topology;
-
-/* A variant's set-up handle (SETUP's s): what sl_sysctl() and
- * sl_setup_fault() act on.  The roles' shared log exists already, so that
- * a fault applied here is on the timeline like one applied by a role. */
-struct sl_setup {
-	const struct sl_topology *topo;
-	FILE *cmdlog;
-	struct sl_applog *log;
-	int failed;
-	struct sl_err err;
-};
 
 /* What a variant's run hands back to the experiment's process (it lives in
  * memory shared with it). */
@@ -56,7 +40,8 @@ struct sl_run_opts {
 
 /* Runs variant v of the registered experiment.  Never exits; signals
  * SIGINT/SIGTERM must be blocked by the caller (the run waits for them).
- * It blocks SIGUSR1 itself: a role sends it to ask for a reboot. */
+ * It blocks SIGUSR1 and SIGCHLD itself: a role sends the first to ask for
+ * a reboot, and the fault server waits for both (faultserver.h). */
 void sl_run_variant(const struct sl_registry *reg, int v,
 		    const struct sl_run_opts *opts, struct sl_outcome *out);
 

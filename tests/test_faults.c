@@ -8,7 +8,7 @@
  *  - bad fault specifications fail with a reason;
  *  - the link emulator's kinds reach it (a delay delays, and lifts);
  *  - a crash kills the host's role and silences it both ways;
- *  - a reboot (asked by a role process, served by the run's side) gives the
+ *  - a reboot (asked by a role process, served by the fault server) gives the
  *    host a fresh namespace with the same address and no socket: a
  *    connection to the port that listened before is refused, and the new
  *    capture file sees the RST;
@@ -31,14 +31,16 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "err.h"
 #include "faults.h"
+#include "faultserver.h"
 #include "linkemu.h"
 #include "observe.h"
 #include "role.h"
-#include "run.h"
+#include "setup.h"
 #include "socklab.h"
 #include "timeline.h"
 #include "topology.h"
@@ -46,14 +48,14 @@
 struct fixture {
 	struct sl_cleanup cleanup;
 	struct sl_topology topo;
-	struct sl_applog *log;
+	struct sl_board *board;
 	struct sl_role self;	/* a "client role" in the test process */
 	char netns[SL_NHOSTS][64];
 };
 
-static void destroy_log(void *arg)
+static void destroy_board(void *arg)
 {
-	sl_applog_destroy(arg);
+	sl_board_destroy(arg);
 }
 
 static int setup(void **state)
@@ -64,15 +66,15 @@ static int setup(void **state)
 	assert_non_null(f);
 	if (sl_topology_up(&f->topo, &f->cleanup, NULL, &e) < 0)
 		fail_msg("topology: %s", e.msg);
-	assert_int_equal(sl_applog_create(&f->log, &e), 0);
-	assert_int_equal(sl_cleanup_push(&f->cleanup, destroy_log, f->log,
-					 "log"), 0);
+	assert_int_equal(sl_board_create(&f->board, &e), 0);
+	assert_int_equal(sl_cleanup_push(&f->cleanup, destroy_board, f->board,
+					 "board"), 0);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		snprintf(f->netns[h], sizeof(f->netns[h]), "%s",
 			 f->topo.host[h].netns);
 	f->self.topo = &f->topo;
 	f->self.host = SL_HOST_CLIENT;
-	f->self.log = f->log;
+	f->self.board = f->board;
 	f->self.deadline = sl_now() + 20 * SL_NS_PER_SEC;
 	*state = f;
 	return 0;
@@ -139,7 +141,7 @@ static int udp_passes(struct fixture *f, int a, int b)
 static int count_kind(struct fixture *f, const char *kind)
 {
 	struct sl_fault_rec rec[SL_FAULTS_MAX];
-	int n = sl_faults_export(f->log, rec, SL_FAULTS_MAX), c = 0;
+	int n = sl_faults_export(f->board, rec, SL_FAULTS_MAX), c = 0;
 
 	for (int i = 0; i < n; i++)
 		c += strcmp(rec[i].kind, kind) == 0;
@@ -149,7 +151,7 @@ static int count_kind(struct fixture *f, const char *kind)
 static void test_blackhole(void **state)
 {
 	struct fixture *f = *state;
-	struct sl_setup s = { .topo = &f->topo, .log = f->log };
+	struct sl_setup s = { .topo = &f->topo, .board = f->board };
 	struct sl_fault_rec rec[SL_FAULTS_MAX];
 
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
@@ -162,7 +164,7 @@ static void test_blackhole(void **state)
 	 * still reach the router itself. */
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_ROUTER));
 	assert_true(udp_passes(f, SL_HOST_SERVER, SL_HOST_ROUTER));
-	assert_int_equal(sl_faults_export(f->log, rec, SL_FAULTS_MAX), 1);
+	assert_int_equal(sl_faults_export(f->board, rec, SL_FAULTS_MAX), 1);
 	assert_string_equal(rec[0].kind, "blackhole");
 	assert_string_equal(rec[0].backend, "nftables");
 	assert_false(rec[0].lifted);
@@ -170,7 +172,7 @@ static void test_blackhole(void **state)
 	sl_fault_lift(&f->self, 0);
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
 	assert_true(udp_passes(f, SL_HOST_SERVER, SL_HOST_CLIENT));
-	sl_faults_export(f->log, rec, SL_FAULTS_MAX);
+	sl_faults_export(f->board, rec, SL_FAULTS_MAX);
 	assert_true(rec[0].lifted);
 
 	/* One direction only. */
@@ -206,7 +208,7 @@ static double udp_ms(struct fixture *f, int a, int b)
 static void test_linkemu_dispatch(void **state)
 {
 	struct fixture *f = *state;
-	struct sl_setup s = { .topo = &f->topo, .log = f->log };
+	struct sl_setup s = { .topo = &f->topo, .board = f->board };
 	struct sl_fault_rec rec[SL_FAULTS_MAX];
 	struct sl_err e;
 	double ms;
@@ -219,7 +221,7 @@ static void test_linkemu_dispatch(void **state)
 		fail_msg("%s", s.err.msg);
 	ms = udp_ms(f, SL_HOST_CLIENT, SL_HOST_SERVER);
 	assert_true(ms >= 95 && ms < 300);
-	assert_int_equal(sl_faults_export(f->log, rec, SL_FAULTS_MAX), 1);
+	assert_int_equal(sl_faults_export(f->board, rec, SL_FAULTS_MAX), 1);
 	assert_string_equal(rec[0].kind, "delay");
 	assert_true(strcmp(rec[0].backend, "linkemu") == 0 ||
 		    strcmp(rec[0].backend, "netem") == 0);
@@ -228,14 +230,14 @@ static void test_linkemu_dispatch(void **state)
 	sl_fault_lift(&f->self, 0);
 	ms = udp_ms(f, SL_HOST_CLIENT, SL_HOST_SERVER);
 	assert_true(ms >= 0 && ms < 50);
-	sl_faults_export(f->log, rec, SL_FAULTS_MAX);
+	sl_faults_export(f->board, rec, SL_FAULTS_MAX);
 	assert_true(rec[0].lifted);
 }
 
 static void test_bad_specs(void **state)
 {
 	struct fixture *f = *state;
-	struct sl_setup s = { .topo = &f->topo, .log = f->log };
+	struct sl_setup s = { .topo = &f->topo, .board = f->board };
 
 	sl_setup_fault(&s, .from = "client");
 	assert_true(s.failed);
@@ -272,7 +274,7 @@ static pid_t fake_role(struct fixture *f, int h)
 		for (;;)
 			pause();
 	}
-	sl_applog_set_pid(f->log, h, pid);
+	sl_board_set_pid(f->board, h, pid);
 	return pid;
 }
 
@@ -284,8 +286,8 @@ static void crash_server(struct fixture *f)
 	sl_crash(&f->self, "server");
 	assert_int_equal(waitpid(pid, &st, WNOHANG), pid);
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	assert_true(sl_faults_crashed(f->log, SL_HOST_SERVER));
-	assert_false(sl_faults_crashed(f->log, SL_HOST_CLIENT));
+	assert_true(sl_faults_crashed(f->board, SL_HOST_SERVER));
+	assert_false(sl_faults_crashed(f->board, SL_HOST_CLIENT));
 }
 
 static void test_crash(void **state)
@@ -299,28 +301,34 @@ static void test_crash(void **state)
 	assert_int_equal(count_kind(f, "crash"), 1);
 }
 
-/* The run's side of a reboot: serve the requests of the child that asks
- * for it, as run.c's wait_roles() does.  Returns the child's status. */
-static int serve_until_exit(struct sl_faults_ctx *fx, pid_t child)
+/* The fault server's settled(): the child standing for the role that asks
+ * for a reboot has exited. */
+struct child {
+	pid_t pid;
+	int status;
+};
+
+static int child_exited(void *arg)
 {
-	sigset_t set;
-	int st;
+	struct child *c = arg;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
-	for (int i = 0; i < 200; i++) {
-		struct timespec ts = { .tv_nsec = 50 * SL_NS_PER_MS };
+	return waitpid(c->pid, &c->status, WNOHANG) == c->pid;
+}
 
-		sl_faults_serve(fx);
-		if (waitpid(child, &st, WNOHANG) == child)
-			return st;
-		sigtimedwait(&set, NULL, &ts);
+/* The run's side of a reboot: the fault server, as run.c runs it, until
+ * the child exits.  Returns the child's status. */
+static int serve_until_exit(struct sl_faults_ctx *fx, pid_t pid)
+{
+	struct child c = { .pid = pid };
+	struct sl_faultserver fs = { .ctx = *fx, .settled = child_exited,
+				     .arg = &c };
+
+	if (sl_faultserver_run(&fs, sl_now() + 10 * SL_NS_PER_SEC) < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &c.status, 0);
+		fail_msg("the rebooting role did not finish");
 	}
-	kill(child, SIGKILL);
-	waitpid(child, &st, 0);
-	fail_msg("the rebooting role did not finish");
-	return -1;
+	return c.status;
 }
 
 /* The test's own scratch folder: its files, then itself. */
@@ -349,7 +357,7 @@ static void test_reboot(void **state)
 	struct sl_observer *obs = NULL;
 	struct sl_faults_ctx fx = {
 		.topo = &f->topo, .cleanup = &f->cleanup, .dir = dir,
-		.log = f->log,
+		.board = f->board,
 	};
 	struct sl_timeline tl;
 	struct sl_err e;
@@ -360,7 +368,7 @@ static void test_reboot(void **state)
 	pid_t child;
 
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(sl_observer_start(&obs, &f->topo, dir, &e), 0);
+	assert_int_equal(sl_observer_start(&obs, &f->topo, dir, f->board, &e), 0);
 	fx.obs = obs;
 	/* A listener the old server had: a reboot forgets it. */
 	lfd = socket_in(f, SL_HOST_SERVER, SOCK_STREAM);
@@ -371,6 +379,8 @@ static void test_reboot(void **state)
 	oldfd = f->topo.host[SL_HOST_SERVER].nsfd;
 	assert_int_equal(fstat(oldfd, &nsbefore), 0);
 
+	/* As in a run, blocked before the first role asks (faultserver.h);
+	 * SIGINT and SIGTERM are left to end the test. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGCHLD);
@@ -389,7 +399,7 @@ static void test_reboot(void **state)
 		_exit(0);
 	}
 	if (serve_until_exit(&fx, child) != 0) {
-		why = sl_applog_error(f->log, &host);
+		why = sl_board_error(f->board, &host);
 		fail_msg("reboot: %s", why ? why : "role failed");
 	}
 	/* SIGUSR1 stays blocked, as in a run: one may still be pending. */
