@@ -217,6 +217,36 @@ pid_t sl_board_pid(struct sl_board *b, int host)
 	return __atomic_load_n(&b->role_pid[host], __ATOMIC_SEQ_CST);
 }
 
+void sl_board_role_started(struct sl_board *b, int host)
+{
+	if (host < 0 || host >= SL_BOARD_HOSTS ||
+	    __atomic_exchange_n(&b->role_live[host], 1, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_add_fetch(&b->running, 1, __ATOMIC_SEQ_CST);
+}
+
+void sl_board_role_ended(struct sl_board *b, int host)
+{
+	if (host < 0 || host >= SL_BOARD_HOSTS ||
+	    !__atomic_exchange_n(&b->role_live[host], 0, __ATOMIC_SEQ_CST))
+		return;
+	if (__atomic_sub_fetch(&b->running, 1, __ATOMIC_SEQ_CST) == 0)
+		futex_wake_all(&b->running);
+}
+
+int sl_board_wait_roles_ended(struct sl_board *b, int64_t deadline)
+{
+	for (;;) {
+		uint32_t n = __atomic_load_n(&b->running, __ATOMIC_SEQ_CST);
+
+		if (n == 0)
+			return 0;
+		if (sl_now() >= deadline ||
+		    futex_wait_until(&b->running, n, deadline) == -ETIMEDOUT)
+			return -ETIMEDOUT;
+	}
+}
+
 /* ---- requests ---- */
 
 /* Takes a free slot for op on host, waiting for one if need be (with the

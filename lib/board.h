@@ -12,8 +12,9 @@
  *  - the faults in force, crashes and reboots (faults.c writes them);
  *  - the roles' requests to the run process (a reboot), a small queue that
  *    the fault server (faultserver.h) answers;
- *  - each host's role process (so that a role can make another host
- *    crash).
+ *  - the roles themselves: each host's role process, and which roles are
+ *    still running, so that a role whose function returned stays alive
+ *    (its descriptors open) until all of them have.
  *
  * The special problem of processes that get killed: a host crash
  * (sl_crash()) kills a role wherever it is, typically asleep in a wait.  A
@@ -77,7 +78,7 @@ struct sl_board_req {
 };
 
 /* The board in shared memory.  Everything below mu is read and written
- * under it (sl_board_lock()); seq is a futex word. */
+ * under it (sl_board_lock()); seq and running are futex words. */
 struct sl_board {
 	pthread_mutex_t mu;
 	uint32_t seq;		/* bumped by every append; waiters sleep on it */
@@ -85,6 +86,10 @@ struct sl_board {
 	 * below wake them only when there are some, so that a bulk transfer
 	 * costs nothing when nobody waits. */
 	uint32_t waiters;
+	/* Roles whose function has not returned (nor been killed by a
+	 * crash); the roles that have returned sleep on it until it is 0. */
+	uint32_t running;
+	int role_live[SL_BOARD_HOSTS];	/* counted in running */
 	pid_t role_pid[SL_BOARD_HOSTS];
 	pid_t server;		/* the run process: it serves requests */
 	int n;
@@ -182,6 +187,17 @@ void sl_board_add_kernel(void *arg, const struct sl_event *ev);
 /* Records which process runs host's role (0: none any more). */
 void sl_board_set_pid(struct sl_board *b, int host, pid_t pid);
 pid_t sl_board_pid(struct sl_board *b, int host);
+
+/* host's role has started: it counts among the running until it ends. */
+void sl_board_role_started(struct sl_board *b, int host);
+
+/* host's role has ended (its function returned, it was killed, it is
+ * gone): wakes the roles that wait for all to end.  Idempotent. */
+void sl_board_role_ended(struct sl_board *b, int host);
+
+/* Sleeps until no role is running any more, or until deadline.  Returns
+ * 0, or -ETIMEDOUT. */
+int sl_board_wait_roles_ended(struct sl_board *b, int64_t deadline);
 
 /* ---- requests to the run process ---- */
 

@@ -580,6 +580,8 @@ void sl_crash(struct sl_role *self, const char *host)
 	sl_board_unlock(b);
 	if (pid > 0 && kill_and_wait(pid, self->deadline, &e) < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	/* The roles still running no longer wait for the dead one. */
+	sl_board_role_ended(b, h);
 	snprintf(what, sizeof(what), "%s crashed: its role killed (SIGKILL), "
 		 "its output and the router's traffic for %s dropped", host, a);
 	rec_on(b, id, "nftables", -1, what);

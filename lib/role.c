@@ -52,6 +52,11 @@ pid_t sl_role_spawn(const struct sl_topology *t, int host,
 		sl__role_fail(&self, "enter the host's namespace", errno,
 			      __FILE__, __LINE__);
 	fn(&self, knobs);
+	/* Its sockets stay open until every role has returned: the peer may
+	 * still be talking to them (role.h).  Past the deadline the run ends
+	 * the variant anyway. */
+	sl_board_role_ended(board, host);
+	sl_board_wait_roles_ended(board, deadline);
 	_exit(0);
 }
 

@@ -4,6 +4,13 @@
  * moved into its host's namespace.  Roles write marks and call results on
  * the run's shared board (board.h), which is also how they wait for each
  * other and for what the captures and the kernel saw (wait.h).
+ *
+ * A role whose function has returned does not exit at once: its process,
+ * and with it every descriptor the role left open, stays until all roles
+ * of the variant have returned (or the run ends them on an error or at its
+ * deadline).  A role's sockets thus outlive its code exactly as long as the
+ * exchange goes on, and an author never waits for the other role's last
+ * mark only to keep them open.
  */
 #ifndef SL_ROLE_H
 #define SL_ROLE_H
@@ -31,8 +38,10 @@ struct sl_role {
 };
 
 /* Forks a process that enters host's namespace and runs fn(self, knobs),
- * then exits 0 (SL_ROLE_EXIT_ERROR when the role gave up).  The child dies
- * with its parent (PR_SET_PDEATHSIG).  Returns the pid or -errno. */
+ * stays until every role on board has ended (board.h), then exits 0
+ * (SL_ROLE_EXIT_ERROR when the role gave up).  The caller has counted the
+ * role in (sl_board_role_started()).  The child dies with its parent
+ * (PR_SET_PDEATHSIG).  Returns the pid or -errno. */
 pid_t sl_role_spawn(const struct sl_topology *t, int host,
 		    struct sl_board *board, int64_t deadline,
 		    void (*fn)(struct sl_role *self, const void *knobs),

@@ -446,22 +446,28 @@ static void trace_ready(struct run *r)
 	phase(&r->ph, "trace ready, counters", &r->harness, t);
 }
 
-/* Forks a process for each role. */
+/* Forks a process for each role, counted in on the board before it runs,
+ * so that none can see "all roles ended" before the last has started. */
 static int spawn_roles(struct run *r, int64_t deadline)
 {
 	struct roles *rs = &r->roles;
 
 	for (int i = 0; i < r->reg->nroles; i++) {
 		int h = sl_topology_host(&r->topo, r->reg->role[i]->host);
-		pid_t pid;
 
 		if (h < 0) {
 			fail(r->out, "role '%s' names no host of this topology",
 			     r->reg->role[i]->host);
 			return -EINVAL;
 		}
-		pid = sl_role_spawn(&r->topo, h, r->board, deadline,
-				    r->reg->role[i]->fn, r->var->knobs, &r->e);
+		sl_board_role_started(r->board, h);
+	}
+	for (int i = 0; i < r->reg->nroles; i++) {
+		int h = sl_topology_host(&r->topo, r->reg->role[i]->host);
+		pid_t pid = sl_role_spawn(&r->topo, h, r->board, deadline,
+					  r->reg->role[i]->fn, r->var->knobs,
+					  &r->e);
+
 		if (pid < 0) {
 			fail(r->out, "%s", r->e.msg);
 			return pid;
@@ -488,8 +494,10 @@ static int reap(void *arg)
 		r->pid[i] = 0;
 		r->status[i] = st;
 		r->running--;
-		/* Its pid may be reused now: no role may signal it any more. */
+		/* Its pid may be reused now: no role may signal it any more;
+		 * and the others no longer wait for it to end. */
 		sl_board_set_pid(r->board, r->host[i], 0);
+		sl_board_role_ended(r->board, r->host[i]);
 		/* A crashed host's role was killed on purpose (sl_crash()). */
 		if (WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL &&
 		    sl_faults_crashed(r->board, r->host[i]))

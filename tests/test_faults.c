@@ -12,6 +12,7 @@
  *    host a fresh namespace with the same address and no socket: a
  *    connection to the port that listened before is refused, and the new
  *    capture file sees the RST;
+ *  - a role whose function returned stays until the other role has;
  *  - teardown leaves no namespace behind.
  */
 #include <setjmp.h>
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -464,6 +466,54 @@ static void test_reboot(void **state)
 	remove_dir(dir);
 }
 
+/* Roles of test_roles_outlive(): the client's function returns at once,
+ * the server's once the test marks "go". */
+static void role_returns(struct sl_role *self, const void *knobs)
+{
+	(void)self;
+	(void)knobs;
+}
+
+static void role_waits_for_go(struct sl_role *self, const void *knobs)
+{
+	(void)knobs;
+	sl_wait_mark(self, "router", "go");
+}
+
+/* A role whose function has returned stays (its descriptors open) until
+ * the other has returned too; then both go. */
+static void test_roles_outlive(void **state)
+{
+	struct fixture *f = *state;
+	int64_t deadline = sl_now() + 10 * SL_NS_PER_SEC;
+	struct pollfd pfd = { .events = POLLIN };
+	struct sl_event go = { .kind = SL_EV_MARK, .host = SL_HOST_ROUTER,
+			       .from = -1, .to = -1, .name = "go" };
+	pid_t client, server;
+	struct sl_err e;
+	int st;
+
+	sl_board_role_started(f->board, SL_HOST_CLIENT);
+	sl_board_role_started(f->board, SL_HOST_SERVER);
+	client = sl_role_spawn(&f->topo, SL_HOST_CLIENT, f->board, deadline,
+			       role_returns, NULL, &e);
+	server = sl_role_spawn(&f->topo, SL_HOST_SERVER, f->board, deadline,
+			       role_waits_for_go, NULL, &e);
+	assert_true(client > 0 && server > 0);
+	pfd.fd = (int)syscall(SYS_pidfd_open, client, 0);
+	assert_true(pfd.fd >= 0);
+	/* The server's role runs on: the client's process stays. */
+	assert_int_equal(poll(&pfd, 1, 300), 0);
+	go.t = go.t_start = sl_now();
+	sl_board_append(f->board, &go);
+	assert_int_equal(poll(&pfd, 1, 10000), 1);
+	close(pfd.fd);
+	assert_int_equal(waitpid(client, &st, 0), client);
+	assert_int_equal(st, 0);
+	assert_int_equal(waitpid(server, &st, 0), server);
+	assert_int_equal(st, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -473,6 +523,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reboot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_roles_outlive, setup,
+						teardown),
 	};
 
 	if (geteuid() != 0) {
