@@ -41,11 +41,19 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void reap_ok(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static void test_roles_end_together(void **state)
 {
 	struct sl_board *b = *state;
 	struct pollfd pfd = { .events = POLLIN };
-	int sp[2], st;
+	int sp[2];
 	char c;
 	pid_t pid;
 
@@ -69,8 +77,7 @@ static void test_roles_end_together(void **state)
 	/* Now the last role has ended: role 0 goes, and its end closes. */
 	assert_int_equal(poll(&pfd, 1, 10000), 1);
 	assert_int_equal(read(sp[0], &c, 1), 0);
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid);
 	close(sp[0]);
 }
 
@@ -96,6 +103,31 @@ static void test_role_counts_once(void **state)
 	assert_int_equal(b->running, 0);
 }
 
+/* Forks a role that asks for a reboot of host 1, waiting up to wait_ns,
+ * and exits 0 when the answer is want (and, if given, says why).  SIGUSR1,
+ * the role's word to the server, is blocked first. */
+static pid_t asking_role(struct sl_board *b, int64_t wait_ns, int want,
+			 const char *why_want, sigset_t *set, sigset_t *old)
+{
+	pid_t pid;
+
+	sigemptyset(set);
+	sigaddset(set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, set, old);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char why[64];
+		int ret = sl_board_request(b, SL_BOARD_OP_REBOOT, 1,
+					   sl_now() + wait_ns, why,
+					   sizeof(why));
+
+		_exit(ret == want && (!why_want || !strcmp(why, why_want)) ?
+		      0 : 1);
+	}
+	return pid;
+}
+
 /* The server's side of a request: SIGUSR1, then the queue. */
 static void test_request_answered(void **state)
 {
@@ -103,22 +135,10 @@ static void test_request_answered(void **state)
 	struct timespec ts = { .tv_sec = 10 };
 	struct sl_board_req req;
 	sigset_t set, old;
-	int slot, st;
-	pid_t pid;
+	pid_t pid = asking_role(b, 10 * SL_NS_PER_SEC, -EIO, "refused", &set,
+				&old);
+	int slot;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char why[64];
-		int ret = sl_board_request(b, SL_BOARD_OP_REBOOT, 1,
-					   sl_now() + 10 * SL_NS_PER_SEC, why,
-					   sizeof(why));
-
-		_exit(ret == -EIO && strcmp(why, "refused") == 0 ? 0 : 1);
-	}
 	assert_int_equal(sigtimedwait(&set, NULL, &ts), SIGUSR1);
 	slot = sl_board_take_request(b, &req);
 	assert_true(slot >= 0);
@@ -127,8 +147,7 @@ static void test_request_answered(void **state)
 	/* Taken: nobody else gets it. */
 	assert_int_equal(sl_board_take_request(b, &req), -1);
 	sl_board_answer(b, slot, -EIO, "refused");
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid);
 	assert_int_equal(b->req[slot].state, SL_REQ_FREE);
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
@@ -141,24 +160,10 @@ static void test_request_withdrawn(void **state)
 	struct timespec ts = { .tv_sec = 10 };
 	struct sl_board_req req;
 	sigset_t set, old;
-	int st;
-	pid_t pid;
+	pid_t pid = asking_role(b, 20 * SL_NS_PER_MS, -ETIMEDOUT, NULL, &set,
+				&old);
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, &old);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char why[64];
-		int ret = sl_board_request(b, SL_BOARD_OP_REBOOT, 1,
-					   sl_now() + 20 * SL_NS_PER_MS, why,
-					   sizeof(why));
-
-		_exit(ret == -ETIMEDOUT ? 0 : 1);
-	}
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	reap_ok(pid);
 	/* The server was told (and must not die of it), found nothing. */
 	assert_int_equal(sigtimedwait(&set, NULL, &ts), SIGUSR1);
 	assert_int_equal(sl_board_take_request(b, &req), -1);
