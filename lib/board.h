@@ -81,7 +81,7 @@ struct sl_board_req {
  * under it (sl_board_lock()); seq and running are futex words. */
 struct sl_board {
 	pthread_mutex_t mu;
-	uint32_t seq;		/* bumped by every append; waiters sleep on it */
+	uint32_t seq;		/* each append bumps it (a futex) */
 	/* Roles asleep in a wait: the segments and kernel events published
 	 * below wake them only when there are some, so that a bulk transfer
 	 * costs nothing when nobody waits. */

@@ -489,7 +489,8 @@ static int reap(void *arg)
 	for (int i = 0; i < r->n; i++) {
 		int st;
 
-		if (r->pid[i] <= 0 || waitpid(r->pid[i], &st, WNOHANG) != r->pid[i])
+		if (r->pid[i] <= 0 ||
+		    waitpid(r->pid[i], &st, WNOHANG) != r->pid[i])
 			continue;
 		r->pid[i] = 0;
 		r->status[i] = st;
@@ -513,7 +514,7 @@ static int reap(void *arg)
 /* Why a role ended badly, as the variant's ERROR says it. */
 static void role_failed(struct run *r)
 {
-	int h, st = r->roles.status[r->roles.bad];
+	int bad = r->roles.bad, h, st = r->roles.status[bad];
 	const char *why = sl_board_error(r->board, &h);
 	char how[64];
 
@@ -527,8 +528,7 @@ static void role_failed(struct run *r)
 	else
 		snprintf(how, sizeof(how), "exited with status %d",
 			 WEXITSTATUS(st));
-	fail(r->out, "role %s %s", r->topo.host[r->roles.host[r->roles.bad]].name,
-	     how);
+	fail(r->out, "role %s %s", r->topo.host[r->roles.host[bad]].name, how);
 }
 
 /* 4. The roles run, the fault server answering their requests, until they

@@ -101,6 +101,7 @@ void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 	struct epoll_event ev = {
 		.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd,
 	};
+	struct sl_board *b = self->board;
 	int64_t begun = sl_now(), cause = 0;
 	char what[128];
 	int queued = 0;
@@ -134,17 +135,16 @@ void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 	}
 	epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
 	/* The event: the last segment captured on its way to this host. */
-	sl_board_lock(self->board);
-	for (unsigned long i = self->board->nseg; i-- > 0 &&
-	     self->board->nseg - i <= SL_BOARD_SEGS;) {
-		const struct sl_board_seg *a = &self->board->seg[i % SL_BOARD_SEGS];
+	sl_board_lock(b);
+	for (unsigned long i = b->nseg; i-- > 0 && b->nseg - i <= SL_BOARD_SEGS;) {
+		const struct sl_board_seg *a = &b->seg[i % SL_BOARD_SEGS];
 
 		if (a->to == self->host && a->pkt.len > 0) {
 			cause = a->t;
 			break;
 		}
 	}
-	sl_board_unlock(self->board);
+	sl_board_unlock(b);
 	snprintf(what, sizeof(what), "%d bytes in Recv-Q", bytes);
 	sl_wait_record(self, "recvq", begun, cause, what, NULL, 0);
 }

@@ -66,8 +66,8 @@ static void test_roles_end_together(void **state)
 		/* Role 0: its function has returned, sp[1] is still open. */
 		close(sp[0]);
 		sl_board_role_ended(b, 0);
-		_exit(sl_board_wait_roles_ended(b, sl_now() +
-						10 * SL_NS_PER_SEC) == 0 ? 0 : 1);
+		_exit(sl_board_wait_roles_ended(b, sl_now() + 10 *
+						SL_NS_PER_SEC) ? 1 : 0);
 	}
 	close(sp[1]);
 	pfd.fd = sp[0];
