@@ -94,6 +94,11 @@ void sl_faults_serve(struct sl_faults_ctx *ctx);
 int sl_faults_export(struct sl_applog *log, struct sl_fault_rec *out,
 		     int max);
 
+/* Lifts fault id (a role's sl_fault() returned it) before teardown does;
+ * no experiment needs it, the fault tests do. */
+struct sl_role;
+void sl_fault_lift(struct sl_role *self, int id);
+
 /* True when host's role was killed by sl_crash(). */
 int sl_faults_crashed(struct sl_applog *log, int host);
 

@@ -139,8 +139,8 @@ static void describe_match(const struct sl_match *m, int count, char *buf,
 		appendf(buf, n, " with [%s]", m->flags);
 	if (m->not_flags)
 		appendf(buf, n, " without [%s]", m->not_flags);
-	if (m->len)
-		appendf(buf, n, " of length %ld", m->len - 1);
+	if (m->len != SL_ANY)
+		appendf(buf, n, " of length %ld", m->len);
 	if (m->after)
 		appendf(buf, n, " after \"%s\"", m->after);
 	if (m->after && m->within_ms > 0)
@@ -162,7 +162,7 @@ static int packet_matches(const struct sl_timeline *tl,
 		return 0;
 	if ((e->pkt.flags & need) != need || (e->pkt.flags & forbid))
 		return 0;
-	if (m->len && (long)e->pkt.len != m->len - 1)
+	if (m->len != SL_ANY && (long)e->pkt.len != m->len)
 		return 0;
 	return 1;
 }
@@ -333,7 +333,7 @@ static void skip_sampled(struct sl_result *r, const struct sl_spans *sp)
 	r->unavailable = 1;
 }
 
-void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
+void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,
 		      int seen, int line)
 {
 	const struct sl_timeline *tl = p->tl;
@@ -356,7 +356,7 @@ void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
 		skip_unknown_state(r, m->state);
 		return;
 	}
-	if (window(tl, m->after, m->before, 0, &lo, &hi, r->skipped,
+	if (window(tl, m->after, m->before, m->within_ms, &lo, &hi, r->skipped,
 		   sizeof(r->skipped)) < 0)
 		return;
 	if (sl_spans_build(tl, &sp) < 0) {
@@ -1001,24 +1001,30 @@ void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl)
 			p->counter[p->ncounters++] = tl->ctr[i];
 }
 
-/* "at least 2", "at most 0", "2 to 3" */
+/* "at least 2", "at most 0", "2 to 3" (SL_ANY: no bound) */
 static void describe_count(long min, long max, char *buf, size_t n)
 {
-	if (max && min == max - 1)
+	if (min != SL_ANY && min == max)
 		appendf(buf, n, "exactly %ld", min);
-	else if (max && min)
-		appendf(buf, n, "%ld to %ld", min, max - 1);
-	else if (max)
-		appendf(buf, n, "at most %ld", max - 1);
+	else if (min != SL_ANY && max != SL_ANY)
+		appendf(buf, n, "%ld to %ld", min, max);
+	else if (max != SL_ANY)
+		appendf(buf, n, "at most %ld", max);
 	else
-		appendf(buf, n, "at least %ld", min);
+		appendf(buf, n, "at least %ld", min == SL_ANY ? 0 : min);
+}
+
+/* Is a count between min and max (SL_ANY: no bound)? */
+static int count_ok(long v, long min, long max)
+{
+	return (min == SL_ANY || v >= min) && (max == SL_ANY || v <= max);
 }
 
 static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 			    int mode, char *buf, size_t n)
 {
 	const char *host = m->host ? m->host : "any host";
-	int counting = mode == 2 || m->min || m->max;
+	int counting = mode == 2 || m->min != SL_ANY || m->max != SL_ANY;
 	/* "a RST", "no RSTs", "2 to 3 RSTs" */
 	const char *a = counting || !mode ? "" : "a ";
 	const char *pl = counting || !mode ? "s" : "";
@@ -1033,12 +1039,12 @@ static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 	}
 	if (types == (1u << SL_KEV_SET_STATE)) {
 		appendf(buf, n, "%sstate change%s on %s", a, pl, host);
-		if (m->from && m->to)
-			appendf(buf, n, " %s -> %s", m->from, m->to);
-		else if (m->to)
-			appendf(buf, n, " into %s", m->to);
-		else if (m->from)
-			appendf(buf, n, " out of %s", m->from);
+		if (m->old_state && m->state)
+			appendf(buf, n, " %s -> %s", m->old_state, m->state);
+		else if (m->state)
+			appendf(buf, n, " into %s", m->state);
+		else if (m->old_state)
+			appendf(buf, n, " out of %s", m->old_state);
 	} else if (types == (1u << SL_KEV_SEND_RESET)) {
 		appendf(buf, n, "%sRST%s sent by %s", a, pl, host);
 	} else if (types == (1u << SL_KEV_RECEIVE_RESET)) {
@@ -1053,8 +1059,8 @@ static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 	}
 	if (m->reason)
 		appendf(buf, n, " with reason %s", m->reason);
-	if (m->to && types != (1u << SL_KEV_SET_STATE))
-		appendf(buf, n, " from a socket in %s", m->to);
+	if (m->state && types != (1u << SL_KEV_SET_STATE))
+		appendf(buf, n, " from a socket in %s", m->state);
 	if (m->lport)
 		appendf(buf, n, " (local port %d)", m->lport);
 	if (m->rport)
@@ -1133,7 +1139,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 	const struct sl_timeline *tl = p->tl;
 	struct sl_result *r = new_result(p, line);
 	const char *ev = event ? event : m->event;
-	int counting = mode == 2 || m->min || m->max;
+	int counting = mode == 2 || m->min != SL_ANY || m->max != SL_ANY;
 	int from = -1, to = -1, host = -1, found = 0, first = -1, k;
 	unsigned types = 0;
 	int64_t lo, hi;
@@ -1149,9 +1155,10 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 			 "no kernel event named \"%s\"", ev ? ev : "(none)");
 		return;
 	}
-	if ((m->from && (from = sl_state_parse(m->from)) < 0) ||
-	    (m->to && (to = sl_state_parse(m->to)) < 0)) {
-		skip_unknown_state(r, from < 0 && m->from ? m->from : m->to);
+	if ((m->old_state && (from = sl_state_parse(m->old_state)) < 0) ||
+	    (m->state && (to = sl_state_parse(m->state)) < 0)) {
+		skip_unknown_state(r, from < 0 && m->old_state ? m->old_state :
+								 m->state);
 		return;
 	}
 	if ((types & (1u << SL_KEV_SET_STATE)) &&
@@ -1169,7 +1176,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 			 m->host);
 		return;
 	}
-	if (mode == 2 && !m->min && !m->max) {
+	if (mode == 2 && m->min == SL_ANY && m->max == SL_ANY) {
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "a count needs .min or .max");
 		return;
@@ -1201,7 +1208,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 		found++;
 	}
 	if (counting)
-		r->ok = found >= m->min && (!m->max || found <= m->max - 1);
+		r->ok = count_ok(found, m->min, m->max);
 	else
 		r->ok = mode ? found > 0 : found == 0;
 	if (found) {
@@ -1235,7 +1242,7 @@ void sl__expect_counter(struct sl_predict *p, const char *host,
 		 host ? host : "?", name ? name : "?");
 	describe_count(c->min, c->max, r->what, sizeof(r->what));
 	appendf(r->what, sizeof(r->what), " over the run (nstat)");
-	if (!c->min && !c->max) {
+	if (c->min == SL_ANY && c->max == SL_ANY) {
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "a counter prediction needs .min or .max");
 		return;
@@ -1260,7 +1267,7 @@ void sl__expect_counter(struct sl_predict *p, const char *host,
 			 "TcpExtTCPAbortOnClose, TcpOutRsts, ...)", name);
 		return;
 	}
-	r->ok = v >= c->min && (!c->max || v <= c->max - 1);
+	r->ok = count_ok(v, c->min, c->max);
 	snprintf(r->evidence, sizeof(r->evidence), "%s %s %+lld over the run",
 		 host, name, (long long)v);
 }

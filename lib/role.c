@@ -439,14 +439,10 @@ int sl_listen(struct sl_role *self, int port)
 {
 	struct sockaddr_in sa = sl_addr(self,
 					self->topo->host[self->host].name, port);
-	int fd = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
-	SL_REQUIRE(self, fd >= 0, "socket");
-	SL_REQUIRE(self, sl_record(self, "bind",
-				   bind(fd, (struct sockaddr *)&sa, sizeof(sa))) == 0,
-		   "bind");
-	SL_REQUIRE(self, sl_record(self, "listen", listen(fd, 16)) == 0,
-		   "listen");
+	sl_call(self, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	sl_call(self, listen(fd, 16));
 	sl_mark(self, "listening");
 	return fd;
 }
@@ -454,14 +450,10 @@ int sl_listen(struct sl_role *self, int port)
 int sl_connect(struct sl_role *self, const char *host, int port)
 {
 	struct sockaddr_in sa = sl_addr(self, host, port);
-	int fd = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
-	SL_REQUIRE(self, fd >= 0, "socket");
 	sl_wait_mark(self, host, "listening");
-	SL_REQUIRE(self, sl_record(self, "connect",
-				   connect(fd, (struct sockaddr *)&sa,
-					   sizeof(sa))) == 0,
-		   "connect");
+	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	return fd;
 }
 
@@ -897,7 +889,7 @@ static int seg_matches(const struct seg_wait *w, const struct sl_applog_seg *a)
 		 (a->pkt.flags & w->forbid));
 }
 
-/* The match closest to the anchor: the first after it (.after, .after_mark,
+/* The match closest to the anchor: the first after it (.after_segment, .after,
  * or the start of the run), or the last before it (.before).  Never "the
  * newest": a retransmission must not pass for the segment it repeats. */
 static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
@@ -912,8 +904,8 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 	(void)until;
 	log_lock(l);
 	oldest = l->nseg > SL_APPLOG_SEGS ? l->nseg - SL_APPLOG_SEGS : 0;
-	if (w->m->after)
-		lo = w->m->after->t;
+	if (w->m->after_segment)
+		lo = w->m->after_segment->t;
 	if (w->mark) {
 		lo = mark_time(l, w->mark_host, w->mark);
 		if (!lo) {
@@ -930,9 +922,11 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 
 		if (!seg_matches(w, a))
 			continue;
-		if (w->m->before ? a->t >= w->m->before->t : a->t <= lo)
+		if (w->m->before_segment ? a->t >= w->m->before_segment->t :
+					   a->t <= lo)
 			continue;
-		if (found && (w->m->before ? a->t <= w->seg.t : a->t >= w->seg.t))
+		if (found && (w->m->before_segment ? a->t <= w->seg.t :
+						     a->t >= w->seg.t))
 			continue;
 		to_segment(a, &w->seg);
 		found = 1;
@@ -947,11 +941,11 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 				first = l->seg[i % SL_APPLOG_SEGS].t;
 		/* Before an anchor: what it lost is older than what it
 		 * holds, so only a miss is in doubt. */
-		if (w->m->before ? !found : first > lo) {
+		if (w->m->before_segment ? !found : first > lo) {
 			w->overrun = 1;
 			found = 0;
 		}
-	} else if (w->m->before && !found) {
+	} else if (w->m->before_segment && !found) {
 		/* Everything before a captured segment has been captured:
 		 * no match now means none. */
 		w->overrun = -1;
@@ -973,18 +967,18 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 
 	if ((m->flags && sl_flags_parse(m->flags, &w.need) < 0) ||
 	    (m->not_flags && sl_flags_parse(m->not_flags, &w.forbid) < 0) ||
-	    (!!m->after + !!m->before + !!m->after_mark > 1))
+	    (!!m->after_segment + !!m->before_segment + !!m->after > 1))
 		sl__role_fail(self, "bad flags, or more than one anchor, in "
 			      "sl_wait_segment()", EINVAL, __FILE__, __LINE__);
-	if (m->after_mark) {
-		const char *colon = strchr(m->after_mark, ':');
+	if (m->after) {
+		const char *colon = strchr(m->after, ':');
 
-		w.mark = m->after_mark;
+		w.mark = m->after;
 		if (colon) {
 			char host[32];
 
 			snprintf(host, sizeof(host), "%.*s",
-				 (int)(colon - m->after_mark), m->after_mark);
+				 (int)(colon - m->after), m->after);
 			w.mark_host = host_of(self, host);
 			w.mark = colon + 1;
 		}
@@ -994,10 +988,10 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s] %s%s",
 		 m->from ? " from " : "", m->from ? m->from : "",
 		 m->to ? " to " : "", m->to ? m->to : "", flags,
-		 m->after ? "after the one given" :
-		 m->before ? "before the one given" :
-		 m->after_mark ? "after mark " : "since the start",
-		 m->after_mark ? m->after_mark : "");
+		 m->after_segment ? "after the one given" :
+		 m->before_segment ? "before the one given" :
+		 m->after ? "after mark " : "since the start",
+		 m->after ? m->after : "");
 	ok = wait_for(self, check_segment, &w, &cause);
 	if (w.overrun > 0) {
 		char why[260];
