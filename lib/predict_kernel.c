@@ -15,27 +15,27 @@
 
 static void describe_count(long min, long max, char *buf, size_t n)
 {
-	if (min != SL_ANY && min == max)
+	if (min != SL__ANY && min == max)
 		sl__appendf(buf, n, "exactly %ld", min);
-	else if (min != SL_ANY && max != SL_ANY)
+	else if (min != SL__ANY && max != SL__ANY)
 		sl__appendf(buf, n, "%ld to %ld", min, max);
-	else if (max != SL_ANY)
+	else if (max != SL__ANY)
 		sl__appendf(buf, n, "at most %ld", max);
 	else
-		sl__appendf(buf, n, "at least %ld", min == SL_ANY ? 0 : min);
+		sl__appendf(buf, n, "at least %ld", min == SL__ANY ? 0 : min);
 }
 
-/* Is a count between min and max (SL_ANY: no bound)? */
+/* Is a count between min and max (SL__ANY: no bound)? */
 static int count_ok(long v, long min, long max)
 {
-	return (min == SL_ANY || v >= min) && (max == SL_ANY || v <= max);
+	return (min == SL__ANY || v >= min) && (max == SL__ANY || v <= max);
 }
 
 static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 			    int mode, char *buf, size_t n)
 {
 	const char *host = m->host ? m->host : "any host";
-	int counting = mode == 2 || m->min != SL_ANY || m->max != SL_ANY;
+	int counting = mode == 2 || m->min != SL__ANY || m->max != SL__ANY;
 	/* "a RST", "no RSTs", "2 to 3 RSTs" */
 	const char *a = counting || !mode ? "" : "a ";
 	const char *pl = counting || !mode ? "s" : "";
@@ -151,7 +151,7 @@ static int kernel_query(const struct sl_timeline *tl,
 			const struct sl_kernel_match *m, int mode,
 			struct kquery *q, struct sl_result *r)
 {
-	int counting = mode == 2 || m->min != SL_ANY || m->max != SL_ANY;
+	int counting = mode == 2 || m->min != SL__ANY || m->max != SL__ANY;
 	const char *why = NULL;
 
 	q->host = q->from = q->to = -1;
@@ -172,7 +172,7 @@ static int kernel_query(const struct sl_timeline *tl,
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "no host named \"%s\"", m->host);
 		return -1;
-	} else if (mode == 2 && m->min == SL_ANY && m->max == SL_ANY)
+	} else if (mode == 2 && m->min == SL__ANY && m->max == SL__ANY)
 		why = "a count needs .min or .max";
 	else if (tl->kernel_lost && (counting || mode == 0) &&
 		 (tl->kernel & q->types) == q->types)
@@ -225,7 +225,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 			first = i;
 		found++;
 	}
-	if (mode == 2 || m->min != SL_ANY || m->max != SL_ANY)
+	if (mode == 2 || m->min != SL__ANY || m->max != SL__ANY)
 		r->ok = count_ok(found, m->min, m->max);
 	else
 		r->ok = mode ? found > 0 : found == 0;
@@ -247,7 +247,7 @@ void sl__expect_counter(struct sl_predict *p, const char *host,
 		 host ? host : "?", name ? name : "?");
 	describe_count(c->min, c->max, r->what, sizeof(r->what));
 	sl__appendf(r->what, sizeof(r->what), " over the run (nstat)");
-	if (c->min == SL_ANY && c->max == SL_ANY) {
+	if (c->min == SL__ANY && c->max == SL__ANY) {
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "a counter prediction needs .min or .max");
 		return;

@@ -30,7 +30,7 @@ void sl__describe_match(const struct sl_match *m, int count, char *buf,
 		sl__appendf(buf, n, " with [%s]", m->flags);
 	if (m->not_flags)
 		sl__appendf(buf, n, " without [%s]", m->not_flags);
-	if (m->len != SL_ANY)
+	if (m->len != SL__ANY)
 		sl__appendf(buf, n, " of length %ld", m->len);
 	sl__describe_scope(buf, n, 0, 0, m->after, m->within_ms, m->before);
 }
@@ -48,7 +48,7 @@ static int packet_matches(const struct sl_timeline *tl,
 		return 0;
 	if ((e->pkt.flags & need) != need || (e->pkt.flags & forbid))
 		return 0;
-	if (m->len != SL_ANY && (long)e->pkt.len != m->len)
+	if (m->len != SL__ANY && (long)e->pkt.len != m->len)
 		return 0;
 	return 1;
 }

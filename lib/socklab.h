@@ -41,8 +41,9 @@
 
 /* What an option left unset means where 0 is a value of its own: any
  * length (.len = 0 is zero bytes), no bound on a count (.max = 0 is
- * "never").  The expect_ macros and sl_fault() set it for the author. */
-#define SL_ANY LONG_MIN
+ * "never").  The expect_ macros and sl_fault() set it before the author's
+ * fields, so that an author never writes it. */
+#define SL__ANY LONG_MIN
 
 /* The author's options, as designated initialisers after the defaults:
  * the statement expression builds o from defaults and then the author's
@@ -319,7 +320,7 @@ struct sl_match {
 };
 
 #define SL__MATCH(call, ...)						\
-	SL__WITH(struct sl_match, sl__m, .len = SL_ANY, call, __VA_ARGS__)
+	SL__WITH(struct sl_match, sl__m, .len = SL__ANY, call, __VA_ARGS__)
 
 /* At least one packet matches. */
 #define expect_packet(p, ...)						\
@@ -484,7 +485,7 @@ struct sl_kernel_match {
 
 #define SL__KERNEL(p, event, mode, ...)				\
 	SL__WITH(struct sl_kernel_match, sl__m,				\
-		 .min = SL_ANY SL__COMMA .max = SL_ANY,			\
+		 .min = SL__ANY SL__COMMA .max = SL__ANY,		\
 		 sl__expect_kernel((p), &sl__m, (event), (mode), __LINE__), \
 		 __VA_ARGS__)
 #define SL__COMMA ,
@@ -523,7 +524,8 @@ struct sl_count {
  *	expect_counter(p, "server", "TcpExtTCPAbortOnClose", .min = 1);
  *	expect_counter(p, "server", "TcpExtTCPAbortOnLinger", .max = 0); */
 #define expect_counter(p, host, name, ...)				\
-	SL__WITH(struct sl_count, sl__c, .min = SL_ANY SL__COMMA .max = SL_ANY, \
+	SL__WITH(struct sl_count, sl__c,					\
+		 .min = SL__ANY SL__COMMA .max = SL__ANY,		\
 		 sl__expect_counter((p), (host), (name), &sl__c, __LINE__), \
 		 __VA_ARGS__)
 
@@ -558,13 +560,12 @@ struct sl_fault {
  * matches any length; sl_fault() turns the author's .len into that. */
 #define SL__LEN(n) ((long)(n) + 1)
 
-/* Applies the fault: from a role now (returning its id), from SETUP before
- * any role starts:
+/* Applies the fault: from a role now, from SETUP before any role starts:
  *	sl_fault(self, .kind = "blackhole");
  *	sl_fault(s, .kind = "delay", .delay_ms = 50); */
 #define sl_fault(h, ...)						\
-	SL__WITH(struct sl_fault, sl__f, .len = SL_ANY,		\
-		 (sl__f.len = sl__f.len == SL_ANY ? 0 : SL__LEN(sl__f.len), \
+	SL__WITH(struct sl_fault, sl__f, .len = SL__ANY,			\
+		 (sl__f.len = sl__f.len == SL__ANY ? 0 : SL__LEN(sl__f.len), \
 		  _Generic((h), struct sl_role *: sl__fault_role,	\
 			   struct sl_setup *: sl__fault_setup)((h), &sl__f)), \
 		 __VA_ARGS__)
