@@ -8,6 +8,7 @@
  * NULL); the expression is the last argument at the top level.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -110,7 +111,7 @@ int sl_call_name(const char *args, char *expr, size_t en, char *name,
 	last_arg(args, expr, en);
 	if (callee(expr, name, nn) < 0) {
 		name[0] = '\0';
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }

@@ -8,8 +8,8 @@
  * NULL, NULL)"): the expression, the last argument at the top level, into
  * expr, and the name it is recorded under into name ("accept";
  * "setsockopt(SO_LINGER)" for setsockopt() and getsockopt()).  Returns 0,
- * or -1 when the expression does not start with a call (name is empty):
- * such a value needs a name of the author's. */
+ * or -EINVAL when the expression does not start with a call (name is
+ * empty): such a value needs a name of the author's. */
 int sl_call_name(const char *args, char *expr, size_t en, char *name,
 		 size_t nn);
 

@@ -1,6 +1,7 @@
 /* test_call.c: the names sl_call() and sl_try() record calls under
  * (call.c).  The predictions look calls up by these names, so a wrong one
  * would make expect_errno() skip, never judge. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -64,10 +65,11 @@ static void test_sockopt_names_the_option(void **state)
 static void test_not_a_call(void **state)
 {
 	(void)state;
-	check("self, (long)(int32_t)(a - b)", -1, "(long)(int32_t)(a - b)", "");
-	check("self, fd", -1, "fd", "");
-	check("self, 42", -1, "42", "");
-	check("self, x + f(y)", -1, "x + f(y)", "");
+	check("self, (long)(int32_t)(a - b)", -EINVAL,
+	      "(long)(int32_t)(a - b)", "");
+	check("self, fd", -EINVAL, "fd", "");
+	check("self, 42", -EINVAL, "42", "");
+	check("self, x + f(y)", -EINVAL, "x + f(y)", "");
 }
 
 int main(void)
