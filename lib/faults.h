@@ -1,7 +1,7 @@
 /* faults.h: faults on the path, host crash and host reboot.
  *
- * socklab.h declares what an experiment calls (sl_fault(), sl_setup_fault(),
- * sl_fault_lift(), sl_crash(), sl_reboot()); this is the side the rest of
+ * socklab.h declares what an experiment calls (sl_fault(), sl_crash(),
+ * sl_reboot()); this is the side the rest of
  * the library sees.  Who serves what:
  *
  *  - "blackhole": nftables in the router's namespace.  Every fault gets a
@@ -54,6 +54,11 @@ int sl_faults_reboot(struct sl_faults_ctx *ctx, int h, struct sl_err *e);
 
 /* Copies the records out (for the variant's results); returns the count. */
 int sl_faults_export(struct sl_board *b, struct sl_fault_rec *out, int max);
+
+/* Lifts fault id (a role's sl_fault() returned it) before teardown does;
+ * no experiment needs it, the fault tests do. */
+struct sl_role;
+void sl_fault_lift(struct sl_role *self, int id);
 
 /* True when host's role was killed by sl_crash(). */
 int sl_faults_crashed(struct sl_board *b, int host);

@@ -10,6 +10,9 @@
 #ifndef SL_PREDICT_H
 #define SL_PREDICT_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "timeline.h"
 
 #define SL_MAX_RESULTS 32
@@ -67,5 +70,59 @@ int sl_predict_unavailable(const struct sl_predict *p);
 /* Copies what the report shows of the kernel's side from tl: the note on
  * kernel events and the counters that moved. */
 void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl);
+
+/* ---- shared by the files that judge predictions ----
+ *
+ * Each job of the prediction vocabulary has its file: packets
+ * (predict_packet.c), socket states (predict_state.c), timing
+ * (predict_timing.c), the kernel's events and counters (predict_kernel.c);
+ * predict.c keeps the results, the calls the roles recorded and what the
+ * others share, below. */
+
+struct sl_match;
+
+/* A new result for the prediction on line, or a slot that says there were
+ * too many (the variant then cannot hold). */
+struct sl_result *sl__predict_result(struct sl_predict *p, int line);
+
+/* Appends to the string in buf, as snprintf() would write it. */
+void sl__appendf(char *buf, size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The time window marks give: [after, after + within_ms] cut at before,
+ * each bound open when its mark is not given.  Returns 0, or -1 with the
+ * reason in why when a mark never happened. */
+int sl__predict_window(const struct sl_timeline *tl, const char *after,
+		       const char *before, int within_ms, int64_t *lo,
+		       int64_t *hi, char *why, size_t n);
+
+/* Skips r: a state ss does not know can never count as observed. */
+void sl__skip_unknown_state(struct sl_result *r, const char *name);
+
+/* The last call named name on host, or -1. */
+int sl__last_call(const struct sl_timeline *tl, const char *host,
+		  const char *name);
+
+/* "a packet from server with [R] after ..." into buf: count -1 any, 0 none,
+ * n exactly n. */
+void sl__describe_match(const struct sl_match *m, int count, char *buf,
+			size_t n);
+
+/* Up to max matching packets in the match's window, as timeline indexes;
+ * returns how many matched in all, or -1 (reason in why) when the window
+ * cannot be known. */
+int sl__collect_packets(const struct sl_timeline *tl, const struct sl_match *m,
+			int *idx, int max, char *why, size_t n);
+
+/* Appends where a prediction looks: the ports (0: any) and the window of
+ * its marks, " (local port 5000) after \"closing\" within 50 ms". */
+void sl__describe_scope(char *buf, size_t n, int lport, int rport,
+			const char *after, int within_ms, const char *before);
+
+/* The evidence of a count: "0 matching", or "3 matching: " with the
+ * timeline line at index shown and the time from the mark after to the
+ * first match. */
+void sl__evidence_matching(const struct sl_timeline *tl, struct sl_result *r,
+			   int found, int shown, int first, const char *after);
 
 #endif

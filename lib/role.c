@@ -132,14 +132,10 @@ int sl_listen(struct sl_role *self, int port)
 {
 	struct sockaddr_in sa = sl_addr(self,
 					self->topo->host[self->host].name, port);
-	int fd = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
-	SL_REQUIRE(self, fd >= 0, "socket");
-	SL_REQUIRE(self, sl_record(self, "bind",
-				   bind(fd, (struct sockaddr *)&sa, sizeof(sa))) == 0,
-		   "bind");
-	SL_REQUIRE(self, sl_record(self, "listen", listen(fd, 16)) == 0,
-		   "listen");
+	sl_call(self, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	sl_call(self, listen(fd, 16));
 	sl_mark(self, "listening");
 	return fd;
 }
@@ -147,14 +143,10 @@ int sl_listen(struct sl_role *self, int port)
 int sl_connect(struct sl_role *self, const char *host, int port)
 {
 	struct sockaddr_in sa = sl_addr(self, host, port);
-	int fd = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
-	SL_REQUIRE(self, fd >= 0, "socket");
 	sl_wait_mark(self, host, "listening");
-	SL_REQUIRE(self, sl_record(self, "connect",
-				   connect(fd, (struct sockaddr *)&sa,
-					   sizeof(sa))) == 0,
-		   "connect");
+	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	return fd;
 }
 

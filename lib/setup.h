@@ -2,7 +2,7 @@
  *
  * SETUP runs in the run process once the topology is up and before any
  * role starts: per-namespace sysctls (sl_sysctl()) and faults in force from
- * the start (sl_setup_fault(), faults.c).  The run's board exists already,
+ * the start (sl_fault(s, ...), faults.c).  The run's board exists already,
  * so that a fault applied here is on the timeline like one applied by a
  * role.  The first failure is kept and ends the variant as an ERROR.
  */

@@ -16,17 +16,19 @@
  *	PREDICT(x) { expect_packet(p, .from = "server", .flags = "R"); }
  *
  * Roles are ordinary socket code run in their host's network namespace, each
- * in a process of its own.  They report what the application saw through
- * sl_record() and mark moments with sl_mark(), and they wait for each other
- * with sl_wait_mark() or for a socket state with sl_wait_tuple(), never by
- * sleeping.  Predictions are judged by the harness on the recorded timeline
- * and the verdict is derived from them: no experiment can print one.
+ * in a process of its own.  They run the calls they need through sl_call()
+ * and the calls the claim is about through sl_try(), mark moments with
+ * sl_mark(), and wait for each other with sl_wait_mark() or for a socket
+ * state with sl_wait_tuple(), never by sleeping.  Predictions are judged
+ * by the harness on the recorded timeline and the verdict is derived from
+ * them: no experiment can print one.
  */
 #ifndef SOCKLAB_H
 #define SOCKLAB_H
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdbool.h>
@@ -36,6 +38,26 @@
 
 /* The port the server listens on, unless an experiment picks another. */
 #define SL_PORT 5000
+
+/* What an option left unset means where 0 is a value of its own: any
+ * length (.len = 0 is zero bytes), no bound on a count (.max = 0 is
+ * "never").  The expect_ macros and sl_fault() set it before the author's
+ * fields, so that an author never writes it. */
+#define SL__ANY LONG_MIN
+
+/* The author's options, as designated initialisers after the defaults:
+ * the statement expression builds o from defaults and then the author's
+ * fields and evaluates call.  The author's fields override the defaults,
+ * which -Woverride-init would report under -Wextra: it is silenced for
+ * this one initialiser, as in VARIANT. */
+#define SL__WITH(type, o, defaults, call, ...)				\
+	({								\
+		_Pragma("GCC diagnostic push")				\
+		_Pragma("GCC diagnostic ignored \"-Woverride-init\"")	\
+		type o = { defaults, __VA_ARGS__ };			\
+		_Pragma("GCC diagnostic pop")				\
+		call;							\
+	})
 
 enum sl_verdict {
 	SL_CONFIRMED,
@@ -204,27 +226,34 @@ int sl_listen(struct sl_role *self, int port);
 /* socket(), waits for host's "listening" mark, connect(); returns the fd. */
 int sl_connect(struct sl_role *self, const char *host, int port);
 
-/* Records what a syscall returned: the expression is evaluated between two
- * timestamps, and its value and errno land on the timeline under name.
- * Evaluates to the expression's value (as long). */
-#define sl_record(self, name, expr)					\
-	({								\
-		int64_t sl__t0 = sl__now();				\
-		errno = 0;						\
-		long sl__ret = (long)(expr);				\
-		int sl__err = errno;					\
-		sl__record((self), (name), sl__t0, sl__ret, sl__err);	\
-		errno = sl__err;					\
-		sl__ret;						\
-	})
+/* A call the experiment needs in order to run at all (not the claim under
+ * test), recorded on the timeline under its function's name and required to
+ * succeed:
+ *	int fd = sl_call(self, accept(lfd, NULL, NULL));	records "accept"
+ * If it returns a negative value the role stops and the variant is an
+ * ERROR naming the call, its errno and file:line, never a verdict.
+ * Evaluates to the call's value (as long). */
+#define sl_call(...)							\
+	SL__PICK(__VA_ARGS__, sl__call_as, sl__call_auto, ~)		\
+	(#__VA_ARGS__, __VA_ARGS__)
 
-int64_t sl__now(void);
-void sl__record(struct sl_role *self, const char *name, int64_t t0, long ret,
-		int err);
+/* A call whose outcome the claim is about: recorded under its function's
+ * name, whatever it returns, for the predictions to judge
+ * (expect_errno(p, "client", "read", ECONNRESET)):
+ *	sl_try(self, read(fd, buf, 1));				records "read"
+ * A name comes first only where two calls of one function must be told
+ * apart, or to record a value that is not a call:
+ *	sl_try(self, "bind again", bind(fd, (struct sockaddr *)&a, sizeof(a)));
+ * Evaluates to the value (as long), with errno as the call left it.
+ * setsockopt() and getsockopt() are named with their option,
+ * "setsockopt(SO_LINGER)", so that a role's options stay apart. */
+#define sl_try(...)							\
+	SL__PICK(__VA_ARGS__, sl__try_as, sl__try_auto, ~)		\
+	(#__VA_ARGS__, __VA_ARGS__)
 
-/* A condition the experiment needs in order to run at all (not the claim
- * under test): when it is false the role stops and the variant is an ERROR
- * with what and errno, never a verdict. */
+/* A condition the experiment needs that is not a call's success (a port,
+ * an allocation): when it is false the role stops and the variant is an
+ * ERROR with what and errno, never a verdict. */
 #define SL_REQUIRE(self, cond, what)					\
 	do {								\
 		if (!(cond))						\
@@ -232,54 +261,72 @@ void sl__record(struct sl_role *self, const char *name, int64_t t0, long ret,
 				      __LINE__);			\
 	} while (0)
 
+/* sl_call() and sl_try() with or without a name: the fourth argument of
+ * (args..., as, auto) is "as" with three, "auto" with two.  The text of
+ * the arguments, as written, names the call (lib/call.c). */
+#define SL__PICK(a, b, c, pick, ...) pick
+#define sl__call_auto(text, self, expr) sl__run(self, NULL, text, 1, expr)
+#define sl__call_as(text, self, name, expr) sl__run(self, name, text, 1, expr)
+#define sl__try_auto(text, self, expr) sl__run(self, NULL, text, 0, expr)
+#define sl__try_as(text, self, name, expr) sl__run(self, name, text, 0, expr)
+
+/* The expression is evaluated between two timestamps, with errno cleared
+ * before, so that its value and errno land on the timeline as it left
+ * them. */
+#define sl__run(self, name, text, must, expr)				\
+	({								\
+		int64_t sl__t0 = sl__now();				\
+		errno = 0;						\
+		long sl__ret = (long)(expr);				\
+		int sl__err = errno;					\
+		sl__call((self), (name), (text), (must), sl__t0,	\
+			 sl__ret, sl__err, __FILE__, __LINE__);		\
+		errno = sl__err;					\
+		sl__ret;						\
+	})
+
+int64_t sl__now(void);
+void sl__call(struct sl_role *self, const char *name, const char *text,
+	      int must, int64_t t0, long ret, int err, const char *file,
+	      int line);
+void sl__record(struct sl_role *self, const char *name, int64_t t0, long ret,
+		int err);
 void sl__role_fail(struct sl_role *self, const char *what, int err,
 		   const char *file, int line) __attribute__((noreturn));
 
-/* ---- predictions (PREDICT) ---- */
-
-/* Payload length filter: .len = SL_LEN(0).  Zero (the default) means any. */
-#define SL_LEN(n) ((long)(n) + 1)
+/* ---- predictions (PREDICT) ----
+ *
+ * Each expect_ or measure_ macro takes its options as designated
+ * initialisers.  An option left out means any: a match without .from
+ * matches every sender, one without .len every length.  A number given is
+ * that number: .len = 0 is a segment without payload, .max = 0 is never.
+ * The same name means the same thing in every option struct: .from and .to
+ * are hosts (sender, receiver), .state a socket's state in ss's words,
+ * .after and .before marks ("closing", or "server:closing" for one host's). */
 
 struct sl_match {
-	const char *from;	/* sending host, NULL: any */
-	const char *to;		/* receiving host, NULL: any */
-	const char *flags;	/* flags that must be set, tcpdump letters: "R", "F.", "S" */
-	const char *not_flags;	/* flags that must not be set */
-	long len;		/* SL_LEN(n): payload of exactly n bytes */
-	const char *after;	/* mark: "closing" (any host) or "server:closing" */
+	const char *from;	/* sending host */
+	const char *to;		/* receiving host */
+	const char *flags;	/* that must be set, tcpdump letters: "R", "F." */
+	const char *not_flags;	/* that must not be set */
+	long len;		/* payload bytes, exactly */
+	const char *after;	/* mark */
 	const char *before;	/* mark */
 	int within_ms;		/* with after: no later than this after the mark */
 };
 
+#define SL__MATCH(call, ...)						\
+	SL__WITH(struct sl_match, sl__m, .len = SL__ANY, call, __VA_ARGS__)
+
 /* At least one packet matches. */
 #define expect_packet(p, ...)						\
-	sl__expect_packets((p), &(struct sl_match){ __VA_ARGS__ }, -1, __LINE__)
+	SL__MATCH(sl__expect_packets((p), &sl__m, -1, __LINE__), __VA_ARGS__)
 /* No packet matches. */
 #define expect_no_packet(p, ...)					\
-	sl__expect_packets((p), &(struct sl_match){ __VA_ARGS__ }, 0, __LINE__)
+	SL__MATCH(sl__expect_packets((p), &sl__m, 0, __LINE__), __VA_ARGS__)
 /* Exactly n packets match. */
 #define expect_packets(p, n, ...)					\
-	sl__expect_packets((p), &(struct sl_match){ __VA_ARGS__ }, (n), __LINE__)
-
-struct sl_state_match {
-	const char *host;	/* where the socket lives */
-	const char *state;	/* ss's name: "TIME-WAIT", "CLOSE-WAIT", ... */
-	int lport, rport;	/* 0: any */
-	const char *after;	/* mark */
-	const char *before;	/* mark */
-};
-
-/* A socket on host was in state (in the window .after/.before give).
- * States are the kernel's own changes (sock:inet_sock_set_state) where
- * tracefs is there, however short; TIME-WAIT, which the kernel does not
- * report, and every state without tracefs, come from sock_diag samples.
- * Without tracefs a state no sample saw is skipped with the reason: it
- * may have been too short for the sampling (lib/sockhist.h). */
-#define expect_state(p, ...)						\
-	sl__expect_state((p), &(struct sl_state_match){ __VA_ARGS__ }, 1, __LINE__)
-/* No socket on host was ever in state (judged as expect_state()). */
-#define expect_no_state(p, ...)						\
-	sl__expect_state((p), &(struct sl_state_match){ __VA_ARGS__ }, 0, __LINE__)
+	SL__MATCH(sl__expect_packets((p), &sl__m, (n), __LINE__), __VA_ARGS__)
 
 /* The last call recorded as name on host failed with errno err. */
 void expect_errno(struct sl_predict *p, const char *host, const char *name,
@@ -291,16 +338,74 @@ void expect_ret(struct sl_predict *p, const char *host, const char *name,
 /* Records, as a measurement, the time in ms from the match's .after mark
  * to the first matching packet (not a prediction: it never fails). */
 #define measure_packet_ms(p, name, ...)					\
-	sl__measure_packet_ms((p), (name), &(struct sl_match){ __VA_ARGS__ })
+	SL__MATCH(sl__measure_packet_ms((p), (name), &sl__m), __VA_ARGS__)
 
 void sl__expect_packets(struct sl_predict *p, const struct sl_match *m,
 			int count, int line);
-void sl__expect_state(struct sl_predict *p, const struct sl_state_match *m,
-		      int seen, int line);
 void sl__measure_packet_ms(struct sl_predict *p, const char *name,
 			   const struct sl_match *m);
 
-/* ---- timing: retransmissions, probes, timeouts (issue: faults) ----
+/* ---- a socket's states and life ----
+ *
+ * States are the kernel's own changes (sock:inet_sock_set_state) where
+ * tracefs is there, however short; TIME-WAIT, which the kernel does not
+ * report, the end of a mini-socket, and every state without tracefs come
+ * from sock_diag samples and what the roles' tuple waits recorded
+ * (lib/sockhist.h).  Without tracefs a state no sample saw is skipped with
+ * the reason: it may have been too short for the sampling.  Listeners are
+ * not considered by expect_gone, expect_state_kept and the durations. */
+struct sl_sock_match {
+	const char *host;	/* where the socket lives */
+	const char *state;	/* ss's name: "TIME-WAIT", "CLOSE-WAIT", ... */
+	int lport, rport;	/* 0: any */
+	const char *after;	/* mark */
+	const char *before;	/* mark */
+	int within_ms;		/* with after: no later than this after it */
+	int min_ms, max_ms;	/* durations: the tolerance, printed */
+};
+
+#define SL__SOCK(call, ...)						\
+	SL__WITH(struct sl_sock_match, sl__m, .host = NULL, call, __VA_ARGS__)
+
+/* A socket on host was in state (in the window .after/.before give). */
+#define expect_state(p, ...)						\
+	SL__SOCK(sl__expect_state((p), &sl__m, 1, __LINE__), __VA_ARGS__)
+/* No socket on host was ever in state (judged as expect_state()). */
+#define expect_no_state(p, ...)						\
+	SL__SOCK(sl__expect_state((p), &sl__m, 0, __LINE__), __VA_ARGS__)
+/* A socket on host that was last seen in state (none: any) disappeared
+ * after the mark (within within_ms of it). */
+#define expect_gone(p, ...)						\
+	SL__SOCK(sl__expect_gone((p), &sl__m, __LINE__), __VA_ARGS__)
+/* A socket on host was in state at the mark and still was when the run
+ * ended: it never left the state nor disappeared after the mark. */
+#define expect_state_kept(p, ...)					\
+	SL__SOCK(sl__expect_state_kept((p), &sl__m, __LINE__), __VA_ARGS__)
+/* How long a socket stayed in state: from the kernel's change into it to
+ * its change out of it, by the kernel's clock; where only samples saw an
+ * end (a mini-socket's) or the state (no tracefs), from the segment that
+ * put it there (the last one it received before it was first seen in the
+ * state) to the first look that no longer showed it, which adds up to a
+ * sampling period (20 ms, 1 ms while a role waits on it).  Between min_ms
+ * and max_ms.  Recorded as a measurement too. */
+#define expect_state_lasts(p, ...)					\
+	SL__SOCK(sl__expect_state_ms((p), &sl__m, 0, __LINE__), __VA_ARGS__)
+/* The same length as the socket's timer had it set: from that segment to
+ * the first sample in the state, plus the time the timer still had to run
+ * then.  Recorded as a measurement too. */
+#define expect_state_timer(p, ...)					\
+	SL__SOCK(sl__expect_state_ms((p), &sl__m, 1, __LINE__), __VA_ARGS__)
+
+void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,
+		      int seen, int line);
+void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
+		     int line);
+void sl__expect_state_kept(struct sl_predict *p,
+			   const struct sl_sock_match *m, int line);
+void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
+			 int by_timer, int line);
+
+/* ---- timing: retransmissions, probes, timeouts ----
  *
  * Timing predictions carry their tolerance, and their evidence prints what
  * was measured next to what was predicted. */
@@ -320,12 +425,11 @@ struct sl_tol {
 /* Exactly as many packets match as times are given, and the k-th comes
  * times[k] ms after the match's .after mark (required), within tol:
  *	expect_packets_at_ms(p, SL_MS(0, 200, 600), SL_TOL(5, 10),
- *			     .from = "client", .len = SL_LEN(100),
- *			     .after = "sending");
+ *			     .from = "client", .len = 100, .after = "sending");
  * (a segment and two retransmissions, 200 ms apart, then 400). */
 #define expect_packets_at_ms(p, times, tol, ...)			\
-	sl__expect_packets_at_ms((p), times, (tol),			\
-				 &(struct sl_match){ __VA_ARGS__ }, __LINE__)
+	SL__MATCH(sl__expect_packets_at_ms((p), times, (tol), &sl__m,	\
+					   __LINE__), __VA_ARGS__)
 
 /* The last call named name on host returned ms after the mark after,
  * within tol: how long a read() blocked before it failed, for instance. */
@@ -337,7 +441,7 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
  * (name.backoff: the last gap divided by the one before it, 2 for a timer
  * that doubles). */
 #define measure_gaps_ms(p, name, ...)					\
-	sl__measure_gaps_ms((p), (name), &(struct sl_match){ __VA_ARGS__ })
+	SL__MATCH(sl__measure_gaps_ms((p), (name), &sl__m), __VA_ARGS__)
 
 /* Measurement: ms from the mark after to the return of the last call named
  * name on host. */
@@ -350,17 +454,13 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 void sl__measure_gaps_ms(struct sl_predict *p, const char *name,
 			 const struct sl_match *m);
 
-/* ---- the kernel's own account (issue: kernel events) ----
+/* ---- the kernel's own account ----
  *
  * The kernel's tracepoints say what it did and why: every TCP state change,
  * each RST sent with its reason, RSTs received, retransmissions, and drops
  * with their reason (trace.h).  Its counters say how often, as `nstat`
  * names them (counters.h).  Where tracefs is missing, predictions on kernel
  * events are skipped with the reason, and the others still decide. */
-
-/* An upper bound for a count: .max = SL_UPTO(0) for "never".  Zero (the
- * default) means no upper bound. */
-#define SL_UPTO(n) ((long)(n) + 1)
 
 struct sl_kernel_match {
 	const char *host;	/* the host of the socket (its own address) */
@@ -369,57 +469,68 @@ struct sl_kernel_match {
 	 * "tcp_retransmit_synack", "kfree_skb" (a drop). */
 	const char *event;
 	const char *reason;	/* RST or drop reason: "TCP_ABORT_ON_CLOSE" */
-	const char *from;	/* state changes: the state left */
-	const char *to;		/* state changes: the state entered; RSTs
-				 * sent, retransmissions: the socket's state
-				 * ("ESTABLISHED", "CLOSE", or ss's names) */
+	const char *old_state;	/* state changes: the state left */
+	const char *state;	/* the socket's state: for a change the one
+				 * entered ("CLOSE", or ss's names) */
 	int lport, rport;	/* 0: any */
 	const char *after;	/* mark */
 	const char *before;	/* mark */
 	int within_ms;		/* with after */
-	long min;		/* counts: at least this many */
-	long max;		/* counts: SL_UPTO(n), at most n */
+	long min, max;		/* counts: at least min, at most max */
 };
+
+#define SL__KERNEL(p, event, mode, ...)				\
+	SL__WITH(struct sl_kernel_match, sl__m,				\
+		 .min = SL__ANY SL__COMMA .max = SL__ANY,		\
+		 sl__expect_kernel((p), &sl__m, (event), (mode), __LINE__), \
+		 __VA_ARGS__)
+#define SL__COMMA ,
 
 /* At least one kernel event matches (with .min/.max: that many):
  *	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
  *		      .reason = "TCP_ABORT_ON_CLOSE", .after = "closing"); */
-#define expect_kernel(p, ...)							sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ }, NULL, 			  1, __LINE__)
+#define expect_kernel(p, ...) SL__KERNEL(p, NULL, 1, __VA_ARGS__)
 /* No kernel event matches. */
-#define expect_no_kernel(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ }, NULL, 			  0, __LINE__)
+#define expect_no_kernel(p, ...) SL__KERNEL(p, NULL, 0, __VA_ARGS__)
 /* A socket on .host passed through a state change (inet_sock_set_state):
- *	expect_state_change(p, .host = "server", .from = "ESTABLISHED",
- *			    .to = "CLOSE", .after = "closing");
+ *	expect_state_change(p, .host = "server", .old_state = "ESTABLISHED",
+ *			    .state = "CLOSE", .after = "closing");
  * The kernel reports no change to TIME_WAIT (the socket is replaced by a
  * mini-socket and goes to CLOSE): use expect_state(.state = "TIME-WAIT"). */
-#define expect_state_change(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "inet_sock_set_state", 1, __LINE__)
-/* No socket on .host made that change (never reached .to). */
-#define expect_no_state_change(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "inet_sock_set_state", 0, __LINE__)
+#define expect_state_change(p, ...)					\
+	SL__KERNEL(p, "inet_sock_set_state", 1, __VA_ARGS__)
+/* No socket on .host made that change (never reached .state). */
+#define expect_no_state_change(p, ...)					\
+	SL__KERNEL(p, "inet_sock_set_state", 0, __VA_ARGS__)
 /* A packet for a socket of .host was dropped, with .reason if given.
  * Only drops provably of this run count (see the lab guides). */
-#define expect_drop(p, ...)							sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "kfree_skb", 1, __LINE__)
+#define expect_drop(p, ...) SL__KERNEL(p, "kfree_skb", 1, __VA_ARGS__)
 /* The number of retransmissions by .host (segments, SYNs and SYN-ACKs) is
- * at least .min and at most .max = SL_UPTO(n). */
-#define expect_retransmits(p, ...)						sl__expect_kernel((p), &(struct sl_kernel_match){ __VA_ARGS__ },				  "tcp_retransmit", 2, __LINE__)
+ * at least .min and at most .max. */
+#define expect_retransmits(p, ...)					\
+	SL__KERNEL(p, "tcp_retransmit", 2, __VA_ARGS__)
 
 struct sl_count {
 	long min;		/* at least (may be negative for gauges) */
-	long max;		/* SL_UPTO(n): at most n; 0: no bound */
+	long max;		/* at most */
 };
 
 /* A kernel counter of host moved by at least .min and at most .max over
  * the run (nstat's names and deltas):
  *	expect_counter(p, "server", "TcpExtTCPAbortOnClose", .min = 1);
- *	expect_counter(p, "server", "TcpExtTCPAbortOnLinger",
- *		       .max = SL_UPTO(0)); */
-#define expect_counter(p, host, name, ...)					sl__expect_counter((p), (host), (name),							   &(struct sl_count){ __VA_ARGS__ }, __LINE__)
+ *	expect_counter(p, "server", "TcpExtTCPAbortOnLinger", .max = 0); */
+#define expect_counter(p, host, name, ...)				\
+	SL__WITH(struct sl_count, sl__c,					\
+		 .min = SL__ANY SL__COMMA .max = SL__ANY,		\
+		 sl__expect_counter((p), (host), (name), &sl__c, __LINE__), \
+		 __VA_ARGS__)
 
 void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 		       const char *event, int mode, int line);
 void sl__expect_counter(struct sl_predict *p, const char *host,
 			const char *name, const struct sl_count *c, int line);
 
-/* ---- faults on the path (issue: faults) ----
+/* ---- faults on the path ----
  *
  * Faults act on the router, between client and server, so that both hosts
  * keep their links up and see nothing but what the path does.  A role
@@ -433,22 +544,29 @@ struct sl_fault {
 	const char *from;	/* sending host of the affected direction; NULL: both */
 	/* drop: the next .count segments (default 1) matching these, once */
 	const char *flags, *not_flags;
-	long len;		/* SL_LEN(n) */
+	long len;		/* payload bytes, exactly (see SL__LEN) */
 	int count;
 	int delay_ms, jitter_ms;	/* delay */
 	double loss;		/* loss: probability 0..1 */
 	int reorder_pct;	/* reorder: share of segments sent ahead */
 };
 
-/* From a role: applies the fault now; returns an id for sl_fault_lift(). */
-#define sl_fault(self, ...)						\
-	sl__fault_role((self), &(struct sl_fault){ __VA_ARGS__ })
-/* From SETUP: the fault is in force before any role starts. */
-#define sl_setup_fault(s, ...)						\
-	sl__fault_setup((s), &(struct sl_fault){ __VA_ARGS__ })
+/* The harness reads struct sl_fault's .len as 0 for any length and n + 1
+ * for n bytes (lib/linkemu.c), so that a fault built without the macro
+ * matches any length; sl_fault() turns the author's .len into that. */
+#define SL__LEN(n) ((long)(n) + 1)
+
+/* Applies the fault: from a role now, from SETUP before any role starts:
+ *	sl_fault(self, .kind = "blackhole");
+ *	sl_fault(s, .kind = "delay", .delay_ms = 50); */
+#define sl_fault(h, ...)						\
+	SL__WITH(struct sl_fault, sl__f, .len = SL__ANY,			\
+		 (sl__f.len = sl__f.len == SL__ANY ? 0 : SL__LEN(sl__f.len), \
+		  _Generic((h), struct sl_role *: sl__fault_role,	\
+			   struct sl_setup *: sl__fault_setup)((h), &sl__f)), \
+		 __VA_ARGS__)
 int sl__fault_role(struct sl_role *self, const struct sl_fault *f);
 void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f);
-void sl_fault_lift(struct sl_role *self, int id);
 
 /* Host crash: host vanishes silently (its role processes are stopped and
  * its traffic is blackholed, so it sends nothing: no FIN, no RST). */
@@ -457,7 +575,7 @@ void sl_crash(struct sl_role *self, const char *host);
  * socket state at all. */
 void sl_reboot(struct sl_role *self, const char *host);
 
-/* ---- TIME-WAIT: waiting on a 4-tuple, crafted segments (issue: timewait)
+/* ---- TIME-WAIT: waiting on a 4-tuple, crafted segments 
  *
  * After close() the descriptor is gone but the connection lives on in the
  * kernel (FIN-WAIT-2, LAST-ACK, TIME-WAIT): take its 4-tuple first, then
@@ -528,19 +646,22 @@ struct sl_segment_match {
 	const char *flags;	/* that must be set, tcpdump letters: "F", "S." */
 	const char *not_flags;	/* that must not be set */
 	/* The anchor, at most one; none: the start of the run. */
-	const struct sl_segment *after;	/* the first match sent after it */
-	const char *after_mark;	/* the first match sent after this mark
+	const char *after;	/* mark: the first match sent after it
 				 * ("closing", or "server:closing") */
-	const struct sl_segment *before; /* the last match sent before it */
+	const struct sl_segment *after_segment;	/* the first match sent
+						 * after this segment */
+	const struct sl_segment *before_segment; /* the last match sent
+						  * before this segment */
 };
 
 /* The segment that matches closest to its anchor, waiting until the
  * captures have seen one: the first one sent after the anchor, or with
- * .before the last one sent before it.
+ * .before_segment the last one sent before it.
  *	struct sl_segment fin = sl_wait_segment(self, .from = "server",
  *						.flags = "F");
  *	struct sl_segment again = sl_wait_segment(self, .from = "server",
- *						  .flags = "F", .after = &fin);
+ *						  .flags = "F",
+ *						  .after_segment = &fin);
  * The first call gives the server's first FIN even when a retransmission
  * of it has been captured by then; the second gives the retransmission.
  * "Seen" is the captures' view, a few microseconds behind the kernel's.
@@ -568,7 +689,8 @@ struct sl_inject {
 
 /* Sends a crafted TCP segment from this role's host, through a raw socket
  * (both checksums right, options as Linux lays them out), and returns it
- * as sent (t: just before it left), for sl_wait_segment(.after = ...):
+ * as sent (t: just before it left), for sl_wait_segment(.after_segment =
+ * ...):
  *	sl_inject(self, .to = "server", .sport = 40000, .dport = SL_PORT,
  *		  .flags = "S", .seq = sl_segment_next(&fin) + 100000,
  *		  .note = "seq: the old connection's next + 100000");
@@ -578,50 +700,5 @@ struct sl_inject {
 	sl__inject((self), &(struct sl_inject){ __VA_ARGS__ })
 struct sl_segment sl__inject(struct sl_role *self,
 			     const struct sl_inject *in);
-
-/* Predictions on a connection's life (listeners are not considered), from
- * the kernel's state changes, and for what only they show (TIME-WAIT, the
- * end of a mini-socket, everything without tracefs) the sock_diag samples
- * and what the roles' tuple waits recorded (lib/sockhist.h). */
-struct sl_sock_match {
-	const char *host;	/* where the socket lives */
-	const char *state;	/* ss's name: "TIME-WAIT" */
-	int lport, rport;	/* 0: any */
-	const char *after;	/* mark */
-	int within_ms;		/* with after: no later than this after it */
-	int min_ms, max_ms;	/* durations: the tolerance, printed */
-};
-
-/* A socket on host that was last seen in state (NULL: any) disappeared
- * after the mark (within within_ms of it). */
-#define expect_gone(p, ...)						\
-	sl__expect_gone((p), &(struct sl_sock_match){ __VA_ARGS__ }, __LINE__)
-/* A socket on host was in state at the mark and still was when the run
- * ended: it never left the state nor disappeared after the mark. */
-#define expect_state_kept(p, ...)					\
-	sl__expect_state_kept((p), &(struct sl_sock_match){ __VA_ARGS__ }, \
-			      __LINE__)
-/* How long a socket stayed in state: from the kernel's change into it to
- * its change out of it, by the kernel's clock; where only samples saw an
- * end (a mini-socket's) or the state (no tracefs), from the segment that
- * put it there (the last one it received before it was first seen in the
- * state) to the first look that no longer showed it, which adds up to a
- * sampling period (20 ms, 1 ms while a role waits on it).  Between min_ms
- * and max_ms.  Recorded as a measurement too. */
-#define expect_state_lasts(p, ...)					\
-	sl__expect_state_ms((p), &(struct sl_sock_match){ __VA_ARGS__ }, 0, \
-			    __LINE__)
-/* The same length as the socket's timer had it set: from that segment to
- * the first sample in the state, plus the time the timer still had to run
- * then.  Recorded as a measurement too. */
-#define expect_state_timer(p, ...)					\
-	sl__expect_state_ms((p), &(struct sl_sock_match){ __VA_ARGS__ }, 1, \
-			    __LINE__)
-void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
-		     int line);
-void sl__expect_state_kept(struct sl_predict *p,
-			   const struct sl_sock_match *m, int line);
-void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
-			 int by_timer, int line);
 
 #endif

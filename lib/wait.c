@@ -198,7 +198,7 @@ static int seg_matches(const struct seg_wait *w, const struct sl_board_seg *a)
 		 (a->pkt.flags & w->forbid));
 }
 
-/* The match closest to the anchor: the first after it (.after, .after_mark,
+/* The match closest to the anchor: the first after it (.after_segment, .after,
  * or the start of the run), or the last before it (.before).  Never "the
  * newest": a retransmission must not pass for the segment it repeats. */
 static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
@@ -213,8 +213,8 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 	(void)until;
 	sl_board_lock(l);
 	oldest = l->nseg > SL_BOARD_SEGS ? l->nseg - SL_BOARD_SEGS : 0;
-	if (w->m->after)
-		lo = w->m->after->t;
+	if (w->m->after_segment)
+		lo = w->m->after_segment->t;
 	if (w->mark) {
 		lo = sl_board_mark_time_locked(l, w->mark_host, w->mark);
 		if (!lo) {
@@ -231,9 +231,11 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 
 		if (!seg_matches(w, a))
 			continue;
-		if (w->m->before ? a->t >= w->m->before->t : a->t <= lo)
+		if (w->m->before_segment ? a->t >= w->m->before_segment->t :
+					   a->t <= lo)
 			continue;
-		if (found && (w->m->before ? a->t <= w->seg.t : a->t >= w->seg.t))
+		if (found && (w->m->before_segment ? a->t <= w->seg.t :
+						     a->t >= w->seg.t))
 			continue;
 		to_segment(a, &w->seg);
 		found = 1;
@@ -248,11 +250,11 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 				first = l->seg[i % SL_BOARD_SEGS].t;
 		/* Before an anchor: what it lost is older than what it
 		 * holds, so only a miss is in doubt. */
-		if (w->m->before ? !found : first > lo) {
+		if (w->m->before_segment ? !found : first > lo) {
 			w->overrun = 1;
 			found = 0;
 		}
-	} else if (w->m->before && !found) {
+	} else if (w->m->before_segment && !found) {
 		/* Everything before a captured segment has been captured:
 		 * no match now means none. */
 		w->overrun = -1;
@@ -274,18 +276,18 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 
 	if ((m->flags && sl_flags_parse(m->flags, &w.need) < 0) ||
 	    (m->not_flags && sl_flags_parse(m->not_flags, &w.forbid) < 0) ||
-	    (!!m->after + !!m->before + !!m->after_mark > 1))
+	    (!!m->after_segment + !!m->before_segment + !!m->after > 1))
 		sl__role_fail(self, "bad flags, or more than one anchor, in "
 			      "sl_wait_segment()", EINVAL, __FILE__, __LINE__);
-	if (m->after_mark) {
-		const char *colon = strchr(m->after_mark, ':');
+	if (m->after) {
+		const char *colon = strchr(m->after, ':');
 
-		w.mark = m->after_mark;
+		w.mark = m->after;
 		if (colon) {
 			char host[32];
 
 			snprintf(host, sizeof(host), "%.*s",
-				 (int)(colon - m->after_mark), m->after_mark);
+				 (int)(colon - m->after), m->after);
 			w.mark_host = host_of(self, host);
 			w.mark = colon + 1;
 		}
@@ -295,10 +297,10 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s] %s%s",
 		 m->from ? " from " : "", m->from ? m->from : "",
 		 m->to ? " to " : "", m->to ? m->to : "", flags,
-		 m->after ? "after the one given" :
-		 m->before ? "before the one given" :
-		 m->after_mark ? "after mark " : "since the start",
-		 m->after_mark ? m->after_mark : "");
+		 m->after_segment ? "after the one given" :
+		 m->before_segment ? "before the one given" :
+		 m->after ? "after mark " : "since the start",
+		 m->after ? m->after : "");
 	ok = sl_wait_for(self, check_segment, &w, &cause);
 	if (w.overrun > 0) {
 		char why[260];

@@ -157,7 +157,7 @@ static void test_blackhole(void **state)
 	struct sl_fault_rec rec[SL_FAULTS_MAX];
 
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
-	sl_setup_fault(&s, .kind = "blackhole");
+	sl_fault(&s, .kind = "blackhole");
 	if (s.failed)
 		fail_msg("%s", s.err.msg);
 	assert_false(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
@@ -178,7 +178,7 @@ static void test_blackhole(void **state)
 	assert_true(rec[0].lifted);
 
 	/* One direction only. */
-	sl_setup_fault(&s, .kind = "blackhole", .from = "client");
+	sl_fault(&s, .kind = "blackhole", .from = "client");
 	assert_false(s.failed);
 	assert_false(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
 	assert_true(udp_passes(f, SL_HOST_SERVER, SL_HOST_CLIENT));
@@ -218,7 +218,7 @@ static void test_linkemu_dispatch(void **state)
 	if (sl_linkemu_start(&f->topo, &f->cleanup, &e) < 0)
 		fail_msg("linkemu: %s", e.msg);
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
-	sl_setup_fault(&s, .kind = "delay", .from = "client", .delay_ms = 100);
+	sl_fault(&s, .kind = "delay", .from = "client", .delay_ms = 100);
 	if (s.failed)
 		fail_msg("%s", s.err.msg);
 	ms = udp_ms(f, SL_HOST_CLIENT, SL_HOST_SERVER);
@@ -241,23 +241,23 @@ static void test_bad_specs(void **state)
 	struct fixture *f = *state;
 	struct sl_setup s = { .topo = &f->topo, .board = f->board };
 
-	sl_setup_fault(&s, .from = "client");
+	sl_fault(&s, .from = "client");
 	assert_true(s.failed);
 	assert_non_null(strstr(s.err.msg, ".kind is required"));
 
 	memset(&s.err, 0, sizeof(s.err));
 	s.failed = 0;
-	sl_setup_fault(&s, .kind = "unplug");
+	sl_fault(&s, .kind = "unplug");
 	assert_true(s.failed);
 	assert_non_null(strstr(s.err.msg, "unknown .kind"));
 
 	s.failed = 0;
-	sl_setup_fault(&s, .kind = "blackhole", .flags = "S");
+	sl_fault(&s, .kind = "blackhole", .flags = "S");
 	assert_true(s.failed);
 	assert_non_null(strstr(s.err.msg, "only .from"));
 
 	s.failed = 0;
-	sl_setup_fault(&s, .kind = "blackhole", .from = "router");
+	sl_fault(&s, .kind = "blackhole", .from = "router");
 	assert_true(s.failed);
 	/* Nothing was applied: traffic flows. */
 	assert_int_equal(count_kind(f, "blackhole"), 0);

@@ -59,32 +59,32 @@ static void test_packets_at_ms(void **state)
 
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "client",
-			 .len = SL_LEN(100), .after = "sending")), 1);
+			 .len = 100, .after = "sending")), 1);
 	/* The evidence prints the measured times. */
 	assert_non_null(strstr(pred.result[0].evidence, "5 matching, at 0.0, "));
 	/* No back-off: the fourth and fifth come early. */
 	assert_int_equal(JUDGE(&f->wrong, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "client",
-			 .len = SL_LEN(100), .after = "sending")), 0);
+			 .len = 100, .after = "sending")), 0);
 	assert_non_null(strstr(pred.result[0].evidence, "(off)"));
 	/* A count that differs fails, even with every time in tolerance. */
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800), TOL, .from = "client",
-			 .len = SL_LEN(100), .after = "sending")), 0);
+			 .len = 100, .after = "sending")), 0);
 	assert_non_null(strstr(pred.result[0].evidence, "1 more than"));
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800, 1600, 3200), TOL,
-			 .from = "client", .len = SL_LEN(100),
+			 .from = "client", .len = 100,
 			 .after = "sending")), 0);
 	/* The tolerance is what it says: 1 % is too tight for 207 vs 200. */
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800, 1600), SL_TOL(1, 1),
-			 .from = "client", .len = SL_LEN(100),
+			 .from = "client", .len = 100,
 			 .after = "sending")), 0);
 	/* Direction: the server sent none of them. */
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
 			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "server",
-			 .len = SL_LEN(100), .after = "sending")), 0);
+			 .len = 100, .after = "sending")), 0);
 	/* Without a mark to count from, or with one that never happened:
 	 * skipped, never observed. */
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p, SL_MS(0), TOL,
@@ -126,7 +126,7 @@ static void test_measures(void **state)
 	struct sl_predict *p = &pred;
 
 	sl_predict_init(p, &f->ok);
-	measure_gaps_ms(p, "retrans", .from = "client", .len = SL_LEN(100),
+	measure_gaps_ms(p, "retrans", .from = "client", .len = 100,
 			.after = "sending");
 	measure_call_ms(p, "dead", "client", "read", "sending");
 	assert_int_equal(p->nmeasures, 4 + 1 + 1);
@@ -139,14 +139,14 @@ static void test_measures(void **state)
 	assert_true(find("dead")->value > 2400 && find("dead")->value < 2500);
 
 	sl_predict_init(p, &f->wrong);
-	measure_gaps_ms(p, "retrans", .from = "client", .len = SL_LEN(100),
+	measure_gaps_ms(p, "retrans", .from = "client", .len = 100,
 			.after = "sending");
 	assert_true(find("retrans.backoff")->value > 0.9 &&
 		    find("retrans.backoff")->value < 1.1);
 
 	/* Nothing to measure: nothing recorded, never a made-up value. */
 	sl_predict_init(p, &f->ok);
-	measure_gaps_ms(p, "none", .from = "server", .len = SL_LEN(100),
+	measure_gaps_ms(p, "none", .from = "server", .len = 100,
 			.after = "sending");
 	measure_call_ms(p, "none", "client", "read", "never");
 	assert_int_equal(p->nmeasures, 0);

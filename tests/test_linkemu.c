@@ -392,7 +392,7 @@ static void test_drop_pure_ack(void **state)
 
 	caps_open(f, &k);
 	id = le_apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
-		   .flags = ".", .not_flags = "SFRP", .len = SL_LEN(0) }, "linkemu");
+		   .flags = ".", .not_flags = "SFRP", .len = SL__LEN(0) }, "linkemu");
 	fd = le_socket(f, SL_HOST_CLIENT, SOCK_STREAM);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);

@@ -73,14 +73,29 @@ static void test_expect_packet_len_and_flags(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "client",
-			 .flags = "P.", .len = SL_LEN(100))), 1);
+			 .flags = "P.", .len = 100)), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "client",
-			 .flags = "P.", .len = SL_LEN(99))), 0);
+			 .flags = "P.", .len = 99)), 0);
 	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "server",
 			 .flags = "S", .not_flags = ".")), 0);
 	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "client",
 			 .flags = "S", .not_flags = ".")), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .flags = "X")), -1);
+}
+
+/* .len left out is any length; .len = 0 is a segment without payload, not
+ * "any": the client's data segment matches the first, never the second. */
+static void test_expect_packet_len_zero_is_zero(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "client",
+			 .flags = "P.")), 1);
+	assert_int_equal(JUDGE(&f->rst, expect_packet(p, .from = "client",
+			 .flags = "P.", .len = 0)), 0);
+	assert_non_null(strstr(pred.result[0].what, "of length 0"));
+	assert_int_equal(JUDGE(&f->rst, expect_no_packet(p, .from = "client",
+			 .flags = "P.", .len = 0)), 1);
 }
 
 static void test_expect_no_packet(void **state)
@@ -105,7 +120,7 @@ static void test_expect_packets_count(void **state)
 	/* Each segment is captured at both ends; only the sender's copy
 	 * counts, so the ACKs from the client are 1 + 0 (pure ACK, len 0). */
 	assert_int_equal(JUDGE(&f->rst, expect_packets(p, 1, .from = "client",
-			 .flags = ".", .not_flags = "P", .len = SL_LEN(0))), 1);
+			 .flags = ".", .not_flags = "P", .len = 0)), 1);
 }
 
 static void test_expect_state(void **state)
@@ -308,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expect_packet),
 		cmocka_unit_test(test_expect_packet_len_and_flags),
+		cmocka_unit_test(test_expect_packet_len_zero_is_zero),
 		cmocka_unit_test(test_expect_no_packet),
 		cmocka_unit_test(test_expect_packets_count),
 		cmocka_unit_test(test_expect_state),

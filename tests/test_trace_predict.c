@@ -98,15 +98,15 @@ static void test_expect_kernel_rst_reason(void **state)
 			 .event = "tcp_send_reset", .lport = 5001)), 0);
 	/* the socket's state at the RST */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .to = "CLOSE")), 1);
+			 .event = "tcp_send_reset", .state = "CLOSE")), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .to = "ESTABLISHED")), 0);
+			 .event = "tcp_send_reset", .state = "ESTABLISHED")), 0);
 	/* counted */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
 			 .event = "tcp_send_reset", .min = 2)), 0);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
 			 .event = "tcp_send_reset", .min = 1,
-			 .max = SL_UPTO(1))), 1);
+			 .max = 1)), 1);
 	/* a name that is no event, a mark that never happened: skipped */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
 			 .event = "tcp_send_rst")), -1);
@@ -147,28 +147,28 @@ static void test_expect_state_change(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->rst, expect_state_change(p, .host = "server",
-			 .from = "ESTABLISHED", .to = "CLOSE",
+			 .old_state = "ESTABLISHED", .state = "CLOSE",
 			 .after = "closing")), 1);
 	/* An orderly close never goes from ESTABLISHED straight to CLOSE;
 	 * the evidence lists the changes there were. */
 	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "server",
-			 .from = "ESTABLISHED", .to = "CLOSE")), 0);
+			 .old_state = "ESTABLISHED", .state = "CLOSE")), 0);
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "ESTABLISHED -> CLOSE_WAIT"));
 	/* ss's names work too */
 	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .from = "FIN-WAIT-2", .to = "CLOSE")), 1);
+			 .old_state = "FIN-WAIT-2", .state = "CLOSE")), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_state_change(p, .host = "client",
-			 .from = "FIN-WAIT-2", .to = "CLOSE")), 0);
+			 .old_state = "FIN-WAIT-2", .state = "CLOSE")), 0);
 	/* The kernel never reports TIME_WAIT: a prediction on it could not
 	 * fail, so it is skipped with the way to predict it instead. */
 	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .to = "TIME_WAIT")), -1);
+			 .state = "TIME_WAIT")), -1);
 	assert_non_null(strstr(pred.result[0].skipped, "expect_state"));
 	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "server", .to = "TIME-WAIT")), -1);
+			 .host = "server", .state = "TIME-WAIT")), -1);
 	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .to = "NOT_A_STATE")), -1);
+			 .state = "NOT_A_STATE")), -1);
 }
 
 static void test_expect_no_state_change(void **state)
@@ -176,15 +176,15 @@ static void test_expect_no_state_change(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->refused, expect_no_state_change(p,
-			 .host = "client", .to = "ESTABLISHED")), 1);
+			 .host = "client", .state = "ESTABLISHED")), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_no_state_change(p,
-			 .host = "client", .to = "ESTABLISHED")), 0);
+			 .host = "client", .state = "ESTABLISHED")), 0);
 	assert_int_equal(JUDGE(&f->linger, expect_no_state_change(p,
-			 .host = "server", .to = "FIN_WAIT1")), 1);
+			 .host = "server", .state = "FIN_WAIT1")), 1);
 	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "server", .to = "FIN_WAIT1")), 1);
+			 .host = "server", .state = "FIN_WAIT1")), 1);
 	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "client", .to = "FIN_WAIT1")), 0);
+			 .host = "client", .state = "FIN_WAIT1")), 0);
 }
 
 static void test_expect_drop(void **state)
@@ -210,17 +210,17 @@ static void test_expect_retransmits(void **state)
 	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
 			 .host = "client", .min = 3)), 1);
 	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .min = 5, .max = SL_UPTO(5),
+			 .host = "client", .min = 5, .max = 5,
 			 .after = "sending")), 1);
 	assert_non_null(strstr(pred.result[0].evidence, "5 matching"));
 	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .max = SL_UPTO(4))), 0);
+			 .host = "client", .max = 4)), 0);
 	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p, .host = "client",
 			 .min = 3)), 0);
 	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p, .host = "client",
-			 .max = SL_UPTO(0))), 1);
+			 .max = 0)), 1);
 	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .max = SL_UPTO(0))), 0);
+			 .host = "client", .max = 0)), 0);
 	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
 			 .host = "server", .min = 1)), 0);
 	/* A count without bounds cannot fail: skipped. */
@@ -239,12 +239,16 @@ static void test_expect_counter(void **state)
 	assert_non_null(strstr(pred.result[0].evidence, "+0"));
 	/* The historical names: linger {1, 0} counts as "abort on data". */
 	assert_int_equal(JUDGE(&f->linger, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnData", .min = 1, .max = SL_UPTO(1))),
+			 "TcpExtTCPAbortOnData", .min = 1, .max = 1)),
 			 1);
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
 			 "TcpExtTCPAbortOnData", .min = 1)), 0);
 	assert_int_equal(JUDGE(&f->linger, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnLinger", .max = SL_UPTO(0))), 1);
+			 "TcpExtTCPAbortOnLinger", .max = 0)), 1);
+	/* .max = 0 is "never", not "no bound". */
+	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
+			 "TcpExtTCPAbortOnClose", .max = 0)), 0);
+	assert_non_null(strstr(pred.result[0].what, "at most 0"));
 	assert_int_equal(JUDGE(&f->refused, expect_counter(p, "client",
 			 "TcpAttemptFails", .min = 1)), 1);
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "client",
@@ -278,7 +282,7 @@ static void test_unavailable(void **state)
 	assert_int_equal(pred.result[0].ok, 0);
 	assert_non_null(strstr(pred.result[0].skipped, "no tracefs"));
 	assert_int_equal(JUDGE(&f->old, expect_state_change(p,
-			 .host = "server", .to = "CLOSE")), -1);
+			 .host = "server", .state = "CLOSE")), -1);
 	assert_int_equal(pred.result[0].unavailable, 1);
 
 	sl_predict_init(p, &f->notrace);
@@ -321,7 +325,7 @@ static void test_lost_events(void **state)
 	assert_int_equal(JUDGE(&f->rst, expect_no_kernel(p, .host = "client",
 			 .event = "tcp_send_reset")), -1);
 	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p,
-			 .host = "client", .max = SL_UPTO(0))), -1);
+			 .host = "client", .max = 0)), -1);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
 			 .event = "tcp_send_reset")), 1);
 	f->rst.kernel_lost = 0;

@@ -40,6 +40,7 @@
  * the time to give up, so a probe would be due if keepalive had its say.
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(keepalive_vs_retransmit) {
 	.claim = "on a pulled cable, data in flight is retransmitted (no "
@@ -77,9 +78,8 @@ SETUP(keepalive_vs_retransmit)
 ROLE(keepalive_vs_retransmit, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 
-	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_call(self, accept(lfd, NULL, NULL));
 	sl_mark(self, "accepted");
 	/* Cut off from here on: it hears nothing until the client is done. */
 	sl_wait_mark(self, "client", "done");
@@ -88,40 +88,28 @@ ROLE(keepalive_vs_retransmit, server)
 ROLE(keepalive_vs_retransmit, client)
 {
 	char buf[100] = { 0 };
-	int on = 1, fd;
+	int fd = sl_connect(self, "server", SL_PORT);
+	int ut = variant->user_timeout_ms;
 
-	fd = sl_connect(self, "server", SL_PORT);
 	sl_mark(self, "connected");
-	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-				    &variant->idle_s, sizeof(int)) == 0,
-		   "TCP_KEEPIDLE");
-	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL,
-				    &variant->intvl_s, sizeof(int)) == 0,
-		   "TCP_KEEPINTVL");
-	SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT,
-				    &variant->cnt, sizeof(int)) == 0,
-		   "TCP_KEEPCNT");
-	if (variant->user_timeout_ms)
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-					    &variant->user_timeout_ms,
-					    sizeof(int)) == 0,
-			   "TCP_USER_TIMEOUT");
+	keepalive_timers(self, fd, variant->idle_s, variant->intvl_s,
+			 variant->cnt);
+	if (ut)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+					 &ut, sizeof(ut)));
 	sl_wait_mark(self, "server", "accepted");
 
 	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
-	/* Keepalive on only now: SO_KEEPALIVE arms the timer for the whole
-	 * idle time, so the first probe comes TCP_KEEPIDLE after this mark,
-	 * into the blackhole however long the harness took to pull the
-	 * cable (tens of milliseconds, or seconds on a busy machine). */
-	sl_mark(self, "keepalive on");
-	SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-				    sizeof(on)) == 0, "SO_KEEPALIVE");
+	/* Keepalive on only now, after the cable is pulled: the first probe
+	 * goes into the blackhole however long the harness took to pull it
+	 * (tens of milliseconds, or seconds on a busy machine). */
+	keepalive_on(self, fd);
 	if (variant->data) {
 		sl_mark(self, "sending");
-		sl_record(self, "write", write(fd, buf, variant->data));
+		sl_try(self, write(fd, buf, variant->data));
 	}
 	/* Blocks until the connection is declared dead. */
-	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_try(self, read(fd, buf, sizeof(buf)));
 	sl_mark(self, "done");
 }
 
@@ -139,7 +127,7 @@ PREDICT(keepalive_vs_retransmit)
 		/* The segment, the probe at R, RTO retransmissions at 2R,
 		 * 4R, 8R; 16R (3200) would come after the end at 2R + U. */
 		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
-				     .from = "client", .len = SL_LEN(100),
+				     .from = "client", .len = 100,
 				     .after = "sending");
 		expect_call_ms(p, "client", "read", "sending",
 			       400 + variant->user_timeout_ms, RTO_TOL);
@@ -149,22 +137,22 @@ PREDICT(keepalive_vs_retransmit)
 		 * 1200 ms into it, so it retransmits a third time; the next,
 		 * at 16R = 3200, is past it: ETIMEDOUT. */
 		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
-				     .from = "client", .len = SL_LEN(100),
+				     .from = "client", .len = 100,
 				     .after = "sending");
 		expect_call_ms(p, "client", "read", "sending", 3200, RTO_TOL);
 	}
 	if (variant->data) {
 		/* No keepalive probe, though TCP_KEEPIDLE (1 s) passed:
 		 * nothing without data left the client (nor a RST). */
-		expect_no_packet(p, .from = "client", .len = SL_LEN(0),
+		expect_no_packet(p, .from = "client", .len = 0,
 				 .after = "sending");
 		expect_errno(p, "client", "read", ETIMEDOUT);
 		/* The kernel's own count of the first one: a tail loss
 		 * probe, exactly one (nstat TcpExtTCPLossProbes). */
 		expect_counter(p, "client", "TcpExtTCPLossProbes", .min = 1,
-			       .max = SL_UPTO(1));
+			       .max = 1);
 		measure_gaps_ms(p, "retrans", .from = "client",
-				.len = SL_LEN(100), .after = "sending");
+				.len = 100, .after = "sending");
 		measure_call_ms(p, "etimedout_after_send", "client", "read",
 				"sending");
 	} else {
@@ -175,16 +163,16 @@ PREDICT(keepalive_vs_retransmit)
 		expect_packets_at_ms(p, SL_MS(idle, idle + intvl,
 					      idle + 2 * intvl),
 				     KEEPALIVE_TOL, .from = "client",
-				     .len = SL_LEN(0), .not_flags = "R",
+				     .len = 0, .not_flags = "R",
 				     .after = "keepalive on");
 		/* ... and one interval after the last, it gives up. */
 		expect_errno(p, "client", "read", ETIMEDOUT);
 		expect_call_ms(p, "client", "read", "keepalive on",
 			       idle + variant->cnt * intvl, KEEPALIVE_TOL);
 		measure_packet_ms(p, "first_probe", .from = "client",
-				  .len = SL_LEN(0), .not_flags = "R",
+				  .len = 0, .not_flags = "R",
 				  .after = "keepalive on");
-		measure_gaps_ms(p, "probes", .from = "client", .len = SL_LEN(0),
+		measure_gaps_ms(p, "probes", .from = "client", .len = 0,
 				.not_flags = "R", .after = "keepalive on");
 		measure_packet_ms(p, "rst_at_give_up", .from = "client",
 				  .flags = "R", .after = "keepalive on");

@@ -46,6 +46,7 @@
  * before the crash would find its TIME-WAIT alive.
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(lastack_lost_ack_closed) {
 	.claim = "if the active closer has left TIME_WAIT (or skipped it), "
@@ -71,30 +72,24 @@ SETUP(lastack_lost_ack_closed)
 
 ROLE(lastack_lost_ack_closed, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 	struct sl_tuple t;
-	char buf[1];
+	/* The client closes first: we are in CLOSE-WAIT. */
+	int fd = accept_peer_closed(self, &t);
 
-	SL_REQUIRE(self, fd >= 0, "accept");
-	t = sl_tuple(self, fd);
-	/* The client closes first: read() returns 0 on its FIN. */
-	SL_REQUIRE(self, sl_record(self, "read", read(fd, buf, 1)) == 0,
-		   "read the client's FIN");
 	if (variant->reboot) {
 		/* The client's host goes down before our FIN leaves, and
 		 * comes back empty once it has left. */
 		sl_wait_mark(self, "client", "in FIN-WAIT-2");
 		sl_crash(self, "client");
 		sl_mark(self, "closing");
-		sl_record(self, "close", close(fd));
+		sl_try(self, close(fd));
 		sl_wait_segment(self, .from = "server", .flags = "F");
 		sl_reboot(self, "client");
 		sl_mark(self, "client rebooted");
 	} else {
 		sl_wait_mark(self, "client", "ACK will be lost");
 		sl_mark(self, "closing");
-		sl_record(self, "close", close(fd));
+		sl_try(self, close(fd));
 	}
 	/* LAST-ACK until an answer to the retransmitted FIN gets through. */
 	sl_wait_tuple(self, &t, SL_GONE);
@@ -114,7 +109,7 @@ ROLE(lastack_lost_ack_closed, client)
 	 * go at once, and the server's first FIN, not its retransmission,
 	 * would meet no socket. */
 	sl_mark(self, "closing");
-	sl_record(self, "shutdown", shutdown(fd, SHUT_WR));
+	sl_try(self, shutdown(fd, SHUT_WR));
 	/* The server has ACKed our FIN. */
 	sl_wait_tuple(self, &t, TCP_FIN_WAIT2);
 	if (variant->reboot) {
@@ -125,11 +120,11 @@ ROLE(lastack_lost_ack_closed, client)
 	/* The next pure ACK we send is the one for the server's FIN, the
 	 * last of the connection. */
 	sl_fault(self, .kind = "drop", .from = "client", .flags = ".",
-		 .not_flags = "SFRP", .len = SL_LEN(0));
+		 .not_flags = "SFRP", .len = 0);
 	sl_mark(self, "ACK will be lost");
 	/* The server's FIN: read() returns 0, and our ACK leaves. */
-	sl_record(self, "read", read(fd, buf, 1));
-	sl_record(self, "close", close(fd));
+	sl_try(self, read(fd, buf, 1));
+	sl_try(self, close(fd));
 	/* No TIME-WAIT: nothing is left of the connection here. */
 	sl_record_tuple(self, &t);
 	sl_wait_mark(self, "server", "done");
@@ -164,8 +159,8 @@ PREDICT(lastack_lost_ack_closed)
 	 * FIN a third time. */
 	expect_kernel(p, .host = "server", .event = "tcp_receive_reset",
 		      .after = "server:closing");
-	expect_state_change(p, .host = "server", .from = "LAST_ACK",
-			    .to = "CLOSE", .after = "server:closing");
+	expect_state_change(p, .host = "server", .old_state = "LAST_ACK",
+			    .state = "CLOSE", .after = "server:closing");
 	/* Whenever the FIN that meets the fresh host comes (see above):
 	 * gone on the RST, which the predictions above tie to it. */
 	expect_gone(p, .host = "server", .state = "LAST-ACK",

@@ -67,9 +67,8 @@ SETUP(retries_thresholds)
 ROLE(retries_thresholds, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 
-	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_call(self, accept(lfd, NULL, NULL));
 	sl_mark(self, "accepted");
 	sl_wait_mark(self, "client", "done");
 }
@@ -82,9 +81,9 @@ ROLE(retries_thresholds, client)
 	sl_wait_mark(self, "server", "accepted");
 	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
 	sl_mark(self, "sending");
-	sl_record(self, "write", write(fd, buf, sizeof(buf)));
+	sl_try(self, write(fd, buf, sizeof(buf)));
 	/* Blocks until the connection is dropped. */
-	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_try(self, read(fd, buf, sizeof(buf)));
 	sl_mark(self, "done");
 }
 
@@ -101,15 +100,15 @@ PREDICT(retries_thresholds)
 	if (variant->mtu_probing[0] == '0') {
 		/* R1's advice changes nothing on the wire: five times the
 		 * same 1448 bytes. */
-		expect_packets(p, 5, .from = "client", .len = SL_LEN(SEGMENT),
+		expect_packets(p, 5, .from = "client", .len = SEGMENT,
 			       .after = "sending");
 	} else {
 		/* Full size until R1 is passed (the original, the probe, two
 		 * RTO retransmissions), then cut to tcp_base_mss. */
-		expect_packets(p, 4, .from = "client", .len = SL_LEN(SEGMENT),
+		expect_packets(p, 4, .from = "client", .len = SEGMENT,
 			       .after = "sending");
 		expect_packets_at_ms(p, SL_MS(1600), RTO_TOL, .from = "client",
-				     .len = SL_LEN(1024), .after = "sending");
+				     .len = 1024, .after = "sending");
 	}
 	/* R2: dropped at 16R, with ETIMEDOUT. */
 	expect_errno(p, "client", "read", ETIMEDOUT);

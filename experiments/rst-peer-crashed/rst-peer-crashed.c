@@ -26,6 +26,7 @@
  * timeout counted from the first RTO retransmission (2R + U).
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(rst_peer_crashed) {
 	.claim = "a crashed peer (no reply at all) never sends RST: the "
@@ -50,9 +51,8 @@ VARIANT(rst_peer_crashed, keepalive_after_crash) {
 ROLE(rst_peer_crashed, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 
-	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_call(self, accept(lfd, NULL, NULL));
 	sl_mark(self, "accepted");
 	/* Never returns: the client crashes this host first. */
 	sl_wait_mark(self, "client", "done");
@@ -61,43 +61,28 @@ ROLE(rst_peer_crashed, server)
 ROLE(rst_peer_crashed, client)
 {
 	char buf[100] = { 0 };
-	int on = 1, fd;
+	int fd = sl_connect(self, "server", SL_PORT);
+	int ut = variant->user_timeout_ms;
 
-	fd = sl_connect(self, "server", SL_PORT);
 	sl_mark(self, "connected");
-	if (variant->idle_s) {
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-					    &variant->idle_s, sizeof(int)) == 0,
-			   "TCP_KEEPIDLE");
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL,
-					    &variant->intvl_s, sizeof(int)) == 0,
-			   "TCP_KEEPINTVL");
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT,
-					    &variant->cnt, sizeof(int)) == 0,
-			   "TCP_KEEPCNT");
-	}
-	if (variant->user_timeout_ms)
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-					    &variant->user_timeout_ms,
-					    sizeof(int)) == 0,
-			   "TCP_USER_TIMEOUT");
+	keepalive_timers(self, fd, variant->idle_s, variant->intvl_s,
+			 variant->cnt);
+	if (ut)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+					 &ut, sizeof(ut)));
 	sl_wait_mark(self, "server", "accepted");
 
 	sl_crash(self, "server");
-	if (variant->idle_s) {
-		/* Keepalive on only now, as in keepalive-vs-retransmit: the
-		 * first probe comes TCP_KEEPIDLE after this mark, after the
-		 * crash however long it took. */
-		sl_mark(self, "keepalive on");
-		SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-					    sizeof(on)) == 0, "SO_KEEPALIVE");
-	}
+	/* Keepalive on only now, as in keepalive-vs-retransmit: the first
+	 * probe comes TCP_KEEPIDLE after the crash, however long it took. */
+	if (variant->idle_s)
+		keepalive_on(self, fd);
 	if (variant->data) {
 		sl_mark(self, "sending");
-		sl_record(self, "write", write(fd, buf, variant->data));
+		sl_try(self, write(fd, buf, variant->data));
 	}
 	/* Blocks until the connection is given up, or a RST would end it. */
-	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_try(self, read(fd, buf, sizeof(buf)));
 	sl_mark(self, "done");
 }
 
@@ -119,12 +104,12 @@ PREDICT(rst_peer_crashed)
 		 * 200, RTO retransmissions at 400 and 800; 1600 would be past
 		 * the end at 2R + U = 1400. */
 		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800), RTO_TOL,
-				     .from = "client", .len = SL_LEN(100),
+				     .from = "client", .len = 100,
 				     .after = "sending");
 		expect_call_ms(p, "client", "read", "sending",
 			       400 + variant->user_timeout_ms, RTO_TOL);
 		measure_gaps_ms(p, "retrans", .from = "client",
-				.len = SL_LEN(100), .after = "sending");
+				.len = 100, .after = "sending");
 		measure_call_ms(p, "etimedout_after_send", "client", "read",
 				"sending");
 	} else {
@@ -134,11 +119,11 @@ PREDICT(rst_peer_crashed)
 		/* Unanswered probes at idle and idle + intvl, then the end. */
 		expect_packets_at_ms(p, SL_MS(idle, idle + intvl),
 				     KEEPALIVE_TOL, .from = "client",
-				     .len = SL_LEN(0), .not_flags = "R",
+				     .len = 0, .not_flags = "R",
 				     .after = "keepalive on");
 		expect_call_ms(p, "client", "read", "keepalive on",
 			       idle + variant->cnt * intvl, KEEPALIVE_TOL);
-		measure_gaps_ms(p, "probes", .from = "client", .len = SL_LEN(0),
+		measure_gaps_ms(p, "probes", .from = "client", .len = 0,
 				.not_flags = "R", .after = "keepalive on");
 		measure_call_ms(p, "etimedout_after_idle", "client", "read",
 				"keepalive on");

@@ -28,6 +28,7 @@
  * reboot would vanish in the crash's blackhole instead.
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(rst_peer_rebooted) {
 	.claim = "after the peer reboots, data or a keepalive probe sent to "
@@ -47,9 +48,8 @@ VARIANT(rst_peer_rebooted, keepalive_after_reboot) { .idle_s = 1 };
 ROLE(rst_peer_rebooted, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 
-	SL_REQUIRE(self, fd >= 0, "accept");
+	sl_call(self, accept(lfd, NULL, NULL));
 	sl_mark(self, "accepted");
 	/* Never returns: the client crashes this host first. */
 	sl_wait_mark(self, "client", "done");
@@ -58,29 +58,22 @@ ROLE(rst_peer_rebooted, server)
 ROLE(rst_peer_rebooted, client)
 {
 	char buf[100] = { 0 };
-	int on = 1, fd;
+	int fd = sl_connect(self, "server", SL_PORT);
 
-	fd = sl_connect(self, "server", SL_PORT);
 	sl_mark(self, "connected");
-	if (variant->idle_s)
-		SL_REQUIRE(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE,
-					    &variant->idle_s, sizeof(int)) == 0,
-			   "TCP_KEEPIDLE");
+	keepalive_timers(self, fd, variant->idle_s, 0, 0);
 	sl_wait_mark(self, "server", "accepted");
 
 	sl_crash(self, "server");
 	sl_reboot(self, "server");
-	if (variant->idle_s) {
-		sl_mark(self, "keepalive on");
-		SL_REQUIRE(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-					    sizeof(on)) == 0, "SO_KEEPALIVE");
-	}
+	if (variant->idle_s)
+		keepalive_on(self, fd);
 	if (variant->data) {
 		sl_mark(self, "sending");
-		sl_record(self, "write", write(fd, buf, variant->data));
+		sl_try(self, write(fd, buf, variant->data));
 	}
 	/* Blocks until the RST (or a timeout, if none came). */
-	sl_record(self, "read", read(fd, buf, sizeof(buf)));
+	sl_try(self, read(fd, buf, sizeof(buf)));
 	sl_mark(self, "done");
 }
 
@@ -94,7 +87,7 @@ PREDICT(rst_peer_rebooted)
 		/* The first segment is answered at once: no retransmission. */
 		expect_packet(p, .from = "server", .flags = "R",
 			      .after = "sending", .within_ms = 50);
-		expect_packets(p, 1, .from = "client", .len = SL_LEN(100),
+		expect_packets(p, 1, .from = "client", .len = 100,
 			       .after = "sending");
 		measure_packet_ms(p, "rst_after_send", .from = "server",
 				  .flags = "R", .after = "sending");
@@ -103,7 +96,7 @@ PREDICT(rst_peer_rebooted)
 		 * the RST that answers it. */
 		expect_packets_at_ms(p, SL_MS(variant->idle_s * 1000.0),
 				     SL_TOL(5, 20), .from = "client",
-				     .len = SL_LEN(0), .not_flags = "R",
+				     .len = 0, .not_flags = "R",
 				     .after = "keepalive on");
 		expect_packets_at_ms(p, SL_MS(variant->idle_s * 1000.0),
 				     SL_TOL(5, 20), .from = "server",
@@ -111,7 +104,7 @@ PREDICT(rst_peer_rebooted)
 		expect_call_ms(p, "client", "read", "keepalive on",
 			       variant->idle_s * 1000.0, SL_TOL(5, 20));
 		measure_packet_ms(p, "probe", .from = "client",
-				  .len = SL_LEN(0), .not_flags = "R",
+				  .len = 0, .not_flags = "R",
 				  .after = "keepalive on");
 		measure_packet_ms(p, "rst", .from = "server", .flags = "R",
 				  .after = "keepalive on");

@@ -41,21 +41,19 @@ VARIANT(simultaneous_close, delay_50ms_each_way) { .delay_ms = 50 };
 
 SETUP(simultaneous_close)
 {
-	sl_setup_fault(s, .kind = "delay", .delay_ms = variant->delay_ms);
+	sl_fault(s, .kind = "delay", .delay_ms = variant->delay_ms);
 }
 
 ROLE(simultaneous_close, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
-	struct sl_tuple t;
+	int fd = sl_call(self, accept(lfd, NULL, NULL));
+	struct sl_tuple t = sl_tuple(self, fd);
 
-	SL_REQUIRE(self, fd >= 0, "accept");
-	t = sl_tuple(self, fd);
 	sl_mark(self, "ready");
 	sl_wait_mark(self, "client", "ready");
 	sl_mark(self, "closing");
-	sl_record(self, "close", close(fd));
+	sl_try(self, close(fd));
 	/* FIN-WAIT-1, CLOSING, then TIME-WAIT once our FIN is ACKed: the
 	 * predictions judge the path, this waits for where it ends. */
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
@@ -73,7 +71,7 @@ ROLE(simultaneous_close, client)
 	sl_mark(self, "ready");
 	sl_wait_mark(self, "server", "ready");
 	sl_mark(self, "closing");
-	sl_record(self, "close", close(fd));
+	sl_try(self, close(fd));
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
 	sl_mark(self, "in TIME-WAIT");
 	sl_wait_mark(self, "server", "in TIME-WAIT");
@@ -86,17 +84,17 @@ PREDICT(simultaneous_close)
 	 * in the kernel's account and in sock_diag's samples). */
 	expect_packets(p, 1, .from = "client", .flags = "F");
 	expect_packets(p, 1, .from = "server", .flags = "F");
-	expect_state_change(p, .host = "client", .from = "FIN_WAIT1",
-			    .to = "CLOSING");
-	expect_state_change(p, .host = "server", .from = "FIN_WAIT1",
-			    .to = "CLOSING");
+	expect_state_change(p, .host = "client", .old_state = "FIN_WAIT1",
+			    .state = "CLOSING");
+	expect_state_change(p, .host = "server", .old_state = "FIN_WAIT1",
+			    .state = "CLOSING");
 	expect_state(p, .host = "client", .state = "CLOSING");
 	expect_state(p, .host = "server", .state = "CLOSING");
 	/* Neither went the other way, through FIN-WAIT-2 or LAST-ACK. */
-	expect_no_state_change(p, .host = "client", .to = "FIN_WAIT2");
-	expect_no_state_change(p, .host = "server", .to = "FIN_WAIT2");
-	expect_no_state_change(p, .host = "client", .to = "LAST_ACK");
-	expect_no_state_change(p, .host = "server", .to = "LAST_ACK");
+	expect_no_state_change(p, .host = "client", .state = "FIN_WAIT2");
+	expect_no_state_change(p, .host = "server", .state = "FIN_WAIT2");
+	expect_no_state_change(p, .host = "client", .state = "LAST_ACK");
+	expect_no_state_change(p, .host = "server", .state = "LAST_ACK");
 	/* Both end in TIME-WAIT, and stay there. */
 	expect_state_kept(p, .host = "client", .state = "TIME-WAIT",
 			  .after = "client:in TIME-WAIT");

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "socklab.h"
+#include "../common.h"
 
 /* Small enough that most of DATA waits in the passive side's send queue:
  * the kernel doubles it, overhead included. */
@@ -86,14 +87,14 @@ static void close_first(struct sl_role *self, int fd, const char *me,
 	sl_mark(self, "closing");
 	if (hold) {
 		/* Same FIN as close(), but we can still read. */
-		sl_record(self, "shutdown", shutdown(fd, SHUT_WR));
+		sl_try(self, shutdown(fd, SHUT_WR));
 		sl_wait_mark(self, peer, "closed");
-		sl_record(self, "read until EOF", read_all(fd));
+		sl_try(self, "read until EOF", read_all(fd));
 	} else {
-		sl_record(self, "close", close(fd));
+		sl_try(self, close(fd));
 	}
 	fin = sl_wait_segment(self, .from = peer, .flags = "F");
-	sl_wait_segment(self, .from = me, .flags = ".", .after = &fin);
+	sl_wait_segment(self, .from = me, .flags = ".", .after_segment = &fin);
 	sl_record_tuple(self, &t);
 	sl_mark(self, "acked FIN");
 	sl_wait_mark(self, peer, "done");
@@ -106,23 +107,20 @@ static void close_second(struct sl_role *self, int fd, const char *me,
 	const char *peer = other(me);
 	struct sl_tuple t = sl_tuple(self, fd);
 	static char data[DATA];
-	char buf[1];
 
 	(void)me;
-	SL_REQUIRE(self, sl_record(self, "read", read(fd, buf, 1)) == 0,
-		   "read the peer's FIN");
+	read_fin(self, fd);
 	sl_record_tuple(self, &t);
 	if (hold) {
 		/* Fills the peer's small window; the rest, and our FIN
 		 * behind it, wait in our send queue. */
-		SL_REQUIRE(self, fcntl(fd, F_SETFL, O_NONBLOCK) == 0,
-			   "O_NONBLOCK");
-		SL_REQUIRE(self, sl_record(self, "write", write(fd, data,
-						    sizeof(data))) > 0,
+		sl_call(self, fcntl(fd, F_SETFL, O_NONBLOCK));
+		SL_REQUIRE(self, sl_call(self, write(fd, data,
+						     sizeof(data))) > 0,
 			   "queue data behind the FIN");
 	}
 	sl_mark(self, "closing");
-	sl_record(self, "close", close(fd));
+	sl_try(self, close(fd));
 	if (hold)
 		sl_record_tuple(self, &t);
 	sl_mark(self, "closed");
@@ -134,9 +132,8 @@ static void close_second(struct sl_role *self, int fd, const char *me,
 ROLE(timewait_active_only, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+	int fd = sl_call(self, accept(lfd, NULL, NULL));
 
-	SL_REQUIRE(self, fd >= 0, "accept");
 	if (strcmp(variant->first, "server") == 0)
 		close_first(self, fd, "server", variant->hold_last_ack);
 	else
@@ -147,21 +144,14 @@ ROLE(timewait_active_only, client)
 {
 	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
 	int rcvbuf = FIRST_RCVBUF;
-	int fd = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
-	SL_REQUIRE(self, fd >= 0, "socket");
 	/* Before connect(): the window scale is agreed in the handshake. */
 	if (variant->hold_last_ack)
-		SL_REQUIRE(self, sl_record(self, "setsockopt(SO_RCVBUF)",
-					   setsockopt(fd, SOL_SOCKET, SO_RCVBUF,
-						      &rcvbuf,
-						      sizeof(rcvbuf))) == 0,
-			   "SO_RCVBUF");
+		sl_call(self, setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+					 sizeof(rcvbuf)));
 	sl_wait_mark(self, "server", "listening");
-	SL_REQUIRE(self, sl_record(self, "connect",
-				   connect(fd, (struct sockaddr *)&sa,
-					   sizeof(sa))) == 0,
-		   "connect");
+	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	if (strcmp(variant->first, "client") == 0)
 		close_first(self, fd, "client", variant->hold_last_ack);
 	else

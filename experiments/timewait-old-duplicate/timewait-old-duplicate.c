@@ -7,7 +7,7 @@
  *
  * Why: TIME-WAIT protects by refusing the new incarnation itself: while
  * the client holds the 4-tuple in TIME-WAIT, connect() cannot take it
- * (__inet_check_established(), EADDRNOTAVAIL; timewait-reuse shows the
+ * (__inet_check_established(), EADDRNOTAVAIL; timewait-reuse-client shows the
  * exceptions).  Without TIME-WAIT a new incarnation starts at once, and an
  * old segment that arrives then meets three checks of the new socket, in
  * this order (tcp_validate_incoming() and tcp_ack(), net/ipv4/tcp_input.c):
@@ -108,7 +108,7 @@ SETUP(timewait_old_duplicate)
 	 * would also hold hundreds of the server's ACKs until after the
 	 * client's socket is gone, and each would draw a RST. */
 	if (!variant->no_ts)
-		sl_setup_fault(s, .kind = "delay", .from = "server",
+		sl_fault(s, .kind = "delay", .from = "server",
 			       .delay_ms = 5);
 }
 
@@ -142,20 +142,19 @@ static long write_all(int fd, const char *p, long len)
 ROLE(timewait_old_duplicate, server)
 {
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+	int fd = sl_call(self, accept(lfd, NULL, NULL));
 	char c;
 
-	SL_REQUIRE(self, fd >= 0, "accept");
-	sl_record(self, "read old data", read_all(fd));
-	sl_record(self, "close", close(fd));
+	sl_try(self, "read old data", read_all(fd));
+	sl_try(self, close(fd));
 
 	/* Whatever the client managed, look without blocking: a new
 	 * incarnation is in the accept queue, or there is none. */
 	sl_wait_mark(self, "client", "answered");
-	SL_REQUIRE(self, fcntl(lfd, F_SETFL, O_NONBLOCK) == 0, "O_NONBLOCK");
-	fd = sl_record(self, "accept new", accept(lfd, NULL, NULL));
+	sl_call(self, fcntl(lfd, F_SETFL, O_NONBLOCK));
+	fd = sl_try(self, "accept new", accept(lfd, NULL, NULL));
 	if (fd >= 0)
-		sl_record(self, "read new connection", read(fd, &c, 1));
+		sl_try(self, "read new connection", read(fd, &c, 1));
 	sl_mark(self, "done");
 }
 
@@ -179,27 +178,24 @@ ROLE(timewait_old_duplicate, client)
 	 * only, and the old connection may send thousands. */
 	syn = sl_wait_segment(self, .from = "client", .flags = "S");
 	synack = sl_wait_segment(self, .from = "server", .flags = "S.");
-	SL_REQUIRE(self, getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss,
-				    &sl) == 0, "TCP_MAXSEG");
-	sl_record(self, "write old data", write_all(fd, old,
-						    variant->old_bytes));
+	sl_call(self, getsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, &sl));
+	sl_try(self, "write old data", write_all(fd, old, variant->old_bytes));
 	sl_mark(self, "closing");
-	sl_record(self, "shutdown", shutdown(fd, SHUT_WR));
-	sl_record(self, "read", read(fd, &c, 1));
-	sl_record(self, "close", close(fd));
+	sl_try(self, shutdown(fd, SHUT_WR));
+	sl_try(self, read(fd, &c, 1));
+	sl_try(self, close(fd));
 	/* The old connection's last data: the FIN itself when it carried
 	 * some, else the last data segment before it. */
 	fin = sl_wait_segment(self, .from = "client", .flags = "F");
 	last = fin.len ? fin : sl_wait_segment(self, .from = "client",
-					       .flags = "P", .before = &fin);
+					       .flags = "P",
+					       .before_segment = &fin);
 
 	/* The new incarnation: the port range leaves connect() one port. */
 	sl_mark(self, "reconnecting");
-	fd2 = sl_record(self, "socket", socket(AF_INET, SOCK_STREAM, 0));
-	SL_REQUIRE(self, fd2 >= 0, "socket");
-	connected = sl_record(self, "connect again",
-			      connect(fd2, (struct sockaddr *)&srv,
-				      sizeof(srv)));
+	fd2 = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	connected = sl_try(self, "connect again",
+			   connect(fd2, (struct sockaddr *)&srv, sizeof(srv)));
 
 	/* The delayed duplicate: old data at old sequence numbers, with the
 	 * ACK and timestamps its time gave it.  By default, the old
@@ -211,7 +207,7 @@ ROLE(timewait_old_duplicate, client)
 		 * sequence number (its SYN's + 1): the old connection sent
 		 * mss-sized segments from its own SYN + 1. */
 		new_syn = sl_wait_segment(self, .from = "client", .flags = "S",
-					  .after = &syn);
+					  .after_segment = &syn);
 		off = new_syn.seq - syn.seq;
 		SL_REQUIRE(self, off < (uint32_t)variant->old_bytes,
 			   "old data reaching the new initial sequence number "
@@ -228,10 +224,10 @@ ROLE(timewait_old_duplicate, client)
 			.tsval = last.tsval, .tsecr = last.tsecr,
 			.payload = old, .len = len,
 			.note = "a copy of an old data segment");
-	sl_wait_segment(self, .from = "server", .after = &dup);
+	sl_wait_segment(self, .from = "server", .after_segment = &dup);
 	sl_mark(self, "answered");
 	if (connected == 0)
-		sl_record(self, "shutdown new", shutdown(fd2, SHUT_WR));
+		sl_try(self, "shutdown new", shutdown(fd2, SHUT_WR));
 	sl_wait_mark(self, "server", "done");
 	free(old);
 }

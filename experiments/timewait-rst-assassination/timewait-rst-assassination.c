@@ -26,6 +26,7 @@
  * 0 (the default) and 1.  Nothing else differs.
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(timewait_rst_assassination) {
 	.claim = "a RST arriving in TIME_WAIT kills the TIME_WAIT socket "
@@ -49,18 +50,12 @@ SETUP(timewait_rst_assassination)
 
 ROLE(timewait_rst_assassination, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
 	struct sl_segment fin, client_fin, probe;
 	struct sl_tuple t;
-	char buf[1];
+	/* The client closes first: we are in CLOSE-WAIT. */
+	int fd = accept_peer_closed(self, &t);
 
-	SL_REQUIRE(self, fd >= 0, "accept");
-	t = sl_tuple(self, fd);
-	/* The client closes first: read() returns 0 on its FIN. */
-	SL_REQUIRE(self, sl_record(self, "read", read(fd, buf, 1)) == 0,
-		   "read the client's FIN");
-	sl_record(self, "close", close(fd));
+	sl_try(self, close(fd));
 	/* LAST-ACK until the client's ACK of our FIN, then nothing: from
 	 * here on this host holds no socket on the 4-tuple, and whatever it
 	 * sends on it is what we craft. */
@@ -88,7 +83,7 @@ ROLE(timewait_rst_assassination, server)
 			  .note = "one before the client's window: an old "
 				  "segment");
 	sl_wait_segment(self, .from = "client", .to = "server",
-			.after = &probe);
+			.after_segment = &probe);
 	sl_mark(self, "answered");
 }
 
@@ -98,7 +93,7 @@ ROLE(timewait_rst_assassination, client)
 	struct sl_tuple t = sl_tuple(self, fd);
 
 	sl_mark(self, "closing");
-	sl_record(self, "close", close(fd));
+	sl_try(self, close(fd));
 	/* FIN-WAIT-2 until the server's FIN, then TIME-WAIT. */
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
 	sl_mark(self, "in TIME-WAIT");

@@ -7,7 +7,9 @@
 #     derived verdict is the expected NUANCED, yet the run fails and names
 #     both variants, with their evidence;
 #  3. declared-inconsistent's declarations do not derive its .expected: a
-#     definition error, reported as an error and never run.
+#     definition error, reported as an error and never run;
+#  4. call-fails's client needs a connect() that is refused: an ERROR that
+#     names the call as written, its errno and file:line, never a verdict.
 # usage: negative.sh <socklab binary> <build dir>
 set -u
 socklab=$1 build=$2
@@ -85,5 +87,16 @@ check "inconsistent: reported as an error, not a verdict" \
 check "inconsistent: not run (no namespace, no variant folder)" \
 	'[ -z "$(run_netns "$out/broken")" ] && [ -z "$(ls "$out"/broken/*/declared-inconsistent/ 2>/dev/null | grep -v stderr.txt)" ]'
 [ $fail = 0 ] || { cat "$out/text"; head -c 3000 "$out/json"; }
+fail=$((fail | f0))
+
+# 4. A call the experiment needs fails (sl_call()): ERROR, the call named.
+f0=$fail fail=0
+"$socklab" run --json --results "$out/call" call-fails >"$out/json" 2>"$out/err"
+rc=$?
+check "call-fails: exit status 2 (an error, not a finding): got $rc" '[ $rc = 2 ]'
+check "call-fails: verdict ERROR" 'grep -q "\"verdict\":\"ERROR\"" "$out/json"'
+check "call-fails: the call as written, its errno and file:line" \
+	'grep -q "client: connect(fd, (struct sockaddr \*)&sa, sizeof(sa)): Connection refused (call-fails.c:34)" "$out/json"'
+[ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
 fail=$((fail | f0))
 exit $fail

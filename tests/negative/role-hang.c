@@ -22,10 +22,10 @@ ROLE(role_hang, server)
 {
 	char c;
 	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_record(self, "accept", accept(lfd, NULL, NULL));
+	int fd = sl_try(self, accept(lfd, NULL, NULL));
 
 	sl_mark(self, "blocking");
-	sl_record(self, "read", read(fd, &c, 1));
+	sl_try(self, read(fd, &c, 1));
 }
 
 ROLE(role_hang, client)
@@ -33,7 +33,7 @@ ROLE(role_hang, client)
 	char c;
 	int fd = sl_connect(self, "server", SL_PORT);
 
-	sl_record(self, "read", read(fd, &c, 1));
+	sl_try(self, read(fd, &c, 1));
 }
 
 PREDICT(role_hang)

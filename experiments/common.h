@@ -1,0 +1,83 @@
+/* common.h: socket code that several experiments share.
+ *
+ * Each helper is a few lines of the socket code an experiment would write
+ * itself, kept here so that it is written (and explained) once.  An
+ * experiment that needs one includes this file after socklab.h:
+ *
+ *	#include "socklab.h"
+ *	#include "../common.h"
+ *
+ * The helpers record their calls like the role's own (sl_call(): the
+ * predictions see "read", "setsockopt" as if the role had called them),
+ * and a call that fails makes the variant an ERROR naming it, never a
+ * verdict.  Nothing here decides what the claim is about: that stays in
+ * the experiment, with sl_try().
+ */
+#ifndef SL_EXPERIMENTS_COMMON_H
+#define SL_EXPERIMENTS_COMMON_H
+
+#include "socklab.h"
+
+/* Reads until the peer's FIN: read() returns 0 once the peer has closed
+ * its side (shutdown(SHUT_WR) or close()), with nothing left to read.
+ * Data instead means the exchange is not the one the experiment set up:
+ * an ERROR, not a verdict. */
+static inline void read_fin(struct sl_role *self, int fd)
+{
+	char c;
+
+	SL_REQUIRE(self, sl_call(self, read(fd, &c, 1)) == 0,
+		   "read the peer's FIN: data came instead");
+}
+
+/* The passive closer's start, for the experiments where the client closes
+ * first (LAST-ACK, TIME-WAIT on the client): listens, accepts, takes the
+ * 4-tuple (the connection outlives the descriptor once it is closed:
+ * sl_wait_tuple() follows it) and reads the client's FIN.  Returns the
+ * accepted socket, now in CLOSE-WAIT, for the caller to close() when the
+ * experiment is ready for its FIN to leave. */
+static inline int accept_peer_closed(struct sl_role *self,
+				     struct sl_tuple *t)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_call(self, accept(lfd, NULL, NULL));
+
+	*t = sl_tuple(self, fd);
+	read_fin(self, fd);
+	return fd;
+}
+
+/* Keepalive's timers on fd, in seconds, without turning keepalive on: the
+ * first probe after idle_s without a segment received (TCP_KEEPIDLE), then
+ * one every intvl_s (TCP_KEEPINTVL), and after cnt unanswered ones
+ * (TCP_KEEPCNT) the connection is dropped with ETIMEDOUT.  A 0 leaves that
+ * one at the namespace's net.ipv4.tcp_keepalive_* default. */
+static inline void keepalive_timers(struct sl_role *self, int fd, int idle_s,
+				    int intvl_s, int cnt)
+{
+	if (idle_s)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle_s,
+					 sizeof(idle_s)));
+	if (intvl_s)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL,
+					 &intvl_s, sizeof(intvl_s)));
+	if (cnt)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt,
+					 sizeof(cnt)));
+}
+
+/* Turns keepalive on (SO_KEEPALIVE) and marks "keepalive on" just before:
+ * setting it arms the timer for the whole idle time from now, so the
+ * first probe comes TCP_KEEPIDLE after the mark, whatever happened before
+ * (a fault or a crash takes the harness from tens of milliseconds to
+ * seconds on a busy machine).  Predictions time the probes from the mark. */
+static inline void keepalive_on(struct sl_role *self, int fd)
+{
+	int on = 1;
+
+	sl_mark(self, "keepalive on");
+	sl_call(self, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on,
+				 sizeof(on)));
+}
+
+#endif
