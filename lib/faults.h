@@ -1,8 +1,8 @@
 /* faults.h: faults on the path, host crash and host reboot.
  *
  * socklab.h declares what an experiment calls (sl_fault(), sl_crash(),
- * sl_reboot()); this is the side the rest of
- * the library sees.  Who serves what:
+ * sl_reboot()); this is the side the rest of the library sees.  Who serves
+ * what:
  *
  *  - "blackhole": nftables in the router's namespace.  Every fault gets a
  *    base chain of its own, faultN, in socklab's own table (table inet
