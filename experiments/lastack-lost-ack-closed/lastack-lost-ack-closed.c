@@ -127,7 +127,6 @@ ROLE(lastack_lost_ack_closed, client)
 	sl_try(self, close(fd));
 	/* No TIME-WAIT: nothing is left of the connection here. */
 	sl_record_tuple(self, &t);
-	sl_wait_mark(self, "server", "done");
 }
 
 /* An RTO of TCP_RTO_MIN plus the RTT in whole jiffies, maybe late by the

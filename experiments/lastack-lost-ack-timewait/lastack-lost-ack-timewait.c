@@ -60,7 +60,6 @@ ROLE(lastack_lost_ack_timewait, server)
 	sl_try(self, close(fd));
 	/* LAST-ACK, retransmitting the FIN until an ACK of it gets through. */
 	sl_wait_tuple(self, &t, SL_GONE);
-	sl_wait_mark(self, "client", "done");
 }
 
 ROLE(lastack_lost_ack_timewait, client)

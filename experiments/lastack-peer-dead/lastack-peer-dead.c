@@ -86,8 +86,6 @@ ROLE(lastack_peer_dead, client)
 	/* The server has ACKed our FIN. */
 	sl_wait_tuple(self, &t, TCP_FIN_WAIT2);
 	sl_mark(self, "in FIN-WAIT-2");
-	/* Until the crash stops this process. */
-	sl_wait_mark(self, "server", "never");
 }
 
 /* The RTO is 200 ms plus the RTT in whole jiffies, and the timer wheel

@@ -80,7 +80,6 @@ ROLE(rcvtimeo_abort, server)
 		sl_try(self, read(fd, &c, 1));
 		close(fd);
 	}
-	sl_wait_mark(self, "client", "done");
 }
 
 ROLE(rcvtimeo_abort, client)

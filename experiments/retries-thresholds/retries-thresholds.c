@@ -70,7 +70,6 @@ ROLE(retries_thresholds, server)
 
 	sl_call(self, accept(lfd, NULL, NULL));
 	sl_mark(self, "accepted");
-	sl_wait_mark(self, "client", "done");
 }
 
 ROLE(retries_thresholds, client)

@@ -58,7 +58,6 @@ ROLE(simultaneous_close, server)
 	 * predictions judge the path, this waits for where it ends. */
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
 	sl_mark(self, "in TIME-WAIT");
-	sl_wait_mark(self, "client", "in TIME-WAIT");
 }
 
 ROLE(simultaneous_close, client)
@@ -74,7 +73,6 @@ ROLE(simultaneous_close, client)
 	sl_try(self, close(fd));
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
 	sl_mark(self, "in TIME-WAIT");
-	sl_wait_mark(self, "server", "in TIME-WAIT");
 }
 
 PREDICT(simultaneous_close)

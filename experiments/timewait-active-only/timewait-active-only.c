@@ -97,7 +97,6 @@ static void close_first(struct sl_role *self, int fd, const char *me,
 	sl_wait_segment(self, .from = me, .flags = ".", .after_segment = &fin);
 	sl_record_tuple(self, &t);
 	sl_mark(self, "acked FIN");
-	sl_wait_mark(self, peer, "done");
 }
 
 /* The passive closer: the peer's FIN (EOF), then our own close(). */

@@ -76,7 +76,6 @@ ROLE(timewait_duration, server)
 		sl_wait_mark(self, "client", "over");
 	sl_mark(self, "closing");
 	sl_try(self, close(fd));
-	sl_wait_mark(self, "client", "over");
 }
 
 ROLE(timewait_duration, client)

@@ -228,7 +228,6 @@ ROLE(timewait_old_duplicate, client)
 	sl_mark(self, "answered");
 	if (connected == 0)
 		sl_try(self, "shutdown new", shutdown(fd2, SHUT_WR));
-	sl_wait_mark(self, "server", "done");
 	free(old);
 }
 

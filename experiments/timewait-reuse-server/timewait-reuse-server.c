@@ -164,8 +164,8 @@ ROLE(timewait_reuse_server, server)
 	sl_try(self, close(fd));
 	sl_wait_tuple(self, &t, TCP_TIME_WAIT);
 	sl_mark(self, "in TIME-WAIT");
-	/* The listener stays: a new connection completes in its backlog. */
-	sl_wait_mark(self, "client", "done");
+	/* The listener stays open until every role has ended: a new
+	 * connection completes in its backlog. */
 }
 
 PREDICT(timewait_reuse_server)
