@@ -179,12 +179,29 @@ static void tmeasure_main(int n, int fd)
 	_exit(0);
 }
 
+/* Reads up to want bytes from fd; returns how many came before the end or
+ * an error. */
+static size_t read_upto(int fd, char *buf, size_t want)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < want) {
+		r = read(fd, buf + got, want - got);
+		if (r > 0)
+			got += r;
+		else if (r == 0 || errno != EINTR)
+			break;
+	}
+	return got;
+}
+
 int sl_linkemu_measure_timer(int n, struct sl_linkemu_timer_error *out,
 			     struct sl_err *e)
 {
 	int64_t *late;
 	int pfd[2], status, ret = 0;
-	size_t want = sizeof(int) + n * sizeof(int64_t), got = 0;
+	size_t want = sizeof(int) + n * sizeof(int64_t), got;
 	char *buf;
 	pid_t pid;
 
@@ -211,15 +228,7 @@ int sl_linkemu_measure_timer(int n, struct sl_linkemu_timer_error *out,
 		tmeasure_main(n, pfd[1]);
 	}
 	close(pfd[1]);
-	while (got < want) {
-		ssize_t r = read(pfd[0], buf + got, want - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += r;
-	}
+	got = read_upto(pfd[0], buf, want);
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
