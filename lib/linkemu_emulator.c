@@ -37,6 +37,11 @@ struct emu {
 	struct sl__le_schedule s;
 };
 
+static void verdict(void *arg, uint16_t queue, uint32_t pkt, int v)
+{
+	sl__le_queue_verdict(arg, queue, pkt, v);
+}
+
 static void tmr_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct emu *m = w->data;
@@ -125,7 +130,7 @@ void sl__le_emulator_main(const struct sl_topology *t,
 	m.q.on_overrun = sl__le_schedule_overrun;
 	m.q.arg = &m.s;
 	m.loop = ev_loop_new(EVBACKEND_EPOLL | EVFLAG_NOENV);
-	if (sl__le_schedule_init(&m.s, &m.q, sh) < 0 || !m.loop)
+	if (sl__le_schedule_init(&m.s, verdict, &m.q, sh) < 0 || !m.loop)
 		_exit(1);
 	ev_io_init(&m.ctl_w, ctl_cb, ctl, EV_READ);
 	m.ctl_w.data = &m;

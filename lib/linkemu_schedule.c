@@ -20,10 +20,13 @@
 #include "linkemu_schedule.h"
 #include "packet.h"
 
-int sl__le_schedule_init(struct sl__le_schedule *s, struct sl__le_queue *q,
-			 struct sl__le_shared *sh)
+int sl__le_schedule_init(struct sl__le_schedule *s,
+			 void (*verdict)(void *arg, uint16_t queue,
+					 uint32_t pkt, int verdict),
+			 void *arg, struct sl__le_shared *sh)
 {
-	s->q = q;
+	s->verdict = verdict;
+	s->arg = arg;
 	s->sh = sh;
 	/* Twice what the kernel can queue on both queues: schedule() never
 	 * finds it full. */
@@ -84,7 +87,7 @@ static struct sl__le_held heap_pop(struct sl__le_schedule *s)
 
 static void pass(struct sl__le_schedule *s, const struct sl__le_held *h)
 {
-	sl__le_queue_verdict(s->q, h->queue, h->pkt, NF_ACCEPT);
+	s->verdict(s->arg, h->queue, h->pkt, NF_ACCEPT);
 }
 
 static void rearm(struct sl__le_schedule *s)
@@ -151,7 +154,7 @@ static int drop_once(struct sl__le_schedule *s, int d,
 		s->f[i].left--;
 		s->sh->f[i].st.matched++;
 		s->sh->f[i].st.dropped++;
-		sl__le_queue_verdict(s->q, h->queue, h->pkt, NF_DROP);
+		s->verdict(s->arg, h->queue, h->pkt, NF_DROP);
 		return 1;
 	}
 	return 0;
@@ -174,7 +177,7 @@ static int64_t loss_delay(struct sl__le_schedule *s, int d,
 		if (f->kind == LE_LOSS &&
 		    sl__le_rnd_unit(&s->f[i].rng) < f->loss) {
 			s->sh->f[i].st.dropped++;
-			sl__le_queue_verdict(s->q, h->queue, h->pkt, NF_DROP);
+			s->verdict(s->arg, h->queue, h->pkt, NF_DROP);
 			return -1;
 		}
 		if (f->kind == LE_DELAY) {
@@ -315,4 +318,14 @@ void sl__le_schedule_flush(struct sl__le_schedule *s)
 
 		pass(s, &h);
 	}
+}
+
+void sl__le_schedule_free(struct sl__le_schedule *s)
+{
+	free(s->heap);
+	s->heap = NULL;
+	s->nheap = 0;
+	if (s->tfd >= 0)
+		close(s->tfd);
+	s->tfd = -1;
 }

@@ -3,9 +3,11 @@
  *
  * For each packet of a direction it applies, in order, the one-shot drops,
  * the loss, the delay and the reorder of every fault active there, and
- * gives the verdict through the NFQUEUE reader at once or holds the packet
- * on a heap ordered by due time, with one timerfd armed for the earliest.
- * Counters go to the shared page (linkemu_proto.h).
+ * gives the verdict at once or holds the packet on a heap ordered by due
+ * time, with one timerfd armed for the earliest.  Verdicts go to a
+ * callback (the NFQUEUE reader's in the emulator, a recorder in
+ * tests/test_linkemu_schedule.c), counters to the shared page
+ * (linkemu_proto.h).
  */
 #ifndef SL_LINKEMU_SCHEDULE_H
 #define SL_LINKEMU_SCHEDULE_H
@@ -14,7 +16,6 @@
 #include <stdint.h>
 
 #include "linkemu_proto.h"
-#include "linkemu_queue.h"
 
 struct sl__le_held {
 	int64_t due;
@@ -24,7 +25,9 @@ struct sl__le_held {
 };
 
 struct sl__le_schedule {
-	struct sl__le_queue *q;		/* verdicts go here */
+	/* Packet pkt of queue gets verdict (NF_ACCEPT, NF_DROP). */
+	void (*verdict)(void *arg, uint16_t queue, uint32_t pkt, int verdict);
+	void *arg;
 	struct sl__le_shared *sh;	/* counters go here */
 	int tfd;			/* armed for the earliest due */
 	int64_t armed;
@@ -46,8 +49,10 @@ struct sl__le_schedule {
 
 /* Allocates the whole heap (no allocation, and no page fault, while a
  * packet waits for its verdict) and the timerfd.  Returns 0 or -errno. */
-int sl__le_schedule_init(struct sl__le_schedule *s, struct sl__le_queue *q,
-			 struct sl__le_shared *sh);
+int sl__le_schedule_init(struct sl__le_schedule *s,
+			 void (*verdict)(void *arg, uint16_t queue,
+					 uint32_t pkt, int verdict),
+			 void *arg, struct sl__le_shared *sh);
 
 /* The queue's callbacks (arg: the schedule): a packet read at now; a
  * packet the kernel could not queue to us. */
@@ -67,5 +72,9 @@ void sl__le_schedule_lift(struct sl__le_schedule *s, int id);
 
 /* Releases every packet held, now. */
 void sl__le_schedule_flush(struct sl__le_schedule *s);
+
+/* Frees the heap and closes the timerfd (the emulator leaves that to
+ * _exit()). */
+void sl__le_schedule_free(struct sl__le_schedule *s);
 
 #endif
