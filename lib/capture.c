@@ -85,6 +85,35 @@ static void ns_name(int nsfd, char *buf, size_t n)
  * Creates and activates the handle; runs inside the target namespace.
  * Returns 0 or -errno with the reason in e.
  */
+/* pcap_activate()'s failure rc as -errno, with libpcap's words in e. */
+static int activate_error(const struct sl_capture *c, int rc,
+			  struct sl_err *e)
+{
+	const char *msg;
+	int err;
+
+	switch (rc) {
+	case PCAP_ERROR_NO_SUCH_DEVICE:
+		err = ENODEV;
+		break;
+	case PCAP_ERROR_PERM_DENIED:
+		err = EPERM;
+		break;
+	case PCAP_ERROR_IFACE_NOT_UP:
+		err = ENETDOWN;
+		break;
+	default:
+		err = EIO;
+		break;
+	}
+	/* Some failures leave no text behind, only the code. */
+	msg = pcap_geterr(c->pcap);
+	if (!msg || !*msg)
+		msg = pcap_statustostr(rc);
+	sl_errf(e, 0, "capture on %s: %s", c->where, msg);
+	return -err;
+}
+
 static int open_live(struct sl_capture *c, const char *ifname,
 		     struct sl_err *e)
 {
@@ -120,29 +149,7 @@ static int open_live(struct sl_capture *c, const char *ifname,
 
 	rc = pcap_activate(c->pcap);
 	if (rc < 0) {
-		const char *msg;
-		int err;
-
-		switch (rc) {
-		case PCAP_ERROR_NO_SUCH_DEVICE:
-			err = ENODEV;
-			break;
-		case PCAP_ERROR_PERM_DENIED:
-			err = EPERM;
-			break;
-		case PCAP_ERROR_IFACE_NOT_UP:
-			err = ENETDOWN;
-			break;
-		default:
-			err = EIO;
-			break;
-		}
-		/* Some failures leave no text behind, only the code. */
-		msg = pcap_geterr(c->pcap);
-		if (!msg || !*msg)
-			msg = pcap_statustostr(rc);
-		sl_errf(e, 0, "capture on %s: %s", c->where, msg);
-		rc = -err;
+		rc = activate_error(c, rc, e);
 		goto err_close;
 	}
 	/* rc > 0 is a warning (e.g. PCAP_WARNING_TSTAMP_TYPE_NOTSUP); the

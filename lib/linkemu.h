@@ -1,7 +1,14 @@
 /* linkemu.h: delay, loss, reorder and one-shot drops on the router.
  *
- * Owned by the link emulator (lib/linkemu.c).  faults.c dispatches the
- * kinds "delay", "loss", "reorder" and "drop" here; "blackhole", crash and
+ * Owned by the link emulator, lib/linkemu_*.c, one job each:
+ * linkemu_control.c (this interface: the caller's half, in the run's and
+ * the roles' processes), linkemu_spec.c (a fault checked and described),
+ * linkemu_rules.c (the iptables rules and netem qdiscs that steer packets),
+ * linkemu_emulator.c (the emulator process), linkemu_queue.c (its NFQUEUE
+ * reader), linkemu_schedule.c (its delay, loss, reorder and drops),
+ * linkemu_timer.c (its timer and PRNG, and the doctor's measurement);
+ * linkemu_proto.h is what they share.  faults.c dispatches the kinds
+ * "delay", "loss", "reorder" and "drop" here; "blackhole", crash and
  * reboot stay in faults.c.
  *
  * Two backends serve the same struct sl_fault:
@@ -58,8 +65,8 @@ struct sl_topology;
 /* The error socklab allows a delay: 99 % of handshakes' RTTs are the
  * delay within this (the rest within 10 ms: a virtual machine's CPU can be
  * taken away for a few ms).  What the emulator measured on this project's build machine (the
- * table at the top of linkemu.c, from tests/test_linkemu.c), for `socklab
- * doctor` to print next to what it measures now. */
+ * table at the top of linkemu_timer.c, from tests/test_linkemu.c), for
+ * `socklab doctor` to print next to what it measures now. */
 #define SL_LINKEMU_BOUND_MS 2
 #define SL_LINKEMU_MEASURED \
 	"RTT error of 200 handshakes through 10 ms of delay, 14 runs on a " \

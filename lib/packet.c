@@ -389,6 +389,175 @@ static void put_fastopen(struct out *o, const uint8_t *cp,
 	}
 }
 
+/* The data length of an option tcpdump reads at a fixed size, checked
+ * against the header's bytes left rather than the option's length byte;
+ * -1 for the others. */
+static int fixed_len(unsigned int kind)
+{
+	switch (kind) {
+	case TCPOPT_EOL:
+	case TCPOPT_NOP:
+	case TCPOPT_SACKOK:
+		return 0;
+	case TCPOPT_WSCALE:
+		return 1;
+	case TCPOPT_MAXSEG:
+	case TCPOPT_SCPS:
+	case TCPOPT_UTO:
+		return 2;
+	case TCPOPT_CC:
+	case TCPOPT_CCNEW:
+	case TCPOPT_CCECHO:
+	case TCPOPT_ECHO:
+	case TCPOPT_ECHOREPLY:
+		return 4;
+	case TCPOPT_TIMESTAMP:
+		return 8;
+	case TCPOPT_SIGNATURE:
+		return TCP_SIGLEN;
+	}
+	return -1;
+}
+
+/* The data of a fixed-size option (fixed_len() >= 0), all there. */
+static void put_fixed(struct out *o, unsigned int kind, const uint8_t *cp)
+{
+	unsigned int uto;
+
+	switch (kind) {
+	case TCPOPT_MAXSEG:
+		put(o, " %u", get16(cp));
+		break;
+	case TCPOPT_WSCALE:
+		put(o, " %u", cp[0]);
+		break;
+	case TCPOPT_TIMESTAMP:
+		put(o, " val %u ecr %u", get32(cp), get32(cp + 4));
+		break;
+	case TCPOPT_SIGNATURE:
+		/* What tcpdump built with libcrypto (Debian's) prints when
+		 * it is given no secret with -M. */
+		put(o, " shared secret not supplied with -M, can't check - ");
+		put_hex(o, cp, TCP_SIGLEN);
+		break;
+	case TCPOPT_SCPS:
+		put(o, " cap %02x id %u", cp[0], cp[1]);
+		break;
+	case TCPOPT_UTO:
+		uto = get16(cp);
+		put(o, " 0x%x", uto);
+		/* The low bit says minutes rather than seconds. */
+		uto = (uto & 1) ? (uto >> 1) * 60 : uto >> 1;
+		put(o, " %u", uto);
+		break;
+	case TCPOPT_EOL:
+	case TCPOPT_NOP:
+	case TCPOPT_SACKOK:
+		break;
+	default:		/* cc, ccnew, cc.echo, echo, echoreply */
+		put(o, " %u", get32(cp));
+		break;
+	}
+}
+
+/* SACK blocks, as far as the header's room bytes hold them.  SACK edges
+ * are in the receiver's sequence space, like ack.  Returns false when a
+ * block runs past the header. */
+static bool put_sack(struct out *o, const uint8_t *cp, unsigned int datalen,
+		     unsigned int room, bool relative, uint32_t sack_base)
+{
+	if (datalen % 8 != 0) {
+		put(o, " invalid sack");
+		return true;
+	}
+	put(o, " %u ", datalen / 8);
+	for (unsigned int i = 0; i < datalen; i += 8) {
+		uint32_t s, e;
+
+		if (i + 8 > room)
+			return false;
+		s = get32(cp + i);
+		e = get32(cp + i + 4);
+		if (relative) {
+			s -= sack_base;
+			e -= sack_base;
+		}
+		put(o, "{%u:%u}", s, e);
+	}
+	return true;
+}
+
+static void put_tcpao(struct out *o, const uint8_t *cp, unsigned int datalen)
+{
+	if (datalen < 2) {
+		put(o, " (invalid)");
+		return;
+	}
+	put(o, " keyid %u rnextkeyid %u", cp[0], cp[1]);
+	if (datalen > 2) {
+		put(o, " mac 0x");
+		put_hex(o, cp + 2, datalen - 2);
+	}
+}
+
+/* RFC 6994: a 16-bit magic says whose experiment.  Returns false when
+ * there is no room for it. */
+static bool put_experiment(struct out *o, const uint8_t *cp,
+			   unsigned int datalen)
+{
+	if (datalen < 2)
+		return false;
+	put(o, "-");
+	if (get16(cp) == 0xf989)
+		put_fastopen(o, cp + 2, datalen - 2, true);
+	else
+		put(o, "%04x", get16(cp));
+	return true;
+}
+
+/* One option's data, at cp: len is its length byte (1 for eol and nop),
+ * room the header's bytes left after its kind and length.  Returns the
+ * data length, or -1 when tcpdump would stop at "[bad opt]". */
+static int put_option(struct out *o, unsigned int kind, const uint8_t *cp,
+		      unsigned int len, unsigned int room, bool relative,
+		      uint32_t sack_base)
+{
+	int fixed = fixed_len(kind);
+	unsigned int datalen = len - 2;
+
+	if (fixed >= 0) {
+		if ((unsigned int)fixed > room)
+			return -1;
+		put_fixed(o, kind, cp);
+		return fixed;
+	}
+	switch (kind) {
+	case TCPOPT_SACK:
+		if (!put_sack(o, cp, datalen, room, relative, sack_base))
+			return -1;
+		break;
+	case TCPOPT_TCPAO:
+		put_tcpao(o, cp, datalen);
+		break;
+	case TCPOPT_FASTOPEN:
+		put(o, " ");
+		put_fastopen(o, cp, datalen, false);
+		break;
+	case TCPOPT_EXPERIMENT2:
+		if (!put_experiment(o, cp, datalen))
+			return -1;
+		break;
+	default:
+		/* Unknown options, and MPTCP whose dissector we do not
+		 * port, as hex. */
+		if (datalen)
+			put(o, " 0x");
+		put_hex(o, cp, datalen);
+		break;
+	}
+	return datalen;
+}
+
 /*
  * The option loop of tcpdump's tcp_print(), over the hlen option bytes at
  * opt.  cp and hlen move together, and nothing is read unless hlen says it
@@ -403,161 +572,34 @@ static bool put_options(struct out *o, const uint8_t *opt, unsigned int hlen,
 
 	put(o, ", options [");
 	while (hlen > 0) {
-		unsigned int kind, len, datalen, i;
+		unsigned int kind, len, head;
 		const char *name;
+		int datalen;
 
 		if (ch != '\0')
 			put(o, "%c", ch);
 		kind = *cp++;
-		if (kind == TCPOPT_EOL || kind == TCPOPT_NOP) {
-			len = 1;
-		} else {
-			/* tcpdump would read the byte after the header here
-			 * and find it too small or too large either way. */
-			if (hlen < 2)
-				goto bad;
-			len = *cp++;
-			if (len < 2 || len > hlen)
-				goto bad;
-			--hlen;
-		}
-		--hlen;
-		datalen = 0;
-
-#define LENCHECK(l)                \
-	do {                       \
-		if ((l) > hlen)    \
-			goto bad;  \
-	} while (0)
-
+		head = (kind == TCPOPT_EOL || kind == TCPOPT_NOP) ? 1 : 2;
+		len = 1;
+		/* tcpdump would read the byte after the header here and
+		 * find it too small or too large either way. */
+		if (head == 2 && (hlen < 2 || (len = *cp++) < 2 || len > hlen))
+			goto bad;
+		hlen -= head;
 		name = option_name(kind);
 		if (name)
 			put(o, "%s", name);
 		else
 			put(o, "unknown-%u", kind);
-
-		switch (kind) {
-		case TCPOPT_MAXSEG:
-			datalen = 2;
-			LENCHECK(datalen);
-			put(o, " %u", get16(cp));
-			break;
-		case TCPOPT_WSCALE:
-			datalen = 1;
-			LENCHECK(datalen);
-			put(o, " %u", cp[0]);
-			break;
-		case TCPOPT_SACK:
-			datalen = len - 2;
-			if (datalen % 8 != 0) {
-				put(o, " invalid sack");
-				break;
-			}
-			put(o, " %u ", datalen / 8);
-			for (i = 0; i < datalen; i += 8) {
-				uint32_t s, e;
-
-				LENCHECK(i + 8);
-				s = get32(cp + i);
-				e = get32(cp + i + 4);
-				/* SACK edges are in the receiver's sequence
-				 * space, like ack. */
-				if (relative) {
-					s -= sack_base;
-					e -= sack_base;
-				}
-				put(o, "{%u:%u}", s, e);
-			}
-			break;
-		case TCPOPT_CC:
-		case TCPOPT_CCNEW:
-		case TCPOPT_CCECHO:
-		case TCPOPT_ECHO:
-		case TCPOPT_ECHOREPLY:
-			datalen = 4;
-			LENCHECK(datalen);
-			put(o, " %u", get32(cp));
-			break;
-		case TCPOPT_TIMESTAMP:
-			datalen = 8;
-			LENCHECK(datalen);
-			put(o, " val %u ecr %u", get32(cp), get32(cp + 4));
-			break;
-		case TCPOPT_SIGNATURE:
-			/* What tcpdump built with libcrypto (Debian's) prints
-			 * when it is given no secret with -M. */
-			datalen = TCP_SIGLEN;
-			LENCHECK(datalen);
-			put(o, " shared secret not supplied with -M, "
-			       "can't check - ");
-			put_hex(o, cp, TCP_SIGLEN);
-			break;
-		case TCPOPT_SCPS:
-			datalen = 2;
-			LENCHECK(datalen);
-			put(o, " cap %02x id %u", cp[0], cp[1]);
-			break;
-		case TCPOPT_TCPAO:
-			datalen = len - 2;
-			if (datalen < 2) {
-				put(o, " (invalid)");
-				break;
-			}
-			put(o, " keyid %u rnextkeyid %u", cp[0], cp[1]);
-			if (datalen > 2) {
-				put(o, " mac 0x");
-				put_hex(o, cp + 2, datalen - 2);
-			}
-			break;
-		case TCPOPT_EOL:
-		case TCPOPT_NOP:
-		case TCPOPT_SACKOK:
-			break;
-		case TCPOPT_UTO: {
-			unsigned int uto;
-
-			datalen = 2;
-			LENCHECK(datalen);
-			uto = get16(cp);
-			put(o, " 0x%x", uto);
-			/* The low bit says minutes rather than seconds. */
-			uto = (uto & 1) ? (uto >> 1) * 60 : uto >> 1;
-			put(o, " %u", uto);
-			break;
-		}
-		case TCPOPT_FASTOPEN:
-			datalen = len - 2;
-			put(o, " ");
-			put_fastopen(o, cp, datalen, false);
-			break;
-		case TCPOPT_EXPERIMENT2:
-			datalen = len - 2;
-			if (datalen < 2)
-				goto bad;
-			put(o, "-");
-			/* RFC 6994: a 16-bit magic says whose experiment. */
-			if (get16(cp) == 0xf989)
-				put_fastopen(o, cp + 2, datalen - 2, true);
-			else
-				put(o, "%04x", get16(cp));
-			break;
-		default:
-			/* Unknown options, and MPTCP whose dissector we do
-			 * not port, as hex. */
-			datalen = len - 2;
-			if (datalen)
-				put(o, " 0x");
-			put_hex(o, cp, datalen);
-			break;
-		}
-#undef LENCHECK
-
+		datalen = put_option(o, kind, cp, len, hlen, relative,
+				     sack_base);
+		if (datalen < 0)
+			goto bad;
 		cp += datalen;
 		hlen -= datalen;
 		/* The length byte said one thing, the option's kind another:
 		 * show both, as tcpdump does. */
-		datalen += (kind == TCPOPT_EOL || kind == TCPOPT_NOP) ? 1 : 2;
-		if (datalen != len)
+		if (datalen + head != len)
 			put(o, "[len %u]", len);
 		ch = ',';
 		if (kind == TCPOPT_EOL)

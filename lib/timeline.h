@@ -120,9 +120,18 @@ int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
 void sl_timeline_write(const struct sl_timeline *tl, FILE *f);
 
 /* Reads and writes a timeline in socklab's own line-based recording
- * format (tests/data/, files ending in .tl), so predictions can be unit-tested on recorded
- * runs.  Returns 0 or -errno. */
+ * format (tests/data/, files ending in .tl; timeline_io.c), so predictions
+ * can be unit-tested on recorded runs.  Returns 0 or -errno. */
 int sl_timeline_save(const struct sl_timeline *tl, const char *path);
 int sl_timeline_load(struct sl_timeline *tl, const char *path);
+
+/* sl_timeline_load(), with the reason for a refusal in e ("load x.tl:
+ * line 7: host 9 is out of range (0..2)").  A recording is input: every
+ * number is checked against its range, hosts against the hosts line, and
+ * a malformed line or an unknown kind is refused (-EINVAL), never loaded
+ * as something else.  On failure tl is left empty. */
+struct sl_err;
+int sl_timeline_read(struct sl_timeline *tl, const char *path,
+		     struct sl_err *e);
 
 #endif
