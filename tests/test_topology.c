@@ -40,6 +40,7 @@
 #include "err.h"
 #include "exec.h"
 #include "sockstate.h"
+#include "sweep.h"
 #include "topology.h"
 
 #define PORT 5001
@@ -827,7 +828,7 @@ static void test_clean_stale(void **state)
 
 	cmdlog = open_memstream(&log, &loglen);
 	assert_non_null(cmdlog);
-	n = sl_topology_clean_stale(cmdlog, &f->e);
+	n = sl_sweep_stale(cmdlog, &f->e);
 	fclose(cmdlog);
 	if (n < 0)
 		fail_msg("%s", f->e.msg);
