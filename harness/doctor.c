@@ -417,45 +417,44 @@ static void check_probes(struct doctor *d, int have_ns)
 	}
 }
 
-/* Where PATH finds name, as execvp() in sl_exec() will; also says when
- * the tool is only in an sbin that PATH lacks (sudo without -i). */
+/* Where socklab runs name from: SL_EXEC_PATH, never the caller's PATH
+ * (lib/exec.h). */
 static void check_tool(struct doctor *d, const char *name)
 {
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, file[4096];
+	const char *path = sl_exec_where(name);
 
-	if (!path)
-		path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-		       "/sbin:/bin";
-	copy = strdup(path);
-	for (dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
-	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof(file), "%s/%s", *dir ? dir : ".", name);
-		if (access(file, X_OK) == 0) {
-			add(d, name, 1, "%s", file);
-			free(copy);
-			return;
-		}
-	}
-	free(copy);
-	for (const char *const *s = (const char *const[]){ "/usr/sbin",
-							  "/sbin", NULL };
-	     *s; s++) {
-		snprintf(file, sizeof(file), "%s/%s", *s, name);
-		if (access(file, X_OK) == 0) {
-			add(d, name, 0, "%s exists but %s is not in PATH",
-			    file, *s);
-			return;
-		}
-	}
-	add(d, name, 0, "not installed (make deps installs it)");
+	if (path)
+		add(d, name, 1, "%s (run from there, never through PATH)",
+		    path);
+	else
+		add(d, name, 0, "not in %s (make deps installs it)",
+		    SL_EXEC_PATH);
 }
+
+/* Lines of at most TEXT_COLUMNS: a detail goes on under itself, broken
+ * at spaces (a word longer than a line stays whole). */
+#define TEXT_COLUMNS 100
+#define TEXT_INDENT 25		/* "%-19s %-3s  " */
 
 static void print_text(const struct doctor *d)
 {
-	for (int i = 0; i < d->n; i++)
-		printf("%-19s %-3s  %s\n", d->c[i].name,
-		       d->c[i].ok ? "yes" : "no", d->c[i].detail);
+	for (int i = 0; i < d->n; i++) {
+		const char *p = d->c[i].detail;
+		int room = TEXT_COLUMNS - TEXT_INDENT;
+
+		printf("%-19s %-3s  ", d->c[i].name, d->c[i].ok ? "yes" : "no");
+		while ((int)strlen(p) > room) {
+			int cut = room;
+
+			while (cut > 0 && p[cut] != ' ')
+				cut--;
+			if (cut == 0)
+				cut = (int)strcspn(p + room, " ") + room;
+			printf("%.*s\n%*s", cut, p, TEXT_INDENT, "");
+			p += cut + (p[cut] == ' ');
+		}
+		printf("%s\n", p);
+	}
 }
 
 static void print_json(const struct doctor *d, int ok)
