@@ -15,10 +15,10 @@
 static const char clean_help[] =
 	"usage: socklab clean\n"
 	"\n"
-	"Removes the namespaces, trace instances and lock files of runs that\n"
-	"were killed, the namespaces kept by `socklab run --keep`, and the\n"
-	"scratch namespaces and instances of doctors that were killed.  Never\n"
-	"touches a run that is still going.  Needs root.\n";
+	"Removes the namespaces and trace instances of runs that were\n"
+	"killed, the namespaces kept by `socklab run --keep`, and the scratch\n"
+	"namespaces and instances of doctors that were killed: only the names\n"
+	"socklab gives them, never a run that is still going.  Needs root.\n";
 
 int cli_cmd_clean(int argc, char **argv)
 {

@@ -6,8 +6,8 @@
  * two live runs share either.  The kernel drops the lock when the owner
  * dies, even by SIGKILL, and a killed run cannot unlink its lock file: a
  * lock file that exists while nobody holds it is what says "a run of
- * socklab had this slot and died" (sweep.h acts on that), and a run that
- * ends normally unlinks its own lock file last.  A slot of `socklab run
+ * socklab had this slot and died" (sweep.h acts on that, and leaves the
+ * file), and a run that ends normally unlinks its own lock file last.  A slot of `socklab run
  * --keep` also carries a mark, slot-S.kept, that keeps it from being
  * claimed or swept until `socklab clean`.
  */

@@ -29,9 +29,9 @@ struct sl_err;
 /* Removes the leftovers of killed runs, kept runs excepted.  Writes one
  * line per removed object to log (may be NULL), as the command that
  * removes it by hand.  Returns the number removed, or -errno with a reason
- * in e (the first failure; the other slots are still swept).  A slot whose
- * leftovers could not all be removed keeps its lock file, so that the next
- * sweep tries again. */
+ * in e (the first failure; the other slots are still swept).  Lock files
+ * stay (see sweep_slot()), so a slot whose leftovers could not all be
+ * removed is tried again by the next sweep. */
 int sl_sweep_stale(FILE *log, struct sl_err *e);
 
 /* sl_sweep_stale(), kept runs included: their marks go first. */

@@ -8,21 +8,12 @@
 set -u
 socklab=$(realpath "$1")
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
-# Other socklab processes on this machine sweep too: the foreign namespaces
-# live in a mount namespace of this test's own, with a private /run/netns
-# that only it sees (as teardown.sh does), so that only this test's runs
-# could take them.
-if [ -z "${SOCKLAB_SWEEP_PRIVATE:-}" ] && command -v unshare >/dev/null; then
-	export SOCKLAB_SWEEP_PRIVATE=1
-	exec unshare --mount --propagation private bash "$0" "$@"
-fi
-if [ -n "${SOCKLAB_SWEEP_PRIVATE:-}" ]; then
-	mkdir -p /run/netns
-	mount -t tmpfs -o size=1m socklab-sweep /run/netns ||
-		{ echo "cannot mount a private /run/netns"; exit 1; }
-fi
-out=$(mktemp -d /tmp/socklab-sweep-XXXXXX)
 . "$(dirname "$0")/common.bash"
+# Other socklab processes on this machine sweep too: the foreign namespaces
+# live in a private /run/netns, so that only this test's runs could take
+# them.
+private_netns "$0" "$@"
+out=$(mktemp -d /tmp/socklab-sweep-XXXXXX)
 
 tracefs=${SOCKLAB_TRACEFS:-/sys/kernel/tracing}
 foreign_ns="socklab-250-foreign socklab-0251-notmine"

@@ -8,22 +8,13 @@ set -u
 socklab=$(realpath "$1") build=$(realpath "$2")
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
 export SOCKLAB_EXPERIMENTS_DIR=$build/negative-experiments
+. "$(dirname "$0")/common.bash"
 # Other socklab runs on this machine remove the leftovers of dead runs
 # when they start, which would hide whether this test's SIGKILLed run left
-# any.  So the test runs in a mount namespace of its own, with a private
-# /run/netns that only it sees (as cli_errors.sh does).
-if [ -z "${SOCKLAB_TEARDOWN_PRIVATE:-}" ] && command -v unshare >/dev/null; then
-	export SOCKLAB_TEARDOWN_PRIVATE=1
-	exec unshare --mount --propagation private bash "$0" "$@"
-fi
-if [ -n "${SOCKLAB_TEARDOWN_PRIVATE:-}" ]; then
-	mkdir -p /run/netns
-	mount -t tmpfs -o size=1m socklab-teardown /run/netns ||
-		{ echo "cannot mount a private /run/netns"; exit 1; }
-fi
+# any.
+private_netns "$0" "$@"
 out=$(mktemp -d /tmp/socklab-teardown-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-. "$(dirname "$0")/common.bash"
 
 # Waits (bounded) until the run has built its namespaces and its roles block.
 wait_blocking() {
@@ -75,6 +66,14 @@ if wait_blocking "$out/kill"; then
 	# Kill every process of the run at once, socklab and the experiment's
 	# own processes, so that nobody gets to clean up.
 	pids=$(pgrep -f "negative-experiments/role-hang --run --results $out/kill")
+	# The dead run's lock file is what tells the sweep that a run of
+	# socklab had the slot (lib/sweep.h): hold its lock from the moment
+	# the run lets go, so that nobody else sweeps the slot before
+	# `socklab clean` does.
+	slot=$(run_netns "$out/kill" | head -1 | cut -d- -f2)
+	exec 9<"/run/socklab/slot-$slot.lock"
+	flock 9 &
+	fl=$!
 	kill -KILL $pid $pids 2>/dev/null
 	wait $pid 2>/dev/null
 	# SIGKILL is delivered asynchronously: wait (bounded) until every one
@@ -87,6 +86,8 @@ if wait_blocking "$out/kill"; then
 	done
 	leftover=$(run_netns "$out/kill" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
 	check "SIGKILL: namespaces were left behind (so the next check means something)" '[ -n "$leftover" ]'
+	wait $fl
+	exec 9<&-
 	"$socklab" clean >/dev/null 2>&1
 	check "SIGKILL: socklab clean removed them" 'none_left "$out/kill"'
 else

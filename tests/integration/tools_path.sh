@@ -7,10 +7,10 @@
 # usage: tools_path.sh <socklab binary> <build dir>
 set -u
 socklab=$(realpath "$1")
+. "$(dirname "$0")/common.bash"
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
 tmp=$(mktemp -d /tmp/socklab-tools-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-. "$(dirname "$0")/common.bash"
 
 # Each fake says it ran, then does what the real one would have done, so
 # that a run still gets as far as it can and the only tell is the list.
