@@ -107,13 +107,38 @@ static void argv_join(char *buf, size_t n, const char *const argv[])
 				 argv[i]);
 }
 
+/* The child's standard error until it closes it, the first n - 1 bytes
+ * kept. */
+static void read_all(int fd, char *out, size_t n)
+{
+	size_t got = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, out + got, n - 1 - got);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+		if (got >= n - 1) {
+			char sink[256];
+
+			/* Keep draining so the child never blocks on a full pipe. */
+			while (read(fd, sink, sizeof(sink)) > 0)
+				;
+			break;
+		}
+	}
+	out[got] = '\0';
+}
+
 int sl_exec(const char *const argv[], struct sl_err *e)
 {
 	const char *tool = sl_exec_where(argv[0]);
 	char cmd[256], out[256];
 	int pfd[2], status;
 	char **env;
-	ssize_t got;
 	pid_t pid;
 
 	argv_join(cmd, sizeof(cmd), argv);
@@ -150,25 +175,7 @@ int sl_exec(const char *const argv[], struct sl_err *e)
 	}
 	free(env);
 	close(pfd[1]);
-	got = 0;
-	for (;;) {
-		ssize_t r = read(pfd[0], out + got, sizeof(out) - 1 - got);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += r;
-		if ((size_t)got >= sizeof(out) - 1) {
-			char sink[256];
-
-			/* Keep draining so the child never blocks on a full pipe. */
-			while (read(pfd[0], sink, sizeof(sink)) > 0)
-				;
-			break;
-		}
-	}
-	out[got] = '\0';
+	read_all(pfd[0], out, sizeof(out));
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
