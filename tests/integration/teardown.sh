@@ -59,18 +59,24 @@ for sig in INT TERM; do
 	fi
 done
 
-# 5. SIGKILL leaves namespaces behind; socklab clean removes them.
-"$socklab" run --results "$out/kill" role-hang >/dev/null 2>&1 &
-pid=$!
-if wait_blocking "$out/kill"; then
-	# Kill every process of the run at once, socklab and the experiment's
-	# own processes, so that nobody gets to clean up.
-	pids=$(pgrep -f "negative-experiments/role-hang --run --results $out/kill")
-	# The dead run's lock file is what tells the sweep that a run of
-	# socklab had the slot (lib/sweep.h): hold its lock from the moment
-	# the run lets go, so that nobody else sweeps the slot before
-	# `socklab clean` does.
-	slot=$(run_netns "$out/kill" | head -1 | cut -d- -f2)
+# Runs role-hang into $1 and SIGKILLs it once it blocks, leaving its
+# namespaces behind; holds the dead run's slot lock (fd 9) from the moment
+# the run lets go: the lock file is what tells the sweep that a run of
+# socklab had the slot (lib/sweep.h), and nobody else must sweep the slot
+# before the caller does (release() lets go).  $slot is the dead run's.
+kill_run() {
+	local pid pids fl i p alive leftover
+	"$socklab" run --results "$1" role-hang >/dev/null 2>&1 &
+	pid=$!
+	if ! wait_blocking "$1"; then
+		kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+		check "SIGKILL: run got going within 10 s" false
+		return 1
+	fi
+	# Every process of the run at once, socklab and the experiment's
+	# own, so that nobody gets to clean up.
+	pids=$(pgrep -f "negative-experiments/role-hang --run --results $1")
+	slot=$(run_netns "$1" | head -1 | cut -d- -f2)
 	exec 9<"/run/socklab/slot-$slot.lock"
 	flock 9 &
 	fl=$!
@@ -84,14 +90,27 @@ if wait_blocking "$out/kill"; then
 		[ $alive = 0 ] && break
 		sleep 0.05
 	done
-	leftover=$(run_netns "$out/kill" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
-	check "SIGKILL: namespaces were left behind (so the next check means something)" '[ -n "$leftover" ]'
 	wait $fl
-	exec 9<&-
+	leftover=$(run_netns "$1" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
+	check "SIGKILL: namespaces were left behind (so the next check means something)" '[ -n "$leftover" ]'
+}
+release() { exec 9<&-; }
+
+# 5. SIGKILL leaves namespaces behind; socklab clean removes them.
+if kill_run "$out/kill"; then
+	release
 	"$socklab" clean >/dev/null 2>&1
 	check "SIGKILL: socklab clean removed them" 'none_left "$out/kill"'
-else
-	kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
-	check "SIGKILL: run got going within 10 s" false
+fi
+
+# 6. The same, and the next run removes them first and says so.  (Only
+# this test's runs see its private /run/netns.)
+if kill_run "$out/kill2"; then
+	release
+	"$socklab" run --quiet --results "$out/next" role-crash >/dev/null 2>"$out/next.err"
+	check "SIGKILL: the next run removed them" 'none_left "$out/kill2"'
+	check "SIGKILL: the next run said so" \
+		'grep -q "leftovers of killed runs found" "$out/next.err" &&
+		 grep -q "^ip netns del socklab-$slot-client\$" "$out/next.err"'
 fi
 exit $fail
