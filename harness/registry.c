@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "envdir.h"
 #include "err.h"
 #include "json.h"
 #include "proc.h"
@@ -38,11 +40,31 @@ struct probe {
 	int timed_out;
 };
 
+#define EXPERIMENTS_VAR "SOCKLAB_EXPERIMENTS_DIR"
+
 const char *cli_registry_dir(void)
 {
-	const char *d = getenv("SOCKLAB_EXPERIMENTS_DIR");
+	const char *d = getenv(EXPERIMENTS_VAR);
 
 	return d && *d ? d : SL_EXPERIMENTS_DIR;
+}
+
+/* Root starts every executable of the folder: one that the environment
+ * names is honoured only when only root can change it or any of its
+ * executables (lib/envdir.h).  dir becomes its real path, what was
+ * checked. */
+static int check_env_dir(const char **dir, char *real, size_t n,
+			 struct sl_err *e)
+{
+	const char *d = getenv(EXPERIMENTS_VAR);
+	int ret;
+
+	if (!d || !*d)
+		return 0;
+	ret = sl_envdir_check(EXPERIMENTS_VAR, d, real, n, e);
+	if (ret == 0)
+		*dir = real;
+	return ret;
 }
 
 static int broken(struct cli_exp *x, const char *fmt, ...)
@@ -69,8 +91,11 @@ static const char *basename_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* Reads the executables' names; returns the count or -errno. */
-static int scan_dir(struct cli_registry *r, const char *dir, struct sl_err *e)
+/* Reads the executables' names; returns the count or -errno.  checked:
+ * the folder came from the environment, and so must each of them pass
+ * sl_envdir_check_file(). */
+static int scan_dir(struct cli_registry *r, const char *dir, int checked,
+		    struct sl_err *e)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -96,6 +121,16 @@ static int scan_dir(struct cli_registry *r, const char *dir, struct sl_err *e)
 		    access(path, X_OK) < 0) {
 			free(path);
 			continue;
+		}
+		if (checked) {
+			int ret = sl_envdir_check_file(EXPERIMENTS_VAR, dir,
+						       path, e);
+
+			if (ret < 0) {
+				free(path);
+				closedir(dp);
+				return ret;
+			}
 		}
 		if (r->n == cap) {
 			int ncap = cap ? cap * 2 : 16;
@@ -328,15 +363,19 @@ static int by_id(const void *a, const void *b)
 
 int cli_registry_load(struct cli_registry *r, struct sl_err *e)
 {
-	const char *dir = cli_registry_dir();
+	const char *dir = SL_EXPERIMENTS_DIR;
+	char real[PATH_MAX];
 	struct probe *pr;
 	int ret;
 
 	memset(r, 0, sizeof(*r));
+	ret = check_env_dir(&dir, real, sizeof(real), e);
+	if (ret < 0)
+		return ret;
 	r->dir = strdup(dir);
 	if (!r->dir)
 		return sl_errf(e, ENOMEM, "loading the experiments");
-	ret = scan_dir(r, dir, e);
+	ret = scan_dir(r, dir, dir == real, e);
 	if (ret <= 0)
 		return ret;
 	pr = calloc(r->n, sizeof(*pr));

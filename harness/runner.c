@@ -47,6 +47,7 @@
 #include "proc.h"
 #include "registry.h"
 #include "repeat.h"
+#include "sweep.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
@@ -1595,6 +1596,7 @@ int cli_cmd_run(int argc, char **argv)
 				    "capture");
 	if (ret)
 		goto out;
+	sl_sweep_before_run(stderr);
 
 	if (cli_registry_load(&reg, &e)) {
 		fprintf(stderr, "socklab: run: %s\n", e.msg);

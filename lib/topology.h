@@ -5,14 +5,11 @@
  *   client [eth0] 198.18.S.2/24 --- 198.18.S.1/24 [eth0] router [eth1]
  *       198.19.S.1/24 --- 198.19.S.2/24 [eth0] server
  *
- * S is the run's slot (0..SL_SLOTS-1).  A slot is owned by holding an flock
- * on /run/socklab/slot-S.lock for the life of the run: the kernel drops the
- * lock when the owner dies, even by SIGKILL, so a namespace named
- * socklab-S-* whose slot lock nobody holds is a leftover and may be removed
- * (by the next run and by `socklab clean`).  Unique slots give unique
- * namespace names and unique addresses, so tracepoints (global to the
- * machine) can be filtered to one run by address, and any number of runs and
- * socklab processes can share the machine.
+ * S is the run's slot (slot.h), held for the life of the run.  Unique
+ * slots give unique namespace names and unique addresses, so tracepoints
+ * (global to the machine) can be filtered to one run by address, and any
+ * number of runs and socklab processes can share the machine.  What a
+ * killed run leaves is found by its slot and removed by name (sweep.h).
  *
  * 198.18.0.0/15 is the block RFC 2544 reserves for benchmarking network
  * devices: it never routes to anybody's real network.
@@ -23,12 +20,12 @@
 #include <netinet/in.h>
 #include <stdio.h>
 
+#include "slot.h"
+
 struct sl_cleanup;
 struct sl_err;
 
-#define SL_SLOTS 256
 #define SL_NETNS_PREFIX "socklab-"
-#define SL_RUN_DIR "/run/socklab"
 
 enum sl_host_id {
 	SL_HOST_CLIENT = 0,
@@ -107,24 +104,13 @@ int sl_topology_host(const struct sl_topology *t, const char *name);
 /* Host index owning addr, or -1. */
 int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
 
-/* Removes namespaces (and other leftovers under SL_RUN_DIR) of slots that no
- * live process holds.  Writes one line per removed object to log (may be
- * NULL).  Returns the number removed, or -errno. */
-int sl_topology_clean_stale(FILE *log, struct sl_err *e);
+/* The name of host's namespace in slot, exactly as sl_topology_up()
+ * spells it ("socklab-3-client"). */
+void sl_topology_netns_name(char *buf, size_t n, int slot, int host);
 
 /* Marks the topology as kept (`socklab run --keep`): after the run its
  * namespaces stay, no run claims its slot or removes them as leftovers, and
- * only sl_topology_clean_all() (`socklab clean`) takes them away. */
+ * only sl_sweep_all() (`socklab clean`) takes them away. */
 int sl_topology_keep(const struct sl_topology *t, struct sl_err *e);
-
-/* What `socklab doctor` says about the hosts' own TCP hash tables, tried
- * for real in two throwaway namespaces: whether they are private, and a
- * sock_diag dump's CPU cost with and without.  Returns 1 when runs can
- * observe sockets (always, at worst more slowly), 0 when it could not be
- * tried. */
-int sl_topology_doctor(char *detail, size_t n);
-
-/* sl_topology_clean_stale(), kept topologies included. */
-int sl_topology_clean_all(FILE *log, struct sl_err *e);
 
 #endif

@@ -43,6 +43,7 @@
 #include <arpa/inet.h>
 
 #include "clock.h"
+#include "envdir.h"
 #include "err.h"
 #include "timeline.h"
 #include "topology.h"
@@ -475,6 +476,11 @@ int sl_trace_mount(const char *root, int *mounted, struct sl_err *e)
 	*mounted = 0;
 	if (!strcmp(root, "off"))
 		return sl_errf(e, ENOTSUP, "turned off (SOCKLAB_TRACEFS=off)");
+	/* Root writes there: a folder from the environment must be one that
+	 * only root can change (envdir.h). */
+	if (strcmp(root, SL_TRACEFS) && access(root, F_OK) == 0 &&
+	    (ret = sl_envdir_check("SOCKLAB_TRACEFS", root, NULL, 0, e)) < 0)
+		return ret;
 	if (is_tracefs(root))
 		return 0;
 	if (strcmp(root, SL_TRACEFS))

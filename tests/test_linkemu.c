@@ -32,6 +32,7 @@
 #include "capture.h"
 #include "exec.h"
 #include "packet.h"
+#include "sweep.h"
 #include "test_linkemu_util.h"
 
 #define UDP_PORT (LE_PORT + 1)
@@ -555,7 +556,7 @@ static void test_dies_with_run(void **state)
 	close(p[0]);
 	close(p[1]);
 	/* What the killed run left (its namespaces) is removed as stale. */
-	sl_topology_clean_stale(NULL, NULL);
+	sl_sweep_stale(NULL, NULL);
 }
 
 static void test_refusals(void **state)

@@ -40,6 +40,7 @@
 #include "err.h"
 #include "exec.h"
 #include "sockstate.h"
+#include "sweep.h"
 #include "topology.h"
 
 #define PORT 5001
@@ -135,12 +136,13 @@ static int snap_slot(int slot, struct slot_snap *snap)
 	return n;
 }
 
-/* How many of the snapshot's objects are still there, under their name. */
-static int snap_still(const struct slot_snap *snap)
+/* How many of the snapshot's first n objects are still there, under
+ * their name. */
+static int snap_still_n(const struct slot_snap *snap, int nobj)
 {
 	int n = 0;
 
-	for (int k = 0; k <= SL_NHOSTS; k++) {
+	for (int k = 0; k < nobj; k++) {
 		char path[128];
 		struct stat st;
 
@@ -151,6 +153,17 @@ static int snap_still(const struct slot_snap *snap)
 			n++;
 	}
 	return n;
+}
+
+static int snap_still(const struct slot_snap *snap)
+{
+	return snap_still_n(snap, SL_NHOSTS + 1);
+}
+
+/* The namespaces only: the sweep leaves a dead run's lock file (sweep.h). */
+static int netns_still(const struct slot_snap *snap)
+{
+	return snap_still_n(snap, SL_NHOSTS);
 }
 
 static void enter(const struct sl_topology *t, int host)
@@ -807,9 +820,12 @@ static void test_clean_stale(void **state)
 	struct slot_snap dead_snap, live_snap, own_snap;
 	int64_t deadline;
 	pid_t dead, live;
-	char *log = NULL, want[64];
+	char *log = NULL, want[64], foreign[64];
+	const char *add_foreign[] = { "ip", "netns", "add", foreign, NULL };
+	const char *del_foreign[] = { "ip", "netns", "del", foreign, NULL };
 	size_t loglen = 0;
 	FILE *cmdlog;
+	int kept;
 
 	up(&f->t, &f->c, NULL);
 	dead = spawn_holder(&dead_slot, &go_dead);
@@ -819,6 +835,12 @@ static void test_clean_stale(void **state)
 	assert_int_equal(waitpid(dead, &status, 0), dead);
 	assert_true(WIFSIGNALED(status));
 	close(go_dead);
+	/* A namespace that only looks like one of the dead slot's is
+	 * somebody else's and stays. */
+	snprintf(foreign, sizeof(foreign), SL_NETNS_PREFIX "%d-foreign",
+		 dead_slot);
+	if (sl_exec(add_foreign, &f->e) != 0)
+		fail_msg("%s", f->e.msg);
 	/* What a killed run leaves: its namespaces and lock file, no owner.
 	 * (A concurrent run's own clean-up may beat us to them.) */
 	snap_slot(dead_slot, &dead_snap);
@@ -827,7 +849,7 @@ static void test_clean_stale(void **state)
 
 	cmdlog = open_memstream(&log, &loglen);
 	assert_non_null(cmdlog);
-	n = sl_topology_clean_stale(cmdlog, &f->e);
+	n = sl_sweep_stale(cmdlog, &f->e);
 	fclose(cmdlog);
 	if (n < 0)
 		fail_msg("%s", f->e.msg);
@@ -835,9 +857,14 @@ static void test_clean_stale(void **state)
 	 * dead slot at this moment (so ours skipped it) and finish within
 	 * a few milliseconds. */
 	deadline = sl_now() + SL_NS_PER_SEC;
-	while (snap_still(&dead_snap) > 0 && sl_now() < deadline)
+	while (netns_still(&dead_snap) > 0 && sl_now() < deadline)
 		usleep(1000);
-	assert_int_equal(snap_still(&dead_snap), 0);
+	assert_int_equal(netns_still(&dead_snap), 0);
+	snprintf(want, sizeof(want), "/run/netns/%s", foreign);
+	kept = access(want, F_OK) == 0;
+	if (sl_exec(del_foreign, &f->e) != 0)
+		fail_msg("%s", f->e.msg);
+	assert_true(kept);
 	snprintf(want, sizeof(want), "ip netns del socklab-%d-client\n",
 		 dead_slot);
 	if (strstr(log, want))

@@ -26,3 +26,20 @@ none_left() {
 	done
 	[ -n "$(run_netns "$1")" ] && [ $left = 0 ]
 }
+
+# Runs the calling script again in a mount namespace of its own with an
+# empty private /run/netns, which only it sees: other socklab runs on the
+# machine remove the leftovers of dead runs when they start, and must not
+# see (or take) the namespaces the test plays with.
+# usage: private_netns "$0" "$@"   (before anything else is done)
+private_netns() {
+	if [ -z "${SOCKLAB_PRIVATE_NETNS:-}" ] && command -v unshare >/dev/null; then
+		export SOCKLAB_PRIVATE_NETNS=1
+		exec unshare --mount --propagation private bash "$@"
+	fi
+	if [ -n "${SOCKLAB_PRIVATE_NETNS:-}" ]; then
+		mkdir -p /run/netns
+		mount -t tmpfs -o size=1m socklab-private /run/netns ||
+			{ echo "cannot mount a private /run/netns"; exit 1; }
+	fi
+}

@@ -8,22 +8,13 @@ set -u
 socklab=$(realpath "$1") build=$(realpath "$2")
 if [ "$(id -u)" != 0 ]; then echo "skipped: needs root (network namespaces)"; exit 77; fi
 export SOCKLAB_EXPERIMENTS_DIR=$build/negative-experiments
+. "$(dirname "$0")/common.bash"
 # Other socklab runs on this machine remove the leftovers of dead runs
 # when they start, which would hide whether this test's SIGKILLed run left
-# any.  So the test runs in a mount namespace of its own, with a private
-# /run/netns that only it sees (as cli_errors.sh does).
-if [ -z "${SOCKLAB_TEARDOWN_PRIVATE:-}" ] && command -v unshare >/dev/null; then
-	export SOCKLAB_TEARDOWN_PRIVATE=1
-	exec unshare --mount --propagation private bash "$0" "$@"
-fi
-if [ -n "${SOCKLAB_TEARDOWN_PRIVATE:-}" ]; then
-	mkdir -p /run/netns
-	mount -t tmpfs -o size=1m socklab-teardown /run/netns ||
-		{ echo "cannot mount a private /run/netns"; exit 1; }
-fi
+# any.
+private_netns "$0" "$@"
 out=$(mktemp -d /tmp/socklab-teardown-XXXXXX)
 trap 'rm -rf "$out"' EXIT
-. "$(dirname "$0")/common.bash"
 
 # Waits (bounded) until the run has built its namespaces and its roles block.
 wait_blocking() {
@@ -68,13 +59,27 @@ for sig in INT TERM; do
 	fi
 done
 
-# 5. SIGKILL leaves namespaces behind; socklab clean removes them.
-"$socklab" run --results "$out/kill" role-hang >/dev/null 2>&1 &
-pid=$!
-if wait_blocking "$out/kill"; then
-	# Kill every process of the run at once, socklab and the experiment's
-	# own processes, so that nobody gets to clean up.
-	pids=$(pgrep -f "negative-experiments/role-hang --run --results $out/kill")
+# Runs role-hang into $1 and SIGKILLs it once it blocks, leaving its
+# namespaces behind; holds the dead run's slot lock (fd 9) from the moment
+# the run lets go: the lock file is what tells the sweep that a run of
+# socklab had the slot (lib/sweep.h), and nobody else must sweep the slot
+# before the caller does (release() lets go).  $slot is the dead run's.
+kill_run() {
+	local pid pids fl i p alive leftover
+	"$socklab" run --results "$1" role-hang >/dev/null 2>&1 &
+	pid=$!
+	if ! wait_blocking "$1"; then
+		kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
+		check "SIGKILL: run got going within 10 s" false
+		return 1
+	fi
+	# Every process of the run at once, socklab and the experiment's
+	# own, so that nobody gets to clean up.
+	pids=$(pgrep -f "negative-experiments/role-hang --run --results $1")
+	slot=$(run_netns "$1" | head -1 | cut -d- -f2)
+	exec 9<"/run/socklab/slot-$slot.lock"
+	flock 9 &
+	fl=$!
 	kill -KILL $pid $pids 2>/dev/null
 	wait $pid 2>/dev/null
 	# SIGKILL is delivered asynchronously: wait (bounded) until every one
@@ -85,12 +90,27 @@ if wait_blocking "$out/kill"; then
 		[ $alive = 0 ] && break
 		sleep 0.05
 	done
-	leftover=$(run_netns "$out/kill" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
+	wait $fl
+	leftover=$(run_netns "$1" | while read -r ns; do [ -e "/run/netns/$ns" ] && echo "$ns"; done)
 	check "SIGKILL: namespaces were left behind (so the next check means something)" '[ -n "$leftover" ]'
+}
+release() { exec 9<&-; }
+
+# 5. SIGKILL leaves namespaces behind; socklab clean removes them.
+if kill_run "$out/kill"; then
+	release
 	"$socklab" clean >/dev/null 2>&1
 	check "SIGKILL: socklab clean removed them" 'none_left "$out/kill"'
-else
-	kill -KILL $pid 2>/dev/null; wait $pid 2>/dev/null
-	check "SIGKILL: run got going within 10 s" false
+fi
+
+# 6. The same, and the next run removes them first and says so.  (Only
+# this test's runs see its private /run/netns.)
+if kill_run "$out/kill2"; then
+	release
+	"$socklab" run --quiet --results "$out/next" role-crash >/dev/null 2>"$out/next.err"
+	check "SIGKILL: the next run removed them" 'none_left "$out/kill2"'
+	check "SIGKILL: the next run said so" \
+		'grep -q "leftovers of killed runs found" "$out/next.err" &&
+		 grep -q "^ip netns del socklab-$slot-client\$" "$out/next.err"'
 fi
 exit $fail

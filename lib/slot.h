@@ -1,0 +1,56 @@
+/* slot.h: run slots, the numbers that keep concurrent runs apart.
+ *
+ * A run owns slot S (0..SL_SLOTS-1) by holding an flock on
+ * SL_RUN_DIR/slot-S.lock for its whole life; the slot gives its namespaces
+ * their names (socklab-S-client, ...) and its addresses (198.18.S.x), so no
+ * two live runs share either.  The kernel drops the lock when the owner
+ * dies, even by SIGKILL, and a killed run cannot unlink its lock file: a
+ * lock file that exists while nobody holds it is what says "a run of
+ * socklab had this slot and died" (sweep.h acts on that, and leaves the
+ * file), and a run that ends normally unlinks its own lock file last.  A slot of `socklab run
+ * --keep` also carries a mark, slot-S.kept, that keeps it from being
+ * claimed or swept until `socklab clean`.
+ */
+#ifndef SL_SLOT_H
+#define SL_SLOT_H
+
+struct sl_err;
+
+#define SL_SLOTS 256
+#define SL_RUN_DIR "/run/socklab"
+
+/* Creates SL_RUN_DIR if needed.  Returns 0 or -errno with a reason in e. */
+int sl_slot_dir(struct sl_err *e);
+
+/* Claims a free slot that carries no kept mark: *slot is its number and
+ * the return value the locked file's descriptor (O_CLOEXEC), or -errno
+ * with a reason in e. */
+int sl_slot_claim(int *slot, struct sl_err *e);
+
+/* Takes the lock of slot's existing lock file without waiting, never
+ * creating one.  Returns the locked descriptor, -ENOENT when there is no
+ * lock file (no run of socklab had the slot, or its run ended normally),
+ * -EAGAIN when a live process holds it, or another -errno. */
+int sl_slot_lock_existing(int slot);
+
+/* Gives a slot back: unlinks its lock file while fd still holds the lock
+ * (so nobody else holds a lock on the inode that loses its name), then
+ * closes fd. */
+void sl_slot_release(int slot, int fd);
+
+/* Whether slot carries a kept mark. */
+int sl_slot_is_kept(int slot);
+
+/* Puts a kept mark on slot.  Returns 0 or -errno with a reason in e. */
+int sl_slot_keep(int slot, struct sl_err *e);
+
+/* Removes every kept mark.  Returns the number removed. */
+int sl_slot_unkeep_all(void);
+
+/* Calls fn(slot, arg) for every slot that has a lock file, in no
+ * particular order; stops at the first non-zero return and returns it.
+ * Returns -errno when SL_RUN_DIR cannot be read (0 when it does not
+ * exist). */
+int sl_slot_each_lockfile(int (*fn)(int slot, void *arg), void *arg);
+
+#endif
