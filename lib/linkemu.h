@@ -96,7 +96,7 @@ void sl_linkemu_stop(void);
  *            10 ms) waiting for one; netem instead sends that share at
  *            once and delays the others by .delay_ms
  *   drop     the next .count (default 1) TCP segments with .flags set,
- *            .not_flags clear and .len = SL_LEN(n), once
+ *            .not_flags clear and a payload of .len bytes if given, once
  *
  * Prints the commands that worked to cmdlog (may be NULL) as
  * `ip netns exec socklab-S-router iptables ...`, after comment lines naming

@@ -32,7 +32,7 @@ struct sl__le_spec {
 	int kind;
 	int dirs;		/* bit d: direction d */
 	uint8_t need, forbid;	/* drop: TCP flags set, not set */
-	long len;		/* drop: SL_LEN(n), 0 any */
+	long len;		/* drop: payload length + 1; 0 any */
 	int count;		/* drop */
 	int delay_ms, jitter_ms;
 	double loss;
