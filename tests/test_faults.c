@@ -369,6 +369,13 @@ static void test_reboot(void **state)
 	const char *why;
 	pid_t child;
 
+	/* As in a run, blocked before any thread starts (faultserver.h): a
+	 * thread with SIGUSR1 unblocked would take a role's request and die of
+	 * it.  SIGINT and SIGTERM are left to end the test. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
 	assert_non_null(mkdtemp(dir));
 	assert_int_equal(sl_observer_start(&obs, &f->topo, dir, f->board, &e), 0);
 	fx.obs = obs;
@@ -380,13 +387,6 @@ static void test_reboot(void **state)
 	assert_int_equal(stat(path, &before), 0);
 	oldfd = f->topo.host[SL_HOST_SERVER].nsfd;
 	assert_int_equal(fstat(oldfd, &nsbefore), 0);
-
-	/* As in a run, blocked before the first role asks (faultserver.h);
-	 * SIGINT and SIGTERM are left to end the test. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
 
 	/* Not crashed: a reboot is refused (in a child: it _exit()s). */
 	child = fork();
