@@ -48,6 +48,7 @@
 #include "topology.h"
 #include "priority.h"
 #include "trace.h"
+#include "trace_attribute.h"
 
 #define TRACEFS_MAGIC 0x74726163
 /* The reader empties the buffer (the kernel's default for an instance,
@@ -55,9 +56,6 @@
  * events a second. */
 #define READ_PERIOD_MS 50
 #define MAX_ADDRS 8
-/* A drop and the RST that answered the same packet come from one pass of
- * tcp_v4_rcv() on one CPU: microseconds apart. */
-#define PAIR_NS SL_KEV_PAIR_NS
 
 /* ---- names ---- */
 
@@ -544,27 +542,6 @@ static void copy_addr(const struct sl_tp_field *f, const uint8_t *rec,
 	}
 }
 
-/* A drop whose reason is NOT_SPECIFIED says nothing a learner can use:
- * tcp_rcv_state_process() frees every segment it does not queue in the
- * closing states (a pure ACK in CLOSE_WAIT or LAST_ACK, say) through its
- * "discard" label with that reason, so most of them are ordinary ACKs that
- * were read and done with.  They are left off the timeline. */
-static int drop_says_nothing(const struct sl_kevent *k)
-{
-	return !strcmp(k->reason, "NOT_SPECIFIED");
-}
-
-/* A record as a timeline event (kind SL_EV_KERNEL). */
-static void event_of(const struct sl_trace_rec *x, struct sl_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = SL_EV_KERNEL;
-	ev->t = ev->t_start = x->t;
-	ev->host = x->host;
-	ev->from = ev->to = -1;
-	ev->k = x->k;
-}
-
 /* An event of this run's sockets, to the live feed as soon as it is read
  * (drops wait for sl_trace_attribute(), which alone can tell whose they
  * are). */
@@ -572,7 +549,7 @@ static void publish(struct sl_trace *tr, const struct sl_trace_rec *x)
 {
 	struct sl_event ev;
 
-	event_of(x, &ev);
+	sl_trace_rec_event(x, &ev);
 	pthread_mutex_lock(&tr->feed_mu);
 	if (tr->feed)
 		tr->feed(tr->feed_arg, &ev);
@@ -1150,151 +1127,6 @@ void sl_trace_undo(void *arg)
 	stop_reading(*tp);
 	trace_free(*tp);
 	*tp = NULL;
-}
-
-/* ---- attribution ---- */
-
-static int cmp_rec(const void *a, const void *b)
-{
-	const struct sl_trace_rec *x = a, *y = b;
-
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	return 0;
-}
-
-/* A socket of this run: one incarnation of one kernel pointer. */
-struct sock_life {
-	uint64_t sk;
-	int64_t first, closed;	/* closed: INT64_MAX while open */
-	int host;
-	struct in_addr laddr, raddr;
-	uint16_t lport, rport;
-	uint32_t id;
-};
-
-/* A state change out of CLOSE, or a listener's child being born (it is
- * cloned in LISTEN and set to SYN_RECV), starts a new socket even at an
- * address we saw before: the old one was freed in between. */
-static int starts_socket(const struct sl_kevent *k)
-{
-	return k->type == SL_KEV_SET_STATE &&
-	       (k->oldstate == 7 /* CLOSE */ ||
-		(k->oldstate == 10 /* LISTEN */ && k->state == 3 /* SYN_RECV */));
-}
-
-static void take_endpoints(struct sl_kevent *k, const struct sl_kevent *from)
-{
-	k->laddr = from->laddr;
-	k->raddr = from->raddr;
-	k->lport = from->lport;
-	k->rport = from->rport;
-	k->sock = from->sock;
-}
-
-int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl)
-{
-	struct sock_life *life = calloc(n ? n : 1, sizeof(*life));
-	char *paired = calloc(n ? n : 1, 1);	/* RSTs given their drop */
-	int nlife = 0, ret = 0;
-	uint32_t next_id = 1;
-
-	if (!life || !paired) {
-		free(life);
-		free(paired);
-		return -ENOMEM;
-	}
-	/* Pages of different CPUs arrive in any order: by time first. */
-	qsort(r, n, sizeof(*r), cmp_rec);
-
-	/* This run's sockets, each with the span in which its address was
-	 * certainly its own: from its first event to its change to CLOSE
-	 * (every TCP socket passes through CLOSE before it is freed). */
-	for (int i = 0; i < n; i++) {
-		struct sl_kevent *k = &r[i].k;
-		struct sock_life *l = NULL;
-
-		if (r[i].host < 0 || !r[i].sk)
-			continue;
-		for (int j = nlife - 1; j >= 0; j--) {
-			if (life[j].sk == r[i].sk) {
-				l = &life[j];
-				break;
-			}
-		}
-		if (!l || (starts_socket(k) && l->closed != INT64_MAX)) {
-			l = &life[nlife++];
-			l->sk = r[i].sk;
-			l->first = r[i].t;
-			l->closed = INT64_MAX;
-			l->host = r[i].host;
-			l->id = next_id++;
-		}
-		/* The latest addresses: a connecting socket gets its port
-		 * only after its first state change. */
-		l->laddr = k->laddr;
-		l->raddr = k->raddr;
-		l->lport = k->lport;
-		l->rport = k->rport;
-		if (k->type == SL_KEV_SET_STATE && k->state == 7)
-			l->closed = r[i].t;
-		k->sock = l->id;
-	}
-
-	for (int i = 0; i < n && ret == 0; i++) {
-		struct sl_trace_rec *x = &r[i];
-		struct sl_event ev;
-
-		if (x->k.type == SL_KEV_DROP) {
-			const struct sock_life *own = NULL;
-			const struct sl_trace_rec *rst = NULL;
-
-			/* (a) the socket that dropped it was ours then */
-			for (int j = 0; x->sk && j < nlife && !own; j++)
-				if (life[j].sk == x->sk &&
-				    x->t >= life[j].first &&
-				    x->t <= life[j].closed)
-					own = &life[j];
-			/* (b) it is the packet one of our RSTs answered: the
-			 * first free of that packet on that CPU after the RST.
-			 * Only the first: the memory is handed out again at
-			 * once (the RST that goes back is often the next skb
-			 * there), and a later free of it is another packet. */
-			for (int j = i - 1; !own && !rst && j >= 0 &&
-			     x->t - r[j].t <= PAIR_NS; j--)
-				if (r[j].k.type == SL_KEV_SEND_RESET &&
-				    r[j].host >= 0 && r[j].skb &&
-				    r[j].skb == x->skb && r[j].cpu == x->cpu) {
-					if (!paired[j])
-						rst = &r[j];
-					paired[j] = 1;
-				}
-			if (own) {
-				struct sl_kevent o = {
-					.laddr = own->laddr, .raddr = own->raddr,
-					.lport = own->lport, .rport = own->rport,
-					.sock = own->id,
-				};
-
-				x->host = own->host;
-				take_endpoints(&x->k, &o);
-			} else if (rst) {
-				x->host = rst->host;
-				take_endpoints(&x->k, &rst->k);
-			} else {
-				continue;	/* not provably ours */
-			}
-			if (drop_says_nothing(&x->k))
-				continue;
-		}
-		if (x->host < 0)
-			continue;
-		event_of(x, &ev);
-		ret = sl_timeline_add(tl, &ev);
-	}
-	free(life);
-	free(paired);
-	return ret;
 }
 
 int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,

@@ -133,22 +133,6 @@ int sl_trace_clean_doctors(FILE *log);
 
 /* ---- exposed for the unit tests ---- */
 
-/* One event of the ring buffer that passed the address filter (or a drop,
- * host -1, waiting to be attributed), with the kernel's pointers. */
-struct sl_trace_rec {
-	int64_t t;
-	int host;		/* -1: a drop, not attributed yet */
-	int cpu;
-	uint64_t sk, skb;	/* socket and packet, 0 when not given */
-	struct sl_kevent k;
-};
-
-/* Sorts r by time, numbers the sockets, keeps the drops that are provably
- * this run's (see sl_trace_stop()) and adds the events to tl.  Returns 0 or
- * -ENOMEM. */
-int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl);
-
-
 #define SL_TP_MAX_FIELDS 24
 #define SL_TP_MAX_SYMS 192
 

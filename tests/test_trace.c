@@ -23,6 +23,7 @@
 #include "err.h"
 #include "timeline.h"
 #include "trace.h"
+#include "trace_attribute.h"
 
 #define FMT_DIR SL_TEST_DATA "/tracefs-6.18/"
 
