@@ -53,7 +53,7 @@
 #include "netlink.h"
 #include "sockstate.h"
 #include "topology.h"
-#include "trace.h"
+#include "trace_instance.h"
 
 #define SL__NETNS_DIR "/run/netns"
 #define SL__SELF_NETNS "/proc/thread-self/ns/net"

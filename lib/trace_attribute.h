@@ -15,22 +15,10 @@
 #ifndef SL_TRACE_ATTRIBUTE_H
 #define SL_TRACE_ATTRIBUTE_H
 
-#include <stdint.h>
-
-#include "kevent.h"
+#include "trace_decode.h"
 
 struct sl_event;
 struct sl_timeline;
-
-/* One event of the ring buffer that passed the address filter (or a drop,
- * host -1, waiting to be attributed), with the kernel's pointers. */
-struct sl_trace_rec {
-	int64_t t;
-	int host;		/* -1: a drop, not attributed yet */
-	int cpu;
-	uint64_t sk, skb;	/* socket and packet, 0 when not given */
-	struct sl_kevent k;
-};
 
 /* A record as a timeline event (kind SL_EV_KERNEL). */
 void sl_trace_rec_event(const struct sl_trace_rec *x, struct sl_event *ev);
