@@ -255,7 +255,7 @@ static void *reader_main(void *arg)
 
 static void close_fds(struct sl_trace *tr)
 {
-	for (int c = 0; tr->fd && c < tr->ncpu; c++) {
+	for (int c = 0; tr->fd && tr->cpu && c < tr->ncpu; c++) {
 		if (tr->cpu[c])
 			tracefs_cpu_free_fd(tr->cpu[c]);
 		if (tr->fd[c] >= 0)
@@ -377,6 +377,8 @@ static int open_buffers(struct sl_trace *tr, struct sl_err *e)
 	tr->cpu = calloc(tr->ncpu, sizeof(*tr->cpu));
 	if (!tr->buf || !tr->fd || !tr->cpu)
 		return sl_errf(e, ENOMEM, "allocate the trace reader");
+	for (int c = 0; c < tr->ncpu; c++)
+		tr->fd[c] = -1;
 	for (int c = 0; c < tr->ncpu; c++) {
 		tr->fd[c] = sl_trace_instance_open_cpu(tr->inst, c);
 		if (tr->fd[c] >= 0)
@@ -515,7 +517,7 @@ static void stop_reading(struct sl_trace *tr)
 		pthread_join(tr->thread, NULL);
 		tr->started = 0;
 	}
-	if (tr->fd)
+	if (tr->fd && tr->cpu)
 		drain(tr);
 }
 
