@@ -19,17 +19,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "counter.h"
+
 struct sl_err;
 struct sl_timeline;
 struct sl_topology;
-
-#define SL_COUNTER_NAME 56
-
-struct sl_counter {
-	int host;		/* host index (timeline and topology agree) */
-	char name[SL_COUNTER_NAME];	/* nstat's name: TcpExtTCPAbortOnClose */
-	int64_t value;		/* a reading, or on a timeline the delta */
-};
 
 /* A set of readings. */
 struct sl_counters {
@@ -55,17 +49,5 @@ int sl_counters_read(struct sl_counters *c, const struct sl_topology *t,
  * counter on this kernel"), and marks tl's counters as read. */
 int sl_counters_delta(const struct sl_counters *before,
 		      const struct sl_counters *after, struct sl_timeline *tl);
-
-/* The delta of name on host in tl: 0 and *found = 1 when known, *found = 0
- * when this kernel (or this recording) has no such counter. */
-int64_t sl_counters_get(const struct sl_timeline *tl, int host,
-			const char *name, int *found);
-
-/* The recording format (timeline.c).  Only the deltas that are not zero
- * are saved ("N host name delta"), after a "counters <state> <why>"
- * header; a loaded timeline then treats a missing name as 0. */
-void sl_counters_save(FILE *f, const struct sl_timeline *tl);
-int sl_counters_load_header(struct sl_timeline *tl, char **field, int nfield);
-int sl_counters_load(struct sl_timeline *tl, char **field, int nfield);
 
 #endif

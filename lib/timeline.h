@@ -14,10 +14,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "counters.h"
+#include "counter.h"
+#include "kevent.h"
 #include "packet.h"
 #include "sockstate.h"
-#include "trace.h"
 
 enum sl_event_kind {
 	SL_EV_PACKET,	/* a segment seen by the capture on host's interface */

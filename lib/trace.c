@@ -1,35 +1,16 @@
-/* trace.c: a private tracefs instance per run, read in binary (trace.h).
+/* trace.c: the live reader of a run's kernel events (trace.h).
  *
- * The special problem of the ring buffer's pages: trace_pipe_raw hands out
- * the kernel's own sub-buffers, one per read(), as the ring buffer keeps
- * them (kernel/trace/ring_buffer.c; the layout is described by
- * events/header_page and events/header_event):
- *
- *	u64 timestamp		time of the page's first event
- *	local_t commit		bytes of events; bit 31: events were lost
- *	events			4-byte header: type_len (5 bits), time_delta
- *				(27 bits), then:
- *	  type_len 1..28	a record of type_len * 4 bytes
- *	  type_len 0		a u32 length (itself included), then the record
- *	  29 padding		the rest of the page (delta 0), or a discarded
- *				record: a u32 length follows
- *	  30 time extend	a u32: the delta's bits 27 and up
- *	  31 time stamp		a u32: an absolute time, bits 27 and up
- *
- * Each record's time is the page's timestamp plus every delta before it, in
- * the instance's trace clock: "mono", so nanoseconds of CLOCK_MONOTONIC, the
- * timeline's clock.  A record starts with the event's common fields
- * (common_type, the event's ID) and then its own, at the offsets its format
- * file gives.  Nothing here assumes those offsets: they are read from the
- * format files of the running kernel, and so are the names of RST and drop
- * reasons (the __print_symbolic() tables), which change between kernels.
+ * A thread of this module sets the run's instance up (trace_instance.c),
+ * then sleeps in poll() on every CPU's trace_pipe_raw and reads each page
+ * as it arrives: the roles wait on what it reads (role.c).  Each page goes
+ * through the decoder (trace_decode.c); what is this run's is kept for
+ * attribution at the end (trace_attribute.c) and, but for drops, handed
+ * at once to the live feed.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,394 +18,40 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
+#include <tracefs/tracefs.h>
 
-#include "clock.h"
 #include "envdir.h"
 #include "err.h"
+#include "priority.h"
 #include "timeline.h"
 #include "topology.h"
-#include "priority.h"
 #include "trace.h"
+#include "trace_attribute.h"
+#include "trace_decode.h"
 
-#define TRACEFS_MAGIC 0x74726163
 /* The reader empties the buffer (the kernel's default for an instance,
- * 1.4 MB per CPU) this often: enough for a burst of a few hundred thousand
- * events a second. */
+ * 1.4 MB per CPU) at least this often, should a wake-up never come. */
 #define READ_PERIOD_MS 50
 #define MAX_ADDRS 8
-/* A drop and the RST that answered the same packet come from one pass of
- * tcp_v4_rcv() on one CPU: microseconds apart. */
-#define PAIR_NS (1 * SL_NS_PER_MS)
 
-/* ---- names ---- */
-
-static const struct {
-	const char *system, *name;
-	const char *sym;	/* the field whose symbolic names we keep */
-} tracepoints[SL_KEV_COUNT] = {
-	[SL_KEV_SET_STATE] = { "sock", "inet_sock_set_state", NULL },
-	[SL_KEV_SEND_RESET] = { "tcp", "tcp_send_reset", "reason" },
-	[SL_KEV_RECEIVE_RESET] = { "tcp", "tcp_receive_reset", NULL },
-	[SL_KEV_RETRANSMIT] = { "tcp", "tcp_retransmit_skb", NULL },
-	[SL_KEV_RETRANSMIT_SYNACK] = { "tcp", "tcp_retransmit_synack", NULL },
-	[SL_KEV_DROP] = { "skb", "kfree_skb", "reason" },
-};
-
-const char *sl_kev_name(int type)
-{
-	if (type < 0 || type >= SL_KEV_COUNT)
-		return NULL;
-	return tracepoints[type].name;
-}
-
-int sl_kev_parse(const char *name)
-{
-	const char *colon = name ? strchr(name, ':') : NULL;
-
-	if (!name)
-		return -1;
-	for (int i = 0; i < SL_KEV_COUNT; i++) {
-		if (colon && (strncmp(name, tracepoints[i].system,
-				      colon - name) ||
-			      tracepoints[i].system[colon - name]))
-			continue;
-		if (!strcmp(colon ? colon + 1 : name, tracepoints[i].name))
-			return i;
-	}
-	return -1;
-}
-
-/* include/net/tcp_states.h: the numbers are ABI (sock_diag reports them). */
-static const char *const kstates[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-	[7] = "CLOSE", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-	[10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
-	[13] = "BOUND_INACTIVE",
-};
-
-const char *sl_kstate_name(int state)
-{
-	if (state <= 0 || state >= (int)(sizeof(kstates) / sizeof(kstates[0])) ||
-	    !kstates[state])
-		return "?";
-	return kstates[state];
-}
-
-/* ---- format files ---- */
-
-const struct sl_tp_field *sl_tp_field(const struct sl_tp_format *fmt,
-				      const char *name)
-{
-	for (int i = 0; i < fmt->nfields; i++)
-		if (!strcmp(fmt->field[i].name, name))
-			return &fmt->field[i];
-	return NULL;
-}
-
-/* "field:__u8 saddr[4];	offset:32;	size:4;	signed:0;" */
-static int parse_field(struct sl_tp_field *f, const char *line)
-{
-	const char *decl = strstr(line, "field:"), *semi, *o, *s, *g;
-	char d[128], *end, *name;
-	size_t len;
-
-	if (!decl)
-		return -EINVAL;
-	decl += 6;
-	semi = strchr(decl, ';');
-	o = strstr(line, "offset:");
-	s = strstr(line, "size:");
-	g = strstr(line, "signed:");
-	if (!semi || !o || !s)
-		return -EINVAL;
-	len = semi - decl;
-	if (len >= sizeof(d))
-		return -EINVAL;
-	memcpy(d, decl, len);
-	d[len] = '\0';
-	end = strchr(d, '[');
-	if (end)
-		*end = '\0';
-	end = d + strlen(d);
-	while (end > d && end[-1] == ' ')
-		*--end = '\0';
-	name = end;
-	while (name > d && name[-1] != ' ' && name[-1] != '*')
-		name--;
-	if (!*name || strlen(name) >= sizeof(f->name))
-		return -EINVAL;
-	strcpy(f->name, name);
-	f->offset = atoi(o + 7);
-	f->size = atoi(s + 5);
-	f->is_signed = g ? atoi(g + 7) : 0;
-	return 0;
-}
-
-/* The { value, "NAME" } pairs of __print_symbolic(REC->field, ...).  A table
- * whose values are not numbers (tcp_send_reset's states are printed with
- * the names of the constants) is left out. */
-static void parse_syms(struct sl_tp_format *fmt, const char *text)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), "__print_symbolic(REC->%s,",
-		 fmt->sym_field);
-	p = strstr(text, key);
-	if (!p)
-		return;
-	p += strlen(key);
-	for (;;) {
-		const char *q, *end;
-		char *num_end;
-		long v;
-
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p != '{')
-			return;
-		p++;
-		v = strtol(p, &num_end, 0);
-		if (num_end == p)
-			return;
-		q = strchr(num_end, '"');
-		end = q ? strchr(q + 1, '"') : NULL;
-		if (!end || fmt->nsyms >= SL_TP_MAX_SYMS)
-			return;
-		fmt->sym[fmt->nsyms].value = v;
-		snprintf(fmt->sym[fmt->nsyms].name,
-			 sizeof(fmt->sym[0].name), "%.*s",
-			 (int)(end - q - 1), q + 1);
-		fmt->nsyms++;
-		p = strchr(end, '}');
-		if (!p)
-			return;
-		p++;
-	}
-}
-
-int sl_tp_format_parse(struct sl_tp_format *fmt, const char *text,
-		       const char *sym_field)
-{
-	const char *line = text;
-
-	memset(fmt, 0, sizeof(*fmt));
-	fmt->id = -1;
-	while (line && *line) {
-		const char *nl = strchr(line, '\n');
-		char buf[256];
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-
-		if (len < sizeof(buf)) {
-			memcpy(buf, line, len);
-			buf[len] = '\0';
-			if (!strncmp(buf, "name: ", 6))
-				snprintf(fmt->name, sizeof(fmt->name), "%s",
-					 buf + 6);
-			else if (!strncmp(buf, "ID: ", 4))
-				fmt->id = atoi(buf + 4);
-			else if (strstr(buf, "field:") &&
-				 fmt->nfields < SL_TP_MAX_FIELDS &&
-				 parse_field(&fmt->field[fmt->nfields], buf) == 0)
-				fmt->nfields++;
-		}
-		line = nl ? nl + 1 : NULL;
-	}
-	if (fmt->id < 0 || fmt->nfields == 0)
-		return -EINVAL;
-	if (sym_field) {
-		snprintf(fmt->sym_field, sizeof(fmt->sym_field), "%s",
-			 sym_field);
-		parse_syms(fmt, text);
-	}
-	return 0;
-}
-
-uint64_t sl_tp_read(const struct sl_tp_field *f, const void *rec, size_t len)
-{
-	const uint8_t *p = rec;
-
-	if (!f || f->offset < 0 || (size_t)f->offset + f->size > len)
-		return 0;
-	p += f->offset;
-	switch (f->size) {
-	case 1:
-		return f->is_signed ? (uint64_t)(int64_t)*(const int8_t *)p : *p;
-	case 2: {
-		uint16_t v;
-
-		memcpy(&v, p, 2);
-		return f->is_signed ? (uint64_t)(int64_t)(int16_t)v : v;
-	}
-	case 4: {
-		uint32_t v;
-
-		memcpy(&v, p, 4);
-		return f->is_signed ? (uint64_t)(int64_t)(int32_t)v : v;
-	}
-	case 8: {
-		uint64_t v;
-
-		memcpy(&v, p, 8);
-		return v;
-	}
-	}
-	return 0;
-}
-
-const char *sl_tp_sym(const struct sl_tp_format *fmt, long value)
-{
-	for (int i = 0; i < fmt->nsyms; i++)
-		if (fmt->sym[i].value == value)
-			return fmt->sym[i].name;
-	return NULL;
-}
-
-/* ---- pages ---- */
-
-#define RB_TYPE_PADDING 29
-#define RB_TYPE_TIME_EXTEND 30
-#define RB_TYPE_TIME_STAMP 31
-#define RB_TS_SHIFT 27
-#define RB_COMMIT_MASK ((1u << 27) - 1)
-#define RB_MISSED_EVENTS (1ull << 31)
-#define RB_PAGE_HEADER 16	/* u64 timestamp, 8-byte local_t commit */
-/* Absolute time stamps lack the top 5 bits; they come from the clock. */
-#define RB_TS_MSB (0xf8ull << 56)
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return v;
-}
-
-int sl_tp_page_walk(const void *page, size_t size,
-		    void (*fn)(void *arg, uint64_t ts, const void *rec,
-			       size_t len),
-		    void *arg, int *lost)
-{
-	const uint8_t *p = page;
-	uint64_t ts, commit;
-	size_t off = RB_PAGE_HEADER, end;
-	int n = 0;
-
-	*lost = 0;
-	if (size < RB_PAGE_HEADER)
-		return -EINVAL;
-	memcpy(&ts, p, 8);
-	memcpy(&commit, p + 8, 8);
-	*lost = (commit & RB_MISSED_EVENTS) != 0;
-	end = RB_PAGE_HEADER + (commit & RB_COMMIT_MASK);
-	if (end > size)
-		return -EINVAL;
-	while (off + 4 <= end) {
-		uint32_t h = rd32(p + off);
-		unsigned type_len = h & 31;
-		uint32_t delta = h >> 5;
-		size_t len;
-
-		off += 4;
-		switch (type_len) {
-		case RB_TYPE_PADDING:
-			/* Delta 0: nothing more on this page.  Otherwise a
-			 * record that was discarded after it was reserved;
-			 * its delta still counts (libtraceevent's kbuffer
-			 * reads it the same way). */
-			if (delta == 0 || off + 4 > end)
-				return n;
-			ts += delta;
-			off += rd32(p + off);
-			continue;
-		case RB_TYPE_TIME_EXTEND:
-			if (off + 4 > end)
-				return -EINVAL;
-			ts += ((uint64_t)rd32(p + off) << RB_TS_SHIFT) + delta;
-			off += 4;
-			continue;
-		case RB_TYPE_TIME_STAMP: {
-			uint64_t abs;
-
-			if (off + 4 > end)
-				return -EINVAL;
-			abs = ((uint64_t)rd32(p + off) << RB_TS_SHIFT) | delta;
-			if (ts & RB_TS_MSB) {
-				uint64_t prev = ts;
-
-				abs |= ts & RB_TS_MSB;
-				if (abs < prev)
-					abs += 1ull << 59;
-			}
-			ts = abs;
-			off += 4;
-			continue;
-		}
-		case 0:
-			if (off + 4 > end || rd32(p + off) < 4)
-				return -EINVAL;
-			len = rd32(p + off) - 4;
-			off += 4;
-			break;
-		default:
-			len = type_len * 4;
-			break;
-		}
-		if (off + len > end)
-			return -EINVAL;
-		ts += delta;
-		fn(arg, ts, p + off, len);
-		n++;
-		off += (len + 3) & ~(size_t)3;
-	}
-	return n;
-}
-
-/* ---- the records of one run, before attribution ---- */
-
+/* The records of one run, before attribution. */
 struct recs {
 	struct sl_trace_rec *r;
 	int n, cap;
 };
 
-static struct sl_trace_rec *recs_add(struct recs *v)
-{
-	if (v->n == v->cap) {
-		int cap = v->cap ? v->cap * 2 : 256;
-		struct sl_trace_rec *n = realloc(v->r, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		v->r = n;
-		v->cap = cap;
-	}
-	memset(&v->r[v->n], 0, sizeof(v->r[0]));
-	return &v->r[v->n++];
-}
-
-/* ---- the instance ---- */
-
-struct tp {
-	int enabled;
-	struct sl_tp_format fmt;
-	/* fields, looked up once */
-	const struct sl_tp_field *family, *protocol, *saddr, *daddr, *sport,
-		*dport, *oldstate, *newstate, *state, *sk, *skb, *reason;
-};
-
 struct sl_trace {
 	char root[400];		/* tracefs */
 	int slot;
-	char dir[512];		/* the instance, once made */
-	size_t page;
+	struct tracefs_instance *inst;	/* once made */
+	char dir[512];		/* its directory, for messages */
+	struct sl_trace_decoder *dec;
 	int ncpu;
 	int *fd;		/* per CPU: trace_pipe_raw, O_NONBLOCK */
-	struct tp tp[SL_KEV_COUNT];
+	struct tracefs_cpu **cpu;	/* libtracefs's reader of each fd */
+	void *buf;		/* one sub-buffer */
 	unsigned enabled;
 	char why[160];		/* why an event is not enabled */
 	int naddr;
@@ -441,8 +68,6 @@ struct sl_trace {
 	int stopped;		/* read for the last time */
 	pthread_t remover;	/* removes the instance after the last read */
 	int removing;
-	void *buf;
-	int cur_cpu;		/* while a page is walked */
 	struct recs recs;	/* owned by the reader thread until joined */
 	/* The live feed (sl_trace_feed()), under feed_mu: turning it off
 	 * must wait for a publication under way, whose argument (the
@@ -454,20 +79,6 @@ struct sl_trace {
 	int err;
 	struct sl_err errmsg;
 };
-
-const char *sl_trace_root(void)
-{
-	const char *r = getenv("SOCKLAB_TRACEFS");
-
-	return r && *r ? r : SL_TRACEFS;
-}
-
-static int is_tracefs(const char *path)
-{
-	struct statfs st;
-
-	return statfs(path, &st) == 0 && st.f_type == TRACEFS_MAGIC;
-}
 
 int sl_trace_mount(const char *root, int *mounted, struct sl_err *e)
 {
@@ -481,7 +92,7 @@ int sl_trace_mount(const char *root, int *mounted, struct sl_err *e)
 	if (strcmp(root, SL_TRACEFS) && access(root, F_OK) == 0 &&
 	    (ret = sl_envdir_check("SOCKLAB_TRACEFS", root, NULL, 0, e)) < 0)
 		return ret;
-	if (is_tracefs(root))
+	if (sl_trace_is_tracefs(root))
 		return 0;
 	if (strcmp(root, SL_TRACEFS))
 		return sl_errf(e, ENOENT, "no tracefs at %s", root);
@@ -492,7 +103,7 @@ int sl_trace_mount(const char *root, int *mounted, struct sl_err *e)
 		    0644);
 	if (lock >= 0)
 		flock(lock, LOCK_EX);
-	if (!is_tracefs(root)) {
+	if (!sl_trace_is_tracefs(root)) {
 		if (mount("nodev", root, "tracefs", 0, NULL) < 0)
 			ret = sl_errf(e, errno, "mount tracefs at %s", root);
 		else
@@ -503,62 +114,18 @@ int sl_trace_mount(const char *root, int *mounted, struct sl_err *e)
 	return ret;
 }
 
-static int write_file(const char *dir, const char *name, const char *val)
+static struct sl_trace_rec *recs_add(struct recs *v)
 {
-	char path[1024];
-	size_t len = strlen(val);
-	ssize_t w;
-	int fd;
+	if (v->n == v->cap) {
+		int cap = v->cap ? v->cap * 2 : 256;
+		struct sl_trace_rec *n = realloc(v->r, cap * sizeof(*n));
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	w = write(fd, val, len);
-	if (w < 0) {
-		int err = errno;
-
-		close(fd);
-		return -err;
+		if (!n)
+			return NULL;
+		v->r = n;
+		v->cap = cap;
 	}
-	close(fd);
-	return (size_t)w == len ? 0 : -EIO;
-}
-
-/* Reads a tracefs file whole (their sizes read as 0). */
-static char *read_file(const char *path)
-{
-	size_t cap = 8192, len = 0;
-	char *buf = malloc(cap);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t r;
-
-	if (!buf || fd < 0) {
-		free(buf);
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	while ((r = read(fd, buf + len, cap - len - 1)) > 0) {
-		len += r;
-		if (cap - len < 1024) {
-			char *n = realloc(buf, cap * 2);
-
-			if (!n) {
-				r = -1;
-				break;
-			}
-			buf = n;
-			cap *= 2;
-		}
-	}
-	close(fd);
-	if (r < 0) {
-		free(buf);
-		return NULL;
-	}
-	buf[len] = '\0';
-	return buf;
+	return &v->r[v->n++];
 }
 
 static int host_of(const struct sl_trace *tr, struct in_addr a)
@@ -569,49 +136,6 @@ static int host_of(const struct sl_trace *tr, struct in_addr a)
 	return -1;
 }
 
-static void copy_addr(const struct sl_tp_field *f, const uint8_t *rec,
-		      size_t len, struct in_addr *a, uint16_t *port)
-{
-	/* Either a plain 4-byte address, or (tcp_send_reset since 6.x) a
-	 * struct sockaddr_in6-sized room holding a sockaddr_in. */
-	a->s_addr = 0;
-	if (!f || (size_t)f->offset + f->size > len)
-		return;
-	if (f->size == 4) {
-		memcpy(&a->s_addr, rec + f->offset, 4);
-	} else if (f->size >= (int)sizeof(struct sockaddr_in)) {
-		struct sockaddr_in sin;
-
-		memcpy(&sin, rec + f->offset, sizeof(sin));
-		if (sin.sin_family == AF_INET) {
-			*a = sin.sin_addr;
-			if (port)
-				*port = ntohs(sin.sin_port);
-		}
-	}
-}
-
-/* A drop whose reason is NOT_SPECIFIED says nothing a learner can use:
- * tcp_rcv_state_process() frees every segment it does not queue in the
- * closing states (a pure ACK in CLOSE_WAIT or LAST_ACK, say) through its
- * "discard" label with that reason, so most of them are ordinary ACKs that
- * were read and done with.  They are left off the timeline. */
-static int drop_says_nothing(const struct sl_kevent *k)
-{
-	return !strcmp(k->reason, "NOT_SPECIFIED");
-}
-
-/* A record as a timeline event (kind SL_EV_KERNEL). */
-static void event_of(const struct sl_trace_rec *x, struct sl_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = SL_EV_KERNEL;
-	ev->t = ev->t_start = x->t;
-	ev->host = x->host;
-	ev->from = ev->to = -1;
-	ev->k = x->k;
-}
-
 /* An event of this run's sockets, to the live feed as soon as it is read
  * (drops wait for sl_trace_attribute(), which alone can tell whose they
  * are). */
@@ -619,106 +143,53 @@ static void publish(struct sl_trace *tr, const struct sl_trace_rec *x)
 {
 	struct sl_event ev;
 
-	event_of(x, &ev);
+	sl_trace_rec_event(x, &ev);
 	pthread_mutex_lock(&tr->feed_mu);
 	if (tr->feed)
 		tr->feed(tr->feed_arg, &ev);
 	pthread_mutex_unlock(&tr->feed_mu);
 }
 
-/* One record of the ring buffer: this run's, or dropped on the floor. */
-static void on_record(void *arg, uint64_t ts, const void *data, size_t len)
+/* One decoded record: this run's, a drop kept aside until sl_trace_stop()
+ * can tell whether it is ours, or dropped on the floor. */
+static void on_record(void *arg, struct sl_trace_rec *x)
 {
 	struct sl_trace *tr = arg;
-	const uint8_t *r = data;
-	uint16_t type;
-	struct tp *tp = NULL;
-	struct sl_kevent k;
-	struct sl_trace_rec *x;
-	int kev, host;
+	struct sl_trace_rec *keep;
 
-	if (len < 2)
-		return;
-	memcpy(&type, r, 2);
-	for (kev = 0; kev < SL_KEV_COUNT; kev++) {
-		if (tr->tp[kev].enabled && tr->tp[kev].fmt.id == type) {
-			tp = &tr->tp[kev];
-			break;
-		}
-	}
-	if (!tp)
-		return;
-	memset(&k, 0, sizeof(k));
-	k.type = kev;
-	if (kev == SL_KEV_DROP) {
-		/* No address to go by: kept aside until sl_trace_stop()
-		 * can tell whether it is ours. */
-		if (sl_tp_read(tp->protocol, r, len) != 0x0800)
-			return;
-		host = -1;
-	} else {
-		if (tp->family && sl_tp_read(tp->family, r, len) != AF_INET)
-			return;
-		if (tp->protocol && sl_tp_read(tp->protocol, r, len) != IPPROTO_TCP)
-			return;
-		copy_addr(tp->saddr, r, len, &k.laddr, &k.lport);
-		copy_addr(tp->daddr, r, len, &k.raddr, &k.rport);
-		if (tp->sport)
-			k.lport = sl_tp_read(tp->sport, r, len);
-		if (tp->dport)
-			k.rport = sl_tp_read(tp->dport, r, len);
-		/* The second filter, the one that decides: the event's own
-		 * address must be one of this run's hosts. */
-		host = host_of(tr, k.laddr);
-		if (host < 0)
+	/* The second filter, the one that decides: the event's own address
+	 * must be one of this run's hosts. */
+	if (x->k.type != SL_KEV_DROP) {
+		x->host = host_of(tr, x->k.laddr);
+		if (x->host < 0)
 			return;
 	}
-	if (tp->oldstate)
-		k.oldstate = sl_tp_read(tp->oldstate, r, len);
-	if (tp->newstate)
-		k.state = sl_tp_read(tp->newstate, r, len);
-	if (tp->state)
-		k.state = sl_tp_read(tp->state, r, len);
-	if (tp->reason) {
-		long v = (long)sl_tp_read(tp->reason, r, len);
-		const char *name = sl_tp_sym(&tp->fmt, v);
-
-		if (name)
-			snprintf(k.reason, sizeof(k.reason), "%s", name);
-		else
-			snprintf(k.reason, sizeof(k.reason), "reason %ld", v);
-	}
-	x = recs_add(&tr->recs);
-	if (!x) {
+	keep = recs_add(&tr->recs);
+	if (!keep) {
 		if (!tr->err)
 			tr->err = sl_errf(&tr->errmsg, ENOMEM,
 					  "record a kernel event");
 		return;
 	}
-	x->t = (int64_t)ts;
-	x->host = host;
-	x->k = k;
-	x->cpu = tr->cur_cpu;
-	x->sk = sl_tp_read(tp->sk, r, len);
-	x->skb = sl_tp_read(tp->skb, r, len);
-	if (host >= 0)
-		publish(tr, x);
+	*keep = *x;
+	if (keep->host >= 0)
+		publish(tr, keep);
 }
 
 /* Reads every page the kernel has for us, on every CPU. */
 static void drain(struct sl_trace *tr)
 {
 	for (int c = 0; c < tr->ncpu; c++) {
-		ssize_t r;
+		int r;
 
-		if (tr->fd[c] < 0)
+		if (!tr->cpu[c])
 			continue;
-		tr->cur_cpu = c;
-		while ((r = read(tr->fd[c], tr->buf, tr->page)) > 0) {
+		while ((r = tracefs_cpu_read(tr->cpu[c], tr->buf, true)) > 0) {
 			int lost = 0;
 
-			if (sl_tp_page_walk(tr->buf, r, on_record, tr,
-					    &lost) < 0 && !tr->err)
+			if (sl_trace_decoder_page(tr->dec, tr->buf, r, c,
+						  on_record, tr, &lost) < 0 &&
+			    !tr->err)
 				tr->err = sl_errf(&tr->errmsg, EINVAL,
 						  "a trace page of CPU %d "
 						  "makes no sense", c);
@@ -733,13 +204,25 @@ static void drain(struct sl_trace *tr)
 
 static int setup(struct sl_trace *tr, struct sl_err *e);
 
+/* Says whether the set-up worked, to sl_trace_ready(). */
+static void set_ready(struct sl_trace *tr, int ret, const struct sl_err *e)
+{
+	pthread_mutex_lock(&tr->mu);
+	tr->ready = 1;
+	tr->setup_err = ret;
+	tr->setup_msg = *e;
+	pthread_cond_broadcast(&tr->cv);
+	pthread_mutex_unlock(&tr->mu);
+}
+
 /* The special problem of reading the kernel's events as they happen: the
  * roles wait on them (role.c), so the reader must wake for each one, not
  * at intervals.  poll() on trace_pipe_raw wakes when the instance's
- * buffer_percent of the ring is full, half of it by default; setup() sets
- * it to 0, "any event", and the reader sleeps in poll() on every CPU's
- * file.  An event costs a wake-up of this thread: tens per run.  The
- * timeout is only a safety net against a wake-up the kernel never sent. */
+ * buffer_percent of the ring is full, half of it by default; the instance
+ * has it at 0, "any event" (trace_instance.c), and the reader sleeps in
+ * poll() on every CPU's file.  An event costs a wake-up of this thread:
+ * tens per run.  The timeout is only a safety net against a wake-up the
+ * kernel never sent. */
 static void *reader_main(void *arg)
 {
 	struct sl_trace *tr = arg;
@@ -748,85 +231,57 @@ static void *reader_main(void *arg)
 	struct pollfd *pfd = NULL;
 	int n = 0;
 
-	pthread_mutex_lock(&tr->mu);
-	tr->ready = 1;
-	tr->setup_err = ret;
-	tr->setup_msg = e;
-	pthread_cond_broadcast(&tr->cv);
-	pthread_mutex_unlock(&tr->mu);
+	set_ready(tr, ret, &e);
 	if (ret < 0)
 		return NULL;
 	/* The roles wait on what this thread publishes (priority.h). */
 	sl_priority_observed();
 	pfd = calloc(tr->ncpu + 1, sizeof(*pfd));
-	if (pfd) {
-		for (int c = 0; c < tr->ncpu; c++) {
-			if (tr->fd[c] < 0)
-				continue;
-			pfd[n].fd = tr->fd[c];
-			pfd[n++].events = POLLIN;
-		}
+	for (int c = 0; pfd && c < tr->ncpu; c++) {
+		if (tr->fd[c] < 0)
+			continue;
+		pfd[n].fd = tr->fd[c];
+		pfd[n++].events = POLLIN;
 	}
 	for (;;) {
 		struct pollfd stop = { .fd = tr->stopfd, .events = POLLIN };
+		struct pollfd *wait = pfd ? pfd : &stop;
 		int r;
 
-		if (pfd) {
+		if (pfd)
 			pfd[n] = stop;
-			r = poll(pfd, n + 1, READ_PERIOD_MS);
-			drain(tr);
-			if (r > 0 && (pfd[n].revents & POLLIN))
-				break;
-		} else {
-			r = poll(&stop, 1, READ_PERIOD_MS);
-			drain(tr);
-			if (r > 0)
-				break;
-		}
+		r = poll(wait, pfd ? n + 1 : 1, READ_PERIOD_MS);
+		drain(tr);
+		if (r > 0 && (wait[pfd ? n : 0].revents & POLLIN))
+			break;
 	}
 	free(pfd);
 	return NULL;
 }
 
-static void instance_dir(char *buf, size_t n, const char *root, int slot)
-{
-	snprintf(buf, n, "%.400s/instances/" SL_TRACE_INSTANCE_PREFIX "%d", root,
-		 slot);
-}
-
-/* The instance goes with everything in it; it refuses while a file of it
- * is open, so the caller closes its descriptors first. */
-static int remove_dir(const char *dir)
-{
-	if (rmdir(dir) < 0 && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
 static void close_fds(struct sl_trace *tr)
 {
-	for (int c = 0; tr->fd && c < tr->ncpu; c++)
+	for (int c = 0; tr->fd && tr->cpu && c < tr->ncpu; c++) {
+		if (tr->cpu[c])
+			tracefs_cpu_free_fd(tr->cpu[c]);
 		if (tr->fd[c] >= 0)
 			close(tr->fd[c]);
+	}
+	free(tr->cpu);
 	free(tr->fd);
+	tr->cpu = NULL;
 	tr->fd = NULL;
 }
 
 /* Removes the instance; its files must all be closed first, in every
  * process.  A process forked while they were open holds copies of them
  * (the link emulator forks while the reader sets the instance up), and
- * the kernel refuses (EBUSY) until it is gone: the directory is then kept
- * in tr->dir for the next try, which trace_free() makes after the run's
+ * the kernel refuses (EBUSY) until it is gone: the instance is then kept
+ * in tr->inst for the next try, which trace_free() makes after the run's
  * later undo steps (the emulator's among them) have run. */
 static void remove_instance(struct sl_trace *tr)
 {
-	if (!tr->dir[0])
-		return;
-	/* Nothing more is recorded once tracing is off, even if the
-	 * directory cannot go yet. */
-	write_file(tr->dir, "tracing_on", "0");
-	if (remove_dir(tr->dir) == 0)
-		tr->dir[0] = '\0';
+	sl_trace_instance_remove(&tr->inst);
 }
 
 /* Closing the instance's files takes the same kernel lock as removing
@@ -848,6 +303,10 @@ static void trace_free(struct sl_trace *tr)
 	if (tr->stopfd >= 0)
 		close(tr->stopfd);
 	remove_instance(tr);
+	/* Still there: a leftover, which the next run of this slot and
+	 * `socklab clean` remove (trace_instance.h). */
+	tracefs_instance_free(tr->inst);
+	sl_trace_decoder_free(tr->dec);
 	pthread_mutex_destroy(&tr->mu);
 	pthread_mutex_destroy(&tr->feed_mu);
 	pthread_cond_destroy(&tr->cv);
@@ -865,217 +324,97 @@ static void add_why(struct sl_trace *tr, const char *fmt, const char *what)
 	snprintf(tr->why + used, sizeof(tr->why) - used, fmt, what);
 }
 
-/* "family == 2 && (saddr == A || saddr == B ...)": the kernel compares a
- * 4-byte array as the u32 it holds in memory, which is s_addr as stored. */
-static void address_filter(const struct sl_trace *tr, const struct tp *tp,
-			   char *buf, size_t n)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	if (!tp->saddr || tp->saddr->size != 4)
-		return;
-	if (tp->family)
-		used += snprintf(buf + used, n - used, "family == %d && ",
-				 AF_INET);
-	used += snprintf(buf + used, n - used, "(");
-	for (int i = 0; i < tr->naddr && used < n; i++)
-		used += snprintf(buf + used, n - used, "%ssaddr == %u",
-				 i ? " || " : "", tr->addr[i].s_addr);
-	if (used < n)
-		snprintf(buf + used, n - used, ")");
-}
-
-static void lookup_fields(struct tp *tp)
-{
-	const struct sl_tp_format *f = &tp->fmt;
-
-	tp->family = sl_tp_field(f, "family");
-	tp->protocol = sl_tp_field(f, "protocol");
-	tp->saddr = sl_tp_field(f, "saddr");
-	tp->daddr = sl_tp_field(f, "daddr");
-	tp->sport = sl_tp_field(f, "sport");
-	tp->dport = sl_tp_field(f, "dport");
-	tp->oldstate = sl_tp_field(f, "oldstate");
-	tp->newstate = sl_tp_field(f, "newstate");
-	tp->state = sl_tp_field(f, "state");
-	tp->sk = sl_tp_field(f, "skaddr");
-	if (!tp->sk)
-		tp->sk = sl_tp_field(f, "rx_sk");
-	tp->skb = sl_tp_field(f, "skbaddr");
-	tp->reason = sl_tp_field(f, "reason");
-}
-
-/* Enables one tracepoint in the instance, its filter first so that no
- * event of another run is ever recorded.  A tracepoint this kernel lacks
- * is left out with the reason; only an instance that will not take any
- * write at all is an error. */
+/* Enables one tracepoint in the instance, behind its filter.  A tracepoint
+ * this kernel lacks is left out with the reason; only an instance that
+ * will not take any write at all is an error. */
 static int enable(struct sl_trace *tr, int kev)
 {
-	char path[1024], filter[512];
-	struct tp *tp = &tr->tp[kev];
-	char *text;
-	int ret;
+	char filter[512];
+	int len, ret;
+	char *text = sl_trace_instance_format(tr->inst, kev, &len);
 
-	snprintf(path, sizeof(path), "%s/events/%s/%s/format", tr->dir,
-		 tracepoints[kev].system, tracepoints[kev].name);
-	text = read_file(path);
-	if (!text || sl_tp_format_parse(&tp->fmt, text,
-					tracepoints[kev].sym) < 0) {
+	if (!text || sl_trace_decoder_add(tr->dec, kev, text, len) < 0) {
 		free(text);
 		add_why(tr, "this kernel has no tracepoint %s",
-			tracepoints[kev].name);
+			sl_kev_name(kev));
 		return 0;
 	}
 	free(text);
-	lookup_fields(tp);
-	snprintf(path, sizeof(path), "%s/events/%s/%s", tr->dir,
-		 tracepoints[kev].system, tracepoints[kev].name);
 	if (kev == SL_KEV_DROP)
 		/* IPv4 only: the machine's IPv6 neighbour chatter is most
 		 * of what is dropped on a quiet machine.  The drops without
-		 * a reason stay: they are not shown (drop_says_nothing()),
-		 * but pairing a drop with its RST must see every free of a
-		 * packet (sl_trace_attribute()). */
+		 * a reason stay: they are not shown, but pairing a drop with
+		 * its RST must see every free of a packet
+		 * (trace_attribute.h). */
 		snprintf(filter, sizeof(filter), "protocol == 2048");
 	else
-		/* tcp_send_reset keeps its addresses in 28-byte sockaddr
-		 * rooms, which the filter cannot compare: for it only the
-		 * check in on_record() applies. */
-		address_filter(tr, tp, filter, sizeof(filter));
-	/* A filter the kernel refuses leaves the event unfiltered there:
-	 * on_record() still keeps only this run's. */
-	if (filter[0])
-		write_file(path, "filter", filter);
-	ret = write_file(path, "enable", "1");
+		sl_trace_decoder_filter(tr->dec, kev, tr->addr, tr->naddr,
+					filter, sizeof(filter));
+	ret = sl_trace_instance_enable(tr->inst, kev, filter);
 	if (ret < 0)
 		return ret;
-	tp->enabled = 1;
 	tr->enabled |= 1u << kev;
 	return 0;
 }
 
-static int count_cpus(const char *dir)
+/* The reader's side of the instance: the decoder for its pages and one
+ * non-blocking reader per CPU.  A CPU that is offline has no buffer to
+ * read. */
+static int open_buffers(struct sl_trace *tr, struct sl_err *e)
 {
-	char path[1024];
-	struct dirent *de;
-	int max = -1;
-	DIR *d;
+	int len, page;
+	char *header = sl_trace_instance_header_page(&len);
+	int ret = header ? sl_trace_decoder_new(&tr->dec, header, len, e) :
+		  sl_errf(e, ENOENT, "read events/header_page under %s",
+			  tr->root);
 
-	snprintf(path, sizeof(path), "%s/per_cpu", dir);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		int c;
-
-		if (sscanf(de->d_name, "cpu%d", &c) == 1 && c > max)
-			max = c;
+	free(header);
+	if (ret < 0)
+		return ret;
+	page = sl_trace_instance_subbuf_size(tr->inst);
+	if (page <= 0)
+		page = sl_trace_decoder_subbuf_size(tr->dec);
+	tr->ncpu = sl_trace_instance_ncpus(tr->inst);
+	if (tr->ncpu <= 0 || page <= 0)
+		return sl_errf(e, tr->ncpu < 0 ? -tr->ncpu : ENOENT,
+			       "list the buffers of %s", tr->dir);
+	tr->buf = malloc(page);
+	tr->fd = malloc(tr->ncpu * sizeof(int));
+	tr->cpu = calloc(tr->ncpu, sizeof(*tr->cpu));
+	if (!tr->buf || !tr->fd || !tr->cpu)
+		return sl_errf(e, ENOMEM, "allocate the trace reader");
+	for (int c = 0; c < tr->ncpu; c++)
+		tr->fd[c] = -1;
+	for (int c = 0; c < tr->ncpu; c++) {
+		tr->fd[c] = sl_trace_instance_open_cpu(tr->inst, c);
+		if (tr->fd[c] >= 0)
+			tr->cpu[c] = tracefs_cpu_alloc_fd(tr->fd[c], page, true);
+		if (tr->fd[c] >= 0 && !tr->cpu[c])
+			return sl_errf(e, ENOMEM, "allocate the trace reader");
 	}
-	closedir(d);
-	return max + 1;
-}
-
-/* The size of one sub-buffer, what each read() of trace_pipe_raw hands
- * out: the instance's buffer_subbuf_size_kb where the kernel has it (6.8
- * and later), else the page layout in events/header_page. */
-static int page_size(const char *dir, const char *root)
-{
-	char path[1024], *text;
-	struct sl_tp_format hdr;
-	const struct sl_tp_field *data;
-	int size = 4096, kb;
-
-	snprintf(path, sizeof(path), "%s/buffer_subbuf_size_kb", dir);
-	text = read_file(path);
-	kb = text ? atoi(text) : 0;
-	free(text);
-	if (kb > 0 && kb <= 1024)
-		return kb * 1024;
-
-	/* header_page lists "field: char data; offset:16; size:4080;": the
-	 * sub-buffer is the data's end. */
-	snprintf(path, sizeof(path), "%s/events/header_page", root);
-	text = read_file(path);
-	if (text) {
-		char *fixed = malloc(strlen(text) + 32);
-
-		if (fixed) {
-			/* It has no name and no ID: give it some. */
-			sprintf(fixed, "ID: 0\n%s", text);
-			if (sl_tp_format_parse(&hdr, fixed, NULL) == 0) {
-				data = sl_tp_field(&hdr, "data");
-				if (data && data->offset == RB_PAGE_HEADER)
-					size = data->offset + data->size;
-			}
-			free(fixed);
-		}
-		free(text);
-	}
-	return size;
+	return 0;
 }
 
 /* The instance, made on the reader thread (sl_trace_start()). */
 static int setup(struct sl_trace *tr, struct sl_err *e)
 {
-	char path[1024], *clock;
-	int ret;
+	char *dir;
+	int ret = sl_trace_instance_create(&tr->inst, tr->root, tr->slot, e);
 
-	instance_dir(tr->dir, sizeof(tr->dir), tr->root, tr->slot);
-	/* We hold the slot's lock: an instance of this slot is a leftover
-	 * of a run that was killed, however it got past clean_stale(). */
-	ret = mkdir(tr->dir, 0755);
-	if (ret < 0 && errno == EEXIST) {
-		remove_dir(tr->dir);
-		ret = mkdir(tr->dir, 0755);
-	}
-	if (ret < 0) {
-		ret = sl_errf(e, errno, "create trace instance %s", tr->dir);
-		tr->dir[0] = '\0';
-		return ret;
-	}
-
-	/* The instance's clock must be the timeline's, or nothing it says
-	 * could be put next to a packet. */
-	ret = write_file(tr->dir, "trace_clock", "mono");
-	snprintf(path, sizeof(path), "%s/trace_clock", tr->dir);
-	clock = read_file(path);
-	if (ret < 0 || !clock || !strstr(clock, "[mono]")) {
-		free(clock);
-		return sl_errf(e, ret < 0 ? -ret : EINVAL,
-			       "set %s/trace_clock to mono", tr->dir);
-	}
-	free(clock);
-	/* The buffer keeps the kernel's default size for an instance (1.4 MB
-	 * per CPU): resizing it would wait for one more grace period, under
-	 * the lock every run's set-up takes. */
-	tr->page = page_size(tr->dir, tr->root);
-	tr->ncpu = count_cpus(tr->dir);
-	if (tr->ncpu <= 0)
-		return sl_errf(e, tr->ncpu < 0 ? -tr->ncpu : ENOENT,
-			       "list %s/per_cpu", tr->dir);
-	tr->buf = malloc(tr->page);
-	tr->fd = malloc(tr->ncpu * sizeof(int));
-	if (!tr->buf || !tr->fd)
-		return sl_errf(e, ENOMEM, "allocate the trace reader");
-	for (int c = 0; c < tr->ncpu; c++) {
-		snprintf(path, sizeof(path), "%s/per_cpu/cpu%d/trace_pipe_raw",
-			 tr->dir, c);
-		/* A CPU that is offline has no buffer to read. */
-		tr->fd[c] = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	}
-	/* Wake the reader at every event (reader_main()).  A kernel without
-	 * the file (before 5.x) wakes it at its safety period instead. */
-	write_file(tr->dir, "buffer_percent", "0");
-	for (int k = 0; k < SL_KEV_COUNT; k++) {
+	dir = tr->inst ? tracefs_instance_get_dir(tr->inst) : NULL;
+	snprintf(tr->dir, sizeof(tr->dir), "%s", dir ? dir : tr->root);
+	free(dir);
+	if (ret == 0)
+		ret = open_buffers(tr, e);
+	for (int k = 0; ret == 0 && k < SL_KEV_COUNT; k++) {
 		ret = enable(tr, k);
 		if (ret < 0)
 			return sl_errf(e, -ret, "enable %s in %s",
-				       tracepoints[k].name, tr->dir);
+				       sl_kev_name(k), tr->dir);
 	}
-	if (!tr->enabled)
+	if (ret == 0 && !tr->enabled)
 		return sl_errf(e, ENOENT, "%s", tr->why);
-	return 0;
+	return ret;
 }
 
 /* The special problem of grace periods: setting an instance's clock waits
@@ -1184,7 +523,7 @@ static void stop_reading(struct sl_trace *tr)
 		pthread_join(tr->thread, NULL);
 		tr->started = 0;
 	}
-	if (tr->fd)
+	if (tr->fd && tr->cpu)
 		drain(tr);
 }
 
@@ -1197,151 +536,6 @@ void sl_trace_undo(void *arg)
 	stop_reading(*tp);
 	trace_free(*tp);
 	*tp = NULL;
-}
-
-/* ---- attribution ---- */
-
-static int cmp_rec(const void *a, const void *b)
-{
-	const struct sl_trace_rec *x = a, *y = b;
-
-	if (x->t != y->t)
-		return x->t < y->t ? -1 : 1;
-	return 0;
-}
-
-/* A socket of this run: one incarnation of one kernel pointer. */
-struct sock_life {
-	uint64_t sk;
-	int64_t first, closed;	/* closed: INT64_MAX while open */
-	int host;
-	struct in_addr laddr, raddr;
-	uint16_t lport, rport;
-	uint32_t id;
-};
-
-/* A state change out of CLOSE, or a listener's child being born (it is
- * cloned in LISTEN and set to SYN_RECV), starts a new socket even at an
- * address we saw before: the old one was freed in between. */
-static int starts_socket(const struct sl_kevent *k)
-{
-	return k->type == SL_KEV_SET_STATE &&
-	       (k->oldstate == 7 /* CLOSE */ ||
-		(k->oldstate == 10 /* LISTEN */ && k->state == 3 /* SYN_RECV */));
-}
-
-static void take_endpoints(struct sl_kevent *k, const struct sl_kevent *from)
-{
-	k->laddr = from->laddr;
-	k->raddr = from->raddr;
-	k->lport = from->lport;
-	k->rport = from->rport;
-	k->sock = from->sock;
-}
-
-int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl)
-{
-	struct sock_life *life = calloc(n ? n : 1, sizeof(*life));
-	char *paired = calloc(n ? n : 1, 1);	/* RSTs given their drop */
-	int nlife = 0, ret = 0;
-	uint32_t next_id = 1;
-
-	if (!life || !paired) {
-		free(life);
-		free(paired);
-		return -ENOMEM;
-	}
-	/* Pages of different CPUs arrive in any order: by time first. */
-	qsort(r, n, sizeof(*r), cmp_rec);
-
-	/* This run's sockets, each with the span in which its address was
-	 * certainly its own: from its first event to its change to CLOSE
-	 * (every TCP socket passes through CLOSE before it is freed). */
-	for (int i = 0; i < n; i++) {
-		struct sl_kevent *k = &r[i].k;
-		struct sock_life *l = NULL;
-
-		if (r[i].host < 0 || !r[i].sk)
-			continue;
-		for (int j = nlife - 1; j >= 0; j--) {
-			if (life[j].sk == r[i].sk) {
-				l = &life[j];
-				break;
-			}
-		}
-		if (!l || (starts_socket(k) && l->closed != INT64_MAX)) {
-			l = &life[nlife++];
-			l->sk = r[i].sk;
-			l->first = r[i].t;
-			l->closed = INT64_MAX;
-			l->host = r[i].host;
-			l->id = next_id++;
-		}
-		/* The latest addresses: a connecting socket gets its port
-		 * only after its first state change. */
-		l->laddr = k->laddr;
-		l->raddr = k->raddr;
-		l->lport = k->lport;
-		l->rport = k->rport;
-		if (k->type == SL_KEV_SET_STATE && k->state == 7)
-			l->closed = r[i].t;
-		k->sock = l->id;
-	}
-
-	for (int i = 0; i < n && ret == 0; i++) {
-		struct sl_trace_rec *x = &r[i];
-		struct sl_event ev;
-
-		if (x->k.type == SL_KEV_DROP) {
-			const struct sock_life *own = NULL;
-			const struct sl_trace_rec *rst = NULL;
-
-			/* (a) the socket that dropped it was ours then */
-			for (int j = 0; x->sk && j < nlife && !own; j++)
-				if (life[j].sk == x->sk &&
-				    x->t >= life[j].first &&
-				    x->t <= life[j].closed)
-					own = &life[j];
-			/* (b) it is the packet one of our RSTs answered: the
-			 * first free of that packet on that CPU after the RST.
-			 * Only the first: the memory is handed out again at
-			 * once (the RST that goes back is often the next skb
-			 * there), and a later free of it is another packet. */
-			for (int j = i - 1; !own && !rst && j >= 0 &&
-			     x->t - r[j].t <= PAIR_NS; j--)
-				if (r[j].k.type == SL_KEV_SEND_RESET &&
-				    r[j].host >= 0 && r[j].skb &&
-				    r[j].skb == x->skb && r[j].cpu == x->cpu) {
-					if (!paired[j])
-						rst = &r[j];
-					paired[j] = 1;
-				}
-			if (own) {
-				struct sl_kevent o = {
-					.laddr = own->laddr, .raddr = own->raddr,
-					.lport = own->lport, .rport = own->rport,
-					.sock = own->id,
-				};
-
-				x->host = own->host;
-				take_endpoints(&x->k, &o);
-			} else if (rst) {
-				x->host = rst->host;
-				take_endpoints(&x->k, &rst->k);
-			} else {
-				continue;	/* not provably ours */
-			}
-			if (drop_says_nothing(&x->k))
-				continue;
-		}
-		if (x->host < 0)
-			continue;
-		event_of(x, &ev);
-		ret = sl_timeline_add(tl, &ev);
-	}
-	free(life);
-	free(paired);
-	return ret;
 }
 
 int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
@@ -1365,323 +559,8 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 	}
 	/* The instance goes while the run goes on (see sl_trace_start());
 	 * sl_trace_undo() waits for it. */
-	if (tr->dir[0] && !tr->removing)
+	if (tr->inst && !tr->removing)
 		tr->removing = pthread_create(&tr->remover, NULL,
 					      remover_main, tr) == 0;
 	return ret;
-}
-
-/* ---- leftovers ---- */
-
-void sl_trace_instance_slots(unsigned char *seen, int nslots)
-{
-	char path[1024];
-	struct dirent *de;
-	DIR *d;
-
-	if (!is_tracefs(sl_trace_root()))
-		return;
-	snprintf(path, sizeof(path), "%s/instances", sl_trace_root());
-	d = opendir(path);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		int slot, len = 0;
-
-		if (sscanf(de->d_name, SL_TRACE_INSTANCE_PREFIX "%d%n", &slot,
-			   &len) == 1 && de->d_name[len] == '\0' &&
-		    slot >= 0 && slot < nslots)
-			seen[slot] = 1;
-	}
-	closedir(d);
-}
-
-int sl_trace_remove_instance(int slot, FILE *log)
-{
-	char path[1024];
-
-	if (!is_tracefs(sl_trace_root()))
-		return 0;
-	instance_dir(path, sizeof(path), sl_trace_root(), slot);
-	if (access(path, F_OK) < 0)
-		return 0;
-	write_file(path, "tracing_on", "0");
-	if (rmdir(path) < 0)
-		return -errno;
-	if (log)
-		fprintf(log, "rmdir %s\n", path);
-	return 1;
-}
-
-/* ---- text and recording ---- */
-
-/* "198.19.3.2:5000 198.18.3.2:41234", local first, as ss prints them. */
-static void endpoints(const struct sl_kevent *k, char *buf, size_t n)
-{
-	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &k->laddr, l, sizeof(l));
-	inet_ntop(AF_INET, &k->raddr, r, sizeof(r));
-	if (k->raddr.s_addr || k->rport)
-		snprintf(buf, n, "%s:%u %s:%u", l, k->lport, r, k->rport);
-	else
-		snprintf(buf, n, "%s:%u", l, k->lport);
-}
-
-/* The RST that the same socket sends within a millisecond of a state
- * change to CLOSE: the reason the change happened, said on its line. */
-static const struct sl_event *rst_of(const struct sl_timeline *tl, int i)
-{
-	const struct sl_event *e = &tl->ev[i];
-
-	for (int j = i + 1; j < tl->n && tl->ev[j].t - e->t <= PAIR_NS; j++) {
-		const struct sl_event *x = &tl->ev[j];
-
-		if (x->kind == SL_EV_KERNEL &&
-		    x->k.type == SL_KEV_SEND_RESET && x->host == e->host &&
-		    x->k.sock && x->k.sock == e->k.sock)
-			return x;
-	}
-	return NULL;
-}
-
-static int rst_received_before(const struct sl_timeline *tl, int i)
-{
-	const struct sl_event *e = &tl->ev[i];
-
-	for (int j = i - 1; j >= 0 && e->t - tl->ev[j].t <= PAIR_NS; j--) {
-		const struct sl_event *x = &tl->ev[j];
-
-		if (x->kind == SL_EV_KERNEL &&
-		    x->k.type == SL_KEV_RECEIVE_RESET && x->host == e->host &&
-		    x->k.lport == e->k.lport && x->k.rport == e->k.rport)
-			return 1;
-	}
-	return 0;
-}
-
-int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n)
-{
-	const struct sl_event *e = &tl->ev[i];
-	const struct sl_kevent *k = &e->k;
-	char ep[64];
-
-	endpoints(k, ep, sizeof(ep));
-	switch (k->type) {
-	case SL_KEV_SET_STATE: {
-		const struct sl_event *rst = k->state == 7 ? rst_of(tl, i) : NULL;
-		char why[80] = "";
-
-		if (rst)
-			snprintf(why, sizeof(why), " (RST sent: %s)",
-				 rst->k.reason);
-		else if (k->state == 7 && rst_received_before(tl, i))
-			snprintf(why, sizeof(why), " (RST received)");
-		return snprintf(buf, n, "kernel: %s -> %s%s  [%s]",
-				sl_kstate_name(k->oldstate),
-				sl_kstate_name(k->state), why, ep);
-	}
-	case SL_KEV_SEND_RESET:
-		return snprintf(buf, n, "kernel: RST sent, reason %s (%s%s)  [%s]",
-				k->reason[0] ? k->reason : "not given",
-				k->state ? "socket in " : "no socket",
-				k->state ? sl_kstate_name(k->state) : "", ep);
-	case SL_KEV_RECEIVE_RESET:
-		return snprintf(buf, n, "kernel: RST received  [%s]", ep);
-	case SL_KEV_RETRANSMIT:
-		return snprintf(buf, n, "kernel: %s retransmitted (socket in %s)  [%s]",
-				k->state == 2 ? "SYN" : "segment",
-				sl_kstate_name(k->state), ep);
-	case SL_KEV_RETRANSMIT_SYNACK:
-		return snprintf(buf, n, "kernel: SYN-ACK retransmitted  [%s]",
-				ep);
-	case SL_KEV_DROP:
-		return snprintf(buf, n, "kernel: packet dropped, reason %s  [%s]",
-				k->reason[0] ? k->reason : "not given", ep);
-	}
-	return snprintf(buf, n, "kernel: event %d", k->type);
-}
-
-void sl_kevent_save(FILE *f, const struct sl_event *e)
-{
-	const struct sl_kevent *k = &e->k;
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
-
-	inet_ntop(AF_INET, &k->laddr, a, sizeof(a));
-	inet_ntop(AF_INET, &k->raddr, b, sizeof(b));
-	fprintf(f, "K\t%lld\t%d\t%s\t%d\t%d\t%s\t%s\t%u\t%s\t%u\t%u\n",
-		(long long)e->t, e->host, sl_kev_name(k->type), k->oldstate,
-		k->state, k->reason[0] ? k->reason : "-", a, k->lport, b,
-		k->rport, k->sock);
-}
-
-int sl_kevent_load(struct sl_event *e, char **f, int nf)
-{
-	struct sl_kevent *k = &e->k;
-	long long t;
-	int type;
-
-	if (nf != 12 || sscanf(f[1], "%lld", &t) != 1)
-		return -EINVAL;
-	type = sl_kev_parse(f[3]);
-	if (type < 0)
-		return -EINVAL;
-	e->kind = SL_EV_KERNEL;
-	e->t = e->t_start = t;
-	e->host = atoi(f[2]);
-	k->type = type;
-	k->oldstate = atoi(f[4]);
-	k->state = atoi(f[5]);
-	snprintf(k->reason, sizeof(k->reason), "%s",
-		 strcmp(f[6], "-") ? f[6] : "");
-	if (inet_pton(AF_INET, f[7], &k->laddr) != 1 ||
-	    inet_pton(AF_INET, f[9], &k->raddr) != 1)
-		return -EINVAL;
-	k->lport = atoi(f[8]);
-	k->rport = atoi(f[10]);
-	k->sock = strtoul(f[11], NULL, 10);
-	return 0;
-}
-
-void sl_trace_save_header(FILE *f, const struct sl_timeline *tl)
-{
-	fprintf(f, "kernel\t%u\t%d\t%s\n", tl->kernel, tl->kernel_lost,
-		tl->kernel_why[0] ? tl->kernel_why : "-");
-}
-
-int sl_trace_load_header(struct sl_timeline *tl, char **f, int nf)
-{
-	if (nf != 4)
-		return -EINVAL;
-	tl->kernel = strtoul(f[1], NULL, 10) & SL_KEV_ALL;
-	tl->kernel_lost = atoi(f[2]);
-	snprintf(tl->kernel_why, sizeof(tl->kernel_why), "%s",
-		 strcmp(f[3], "-") ? f[3] : "");
-	return 0;
-}
-
-/* ---- socklab doctor and clean ---- */
-
-#define DOCTOR_PREFIX SL_TRACE_INSTANCE_PREFIX "doctor-"
-
-static int kernel_knows_tracefs(void)
-{
-	char line[256];
-	int known = 0;
-	FILE *f = fopen("/proc/filesystems", "re");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "\ttracefs"))
-			known = 1;
-	if (f)
-		fclose(f);
-	return known;
-}
-
-int sl_trace_doctor(char *detail, size_t n)
-{
-	const char *root = sl_trace_root();
-	char dir[512], path[1024], *clock;
-	struct sl_tp_format *fmt;
-	int missing = 0, nreasons = 0, ok;
-	size_t used;
-
-	if (!strcmp(root, "off")) {
-		snprintf(detail, n, "turned off by SOCKLAB_TRACEFS=off: runs go "
-			 "without kernel events");
-		return 0;
-	}
-	if (!is_tracefs(root)) {
-		if (!strcmp(root, SL_TRACEFS) && kernel_knows_tracefs()) {
-			snprintf(detail, n, "not mounted; a run mounts it at %s "
-				 "(the kernel has tracefs)", SL_TRACEFS);
-			return 1;
-		}
-		snprintf(detail, n, "no tracefs at %s: runs go without kernel "
-			 "events, and predictions on them are skipped", root);
-		return 0;
-	}
-	used = snprintf(detail, n, "mounted at %s", root);
-	fmt = malloc(sizeof(*fmt));
-	for (int k = 0; fmt && k < SL_KEV_COUNT; k++) {
-		char *text;
-
-		snprintf(path, sizeof(path), "%s/events/%s/%s/format", root,
-			 tracepoints[k].system, tracepoints[k].name);
-		text = read_file(path);
-		if (!text || sl_tp_format_parse(fmt, text,
-						tracepoints[k].sym) < 0) {
-			if (used < n)
-				used += snprintf(detail + used, n - used,
-						 "%s no %s:%s",
-						 missing ? "," : ";",
-						 tracepoints[k].system,
-						 tracepoints[k].name);
-			missing++;
-		} else if (k == SL_KEV_SEND_RESET) {
-			nreasons = fmt->nsyms;
-		}
-		free(text);
-	}
-	free(fmt);
-	if (used < n && !missing)
-		used += snprintf(detail + used, n - used,
-				 "; all %d tracepoints (%d RST reasons)",
-				 SL_KEV_COUNT, nreasons);
-	/* Tried for real: a private instance on the timeline's clock. */
-	snprintf(dir, sizeof(dir), "%.400s/instances/" DOCTOR_PREFIX "%d", root,
-		 (int)getpid());
-	ok = mkdir(dir, 0755) == 0;
-	if (!ok) {
-		if (used < n)
-			snprintf(detail + used, n - used,
-				 "; cannot create an instance: %s",
-				 strerror(errno));
-		return 0;
-	}
-	write_file(dir, "trace_clock", "mono");
-	snprintf(path, sizeof(path), "%s/trace_clock", dir);
-	clock = read_file(path);
-	ok = clock && strstr(clock, "[mono]");
-	free(clock);
-	rmdir(dir);
-	if (used < n)
-		snprintf(detail + used, n - used, ok ?
-			 "; private instances with the mono clock work" :
-			 "; an instance refused the mono clock");
-	return ok && missing < SL_KEV_COUNT;
-}
-
-int sl_trace_clean_doctors(FILE *log)
-{
-	char path[1024];
-	struct dirent *de;
-	int removed = 0;
-	DIR *d;
-
-	if (!is_tracefs(sl_trace_root()))
-		return 0;
-	snprintf(path, sizeof(path), "%s/instances", sl_trace_root());
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((de = readdir(d))) {
-		int pid, len = 0;
-
-		if (sscanf(de->d_name, DOCTOR_PREFIX "%d%n", &pid, &len) != 1 ||
-		    de->d_name[len] || pid <= 0)
-			continue;
-		/* A live doctor (or one we may not signal) still uses it. */
-		if (kill(pid, 0) == 0 || errno != ESRCH)
-			continue;
-		snprintf(path, sizeof(path), "%s/instances/%s", sl_trace_root(),
-			 de->d_name);
-		if (rmdir(path) == 0) {
-			if (log)
-				fprintf(log, "rmdir %s\n", path);
-			removed++;
-		}
-	}
-	closedir(d);
-	return removed;
 }

@@ -18,84 +18,31 @@
  * filtered in the kernel by the run's own addresses (unique per slot,
  * topology.h); every event is filtered again here by its local address.
  * skb:kfree_skb carries no address at all: a drop is kept only when it can
- * be proved to be this run's (see sl_trace_stop()).
+ * be proved to be this run's (trace_attribute.h).
  *
  * Events are read in binary from the per-CPU trace_pipe_raw files, on a
  * thread of this module: the text files print microseconds and hashed
  * pointers, the binary pages carry nanoseconds and the real socket
- * addresses that tie a drop to a socket.
- *
- * Nothing of the machine's own tracing is touched: no file at the top of
- * tracefs is ever written.  tracefs itself is mounted at /sys/kernel/tracing
- * when it is not mounted yet.  The instance is removed at teardown, and an
- * instance whose slot lock nobody holds is a leftover that the next run and
- * `socklab clean` remove (sl_topology_clean_stale()).
+ * addresses that tie a drop to a socket.  The kernel tracing maintainers'
+ * libraries do the rest: libtracefs the instance (trace_instance.h),
+ * libtraceevent the pages (trace_decode.h).  The instance is removed at
+ * teardown; a leftover one is swept (trace_instance.h).
  */
 #ifndef SL_TRACE_H
 #define SL_TRACE_H
 
-#include <netinet/in.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
+#include "kevent.h"
+#include "trace_instance.h"
 
 struct sl_err;
 struct sl_event;
 struct sl_timeline;
 struct sl_topology;
-
-#define SL_TRACEFS "/sys/kernel/tracing"
-#define SL_TRACE_INSTANCE_PREFIX "socklab-"
-
-/* The kernel events a timeline can hold, one per tracepoint. */
-enum sl_kev {
-	SL_KEV_SET_STATE,	/* sock:inet_sock_set_state */
-	SL_KEV_SEND_RESET,	/* tcp:tcp_send_reset */
-	SL_KEV_RECEIVE_RESET,	/* tcp:tcp_receive_reset */
-	SL_KEV_RETRANSMIT,	/* tcp:tcp_retransmit_skb */
-	SL_KEV_RETRANSMIT_SYNACK, /* tcp:tcp_retransmit_synack */
-	SL_KEV_DROP,		/* skb:kfree_skb, attributed to this run */
-	SL_KEV_COUNT,
-};
-
-#define SL_KEV_ALL ((1u << SL_KEV_COUNT) - 1)
-#define SL_KREASON_MAX 40
-
-/* One kernel event, as it sits in a struct sl_event (kind SL_EV_KERNEL). */
-struct sl_kevent {
-	uint8_t type;		/* enum sl_kev */
-	int8_t oldstate;	/* set_state: the state left (TCP_* numbers) */
-	int8_t state;		/* set_state: the new state; send_reset and
-				 * retransmit: the socket's state; 0 unknown */
-	char reason[SL_KREASON_MAX]; /* RST or drop reason, the kernel's name */
-	struct in_addr laddr, raddr; /* the socket's own and its peer's */
-	uint16_t lport, rport;	/* host byte order */
-	uint32_t sock;		/* the socket, numbered 1, 2, ... per run in
-				 * order of appearance; 0 none (no pointers
-				 * of the kernel end up in the results) */
-};
-
-/* The tracepoint's name ("tcp_send_reset"), or NULL. */
-const char *sl_kev_name(int type);
-/* The inverse; accepts "tcp:tcp_send_reset" too.  -1 when unknown. */
-int sl_kev_parse(const char *name);
-
-/* The kernel's name of a TCP state without "TCP_": "ESTABLISHED",
- * "FIN_WAIT1", "CLOSE"; "?" when unknown. */
-const char *sl_kstate_name(int state);
-
-/* ---- one run's instance ---- */
-
 struct sl_trace;
-
-/* Where tracefs is: $SOCKLAB_TRACEFS when set (tests point it elsewhere to
- * play a machine without tracefs; "off" turns kernel events off, to
- * measure what they cost), else SL_TRACEFS. */
-const char *sl_trace_root(void);
 
 /* Mounts tracefs at SL_TRACEFS when root is SL_TRACEFS and nothing is
  * mounted there yet; *mounted says whether this call did it.  Returns 0 or
- * -errno with a reason in e. */
+ * -errno with a reason in e (ENOTSUP: turned off; ENOENT: no tracefs). */
 int sl_trace_mount(const char *root, int *mounted, struct sl_err *e);
 
 /* Starts the reader thread, which creates the instance socklab-<slot>
@@ -127,17 +74,10 @@ void sl_trace_feed_off(void *arg);
 
 /* Stops tracing, reads what is left, removes the instance, and adds this
  * run's events to tl (which must have its host names set), with
- * tl->kernel saying which events were recorded.  Drops are attributed only
- * when provable: the drop's socket is one of this run's while it was (a
- * socket pointer seen in this run's events, between its first event and its
- * change to CLOSE), or the drop is of the very packet a RST of this run
- * answered (the first free of that skb on the same CPU after the RST,
- * within 1 ms: tcp_v4_rcv() sends the RST and frees that skb in one go,
- * and the freed memory is reused at once, so only the first free counts).
- * Drops with the reason NOT_SPECIFIED are used for that pairing but not
- * put on the timeline.  The instance is then removed on a thread of its
- * own; tr stays until sl_trace_undo().  Safe on NULL.  Returns 0 or -errno
- * with a reason in e. */
+ * tl->kernel saying which events were recorded; drops only when they are
+ * provably this run's (trace_attribute.h).  The instance is then removed
+ * on a thread of its own; tr stays until sl_trace_undo().  Safe on NULL.
+ * Returns 0 or -errno with a reason in e. */
 int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 		  struct sl_err *e);
 
@@ -145,107 +85,5 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
  * did not, waits until the instance is removed, frees everything and sets
  * the pointer to NULL.  arg is a struct sl_trace **. */
 void sl_trace_undo(void *arg);
-
-/* Marks seen[slot] for every socklab-<slot> instance under the default
- * root (slot < nslots).  Does nothing when tracefs is not mounted. */
-void sl_trace_instance_slots(unsigned char *seen, int nslots);
-
-/* Removes instance socklab-<slot> if there is one; the caller holds the
- * slot's lock.  Writes one line to log (may be NULL) when it did.  Returns
- * 1 when removed, 0 when there was none, -errno. */
-int sl_trace_remove_instance(int slot, FILE *log);
-
-/* What `socklab doctor` says about kernel events on this machine, in
- * detail: tracefs mounted or mountable, the six tracepoints present, a
- * private instance with the mono clock tried for real (as
- * socklab-doctor-<pid>, removed at once).  Returns 1 when runs will record
- * kernel events. */
-int sl_trace_doctor(char *detail, size_t n);
-
-/* Removes socklab-doctor-<pid> instances whose doctor is gone.  Returns the
- * number removed. */
-int sl_trace_clean_doctors(FILE *log);
-
-/* ---- the timeline's side (timeline.c calls these) ---- */
-
-/* The text of kernel event i, in words, without time or host:
- *    kernel: ESTABLISHED -> CLOSE 198.19.3.2:5000 198.18.3.2:41234 (RST sent: TCP_ABORT_ON_CLOSE)
- * Returns the length written. */
-int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n);
-
-/* The recording format (timeline.c): one line per event,
- *   "K t host type oldstate state reason laddr lport raddr rport sock"
- * and one header line "kernel <mask> <why>". */
-void sl_kevent_save(FILE *f, const struct sl_event *e);
-int sl_kevent_load(struct sl_event *e, char **field, int nfield);
-void sl_trace_save_header(FILE *f, const struct sl_timeline *tl);
-int sl_trace_load_header(struct sl_timeline *tl, char **field, int nfield);
-
-/* ---- exposed for the unit tests ---- */
-
-/* One event of the ring buffer that passed the address filter (or a drop,
- * host -1, waiting to be attributed), with the kernel's pointers. */
-struct sl_trace_rec {
-	int64_t t;
-	int host;		/* -1: a drop, not attributed yet */
-	int cpu;
-	uint64_t sk, skb;	/* socket and packet, 0 when not given */
-	struct sl_kevent k;
-};
-
-/* Sorts r by time, numbers the sockets, keeps the drops that are provably
- * this run's (see sl_trace_stop()) and adds the events to tl.  Returns 0 or
- * -ENOMEM. */
-int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl);
-
-
-#define SL_TP_MAX_FIELDS 24
-#define SL_TP_MAX_SYMS 192
-
-struct sl_tp_field {
-	char name[32];
-	int offset, size, is_signed;
-};
-
-/* One event's format file (events/<system>/<name>/format). */
-struct sl_tp_format {
-	int id;
-	char name[48];
-	int nfields;
-	struct sl_tp_field field[SL_TP_MAX_FIELDS];
-	/* The __print_symbolic() table of the field named sym_field, e.g. the
-	 * "reason" of tcp_send_reset: number -> the kernel's name. */
-	char sym_field[32];
-	int nsyms;
-	struct {
-		long value;
-		char name[SL_KREASON_MAX];
-	} sym[SL_TP_MAX_SYMS];
-};
-
-/* Parses a format file's text.  sym_field names the field whose symbolic
- * names to keep (NULL: none).  Returns 0 or -EINVAL. */
-int sl_tp_format_parse(struct sl_tp_format *fmt, const char *text,
-		       const char *sym_field);
-
-/* The field named name, or NULL. */
-const struct sl_tp_field *sl_tp_field(const struct sl_tp_format *fmt,
-				      const char *name);
-
-/* A numeric field of a record (sizes 1, 2, 4, 8; sign-extended when the
- * field is signed).  0 when the record is too short. */
-uint64_t sl_tp_read(const struct sl_tp_field *f, const void *rec, size_t len);
-
-/* The name of value in fmt's symbol table, or NULL. */
-const char *sl_tp_sym(const struct sl_tp_format *fmt, long value);
-
-/* Walks one ring-buffer sub-buffer (a page read from trace_pipe_raw) and
- * calls fn for every record with its timestamp in trace-clock units.
- * Returns the number of records, or -EINVAL for a page that makes no sense;
- * *lost is set when the kernel reports events lost before this page. */
-int sl_tp_page_walk(const void *page, size_t size,
-		    void (*fn)(void *arg, uint64_t ts, const void *rec,
-			       size_t len),
-		    void *arg, int *lost);
 
 #endif

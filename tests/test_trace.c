@@ -1,4 +1,5 @@
-/* test_trace.c: the kernel-event reader (lib/trace.c) without a kernel.
+/* test_trace.c: the kernel-event reader (lib/trace*.c, lib/kevent*.c)
+ * without a kernel.
  *
  * tests/data/tracefs-6.18/ holds the format files of the six tracepoints
  * and the page header as kernel 6.18 publishes them, and one page read from
@@ -23,6 +24,8 @@
 #include "err.h"
 #include "timeline.h"
 #include "trace.h"
+#include "trace_attribute.h"
+#include "trace_decode.h"
 
 #define FMT_DIR SL_TEST_DATA "/tracefs-6.18/"
 
@@ -46,15 +49,33 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
-static void load_format(struct sl_tp_format *fmt, const char *name,
-			const char *sym)
+/* A decoder that knows the six tracepoints as kernel 6.18 describes them. */
+static struct sl_trace_decoder *load_decoder(void)
 {
-	char path[512], *text;
+	static const char *const names[SL_KEV_COUNT] = {
+		[SL_KEV_SET_STATE] = "inet_sock_set_state",
+		[SL_KEV_SEND_RESET] = "tcp_send_reset",
+		[SL_KEV_RECEIVE_RESET] = "tcp_receive_reset",
+		[SL_KEV_RETRANSMIT] = "tcp_retransmit_skb",
+		[SL_KEV_RETRANSMIT_SYNACK] = "tcp_retransmit_synack",
+		[SL_KEV_DROP] = "kfree_skb",
+	};
+	struct sl_trace_decoder *d;
+	struct sl_err e = { "" };
+	size_t len;
+	char *text = slurp(FMT_DIR "header_page", &len);
 
-	snprintf(path, sizeof(path), FMT_DIR "%s.format", name);
-	text = slurp(path, NULL);
-	assert_int_equal(sl_tp_format_parse(fmt, text, sym), 0);
+	assert_int_equal(sl_trace_decoder_new(&d, text, len, &e), 0);
 	free(text);
+	for (int k = 0; k < SL_KEV_COUNT; k++) {
+		char path[512];
+
+		snprintf(path, sizeof(path), FMT_DIR "%s.format", names[k]);
+		text = slurp(path, &len);
+		assert_int_equal(sl_trace_decoder_add(d, k, text, len), 0);
+		free(text);
+	}
+	return d;
 }
 
 static void test_names(void **state)
@@ -70,203 +91,94 @@ static void test_names(void **state)
 	assert_string_equal(sl_kstate_name(99), "?");
 }
 
-/* Offsets, sizes and the reason tables come from the files, as the kernel
+/* The reason tables and the filters come from the files, as the kernel
  * wrote them: nothing is hard-wired. */
 static void test_format_files(void **state)
 {
-	static struct sl_tp_format f;
-	const struct sl_tp_field *x;
+	struct sl_trace_decoder *d = load_decoder();
+	struct in_addr addr[2];
+	char filter[256];
 
 	(void)state;
-	load_format(&f, "inet_sock_set_state", NULL);
-	assert_string_equal(f.name, "inet_sock_set_state");
-	x = sl_tp_field(&f, "saddr");
-	assert_non_null(x);
-	assert_int_equal(x->offset, 32);
-	assert_int_equal(x->size, 4);
-	x = sl_tp_field(&f, "oldstate");
-	assert_non_null(x);
-	assert_int_equal(x->is_signed, 1);
-	assert_non_null(sl_tp_field(&f, "skaddr"));
-	assert_null(sl_tp_field(&f, "reason"));
+	assert_string_equal(sl_trace_decoder_reason(d, SL_KEV_SEND_RESET, 11),
+			    "TCP_ABORT_ON_CLOSE");
+	assert_string_equal(sl_trace_decoder_reason(d, SL_KEV_SEND_RESET, 1),
+			    "NO_SOCKET");
+	assert_string_equal(sl_trace_decoder_reason(d, SL_KEV_SEND_RESET, 14),
+			    "TCP_STATE");
+	assert_null(sl_trace_decoder_reason(d, SL_KEV_SEND_RESET, 999));
+	assert_true(sl_trace_decoder_nreasons(d, SL_KEV_DROP) > 100);
+	assert_string_equal(sl_trace_decoder_reason(d, SL_KEV_DROP, 3),
+			    "NO_SOCKET");
+	assert_null(sl_trace_decoder_reason(d, SL_KEV_SET_STATE, 1));
+	assert_int_equal(sl_trace_decoder_subbuf_size(d), 4096);
 
-	load_format(&f, "tcp_send_reset", "reason");
-	x = sl_tp_field(&f, "saddr");
-	assert_int_equal(x->size, 28);	/* a sockaddr_in6-sized room */
-	assert_string_equal(sl_tp_sym(&f, 11), "TCP_ABORT_ON_CLOSE");
-	assert_string_equal(sl_tp_sym(&f, 1), "NO_SOCKET");
-	assert_string_equal(sl_tp_sym(&f, 14), "TCP_STATE");
-	assert_null(sl_tp_sym(&f, 999));
-
-	load_format(&f, "kfree_skb", "reason");
-	assert_true(f.nsyms > 100);
-	assert_string_equal(sl_tp_sym(&f, 3), "NO_SOCKET");
-	assert_non_null(sl_tp_field(&f, "rx_sk"));
+	/* A 4-byte saddr is compared in the kernel as the u32 it holds; the
+	 * 28-byte sockaddr rooms of tcp_send_reset cannot be. */
+	addr[0].s_addr = inet_addr("198.18.217.2");
+	addr[1].s_addr = inet_addr("198.19.217.2");
+	sl_trace_decoder_filter(d, SL_KEV_SET_STATE, addr, 2, filter,
+				sizeof(filter));
+	snprintf(filter + 200, 56, "family == 2 && (saddr == %u || saddr == %u)",
+		 addr[0].s_addr, addr[1].s_addr);
+	assert_string_equal(filter, filter + 200);
+	sl_trace_decoder_filter(d, SL_KEV_SEND_RESET, addr, 2, filter,
+				sizeof(filter));
+	assert_string_equal(filter, "");
 
 	/* Not a format file at all. */
-	assert_int_equal(sl_tp_format_parse(&f, "hello\nworld\n", NULL), -EINVAL);
+	assert_int_equal(sl_trace_decoder_add(d, SL_KEV_SET_STATE,
+					      "hello\nworld\n", 12), -EINVAL);
+	sl_trace_decoder_free(d);
 }
 
-/* A page built by hand: every kind of ring-buffer entry. */
-struct seen {
-	int n;
-	uint64_t ts[8];
-	size_t len[8];
-	uint32_t first[8];
-};
-
-static void collect(void *arg, uint64_t ts, const void *rec, size_t len)
-{
-	struct seen *s = arg;
-
-	if (s->n < 8) {
-		s->ts[s->n] = ts;
-		s->len[s->n] = len;
-		memcpy(&s->first[s->n], rec, 4);
-	}
-	s->n++;
-}
-
-static size_t put32(uint8_t *p, size_t off, uint32_t v)
-{
-	memcpy(p + off, &v, 4);
-	return off + 4;
-}
-
-static void test_page_walk(void **state)
-{
-	uint8_t page[4096] = { 0 };
-	uint64_t ts0 = 1000000, commit;
-	struct seen s = { 0 };
-	size_t off = 16;
-	int lost;
-
-	(void)state;
-	memcpy(page, &ts0, 8);
-	/* a record of 8 bytes (type_len 2), delta 5 */
-	off = put32(page, off, 2 | 5u << 5);
-	off = put32(page, off, 0xaaaa);
-	off = put32(page, off, 0);
-	/* a time extend: delta 3 + (1 << 27) */
-	off = put32(page, off, 30 | 3u << 5);
-	off = put32(page, off, 1);
-	/* a discarded record (padding with a delta): its length word counts
-	 * the bytes after the header, itself included (rb_event_discard()),
-	 * and its delta still counts */
-	off = put32(page, off, 29 | 7u << 5);
-	off = put32(page, off, 12);
-	off += 8;
-	/* a long record (type_len 0): length word 4 + 12 */
-	off = put32(page, off, 0 | 1u << 5);
-	off = put32(page, off, 16);
-	off = put32(page, off, 0xbbbb);
-	off += 8;
-	commit = off - 16;
-	memcpy(page + 8, &commit, 8);
-	assert_int_equal(sl_tp_page_walk(page, sizeof(page), collect, &s,
-					 &lost), 2);
-	assert_int_equal(lost, 0);
-	assert_int_equal(s.n, 2);
-	assert_int_equal(s.ts[0], ts0 + 5);
-	assert_int_equal(s.len[0], 8);
-	assert_int_equal(s.first[0], 0xaaaa);
-	assert_int_equal(s.ts[1], ts0 + 5 + 3 + (1ull << 27) + 7 + 1);
-	assert_int_equal(s.len[1], 12);
-	assert_int_equal(s.first[1], 0xbbbb);
-
-	/* The kernel says events were lost before this page. */
-	commit |= 1ull << 31;
-	memcpy(page + 8, &commit, 8);
-	s.n = 0;
-	assert_int_equal(sl_tp_page_walk(page, sizeof(page), collect, &s,
-					 &lost), 2);
-	assert_int_equal(lost, 1);
-
-	/* A commit beyond the page, a record beyond the commit: refused. */
-	commit = 8000;
-	memcpy(page + 8, &commit, 8);
-	assert_int_equal(sl_tp_page_walk(page, sizeof(page), collect, &s,
-					 &lost), -EINVAL);
-	commit = 6;
-	memcpy(page + 8, &commit, 8);
-	assert_int_equal(sl_tp_page_walk(page, sizeof(page), collect, &s,
-					 &lost), -EINVAL);
-	assert_int_equal(sl_tp_page_walk(page, 8, collect, &s, &lost),
-			 -EINVAL);
-}
-
-/* The real page: rst-refused's RST and the drop of the SYN it answered,
- * decoded with the real format files. */
+/* The real page: rst-refused's RST and the drop of the SYN it answered. */
 struct real {
-	struct sl_tp_format *set_state, *send_reset, *drop;
 	int resets, drops, closes;
-	uint64_t reset_skb, drop_skb, reset_ts, drop_ts;
+	uint64_t reset_skb, drop_skb;
+	int64_t reset_ts, drop_ts;
 };
 
-static void decode(void *arg, uint64_t ts, const void *rec, size_t len)
+static void collect(void *arg, struct sl_trace_rec *x)
 {
 	struct real *r = arg;
-	uint16_t id;
+	char a[32];
 
-	memcpy(&id, rec, 2);
-	if (id == r->send_reset->id) {
-		const struct sl_tp_field *sa = sl_tp_field(r->send_reset, "saddr");
-		const struct sl_tp_field *why = sl_tp_field(r->send_reset,
-							    "reason");
-		struct sockaddr_in sin;
-		char a[32];
-
-		memcpy(&sin, (const char *)rec + sa->offset, sizeof(sin));
-		inet_ntop(AF_INET, &sin.sin_addr, a, sizeof(a));
-		if (strcmp(a, "198.19.217.2"))
-			return;
-		assert_int_equal(ntohs(sin.sin_port), 5000);
-		assert_string_equal(sl_tp_sym(r->send_reset,
-					      sl_tp_read(why, rec, len)),
-				    "NO_SOCKET");
-		r->reset_skb = sl_tp_read(sl_tp_field(r->send_reset, "skbaddr"),
-					  rec, len);
-		r->reset_ts = ts;
+	inet_ntop(AF_INET, &x->k.laddr, a, sizeof(a));
+	assert_int_equal(x->host, -1);
+	assert_int_equal(x->cpu, 1);
+	if (x->k.type == SL_KEV_SEND_RESET && !strcmp(a, "198.19.217.2")) {
+		assert_int_equal(x->k.lport, 5000);
+		assert_string_equal(x->k.reason, "NO_SOCKET");
+		r->reset_skb = x->skb;
+		r->reset_ts = x->t;
 		r->resets++;
-	} else if (id == r->drop->id) {
-		const char *why = sl_tp_sym(r->drop, sl_tp_read(
-			sl_tp_field(r->drop, "reason"), rec, len));
-
-		if (strcmp(why, "NO_SOCKET"))
-			return;
-		r->drop_skb = sl_tp_read(sl_tp_field(r->drop, "skbaddr"), rec,
-					 len);
-		r->drop_ts = ts;
+	} else if (x->k.type == SL_KEV_DROP &&
+		   !strcmp(x->k.reason, "NO_SOCKET")) {
+		r->drop_skb = x->skb;
+		r->drop_ts = x->t;
 		r->drops++;
-	} else if (id == r->set_state->id) {
-		const struct sl_tp_field *sa = sl_tp_field(r->set_state,
-							   "saddr");
-		struct in_addr in;
-
-		memcpy(&in, (const char *)rec + sa->offset, 4);
-		if (in.s_addr == inet_addr("198.18.217.2") &&
-		    sl_tp_read(sl_tp_field(r->set_state, "oldstate"), rec,
-			       len) == 2 &&
-		    sl_tp_read(sl_tp_field(r->set_state, "newstate"), rec,
-			       len) == 7)
-			r->closes++;
+	} else if (x->k.type == SL_KEV_SET_STATE &&
+		   !strcmp(a, "198.18.217.2") && x->k.oldstate == 2 &&
+		   x->k.state == 7) {
+		assert_true(x->sk != 0);
+		r->closes++;
 	}
 }
 
 static void test_real_page(void **state)
 {
-	static struct sl_tp_format ss, rst, drop;
-	struct real r = { .set_state = &ss, .send_reset = &rst, .drop = &drop };
+	struct sl_trace_decoder *d = load_decoder();
+	struct real r = { 0 };
 	size_t len;
 	char *page = slurp(FMT_DIR "rst-refused-cpu1.page", &len);
 	int lost;
 
 	(void)state;
-	load_format(&ss, "inet_sock_set_state", NULL);
-	load_format(&rst, "tcp_send_reset", "reason");
-	load_format(&drop, "kfree_skb", "reason");
 	assert_int_equal(len, 4096);
-	assert_true(sl_tp_page_walk(page, len, decode, &r, &lost) > 3);
+	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r,
+					  &lost) > 3);
+	assert_int_equal(lost, 0);
 	assert_int_equal(r.resets, 1);
 	assert_int_equal(r.drops, 1);
 	assert_int_equal(r.closes, 1);
@@ -276,6 +188,39 @@ static void test_real_page(void **state)
 	assert_true(r.reset_skb == r.drop_skb);
 	assert_true(r.drop_ts > r.reset_ts);
 	assert_true(r.drop_ts - r.reset_ts < 100000);
+	sl_trace_decoder_free(d);
+	free(page);
+}
+
+/* Lost events are counted; a page that claims more than was read, or is
+ * shorter than its header, is refused before a record is read. */
+static void test_bad_pages(void **state)
+{
+	struct sl_trace_decoder *d = load_decoder();
+	struct real r = { 0 };
+	size_t len;
+	char *page = slurp(FMT_DIR "rst-refused-cpu1.page", &len);
+	uint64_t commit, orig;
+	int lost;
+
+	(void)state;
+	memcpy(&orig, page + 8, 8);
+	commit = orig | 1ull << 31;
+	memcpy(page + 8, &commit, 8);
+	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r,
+					  &lost) > 3);
+	assert_int_equal(lost, 1);
+
+	commit = 8000;
+	memcpy(page + 8, &commit, 8);
+	assert_int_equal(sl_trace_decoder_page(d, page, len, 1, collect, &r,
+					       &lost), -EINVAL);
+	memcpy(page + 8, &orig, 8);
+	assert_int_equal(sl_trace_decoder_page(d, page, 64, 1, collect, &r,
+					       &lost), -EINVAL);
+	assert_int_equal(sl_trace_decoder_page(d, page, 8, 1, collect, &r,
+					       &lost), -EINVAL);
+	sl_trace_decoder_free(d);
 	free(page);
 }
 
@@ -520,8 +465,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_format_files),
-		cmocka_unit_test(test_page_walk),
 		cmocka_unit_test(test_real_page),
+		cmocka_unit_test(test_bad_pages),
 		cmocka_unit_test(test_attribution),
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_order_on_recordings),
