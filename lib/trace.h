@@ -26,7 +26,7 @@
  * addresses that tie a drop to a socket.  The kernel tracing maintainers'
  * libraries do the rest: libtracefs the instance (trace_instance.h),
  * libtraceevent the pages (trace_decode.h).  The instance is removed at
- * teardown; a leftover one is swept (trace_instance.h).
+ * teardown; a leftover one is swept (sweep.h).
  */
 #ifndef SL_TRACE_H
 #define SL_TRACE_H

@@ -217,21 +217,25 @@ int sl_trace_instance_remove(struct tracefs_instance **ip)
 struct walk {
 	const char *prefix;
 	int (*fn)(struct walk *w, const char *name, int num);
-	unsigned char *seen;
-	int nslots;
 	int removed;
 	FILE *log;
 };
 
-/* Instances named prefix<number>, and nothing after the number. */
+/* Instances named exactly prefix<number>, as socklab spells it: nothing
+ * after the number, and no sign, zero or space before it ("+5", "05" and
+ * " 5" are someone else's). */
 static int walk_one(const char *name, void *arg)
 {
 	struct walk *w = arg;
+	char want[128];
 	int num, len = 0;
 	char fmt[64];
 
 	snprintf(fmt, sizeof(fmt), "%s%%d%%n", w->prefix);
-	if (sscanf(name, fmt, &num, &len) == 1 && name[len] == '\0')
+	if (sscanf(name, fmt, &num, &len) != 1 || name[len] != '\0')
+		return 0;
+	snprintf(want, sizeof(want), "%s%d", w->prefix, num);
+	if (!strcmp(name, want))
 		w->fn(w, name, num);
 	return 0;
 }
@@ -244,22 +248,6 @@ static void walk_instances(struct walk *w)
 	if (!sl_trace_is_tracefs(root) || use_root(root) < 0)
 		return;
 	tracefs_instances_walk(walk_one, w);
-}
-
-static int mark_slot(struct walk *w, const char *name, int slot)
-{
-	(void)name;
-	if (slot >= 0 && slot < w->nslots)
-		w->seen[slot] = 1;
-	return 0;
-}
-
-void sl_trace_instance_slots(unsigned char *seen, int nslots)
-{
-	struct walk w = { .prefix = SL_TRACE_INSTANCE_PREFIX, .fn = mark_slot,
-			  .seen = seen, .nslots = nslots };
-
-	walk_instances(&w);
 }
 
 /* Removes instance name, saying so in log; 1 when removed, else -errno. */

@@ -64,10 +64,6 @@ int sl_trace_instance_open_cpu(struct tracefs_instance *in, int cpu);
  * try.  Returns 0 or -errno. */
 int sl_trace_instance_remove(struct tracefs_instance **ip);
 
-/* Marks seen[slot] for every socklab-<slot> instance under the default
- * root (slot < nslots).  Does nothing when tracefs is not mounted. */
-void sl_trace_instance_slots(unsigned char *seen, int nslots);
-
 /* Removes instance socklab-<slot> if there is one; the caller holds the
  * slot's lock.  Writes one line to log (may be NULL) when it did.  Returns
  * 1 when removed, 0 when there was none, -errno. */

@@ -3,7 +3,9 @@
 # only those of a run that died: namespaces named socklab-250-foreign and
 # socklab-0251-notmine, and a trace instance socklab-S of a slot that no run
 # of socklab had, belong to somebody else and survive a run (which sweeps
-# first) and `socklab clean`.  (They were removed by every run before.)
+# first) and `socklab clean`.  (They were removed by every run before.)  So
+# do trace instances socklab-doctor-+N and socklab-doctor-0N, which look
+# like a dead doctor's socklab-doctor-N to a loose number parser.
 # usage: sweep_foreign.sh <socklab binary> <build dir>
 set -u
 socklab=$(realpath "$1")
@@ -36,8 +38,19 @@ if [ -n "$slot" ] && [ -d "$tracefs/instances" ]; then
 else
 	echo "note: no tracefs or no free slot in 252-255: the instance is not tried"
 fi
+# A pid that is not running: a doctor of that pid would be dead.
+pid=4000000
+while kill -0 "$pid" 2>/dev/null; do pid=$((pid + 1)); done
+doctors=
+if [ -d "$tracefs/instances" ]; then
+	for d in "socklab-doctor-+$pid" "socklab-doctor-0$pid"; do
+		mkdir "$tracefs/instances/$d" &&
+			doctors="$doctors $tracefs/instances/$d"
+	done
+fi
 cleanup() {
-	local ns
+	local ns d
+	for d in $doctors; do rmdir "$d" 2>/dev/null; done
 	for ns in $foreign_ns; do ip netns del "$ns" 2>/dev/null; done
 	[ -n "$instance" ] && rmdir "$instance" 2>/dev/null
 	[ -n "$slot" ] && rm -f "/run/socklab/slot-$slot.kept"
@@ -55,6 +68,9 @@ survived() {
 	done
 	[ -z "$instance" ] ||
 		check "$1: trace instance socklab-$slot is still there" '[ -d "$instance" ]'
+	for d in $doctors; do
+		check "$1: trace instance ${d##*/} is still there" '[ -d "$d" ]'
+	done
 }
 
 "$socklab" run --quiet --results "$out/run" rst-refused >"$out/run.txt" 2>&1
