@@ -17,7 +17,7 @@ SOCKLAB := ./$(BUILD)/socklab
 # machine that has everything never touches the network.
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
-	iptables nftables ethtool
+	iptables nftables ethtool libjansson-dev
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor
 
