@@ -31,6 +31,15 @@ struct cli_child {
 int cli_spawn(const char *const argv[], int flags, int errfd,
 	      struct cli_child *c);
 
+/* The descriptor number a passed descriptor has in the child. */
+#define CLI_SPAWN_PASSED_FD 3
+
+/* The same, and passfd (when >= 0) is inherited by the child as
+ * CLI_SPAWN_PASSED_FD: a folder handed over as a descriptor cannot be
+ * swapped under the child the way a path can. */
+int cli_spawn_passing(const char *const argv[], int flags, int errfd,
+		      int passfd, struct cli_child *c);
+
 /* Appends what is readable on fd (non-blocking or not) to *buf, keeping at
  * most max bytes: beyond that, the oldest complete lines are dropped, since
  * the protocol's answer is the last line.  Returns the number of bytes read,

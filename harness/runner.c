@@ -25,6 +25,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,12 +48,15 @@
 #include "proc.h"
 #include "registry.h"
 #include "repeat.h"
+#include "resultdir.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
 #define MAX_RESULT_OUTPUT (4 << 20)
 #define STDERR_FILE "stderr.txt"
 #define MAX_REPEAT 10000
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 static const char run_help[] =
 	"usage: socklab run [options] <id>...\n"
@@ -113,8 +117,9 @@ struct runner;
 struct job {
 	struct runner *r;
 	struct cli_exp *exp;
-	char *dir;		/* absolute: what the experiment is given */
+	char *dir;		/* absolute: what the experiment shows */
 	char *shown;		/* relative to the user's --results */
+	int dirfd;		/* its folder, held from its creation on */
 	enum job_state state;
 	pid_t pid;
 	int out_fd;
@@ -151,8 +156,10 @@ struct runner {
 	int rep, nrep;		/* this run, of --repeat's */
 	/* the run folder */
 	char *base_shown;
+	int base_fd;		/* --results, opened once for every run */
 	char *run_shown;
 	char *run_abs;
+	int run_fd;
 	/* progress */
 	int tty;
 	int drawn;
@@ -190,71 +197,47 @@ static double job_seconds(const struct job *j)
 
 /* --- the results folder --------------------------------------------- */
 
-/* mkdir -p that remembers what it created, so that a failure can take it
- * back and leave nothing behind. */
-static int mkdir_p(const char *path, char **created, int *ncreated, int max)
-{
-	char *p = strdup(path), *s;
-	int ret = 0;
-
-	if (!p)
-		return -ENOMEM;
-	for (s = p + 1;; s++) {
-		int last = *s == '\0';
-
-		if (*s != '/' && !last)
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) == 0) {
-			if (*ncreated < max)
-				created[(*ncreated)++] = strdup(p);
-		} else if (errno != EEXIST) {
-			ret = -errno;
-			break;
-		}
-		if (last)
-			break;
-		*s = '/';
-	}
-	free(p);
-	return ret;
-}
-
-static void undo_mkdirs(char **created, int n)
-{
-	while (n-- > 0) {
-		if (created[n])
-			rmdir(created[n]);
-		free(created[n]);
-	}
-}
-
 /* Points base/latest at the run, atomically: a reader sees the old link or
- * the new one, never none. */
-static void update_latest(const char *base, const char *run)
+ * the new one, never none.  Both names are relative to the base folder we
+ * hold: a link planted where the base was cannot redirect them. */
+static void update_latest(struct runner *r, const char *run)
 {
-	char *tmp = xasprintf("%s/.latest-%d", base, (int)getpid());
-	char *latest = xasprintf("%s/latest", base);
+	char tmp[64];
 
-	if (!tmp || !latest)
-		goto out;
-	unlink(tmp);
-	if (symlink(run, tmp) < 0 || rename(tmp, latest) < 0) {
-		fprintf(stderr, "socklab: run: cannot update '%s': %s\n",
-			latest, strerror(errno));
-		unlink(tmp);
+	snprintf(tmp, sizeof(tmp), ".latest-%d", (int)getpid());
+	unlinkat(r->base_fd, tmp, 0);
+	if (symlinkat(run, r->base_fd, tmp) < 0 ||
+	    sl_resultdir_give(r->base_fd, tmp) < 0 ||
+	    renameat(r->base_fd, tmp, r->base_fd, "latest") < 0) {
+		fprintf(stderr, "socklab: run: cannot update '%s/latest': "
+			"%s\n", r->base_shown, strerror(errno));
+		unlinkat(r->base_fd, tmp, 0);
 	}
-out:
-	free(tmp);
-	free(latest);
 }
 
-static int make_run_folder(struct runner *r, const char *base)
+/* Where the folder fd is, for the result lines: from the descriptor, not
+ * from the path the user gave, which need not lead there any more. */
+static char *fd_path(int fd)
+{
+	char link[64], buf[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return NULL;
+	buf[n] = '\0';
+	return strdup(buf);
+}
+
+/* Opens --results (once, for all the runs of --repeat) and creates the
+ * run's folder in it; each run's folder is new, never one that was there. */
+static int make_run_folder(struct runner *r)
 {
 	/* With --repeat, runs follow each other within the same second:
 	 * their number keeps their folders apart. */
-	char *created[64], name[64], stamp[32], *abs_base = NULL, *run = NULL;
-	int ncreated = 0, ret;
+	char name[64], stamp[32], *abs_base;
+	struct sl_err e = { "" };
 	time_t now = time(NULL);
 	struct tm tm;
 
@@ -266,38 +249,27 @@ static int make_run_folder(struct runner *r, const char *base)
 			 r->rep);
 	else
 		snprintf(name, sizeof(name), "%s-%d", stamp, (int)getpid());
-	ret = mkdir_p(base, created, &ncreated, 64);
-	if (ret)
-		goto out_undo;
-	run = xasprintf("%s/%s", base, name);
-	if (!run) {
-		ret = -ENOMEM;
-		goto out_undo;
+	if (r->base_fd < 0)
+		r->base_fd = sl_resultdir_open(r->base_shown, &e);
+	if (r->base_fd < 0) {
+		fprintf(stderr, "socklab: %s\n", e.msg);
+		return r->base_fd;
 	}
-	if (mkdir(run, 0755) < 0) {
-		ret = -errno;
-		goto out_undo;
+	r->run_fd = sl_resultdir_mkdir(r->base_fd, name);
+	if (r->run_fd < 0) {
+		fprintf(stderr, "socklab: cannot create run folder '%s/%s': "
+			"%s\n", r->base_shown, name, strerror(-r->run_fd));
+		return r->run_fd;
 	}
-	abs_base = realpath(base, NULL);
-	if (!abs_base) {
-		ret = -errno;
-		rmdir(run);
-		goto out_undo;
-	}
-	r->run_abs = xasprintf("%s/%s", abs_base, name);
-	r->run_shown = run;
+	abs_base = fd_path(r->base_fd);
+	r->run_abs = xasprintf("%s/%s", abs_base ? abs_base : r->base_shown,
+			       name);
+	r->run_shown = xasprintf("%s/%s", r->base_shown, name);
 	free(abs_base);
-	for (int i = 0; i < ncreated; i++)
-		free(created[i]);
-	if (!r->run_abs)
+	if (!r->run_abs || !r->run_shown)
 		return -ENOMEM;
-	update_latest(base, name);
+	update_latest(r, name);
 	return 0;
-
-out_undo:
-	free(run);
-	undo_mkdirs(created, ncreated);
-	return ret;
 }
 
 /* --- judging one finished experiment ----------------------------------- */
@@ -306,17 +278,13 @@ out_undo:
  * error that it did not explain on stdout. */
 static char *last_stderr_line(const struct job *j)
 {
-	char *path = xasprintf("%s/" STDERR_FILE, j->dir), buf[4096];
+	int fd = sl_resultdir_read(j->dirfd, STDERR_FILE);
 	const char *line;
+	char buf[4096];
 	ssize_t n = -1;
 	size_t len;
 	off_t size;
-	int fd;
 
-	if (!path)
-		return NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	free(path);
 	if (fd < 0)
 		return NULL;
 	size = lseek(fd, 0, SEEK_END);
@@ -786,7 +754,6 @@ static void job_start(struct job *j)
 	const char *argv[8 + 2 * 64];
 	struct cli_child c;
 	int argc = 0, errfd, ret;
-	char *path;
 
 	j->state = J_RUNNING;
 	r->running++;
@@ -794,21 +761,19 @@ static void job_start(struct job *j)
 		job_fail(j, strdup(j->exp->broken), "broken experiment");
 		return;
 	}
-	if (mkdir(j->dir, 0755) < 0 && errno != EEXIST) {
-		job_fail(j, strdup(strerror(errno)), "cannot create its folder");
+	j->dirfd = sl_resultdir_mkdir(r->run_fd, j->exp->id);
+	if (j->dirfd < 0) {
+		job_fail(j, strdup(strerror(-j->dirfd)),
+			 "cannot create its folder");
 		return;
 	}
 	/* Its stderr (progress, diagnostics) goes to a file next to its
 	 * results: several experiments writing to the terminal at once
 	 * would be unreadable, and the file is what a learner opens when
 	 * something went wrong. */
-	path = xasprintf("%s/" STDERR_FILE, j->dir);
-	errfd = path ? open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			    0644) :
-		       -1;
-	free(path);
+	errfd = sl_resultdir_create(j->dirfd, STDERR_FILE);
 	if (errfd < 0) {
-		job_fail(j, strdup(strerror(errno)), "cannot create "
+		job_fail(j, strdup(strerror(-errfd)), "cannot create "
 			 STDERR_FILE);
 		return;
 	}
@@ -822,9 +787,12 @@ static void job_start(struct job *j)
 		argv[argc++] = "--variant";
 		argv[argc++] = r->variants[i];
 	}
+	/* The folder itself, which the path above may no longer lead to. */
+	argv[argc++] = "--results-fd";
+	argv[argc++] = STRINGIFY(CLI_SPAWN_PASSED_FD);
 	argv[argc] = NULL;
 	j->t0 = sl_now();
-	ret = cli_spawn(argv, CLI_SPAWN_GROUP, errfd, &c);
+	ret = cli_spawn_passing(argv, CLI_SPAWN_GROUP, errfd, j->dirfd, &c);
 	close(errfd);
 	if (ret) {
 		job_fail(j, strdup(strerror(-ret)), "cannot start");
@@ -915,17 +883,17 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
  * is not empty. */
 static void print_file(const struct job *j, const char *name)
 {
-	char *path = xasprintf("%s/%s", j->dir, name), buf[8192];
+	int fd = sl_resultdir_read(j->dirfd, name), c;
+	char buf[8192];
 	size_t n;
-	int c;
 	FILE *f;
 
-	if (!path)
+	f = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		return;
-	f = fopen(path, "re");
-	free(path);
-	if (!f)
-		return;
+	}
 	c = fgetc(f);
 	if (c != EOF) {
 		printf("\n%s/%s:\n", j->shown, name);
@@ -1204,6 +1172,7 @@ static int select_jobs(struct runner *r, struct cli_registry *reg, int all,
 		r->job[r->njobs].exp = x;
 		r->job[r->njobs].r = r;
 		r->job[r->njobs].out_fd = -1;
+		r->job[r->njobs].dirfd = -1;
 		r->njobs++;
 	}
 	return 0;
@@ -1324,6 +1293,18 @@ static void run_loop(struct runner *r)
 	reap_orphans();
 }
 
+static void free_job(struct job *j)
+{
+	free(j->dir);
+	free(j->shown);
+	free(j->out);
+	free(j->verdict);
+	free(j->reason);
+	free(j->json);
+	if (j->dirfd >= 0)
+		close(j->dirfd);
+}
+
 /* Forgets what one run left in the jobs, for the next run of --repeat. */
 static void reset_jobs(struct runner *r)
 {
@@ -1331,39 +1312,36 @@ static void reset_jobs(struct runner *r)
 		struct job *j = &r->job[i];
 		struct cli_exp *x = j->exp;
 
-		free(j->dir);
-		free(j->shown);
-		free(j->out);
-		free(j->verdict);
-		free(j->reason);
-		free(j->json);
+		free_job(j);
 		memset(j, 0, sizeof(*j));
 		j->r = r;
 		j->exp = x;
 		j->out_fd = -1;
+		j->dirfd = -1;
 	}
 	r->next = r->running = r->done = r->drawn = 0;
 	free(r->run_shown);
 	free(r->run_abs);
 	r->run_shown = r->run_abs = NULL;
+	if (r->run_fd >= 0)
+		close(r->run_fd);
+	r->run_fd = -1;
 }
 
 /* One whole run of the selection: its folder, the experiments, the
  * summary.  Returns the run's exit status. */
 static int one_run(struct runner *r)
 {
-	int ret = make_run_folder(r, r->base_shown);
-
-	if (ret) {
-		fprintf(stderr, "socklab: cannot write results folder '%s': "
-			"%s\n", r->base_shown, strerror(-ret));
+	if (make_run_folder(r))
 		return SL_EXIT_ERROR;
-	}
 	if (set_job_dirs(r)) {
 		fprintf(stderr, "socklab: run: out of memory\n");
 		return SL_EXIT_ERROR;
 	}
 	run_loop(r);
+	/* Under sudo, the results are the invoking user's, whatever the
+	 * experiments managed to hand over before they ended. */
+	sl_resultdir_hand_over(r->run_fd);
 	return print_summary(r);
 }
 
@@ -1446,17 +1424,13 @@ static int run_all(struct runner *r)
 
 static void free_runner(struct runner *r)
 {
-	for (int i = 0; i < r->njobs; i++) {
-		struct job *j = &r->job[i];
-
-		free(j->dir);
-		free(j->shown);
-		free(j->out);
-		free(j->verdict);
-		free(j->reason);
-		free(j->json);
-	}
+	for (int i = 0; i < r->njobs; i++)
+		free_job(&r->job[i]);
 	free(r->job);
+	if (r->base_fd >= 0)
+		close(r->base_fd);
+	if (r->run_fd >= 0)
+		close(r->run_fd);
 	free(r->variants);
 	free(r->base_shown);
 	free(r->run_shown);
@@ -1492,7 +1466,7 @@ int cli_cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct runner r = { .max_jobs = 0 };
+	struct runner r = { .base_fd = -1, .run_fd = -1 };
 	struct cli_registry reg = { 0 };
 	struct sl_err e = { "" };
 	const char *base = "results";
@@ -1620,6 +1594,8 @@ int cli_cmd_run(int argc, char **argv)
 	/* A reader of --json | head may go away early; the run must still
 	 * finish and tear its namespaces down, not die of SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Results are no one else's to read: captures included. */
+	umask(077);
 	r.tty = !r.quiet && isatty(STDERR_FILENO);
 	ret = run_all(&r);
 out:

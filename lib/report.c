@@ -1,9 +1,12 @@
 /* report.c: verdict.json, the JSON line and timeline.txt (report.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report.h"
+#include "resultdir.h"
 
 void sl_json_string(FILE *f, const char *s)
 {
@@ -301,11 +304,17 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 		static const char *const parts[] = { "ladder.txt", "timeline.txt" };
 
 		for (unsigned k = 0; k < 2; k++) {
-			snprintf(path, sizeof(path), "%s/%s/%s", r->dir, name,
-				 parts[k]);
-			tl = fopen(path, "r");
-			if (!tl)
+			int fd;
+
+			snprintf(path, sizeof(path), "%s/%s", name, parts[k]);
+			fd = r->dirfd >= 0 ? sl_resultdir_read(r->dirfd, path) :
+					     -EBADF;
+			tl = fd >= 0 ? fdopen(fd, "r") : NULL;
+			if (!tl) {
+				if (fd >= 0)
+					close(fd);
 				continue;
+			}
 			fputc('\n', f);
 			while (fgets(line, sizeof(line), tl))
 				fputs(line, f);

@@ -23,7 +23,8 @@ struct sl_report {
 	enum sl_verdict verdict;
 	enum sl_status status;		/* each variant as declared? */
 	double duration_s;
-	const char *dir;
+	const char *dir;		/* as shown in the result */
+	int dirfd;			/* that folder, or -1 */
 };
 
 /* "pass", "fail" or "error" */
@@ -37,7 +38,7 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg);
 
 /* The human text: per variant, holds or not, each prediction with its
  * evidence, the measurements, and the variant's timeline (read from
- * <dir>/<variant>/timeline.txt). */
+ * <variant>/timeline.txt in dirfd). */
 void sl_report_text(FILE *f, const struct sl_report *r);
 
 /* A JSON string literal, escaped. */

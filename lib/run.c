@@ -1,5 +1,6 @@
 /* run.c: one variant, end to end (run.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "ladder.h"
 #include "linkemu.h"
 #include "observe.h"
+#include "resultdir.h"
 #include "role.h"
 #include "run.h"
 #include "topology.h"
@@ -198,7 +200,7 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	for (int h = 0; h < SL_NHOSTS; h++) {
@@ -219,7 +221,7 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	snprintf(path, sizeof(path), "%s/timeline.tl", dir);
 	sl_timeline_save(tl, path);
 	snprintf(path, sizeof(path), "%s/ladder.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	sl_ladder_write(tl, SL_HOST_CLIENT, SL_HOST_SERVER, f);
@@ -338,7 +340,7 @@ static void write_phases(const struct phases *ph, const char *dir,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/harness.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	fprintf(f, "# the harness's own time in this variant, ms\n");
@@ -387,7 +389,7 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 	sl_counters_init(&ctr0);
 	sl_counters_init(&ctr1);
 	snprintf(path, sizeof(path), "%s/commands.sh", opts->dir);
-	cmdlog = fopen(path, "w");
+	cmdlog = sl_resultdir_fopen(AT_FDCWD, path);
 	if (cmdlog) {
 		fprintf(cmdlog, "# The commands that build this variant's "
 			"network, as you would type them.\n");
