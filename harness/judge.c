@@ -57,34 +57,21 @@ static char *last_stderr_line(const struct job *j)
 
 /* What an experiment that could not run says about why: its result's
  * "error", else the first variant's error, else its last word on stderr. */
-static char *error_reason(const struct job *j, const struct cli_json *res)
+static char *error_reason(const struct job *j, const json_t *res)
 {
-	struct cli_json vars, v, name, err;
-	size_t pos = 0;
-	char *s;
+	char *s = cli_json_get_strdup(res, "error");
+	json_t *v;
+	size_t i;
 
-	if (res) {
-		s = cli_json_get_strdup(res, "error");
-		if (s)
-			return s;
-		if (!cli_json_member(res, "variants", &vars)) {
-			while (cli_json_next(&vars, &pos, &v) > 0) {
-				char *n, *msg;
+	if (s)
+		return s;
+	json_array_foreach(json_object_get(res, "variants"), i, v) {
+		const char *msg = json_string_value(json_object_get(v, "error"));
+		const char *name = json_string_value(json_object_get(v, "name"));
 
-				if (cli_json_member(&v, "error", &err) ||
-				    err.type != CLI_JSON_STRING)
-					continue;
-				msg = cli_json_strdup(&err);
-				n = cli_json_member(&v, "name", &name) ?
-					    NULL :
-					    cli_json_strdup(&name);
-				s = run_asprintf("%s: %s", n ? n : "variant",
-					      msg ? msg : "?");
-				free(n);
-				free(msg);
-				return s;
-			}
-		}
+		if (msg)
+			return run_asprintf("%s: %s", name ? name : "variant",
+					    msg);
 	}
 	return last_stderr_line(j);
 }
@@ -116,36 +103,35 @@ void run_set_reason(struct job *j, char *why, const char *fmt, ...)
  * ("as_declared": false), as "name holds, declared not to; ..." in *list
  * (NULL when there are none).  Returns how many, or -EINVAL when a variant
  * has no boolean "as_declared": then *list is its name. */
-static int not_as_declared(const struct cli_json *res, char **list)
+static int not_as_declared(const json_t *res, char **list)
 {
-	struct cli_json vars, v;
-	size_t pos = 0;
+	json_t *vars = json_object_get(res, "variants"), *v;
+	size_t i;
 	int n = 0;
 
 	*list = NULL;
-	if (cli_json_member(res, "variants", &vars) ||
-	    vars.type != CLI_JSON_ARRAY)
+	if (!json_is_array(vars))
 		return -EINVAL;
-	while (cli_json_next(&vars, &pos, &v) > 0) {
-		char *name = cli_json_get_strdup(&v, "name"), *more;
-		int as = cli_json_get_bool(&v, "as_declared");
+	json_array_foreach(vars, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		int as = cli_json_get_bool(v, "as_declared");
+		char *more;
 
 		if (as < 0) {
 			free(*list);
-			*list = name;
+			*list = name ? strdup(name) : NULL;
 			return -EINVAL;
 		}
-		if (!as) {
-			more = run_asprintf("%s%s%s %s", *list ? *list : "",
-					 *list ? "; " : "", name ? name : "?",
-					 cli_json_get_bool(&v, "holds") == 1 ?
-						 "holds, declared not to" :
-						 "does not hold, declared to");
-			free(*list);
-			*list = more;
-			n++;
-		}
-		free(name);
+		if (as)
+			continue;
+		more = run_asprintf("%s%s%s %s", *list ? *list : "",
+				    *list ? "; " : "", name ? name : "?",
+				    cli_json_get_bool(v, "holds") == 1 ?
+					    "holds, declared not to" :
+					    "does not hold, declared to");
+		free(*list);
+		*list = more;
+		n++;
 	}
 	return n;
 }
@@ -153,7 +139,7 @@ static int not_as_declared(const struct cli_json *res, char **list)
 /* A pass is every variant as declared, a failure is at least one that is
  * not: the result line's variants must say the same as its exit status,
  * or neither can be believed. */
-static void judge_variants(struct job *j, const struct cli_json *res,
+static void judge_variants(struct job *j, const json_t *res,
 			   int code, const char *how)
 {
 	char *list = NULL;
@@ -174,68 +160,83 @@ static void judge_variants(struct job *j, const struct cli_json *res,
 	}
 }
 
+/* A pass or a failure, as the exit status says: believed only when the
+ * result line says the same. */
+static void judge_outcome(struct job *j, const json_t *res, int code,
+			  const char *line, size_t n, const char *how)
+{
+	const char *want = code == SL_EXIT_PASS ? "pass" : "fail";
+	const char *status = json_string_value(json_object_get(res, "status"));
+
+	if (!line)
+		run_set_reason(j, NULL, "%s but printed no result line", how);
+	else if (!res)
+		run_set_reason(j, NULL, "printed an invalid result line: "
+			       "%.*s%s", (int)(n > 60 ? 60 : n), line,
+			       n > 60 ? "..." : "");
+	else if (!status || strcmp(status, want))
+		run_set_reason(j, NULL, "%s but its result says status "
+			       "\"%s\"", how, status ? status : "(none)");
+	else
+		judge_variants(j, res, code, how);
+}
+
+/* An experiment that did not pass or fail: why, as well as it can be
+ * told. */
+static void judge_error(struct job *j, const json_t *res, int code,
+			const char *how)
+{
+	char *why;
+
+	if (code == SL_EXIT_SKIP) {
+		j->result = R_SKIP;
+		run_set_reason(j, error_reason(j, res), "skipped");
+	} else if (code == SL_EXIT_ERROR) {
+		why = error_reason(j, res);
+		if (why)
+			run_set_reason(j, NULL, "%s", why);
+		else
+			run_set_reason(j, NULL, "%s (see %s/" STDERR_FILE ")",
+				       how, j->shown);
+		free(why);
+	} else if (code == SL_EXIT_USAGE) {
+		run_set_reason(j, last_stderr_line(j),
+			       "rejected its command line (exit 64)");
+	} else {
+		run_set_reason(j, last_stderr_line(j), "%s", how);
+	}
+}
+
 void run_judge(struct job *j)
 {
 	struct runner *r = j->r;
-	const struct cli_json *res = NULL;
-	struct cli_json obj;
-	const char *line;
-	char how[160], *status = NULL;
+	const char *line, *status;
+	json_t *res = NULL;
+	char how[160];
 	size_t n;
 	int code = WIFEXITED(j->wstatus) ? WEXITSTATUS(j->wstatus) : -1;
 
 	line = cli_last_line(j->out, j->outlen, &n);
-	if (line && !cli_json_parse(line, n, &obj) &&
-	    obj.type == CLI_JSON_OBJECT) {
-		res = &obj;
+	if (line && (res = cli_json_object(line, n))) {
 		j->json = strndup(line, n);
 		j->verdict = cli_json_get_strdup(res, "verdict");
-		status = cli_json_get_strdup(res, "status");
 	}
+	status = json_string_value(json_object_get(res, "status"));
 	cli_describe_status(j->wstatus, how, sizeof(how));
 	j->result = R_ERROR;
-	if (j->timed_out) {
+	if (j->timed_out)
 		run_set_reason(j, NULL, "timed out after %g s",
-			   r->timeout ? r->timeout : j->exp->timeout_s);
-	} else if (j->stopped && !(res && (code == SL_EXIT_PASS ||
-					   code == SL_EXIT_FAIL))) {
+			       r->timeout ? r->timeout : j->exp->timeout_s);
+	else if (j->stopped && !(res && (code == SL_EXIT_PASS ||
+					 code == SL_EXIT_FAIL)))
 		run_set_reason(j, NULL, "interrupted by %s",
-			   r->signum == SIGINT ? "SIGINT" : "SIGTERM");
-	} else if (WIFSIGNALED(j->wstatus)) {
+			       r->signum == SIGINT ? "SIGINT" : "SIGTERM");
+	else if (WIFSIGNALED(j->wstatus))
 		run_set_reason(j, NULL, "crashed: %s", how);
-	} else if (code == SL_EXIT_PASS || code == SL_EXIT_FAIL) {
-		const char *want = code == SL_EXIT_PASS ? "pass" : "fail";
-
-		if (!line)
-			run_set_reason(j, NULL, "%s but printed no result line",
-				   how);
-		else if (!res)
-			run_set_reason(j, NULL, "printed an invalid result line: "
-				   "%.*s%s", (int)(n > 60 ? 60 : n), line,
-				   n > 60 ? "..." : "");
-		else if (!status || strcmp(status, want))
-			run_set_reason(j, NULL, "%s but its result says status "
-				   "\"%s\"", how, status ? status : "(none)");
-		else
-			judge_variants(j, res, code, how);
-	} else if (code == SL_EXIT_SKIP) {
-		j->result = R_SKIP;
-		run_set_reason(j, error_reason(j, res), "skipped");
-	} else if (code == SL_EXIT_ERROR) {
-		char *why = error_reason(j, res);
-
-		if (why)
-			run_set_reason(j, NULL, "%s", why);
-		else
-			run_set_reason(j, NULL, "%s (see %s/" STDERR_FILE ")", how,
-				   j->shown);
-		free(why);
-	} else if (code == SL_EXIT_USAGE) {
-		run_set_reason(j, last_stderr_line(j),
-			   "rejected its command line (exit 64)");
-	} else {
-		run_set_reason(j, last_stderr_line(j), "%s", how);
-	}
+	else if (code == SL_EXIT_PASS || code == SL_EXIT_FAIL)
+		judge_outcome(j, res, code, line, n, how);
+	else
+		judge_error(j, res, code, how);
 	/* Whatever verdict a run that did not complete printed, it is not
 	 * one: ERROR is never a verdict, only the lack of one. */
 	if (j->result != R_PASS && j->result != R_FAIL) {
@@ -244,8 +245,8 @@ void run_judge(struct job *j)
 	}
 	/* A deadline or a Ctrl-C is news the experiment's own line cannot
 	 * carry, even when it says "error" too. */
-	j->json_agrees = res && status &&
+	j->json_agrees = status &&
 			 !strcmp(status, run_result_status[j->result]) &&
 			 !(j->result == R_ERROR && (j->timed_out || j->stopped));
-	free(status);
+	json_decref(res);
 }

@@ -7,6 +7,7 @@
  * declared.
  */
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,19 +54,20 @@ void run_status_draw(struct runner *r)
 	r->drawn = 1;
 }
 
-/* Starts one member of the object being printed. */
-static void json_key(int *first, const char *key)
+/* The job's result line as an object (NULL when it has no valid one). */
+static json_t *result_of(const struct job *j)
 {
-	printf("%s\"%s\":", *first ? "" : ",", key);
-	*first = 0;
+	return j->json ? cli_json_object(j->json, strlen(j->json)) : NULL;
 }
 
-static void json_string_or_null(const char *s)
+/* Sets member key of obj to v unless obj has it already (then v is
+ * released). */
+static void set_missing(json_t *obj, const char *key, json_t *v)
 {
-	if (s)
-		sl_json_string(stdout, s);
+	if (json_object_get(obj, key))
+		json_decref(v);
 	else
-		fputs("null", stdout);
+		json_object_set_new(obj, key, v);
 }
 
 /* One JSON line per experiment, with at least the fields DESIGN.md lists.
@@ -77,67 +79,26 @@ static void print_json_line(const struct job *j)
 {
 	const struct cli_exp *x = j->exp;
 	double d = j->t1 > j->t0 ? (double)(j->t1 - j->t0) / SL_NS_PER_SEC : 0;
-	int have = 0, first = 1, error = j->result != R_PASS &&
-					 j->result != R_FAIL;
-	struct cli_json own, v;
+	int error = j->result != R_PASS && j->result != R_FAIL;
+	json_t *o = j->json && j->json_agrees ? result_of(j) : NULL;
 
-	if (j->json && j->json_agrees &&
-	    !cli_json_parse(j->json, strlen(j->json), &own)) {
-		const char *close = own.p + own.len - 1;
-		const char *p = own.p + 1;
-
-		have = 1;
-		while (p < close && strchr(" \t\r", *p))
-			p++;
-		first = p == close;
-		fwrite(j->json, 1, close - j->json, stdout);
-	} else {
-		putchar('{');
-	}
-#define MISSING(key) (!have || cli_json_member(&own, key, &v) == -ENOENT)
-	if (MISSING("id")) {
-		json_key(&first, "id");
-		json_string_or_null(x->id);
-	}
-	if (MISSING("claim")) {
-		json_key(&first, "claim");
-		json_string_or_null(x->claim);
-	}
-	if (MISSING("verdict")) {
-		json_key(&first, "verdict");
-		json_string_or_null(j->result == R_SKIP ? NULL :
-				    error ? "ERROR" : j->verdict);
-	}
-	if (MISSING("expected")) {
-		json_key(&first, "expected");
-		json_string_or_null(x->expected);
-	}
-	if (MISSING("status")) {
-		json_key(&first, "status");
-		json_string_or_null(run_result_status[j->result]);
-	}
-	if (error && MISSING("error")) {
-		json_key(&first, "error");
-		json_string_or_null(j->reason ? j->reason : "?");
-	}
-	if (MISSING("duration_s")) {
-		json_key(&first, "duration_s");
-		printf("%.3f", d);
-	}
-	if (MISSING("results")) {
-		json_key(&first, "results");
-		json_string_or_null(j->dir);
-	}
-	if (MISSING("variants")) {
-		json_key(&first, "variants");
-		fputs("[]", stdout);
-	}
-	if (MISSING("measured")) {
-		json_key(&first, "measured");
-		fputs("{}", stdout);
-	}
-#undef MISSING
-	puts("}");
+	if (!o)
+		o = json_object();
+	set_missing(o, "id", sl_json_text(x->id));
+	set_missing(o, "claim", sl_json_text(x->claim));
+	set_missing(o, "verdict", sl_json_text(j->result == R_SKIP ? NULL :
+					       error ? "ERROR" : j->verdict));
+	set_missing(o, "expected", sl_json_text(x->expected));
+	set_missing(o, "status", sl_json_text(run_result_status[j->result]));
+	if (error)
+		set_missing(o, "error",
+			    sl_json_text(j->reason ? j->reason : "?"));
+	/* To the millisecond, as the experiments' own durations. */
+	set_missing(o, "duration_s", json_real(round(d * 1000) / 1000));
+	set_missing(o, "results", sl_json_text(j->dir));
+	set_missing(o, "variants", json_array());
+	set_missing(o, "measured", json_object());
+	sl_json_line(stdout, o);
 	fflush(stdout);
 }
 
@@ -187,37 +148,35 @@ static void print_file(const struct job *j, const char *name)
 	fclose(f);
 }
 
-/* A prediction's evidence, indented under it. */
-static void print_evidence(FILE *f, const struct cli_json *p,
-			   const char *indent)
+/* A string member, or what stands for a missing one. */
+static const char *str_or(const json_t *obj, const char *key, const char *or)
 {
-	struct cli_json ev;
-	char *skipped = cli_json_get_strdup(p, "skipped");
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : or;
+}
+
+/* A prediction's evidence, indented under it. */
+static void print_evidence(FILE *f, const json_t *p, const char *indent)
+{
+	const char *skipped = str_or(p, "skipped", NULL);
+	json_t *ev = json_object_get(p, "evidence");
+	char *text;
 
 	/* A prediction that could not be judged says why, not what. */
 	if (skipped) {
 		fprintf(f, "%sskipped: %s\n", indent, skipped);
-		free(skipped);
 		return;
 	}
-	if (cli_json_member(p, "evidence", &ev) || ev.type == CLI_JSON_NULL)
+	if (!ev || json_is_null(ev))
 		return;
-	if (ev.type == CLI_JSON_STRING) {
-		char *s = cli_json_strdup(&ev);
-
-		fprintf(f, "%sevidence: %s\n", indent, s ? s : "?");
-		free(s);
-	} else {
-		fprintf(f, "%sevidence: %.*s\n", indent, (int)ev.len, ev.p);
+	if (json_is_string(ev)) {
+		fprintf(f, "%sevidence: %s\n", indent, json_string_value(ev));
+		return;
 	}
-}
-
-static int is_skipped(const struct cli_json *p)
-{
-	char *skipped = cli_json_get_strdup(p, "skipped");
-
-	free(skipped);
-	return skipped != NULL;
+	text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+	fprintf(f, "%sevidence: %s\n", indent, text ? text : "?");
+	free(text);
 }
 
 /* The predictions that did not hold, with their evidence: why a variant
@@ -225,91 +184,79 @@ static int is_skipped(const struct cli_json *p)
  * expected, and are marked so. */
 static void print_failed_predictions(FILE *f, const struct job *j)
 {
-	struct cli_json obj, vars, v, preds, p;
-	size_t vpos = 0;
+	json_t *res = result_of(j), *v, *p;
+	size_t vi, pi;
 	int header = 0;
 
-	if (!j->json || cli_json_parse(j->json, strlen(j->json), &obj) ||
-	    cli_json_member(&obj, "variants", &vars))
-		return;
-	while (cli_json_next(&vars, &vpos, &v) > 0) {
-		char *name = cli_json_get_strdup(&v, "name");
-		int declared_not = cli_json_get_bool(&v, "expected_holds") == 0;
-		size_t ppos = 0;
+	json_array_foreach(json_object_get(res, "variants"), vi, v) {
+		int declared_not = cli_json_get_bool(v, "expected_holds") == 0;
 
-		if (cli_json_member(&v, "predictions", &preds))
-			goto next;
-		while (cli_json_next(&preds, &ppos, &p) > 0) {
-			char *what;
-
-			if (cli_json_get_bool(&p, "ok") != 0)
+		json_array_foreach(json_object_get(v, "predictions"), pi, p) {
+			if (cli_json_get_bool(p, "ok") != 0)
 				continue;
 			if (!header)
 				fprintf(f, "\npredictions that did not hold "
 					"(or could not be judged here):\n");
 			header = 1;
-			what = cli_json_get_strdup(&p, "what");
-			fprintf(f, "  %s: %s%s\n", name ? name : "?",
-				what ? what : "?",
+			fprintf(f, "  %s: %s%s\n", str_or(v, "name", "?"),
+				str_or(p, "what", "?"),
 				declared_not ? " (declared not to hold)" : "");
-			free(what);
-			print_evidence(f, &p, "      ");
+			print_evidence(f, p, "      ");
 		}
-next:
-		free(name);
+	}
+	json_decref(res);
+}
+
+/* What was observed for each prediction of a variant that did not behave
+ * as declared: all of them for one that holds, the failed ones for one
+ * that does not. */
+static void print_predictions(FILE *f, const json_t *v, int holds)
+{
+	json_t *p;
+	size_t i;
+
+	json_array_foreach(json_object_get(v, "predictions"), i, p) {
+		int ok = cli_json_get_bool(p, "ok") == 1;
+
+		if (!holds && ok)
+			continue;
+		fprintf(f, "      [%s] %s\n", ok ? "ok" :
+			json_is_string(json_object_get(p, "skipped")) ?
+				"skip" : "FAIL",
+			str_or(p, "what", "?"));
+		print_evidence(f, p, "          ");
 	}
 }
 
 /* The variants that did not behave as declared, each with its evidence:
- * the reason a run failed.  A variant that holds against its declaration
- * shows what was observed for each prediction; one that does not hold shows
- * the predictions that failed, unless print_failed_predictions() has just
- * listed them (listed). */
+ * the reason a run failed.  A variant that does not hold shows its failed
+ * predictions, unless print_failed_predictions() has just listed them
+ * (listed). */
 static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 {
-	struct cli_json obj, vars, v, preds, p;
-	size_t vpos = 0;
+	json_t *res = result_of(j), *v;
+	size_t i;
 	int header = 0;
 
-	if (!j->json || cli_json_parse(j->json, strlen(j->json), &obj) ||
-	    cli_json_member(&obj, "variants", &vars))
-		return;
-	while (cli_json_next(&vars, &vpos, &v) > 0) {
-		int holds = cli_json_get_bool(&v, "holds") == 1;
-		char *name;
-		size_t ppos = 0;
+	json_array_foreach(json_object_get(res, "variants"), i, v) {
+		int holds = cli_json_get_bool(v, "holds") == 1;
 
-		if (cli_json_get_bool(&v, "as_declared") != 0)
+		if (cli_json_get_bool(v, "as_declared") != 0)
 			continue;
 		if (!header)
 			fprintf(f, "\n%s: variants that did not behave as "
 				"declared:\n", j->exp->id);
 		header = 1;
-		name = cli_json_get_strdup(&v, "name");
-		fprintf(f, "  %s: %s\n", name ? name : "?",
+		fprintf(f, "  %s: %s\n", str_or(v, "name", "?"),
 			holds ? "holds, but is declared not to hold "
 				"(.holds = false)" :
 			listed ? "does not hold, but is declared to hold "
 				 "(its failed predictions are above)" :
 				 "does not hold, but is declared to hold");
-		free(name);
-		if ((!holds && listed) ||
-		    cli_json_member(&v, "predictions", &preds))
-			continue;
-		while (cli_json_next(&preds, &ppos, &p) > 0) {
-			int ok = cli_json_get_bool(&p, "ok") == 1;
-			char *what;
-
-			if (!holds && ok)
-				continue;
-			what = cli_json_get_strdup(&p, "what");
-			fprintf(f, "      [%s] %s\n", ok ? "ok" :
-				is_skipped(&p) ? "skip" : "FAIL",
-				what ? what : "?");
-			free(what);
-			print_evidence(f, &p, "          ");
-		}
+		if (holds || !listed)
+			print_predictions(f, v, holds);
 	}
+	json_decref(res);
 }
 
 /* The table: one line per experiment, in the catalogue's order. */

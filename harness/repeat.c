@@ -88,31 +88,24 @@ static struct vtally *find_variant(struct etally *e, const char *name)
  * the declared one. */
 static void add_variants(struct etally *e, const char *json)
 {
-	struct cli_json obj, vars, v, err;
-	size_t pos = 0;
+	json_t *obj = cli_json_object(json, strlen(json)), *v;
+	size_t i;
 
-	if (cli_json_parse(json, strlen(json), &obj) ||
-	    cli_json_member(&obj, "variants", &vars))
-		return;
-	while (cli_json_next(&vars, &pos, &v) > 0) {
-		char *name = cli_json_get_strdup(&v, "name");
-		struct vtally *vt;
+	json_array_foreach(json_object_get(obj, "variants"), i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		struct vtally *vt = name ? find_variant(e, name) : NULL;
 
-		if (!name)
-			continue;
-		vt = find_variant(e, name);
-		free(name);
 		if (!vt)
 			continue;
-		if (!cli_json_member(&v, "error", &err) &&
-		    err.type == CLI_JSON_STRING)
+		if (json_is_string(json_object_get(v, "error")))
 			vt->errors++;
-		else if (cli_json_get_bool(&v, "as_declared") == 0 &&
-			 cli_json_get_bool(&v, "holds") == 1)
+		else if (cli_json_get_bool(v, "as_declared") == 0 &&
+			 cli_json_get_bool(v, "holds") == 1)
 			vt->held_not++;
-		else if (cli_json_get_bool(&v, "as_declared") == 0)
+		else if (cli_json_get_bool(v, "as_declared") == 0)
 			vt->failed_to++;
 	}
+	json_decref(obj);
 }
 
 void cli_tally_add(struct cli_tally *t, int i, const char *status,
