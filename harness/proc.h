@@ -2,7 +2,7 @@
  *
  * The CLI runs each experiment as a process of its own (lib/protocol.h), so
  * that a crash or a hang stays in that process.  This is the one place that
- * forks them, for --describe (registry.c) and for --run (runner.c).
+ * forks them, for --describe (catalog.c) and for --run (runner.c).
  */
 #ifndef CLI_PROC_H
 #define CLI_PROC_H

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "json.h"
-#include "registry.h"
+#include "catalog.h"
 #include "repeat.h"
 #include "report.h"
 
@@ -16,7 +16,7 @@ static const char *const verdict_names[] = {
 #define NVERDICTS (int)(sizeof(verdict_names) / sizeof(verdict_names[0]))
 
 struct vtally {
-	const char *name;	/* the registry's */
+	const char *name;	/* the catalogue's */
 	int held_not;		/* held, although declared not to */
 	int failed_to;		/* did not hold, although declared to */
 	int errors;		/* could not run */

@@ -69,7 +69,7 @@ static int has_variant(const struct cli_exp *x, const char *name)
 
 /* Checks the selection before anything is created: an unknown id or
  * variant is a typo, and a typo must not leave a results folder behind. */
-static int select_jobs(struct runner *r, struct cli_registry *reg, int all,
+static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 		       char **ids, int nids)
 {
 	int n = all ? reg->n : nids;
@@ -81,7 +81,7 @@ static int select_jobs(struct runner *r, struct cli_registry *reg, int all,
 	}
 	for (int i = 0; i < n; i++) {
 		struct cli_exp *x = all ? &reg->exp[i] :
-					  cli_registry_find(reg, ids[i]);
+					  cli_catalog_find(reg, ids[i]);
 		int dup = 0;
 
 		if (!x) {
@@ -260,13 +260,13 @@ int cli_cmd_run(int argc, char **argv)
 {
 	struct runner r = { .base_fd = -1, .run_fd = -1 };
 	struct run_opts o = { .base = "results", .repeat = 1 };
-	struct cli_registry reg = { 0 };
+	struct cli_catalog reg = { 0 };
 	struct sl_err e = { "" };
 	int ret = parse_options(&r, &o, argc, argv);
 
 	if (ret >= 0)
 		goto out;
-	if (cli_registry_load(&reg, &e)) {
+	if (cli_catalog_load(&reg, &e)) {
 		fprintf(stderr, "socklab: run: %s\n", e.msg);
 		ret = SL_EXIT_ERROR;
 		goto out;
@@ -296,6 +296,6 @@ int cli_cmd_run(int argc, char **argv)
 	ret = run_all(&r);
 out:
 	free_runner(&r);
-	cli_registry_free(&reg);
+	cli_catalog_free(&reg);
 	return ret;
 }

@@ -14,7 +14,7 @@
 
 #include <ev.h>
 
-#include "registry.h"
+#include "catalog.h"
 
 #define STDERR_FILE "stderr.txt"
 

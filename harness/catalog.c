@@ -1,4 +1,4 @@
-/* registry.c: finding the experiments and asking each what it is.
+/* catalog.c: finding the experiments and asking each what it is.
  *
  * Every executable in the folder is started with --describe at the same
  * time, and their answers are collected with poll(): starting a few dozen
@@ -22,7 +22,7 @@
 #include "err.h"
 #include "json.h"
 #include "proc.h"
-#include "registry.h"
+#include "catalog.h"
 
 #define DESCRIBE_TIMEOUT_MS 10000
 #define DESCRIBE_MAX_OUTPUT (64 * 1024)
@@ -38,7 +38,7 @@ struct probe {
 	int timed_out;
 };
 
-const char *cli_registry_dir(void)
+const char *cli_catalog_dir(void)
 {
 	const char *d = getenv("SOCKLAB_EXPERIMENTS_DIR");
 
@@ -70,7 +70,7 @@ static const char *basename_of(const char *path)
 }
 
 /* Reads the executables' names; returns the count or -errno. */
-static int scan_dir(struct cli_registry *r, const char *dir, struct sl_err *e)
+static int scan_dir(struct cli_catalog *r, const char *dir, struct sl_err *e)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -315,9 +315,9 @@ static int by_id(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int cli_registry_load(struct cli_registry *r, struct sl_err *e)
+int cli_catalog_load(struct cli_catalog *r, struct sl_err *e)
 {
-	const char *dir = cli_registry_dir();
+	const char *dir = cli_catalog_dir();
 	struct probe *pr;
 	int ret;
 
@@ -351,7 +351,7 @@ int cli_registry_load(struct cli_registry *r, struct sl_err *e)
 	return 0;
 }
 
-struct cli_exp *cli_registry_find(const struct cli_registry *r,
+struct cli_exp *cli_catalog_find(const struct cli_catalog *r,
 				  const char *id)
 {
 	for (int i = 0; i < r->n; i++)
@@ -360,7 +360,7 @@ struct cli_exp *cli_registry_find(const struct cli_registry *r,
 	return NULL;
 }
 
-void cli_registry_free(struct cli_registry *r)
+void cli_catalog_free(struct cli_catalog *r)
 {
 	for (int i = 0; i < r->n; i++) {
 		struct cli_exp *x = &r->exp[i];
