@@ -229,10 +229,74 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 		"measured", json_measured(r)));
 }
 
-void sl_report_text(FILE *f, const struct sl_report *r)
+/* Copies file name of the variant's folder (none of it a link) to f,
+ * after a blank line, when it is there. */
+static void text_file(FILE *f, const struct sl_report *r, const char *variant,
+		      const char *name)
 {
 	char path[4096], line[1024];
+	FILE *in;
+	int fd;
 
+	snprintf(path, sizeof(path), "%s/%s", variant, name);
+	fd = r->dirfd >= 0 ? sl_resultdir_read(r->dirfd, path) : -EBADF;
+	in = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!in) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fputc('\n', f);
+	while (fgets(line, sizeof(line), in))
+		fputs(line, f);
+	fclose(in);
+}
+
+/* One variant: whether it held as declared, faults, predictions with their
+ * evidence, measurements, counters, then its ladder and timeline. */
+static void text_variant(FILE *f, const struct sl_report *r, int v)
+{
+	const struct sl_outcome *o = &r->out[v];
+	const char *name = r->reg->variant[v]->name;
+
+	if (o->error)
+		fprintf(f, "== variant %s: ERROR ==\n  error: %s\n", name,
+			o->why);
+	else if (as_declared(r, v))
+		fprintf(f, "== variant %s: %s, as declared ==\n", name,
+			o->holds ? "holds" : "does not hold");
+	else
+		fprintf(f, "== variant %s: %s, NOT AS DECLARED "
+			"(declared %s) ==\n", name,
+			o->holds ? "holds" : "does not hold",
+			o->holds ? "not to hold" : "to hold");
+	for (int i = 0; i < o->nfaults; i++)
+		fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
+			o->fault[i].backend, o->fault[i].what);
+	for (int i = 0; i < o->pred.nresults; i++) {
+		const struct sl_result *res = &o->pred.result[i];
+
+		fprintf(f, "  [%s] %s\n",
+			res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
+			res->what);
+		if (res->skipped[0])
+			fprintf(f, "         skipped: %s\n", res->skipped);
+		else if (res->evidence[0])
+			fprintf(f, "         %s\n", res->evidence);
+	}
+	for (int i = 0; i < o->pred.nmeasures; i++)
+		fprintf(f, "  measured %s = %.3f %s\n", o->pred.measure[i].name,
+			o->pred.measure[i].value, o->pred.measure[i].unit);
+	text_counters(f, &o->pred);
+	/* The ladder first, for the shape of the exchange, then the timeline
+	 * with every detail. */
+	text_file(f, r, name, "ladder.txt");
+	text_file(f, r, name, "timeline.txt");
+	fputc('\n', f);
+}
+
+void sl_report_text(FILE *f, const struct sl_report *r)
+{
 	fprintf(f, "%s: %s\n", r->reg->id, r->reg->x->claim);
 	fprintf(f, "verdict %s (expected %s): %s\n",
 		sl_verdict_name(r->verdict),
@@ -254,63 +318,6 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			break;
 		}
 	}
-	for (int v = 0; v < r->n; v++) {
-		const struct sl_outcome *o = &r->out[v];
-		const char *name = r->reg->variant[v]->name;
-		FILE *tl;
-
-		if (o->error)
-			fprintf(f, "== variant %s: ERROR ==\n", name);
-		else if (as_declared(r, v))
-			fprintf(f, "== variant %s: %s, as declared ==\n", name,
-				o->holds ? "holds" : "does not hold");
-		else
-			fprintf(f, "== variant %s: %s, NOT AS DECLARED "
-				"(declared %s) ==\n", name,
-				o->holds ? "holds" : "does not hold",
-				o->holds ? "not to hold" : "to hold");
-		if (o->error)
-			fprintf(f, "  error: %s\n", o->why);
-		for (int i = 0; i < o->nfaults; i++)
-			fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
-				o->fault[i].backend, o->fault[i].what);
-		for (int i = 0; i < o->pred.nresults; i++) {
-			const struct sl_result *res = &o->pred.result[i];
-
-			fprintf(f, "  [%s] %s\n",
-				res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
-				res->what);
-			if (res->skipped[0])
-				fprintf(f, "         skipped: %s\n", res->skipped);
-			else if (res->evidence[0])
-				fprintf(f, "         %s\n", res->evidence);
-		}
-		for (int i = 0; i < o->pred.nmeasures; i++)
-			fprintf(f, "  measured %s = %.3f %s\n",
-				o->pred.measure[i].name, o->pred.measure[i].value,
-				o->pred.measure[i].unit);
-		text_counters(f, &o->pred);
-		/* The ladder first, for the shape of the exchange, then the
-		 * timeline with every detail. */
-		static const char *const parts[] = { "ladder.txt", "timeline.txt" };
-
-		for (unsigned k = 0; k < 2; k++) {
-			int fd;
-
-			snprintf(path, sizeof(path), "%s/%s", name, parts[k]);
-			fd = r->dirfd >= 0 ? sl_resultdir_read(r->dirfd, path) :
-					     -EBADF;
-			tl = fd >= 0 ? fdopen(fd, "r") : NULL;
-			if (!tl) {
-				if (fd >= 0)
-					close(fd);
-				continue;
-			}
-			fputc('\n', f);
-			while (fgets(line, sizeof(line), tl))
-				fputs(line, f);
-			fclose(tl);
-		}
-		fputc('\n', f);
-	}
+	for (int v = 0; v < r->n; v++)
+		text_variant(f, r, v);
 }
