@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
 #include "catalog.h"
+#include "json.h"
 #include "repeat.h"
 #include "report.h"
 
@@ -200,39 +200,37 @@ void cli_tally_print(FILE *f, const struct cli_tally *t)
 		t->n == 1 ? "" : "s");
 }
 
+/* One experiment's counts: {"id":..,"repeat":{"runs":..,...}}. */
+static json_t *tally_object(const struct etally *e)
+{
+	json_t *verdicts = json_object(), *vars = json_array();
+
+	for (int k = 0; k < NVERDICTS; k++)
+		if (e->verdicts[k])
+			json_object_set_new(verdicts, verdict_names[k],
+					    json_integer(e->verdicts[k]));
+	for (int v = 0; v < e->nvar; v++) {
+		const struct vtally *vt = &e->var[v];
+
+		json_array_append_new(vars, json_pack("{s:o,s:i,s:i,s:i,s:i}",
+			"name", sl_json_text(vt->name),
+			"not_as_declared", vt->held_not + vt->failed_to,
+			"held_declared_not_to", vt->held_not,
+			"failed_declared_to", vt->failed_to,
+			"errors", vt->errors));
+	}
+	return json_pack("{s:o,s:{s:i,s:i,s:i,s:i,s:i,s:o,s:o}}",
+		"id", sl_json_text(e->exp->id),
+		"repeat", "runs", e->runs, "passed", e->passed,
+		"failed", e->failed, "errors", e->errors,
+		"skipped", e->skipped, "verdicts", verdicts,
+		"variants", vars);
+}
+
 void cli_tally_json(FILE *f, const struct cli_tally *t)
 {
-	for (int i = 0; i < t->n; i++) {
-		const struct etally *e = &t->e[i];
-		int first = 1;
-
-		fputs("{\"id\":", f);
-		sl_json_string(f, e->exp->id);
-		fprintf(f, ",\"repeat\":{\"runs\":%d,\"passed\":%d,"
-			"\"failed\":%d,\"errors\":%d,\"skipped\":%d,"
-			"\"verdicts\":{", e->runs, e->passed, e->failed,
-			e->errors, e->skipped);
-		for (int k = 0; k < NVERDICTS; k++) {
-			if (!e->verdicts[k])
-				continue;
-			fprintf(f, "%s\"%s\":%d", first ? "" : ",",
-				verdict_names[k], e->verdicts[k]);
-			first = 0;
-		}
-		fputs("},\"variants\":[", f);
-		for (int v = 0; v < e->nvar; v++) {
-			const struct vtally *vt = &e->var[v];
-
-			fputs(v ? ",{\"name\":" : "{\"name\":", f);
-			sl_json_string(f, vt->name);
-			fprintf(f, ",\"not_as_declared\":%d,"
-				"\"held_declared_not_to\":%d,"
-				"\"failed_declared_to\":%d,\"errors\":%d}",
-				vt->held_not + vt->failed_to, vt->held_not,
-				vt->failed_to, vt->errors);
-		}
-		fputs("]}}\n", f);
-	}
+	for (int i = 0; i < t->n; i++)
+		sl_json_line(f, tally_object(&t->e[i]));
 	fflush(f);
 }
 
