@@ -34,11 +34,9 @@ static void print_json(const struct cli_catalog *r)
 			puts(x->describe);
 			continue;
 		}
-		fputs("{\"id\":", stdout);
-		sl_json_string(stdout, x->id);
-		fputs(",\"error\":", stdout);
-		sl_json_string(stdout, x->broken);
-		fputs("}\n", stdout);
+		sl_json_line(stdout, json_pack("{s:o,s:o}",
+						"id", sl_json_text(x->id),
+						"error", sl_json_text(x->broken)));
 	}
 }
 
