@@ -16,9 +16,14 @@ json_t *cli_json_object(const char *s, size_t n)
 	return v;
 }
 
+const char *cli_json_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}
+
 char *cli_json_get_strdup(const json_t *obj, const char *key)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
+	const char *s = cli_json_str(obj, key);
 
 	return s ? strdup(s) : NULL;
 }

@@ -23,6 +23,10 @@
  * json_decref()'d; NULL when it is anything else. */
 json_t *cli_json_object(const char *s, size_t n);
 
+/* The string member key of obj, in obj (valid while obj is), or NULL when
+ * it is absent or not a string. */
+const char *cli_json_str(const json_t *obj, const char *key);
+
 /* The string member key of obj in memory of its own (free() it), or NULL
  * when it is absent, not a string, or memory ran out. */
 char *cli_json_get_strdup(const json_t *obj, const char *key);

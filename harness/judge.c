@@ -66,8 +66,8 @@ static char *error_reason(const struct job *j, const json_t *res)
 	if (s)
 		return s;
 	json_array_foreach(json_object_get(res, "variants"), i, v) {
-		const char *msg = json_string_value(json_object_get(v, "error"));
-		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *msg = cli_json_str(v, "error");
+		const char *name = cli_json_str(v, "name");
 
 		if (msg)
 			return run_asprintf("%s: %s", name ? name : "variant",
@@ -113,7 +113,7 @@ static int not_as_declared(const json_t *res, char **list)
 	if (!json_is_array(vars))
 		return -EINVAL;
 	json_array_foreach(vars, i, v) {
-		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *name = cli_json_str(v, "name");
 		int as = cli_json_get_bool(v, "as_declared");
 		char *more;
 
@@ -146,12 +146,13 @@ static void judge_variants(struct job *j, const json_t *res,
 	int n = not_as_declared(res, &list);
 
 	if (n < 0) {
-		run_set_reason(j, NULL, "%s but its result says no \"as_declared\" "
-			   "for variant %s", how, list ? list : "(none)");
+		run_set_reason(j, NULL, "%s but its result says no "
+			       "\"as_declared\" for variant %s", how,
+			       list ? list : "(none)");
 		free(list);
 	} else if ((code == SL_EXIT_PASS) != (n == 0)) {
-		run_set_reason(j, list, "%s but %d of its variants did not behave "
-			   "as declared", how, n);
+		run_set_reason(j, list, "%s but %d of its variants did not "
+			       "behave as declared", how, n);
 	} else if (n) {
 		j->result = R_FAIL;
 		run_set_reason(j, list, "not as declared");
@@ -166,7 +167,7 @@ static void judge_outcome(struct job *j, const json_t *res, int code,
 			  const char *line, size_t n, const char *how)
 {
 	const char *want = code == SL_EXIT_PASS ? "pass" : "fail";
-	const char *status = json_string_value(json_object_get(res, "status"));
+	const char *status = cli_json_str(res, "status");
 
 	if (!line)
 		run_set_reason(j, NULL, "%s but printed no result line", how);
@@ -221,7 +222,7 @@ void run_judge(struct job *j)
 		j->json = strndup(line, n);
 		j->verdict = cli_json_get_strdup(res, "verdict");
 	}
-	status = json_string_value(json_object_get(res, "status"));
+	status = cli_json_str(res, "status");
 	cli_describe_status(j->wstatus, how, sizeof(how));
 	j->result = R_ERROR;
 	if (j->timed_out)
@@ -247,6 +248,7 @@ void run_judge(struct job *j)
 	 * carry, even when it says "error" too. */
 	j->json_agrees = status &&
 			 !strcmp(status, run_result_status[j->result]) &&
-			 !(j->result == R_ERROR && (j->timed_out || j->stopped));
+			 !(j->result == R_ERROR &&
+			   (j->timed_out || j->stopped));
 	json_decref(res);
 }

@@ -151,7 +151,7 @@ static void print_file(const struct job *j, const char *name)
 /* A string member, or what stands for a missing one. */
 static const char *str_or(const json_t *obj, const char *key, const char *or)
 {
-	const char *s = json_string_value(json_object_get(obj, key));
+	const char *s = cli_json_str(obj, key);
 
 	return s ? s : or;
 }
@@ -159,7 +159,7 @@ static const char *str_or(const json_t *obj, const char *key, const char *or)
 /* A prediction's evidence, indented under it. */
 static void print_evidence(FILE *f, const json_t *p, const char *indent)
 {
-	const char *skipped = str_or(p, "skipped", NULL);
+	const char *skipped = cli_json_str(p, "skipped");
 	json_t *ev = json_object_get(p, "evidence");
 	char *text;
 

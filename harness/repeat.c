@@ -92,7 +92,7 @@ static void add_variants(struct etally *e, const char *json)
 	size_t i;
 
 	json_array_foreach(json_object_get(obj, "variants"), i, v) {
-		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *name = cli_json_str(v, "name");
 		struct vtally *vt = name ? find_variant(e, name) : NULL;
 
 		if (!vt)

@@ -96,7 +96,7 @@ int run_folder_make(struct runner *r)
 	}
 	abs_base = fd_path(r->base_fd);
 	r->run_abs = run_asprintf("%s/%s", abs_base ? abs_base : r->base_shown,
-			       name);
+				  name);
 	r->run_shown = run_asprintf("%s/%s", r->base_shown, name);
 	free(abs_base);
 	if (r->run_abs && r->run_shown)

@@ -151,7 +151,8 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 		if (fchdir(vfd) < 0) {
 			out->error = 1;
 			snprintf(out->why, sizeof(out->why), "enter results "
-				 "folder %.100s: %.100s", name, strerror(errno));
+				 "folder %.100s: %.100s", name,
+				 strerror(errno));
 			_exit(0);
 		}
 		close(vfd);

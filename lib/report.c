@@ -73,7 +73,8 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg)
 	json_t *vars = json_array();
 
 	for (int i = 0; i < reg->nvariants; i++)
-		json_array_append_new(vars, sl_json_text(reg->variant[i]->name));
+		json_array_append_new(vars,
+				      sl_json_text(reg->variant[i]->name));
 	sl_json_line(f, json_pack("{s:o,s:o,s:o,s:i,s:o}",
 		"id", sl_json_text(reg->id),
 		"claim", sl_json_text(reg->x->claim),
