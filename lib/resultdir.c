@@ -72,6 +72,12 @@ static int open_dir(int at, const char *name, int follow)
 static int open_or_make(int at, const char *name, int follow)
 {
 	int fd = open_dir(at, name, follow), made = 0, ret;
+	struct stat st;
+
+	/* O_DIRECTORY wins over O_NOFOLLOW: a link says ENOTDIR. */
+	if (fd == -ENOTDIR && !follow &&
+	    !fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+		return -ELOOP;
 
 	if (fd == -ENOENT) {
 		if (mkdirat(at, name, 0700) == 0)
@@ -142,6 +148,12 @@ int sl_resultdir_open(const char *path, struct sl_err *e)
 		at = fd;
 	}
 	free(copy);
+	if (at == -ELOOP) {
+		sl_errf(e, 0, "cannot write results folder '%s': it is a "
+			"symbolic link, which others could point anywhere; give "
+			"the folder itself", path);
+		return -ELOOP;
+	}
 	if (at < 0)
 		return sl_errf(e, -at, "cannot write results folder '%s'",
 			       path);
