@@ -17,7 +17,8 @@ SOCKLAB := ./$(BUILD)/socklab
 # machine that has everything never touches the network.
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
-	iptables nftables ethtool libtracefs-dev libtraceevent-dev
+	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
+	libjansson-dev
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor
 

@@ -8,7 +8,7 @@
 #include "err.h"
 #include "json.h"
 #include "report.h"
-#include "registry.h"
+#include "catalog.h"
 
 static const char list_help[] =
 	"usage: socklab list [--json]\n"
@@ -25,7 +25,7 @@ static const char list_help[] =
 	"An experiment whose --describe fails is listed as broken, with the\n"
 	"reason, and the exit status is then 2.\n";
 
-static void print_json(const struct cli_registry *r)
+static void print_json(const struct cli_catalog *r)
 {
 	for (int i = 0; i < r->n; i++) {
 		const struct cli_exp *x = &r->exp[i];
@@ -34,15 +34,13 @@ static void print_json(const struct cli_registry *r)
 			puts(x->describe);
 			continue;
 		}
-		fputs("{\"id\":", stdout);
-		sl_json_string(stdout, x->id);
-		fputs(",\"error\":", stdout);
-		sl_json_string(stdout, x->broken);
-		fputs("}\n", stdout);
+		sl_json_line(stdout, json_pack("{s:o,s:o}", "id",
+					       sl_json_text(x->id), "error",
+					       sl_json_text(x->broken)));
 	}
 }
 
-static void print_table(const struct cli_registry *r)
+static void print_table(const struct cli_catalog *r)
 {
 	int width = cli_term_width(STDOUT_FILENO);
 	int idw = 2;
@@ -79,16 +77,16 @@ static void print_table(const struct cli_registry *r)
 
 int cli_cmd_list(int argc, char **argv)
 {
-	struct cli_registry r;
+	struct cli_catalog r;
 	struct sl_err e = { "" };
 	int json = 0, c, nbroken = 0;
 
 	c = cli_parse_json_only("list", list_help, argc, argv, &json);
 	if (c >= 0)
 		return c;
-	if (cli_registry_load(&r, &e)) {
+	if (cli_catalog_load(&r, &e)) {
 		fprintf(stderr, "socklab: list: %s\n", e.msg);
-		cli_registry_free(&r);
+		cli_catalog_free(&r);
 		return SL_EXIT_ERROR;
 	}
 	if (r.n == 0 && !json)
@@ -100,6 +98,6 @@ int cli_cmd_list(int argc, char **argv)
 		print_table(&r);
 	for (int i = 0; i < r.n; i++)
 		nbroken += r.exp[i].broken != NULL;
-	cli_registry_free(&r);
+	cli_catalog_free(&r);
 	return nbroken ? SL_EXIT_ERROR : 0;
 }

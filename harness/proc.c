@@ -30,8 +30,8 @@ static void close_pair(int p[2])
 }
 
 static void __attribute__((noreturn))
-child(const char *const argv[], int flags, int out, int err, int status,
-      pid_t parent)
+child(const char *const argv[], int flags, int out, int err, int pass,
+      int status, pid_t parent)
 {
 	sigset_t none;
 	int devnull, e;
@@ -58,6 +58,8 @@ child(const char *const argv[], int flags, int out, int err, int status,
 		goto fail;
 	if (move_fd(out, STDOUT_FILENO) < 0 || move_fd(err, STDERR_FILENO) < 0)
 		goto fail;
+	if (pass >= 0 && move_fd(pass, CLI_SPAWN_PASSED_FD) < 0)
+		goto fail;
 	execv(argv[0], (char *const *)argv);
 fail:
 	e = errno;
@@ -68,6 +70,12 @@ fail:
 
 int cli_spawn(const char *const argv[], int flags, int errfd,
 	      struct cli_child *c)
+{
+	return cli_spawn_passing(argv, flags, errfd, -1, c);
+}
+
+int cli_spawn_passing(const char *const argv[], int flags, int errfd,
+		      int passfd, struct cli_child *c)
 {
 	int out[2] = { -1, -1 }, err[2] = { -1, -1 }, st[2] = { -1, -1 };
 	pid_t parent = getpid();
@@ -87,8 +95,8 @@ int cli_spawn(const char *const argv[], int flags, int errfd,
 		goto out_close;
 	}
 	if (c->pid == 0)
-		child(argv, flags, out[1], errfd >= 0 ? errfd : err[1], st[1],
-		      parent);
+		child(argv, flags, out[1], errfd >= 0 ? errfd : err[1], passfd,
+		      st[1], parent);
 
 	/* Both sides set the group, so that it exists before either side
 	 * relies on it (the classic race of shells' job control).  EACCES

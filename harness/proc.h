@@ -2,7 +2,7 @@
  *
  * The CLI runs each experiment as a process of its own (lib/protocol.h), so
  * that a crash or a hang stays in that process.  This is the one place that
- * forks them, for --describe (registry.c) and for --run (runner.c).
+ * forks them, for --describe (catalog.c) and for --run (runner.c).
  */
 #ifndef CLI_PROC_H
 #define CLI_PROC_H
@@ -30,6 +30,15 @@ struct cli_child {
  * an error here and not an exit status 127 later). */
 int cli_spawn(const char *const argv[], int flags, int errfd,
 	      struct cli_child *c);
+
+/* The descriptor number a passed descriptor has in the child. */
+#define CLI_SPAWN_PASSED_FD 3
+
+/* The same, and passfd (when >= 0) is inherited by the child as
+ * CLI_SPAWN_PASSED_FD: a folder handed over as a descriptor cannot be
+ * swapped under the child the way a path can. */
+int cli_spawn_passing(const char *const argv[], int flags, int errfd,
+		      int passfd, struct cli_child *c);
 
 /* Appends what is readable on fd (non-blocking or not) to *buf, keeping at
  * most max bytes: beyond that, the oldest complete lines are dropped, since

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "json.h"
-#include "registry.h"
 #include "repeat.h"
 #include "report.h"
 
@@ -16,7 +16,7 @@ static const char *const verdict_names[] = {
 #define NVERDICTS (int)(sizeof(verdict_names) / sizeof(verdict_names[0]))
 
 struct vtally {
-	const char *name;	/* the registry's */
+	const char *name;	/* the catalogue's */
 	int held_not;		/* held, although declared not to */
 	int failed_to;		/* did not hold, although declared to */
 	int errors;		/* could not run */
@@ -88,31 +88,24 @@ static struct vtally *find_variant(struct etally *e, const char *name)
  * the declared one. */
 static void add_variants(struct etally *e, const char *json)
 {
-	struct cli_json obj, vars, v, err;
-	size_t pos = 0;
+	json_t *obj = cli_json_object(json, strlen(json)), *v;
+	size_t i;
 
-	if (cli_json_parse(json, strlen(json), &obj) ||
-	    cli_json_member(&obj, "variants", &vars))
-		return;
-	while (cli_json_next(&vars, &pos, &v) > 0) {
-		char *name = cli_json_get_strdup(&v, "name");
-		struct vtally *vt;
+	json_array_foreach(json_object_get(obj, "variants"), i, v) {
+		const char *name = cli_json_str(v, "name");
+		struct vtally *vt = name ? find_variant(e, name) : NULL;
 
-		if (!name)
-			continue;
-		vt = find_variant(e, name);
-		free(name);
 		if (!vt)
 			continue;
-		if (!cli_json_member(&v, "error", &err) &&
-		    err.type == CLI_JSON_STRING)
+		if (json_is_string(json_object_get(v, "error")))
 			vt->errors++;
-		else if (cli_json_get_bool(&v, "as_declared") == 0 &&
-			 cli_json_get_bool(&v, "holds") == 1)
+		else if (cli_json_get_bool(v, "as_declared") == 0 &&
+			 cli_json_get_bool(v, "holds") == 1)
 			vt->held_not++;
-		else if (cli_json_get_bool(&v, "as_declared") == 0)
+		else if (cli_json_get_bool(v, "as_declared") == 0)
 			vt->failed_to++;
 	}
+	json_decref(obj);
 }
 
 void cli_tally_add(struct cli_tally *t, int i, const char *status,
@@ -207,39 +200,37 @@ void cli_tally_print(FILE *f, const struct cli_tally *t)
 		t->n == 1 ? "" : "s");
 }
 
+/* One experiment's counts: {"id":..,"repeat":{"runs":..,...}}. */
+static json_t *tally_object(const struct etally *e)
+{
+	json_t *verdicts = json_object(), *vars = json_array();
+
+	for (int k = 0; k < NVERDICTS; k++)
+		if (e->verdicts[k])
+			json_object_set_new(verdicts, verdict_names[k],
+					    json_integer(e->verdicts[k]));
+	for (int v = 0; v < e->nvar; v++) {
+		const struct vtally *vt = &e->var[v];
+
+		json_array_append_new(vars, json_pack("{s:o,s:i,s:i,s:i,s:i}",
+			"name", sl_json_text(vt->name),
+			"not_as_declared", vt->held_not + vt->failed_to,
+			"held_declared_not_to", vt->held_not,
+			"failed_declared_to", vt->failed_to,
+			"errors", vt->errors));
+	}
+	return json_pack("{s:o,s:{s:i,s:i,s:i,s:i,s:i,s:o,s:o}}",
+		"id", sl_json_text(e->exp->id),
+		"repeat", "runs", e->runs, "passed", e->passed,
+		"failed", e->failed, "errors", e->errors,
+		"skipped", e->skipped, "verdicts", verdicts,
+		"variants", vars);
+}
+
 void cli_tally_json(FILE *f, const struct cli_tally *t)
 {
-	for (int i = 0; i < t->n; i++) {
-		const struct etally *e = &t->e[i];
-		int first = 1;
-
-		fputs("{\"id\":", f);
-		sl_json_string(f, e->exp->id);
-		fprintf(f, ",\"repeat\":{\"runs\":%d,\"passed\":%d,"
-			"\"failed\":%d,\"errors\":%d,\"skipped\":%d,"
-			"\"verdicts\":{", e->runs, e->passed, e->failed,
-			e->errors, e->skipped);
-		for (int k = 0; k < NVERDICTS; k++) {
-			if (!e->verdicts[k])
-				continue;
-			fprintf(f, "%s\"%s\":%d", first ? "" : ",",
-				verdict_names[k], e->verdicts[k]);
-			first = 0;
-		}
-		fputs("},\"variants\":[", f);
-		for (int v = 0; v < e->nvar; v++) {
-			const struct vtally *vt = &e->var[v];
-
-			fputs(v ? ",{\"name\":" : "{\"name\":", f);
-			sl_json_string(f, vt->name);
-			fprintf(f, ",\"not_as_declared\":%d,"
-				"\"held_declared_not_to\":%d,"
-				"\"failed_declared_to\":%d,\"errors\":%d}",
-				vt->held_not + vt->failed_to, vt->held_not,
-				vt->failed_to, vt->errors);
-		}
-		fputs("]}}\n", f);
-	}
+	for (int i = 0; i < t->n; i++)
+		sl_json_line(f, tally_object(&t->e[i]));
 	fflush(f);
 }
 

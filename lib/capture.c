@@ -33,6 +33,7 @@
 #include "clock.h"
 #include "err.h"
 #include "packet.h"
+#include "resultdir.h"
 
 /* Large enough for a GSO super-packet as the sender's stack hands it to
  * the capture, before segmentation. */
@@ -187,6 +188,7 @@ int sl_capture_open(struct sl_capture **cp, int nsfd, const char *ifname,
 	struct sl_capture *c;
 	char ns[64];
 	int origin, rc;
+	FILE *dump;
 
 	*cp = NULL;
 	ns_name(nsfd, ns, sizeof(ns));
@@ -221,9 +223,16 @@ int sl_capture_open(struct sl_capture **cp, int nsfd, const char *ifname,
 	/* The dump file gets its precision from the live handle, so it is
 	 * written with the nanosecond magic.  The path is opened after we
 	 * are back, although the file system is not namespaced by netns. */
+	dump = sl_resultdir_fopen(AT_FDCWD, pcap_path);
+	if (!dump) {
+		rc = sl_errf(e, errno, "capture on %s: create %s", c->where,
+			     pcap_path);
+		goto out_pcap;
+	}
 	errno = 0;
-	c->dumper = pcap_dump_open(c->pcap, pcap_path);
+	c->dumper = pcap_dump_fopen(c->pcap, dump);
 	if (!c->dumper) {
+		fclose(dump);
 		/* libpcap's text already names the file and says why;
 		 * errno, when fopen() left one, is what we return. */
 		rc = errno ? -errno : -EIO;

@@ -4,11 +4,14 @@
  * prints what the experiment is, --run runs every variant, each in a
  * process and a topology of its own and all at once (so a variant that waits
  * out a long timer does not hold up the others), then derives the verdict,
- * judges each variant against what it declared, and writes the results.
- * Either way the experiment's definition is checked first (registry.h).
+ * judges each variant against what it declared, and writes the results
+ * relative to the folder it was given (resultdir.h).  Either way the
+ * experiment's definition is checked first (registry.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +27,7 @@
 #include "protocol.h"
 #include "registry.h"
 #include "report.h"
+#include "resultdir.h"
 #include "run.h"
 #include "verdict.h"
 
@@ -32,6 +36,7 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
+		"                [--results-fd N]\n"
 		"An experiment of socklab: normally run through `socklab run`.\n",
 		prog, prog);
 }
@@ -43,24 +48,6 @@ static int selected(const char *name, char **only, int nonly)
 	for (int i = 0; i < nonly; i++)
 		if (strcmp(only[i], name) == 0)
 			return 1;
-	return 0;
-}
-
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096];
-
-	snprintf(tmp, sizeof(tmp), "%s", dir);
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-		return -errno;
 	return 0;
 }
 
@@ -100,27 +87,160 @@ static int wait_variants(pid_t *pid, int n)
 	return interrupted;
 }
 
-static int run(const struct sl_registry *reg, const char *dir, int keep,
-	       char **only, int nonly)
+/* What --run was asked: which variants, where the results go. */
+struct run_args {
+	const char *dir;	/* as shown in the result line */
+	const char *fdarg;	/* --results-fd, or NULL */
+	int dirfd;		/* the experiment's results folder */
+	int keep;
+	char **only;
+	int nonly;
+};
+
+/* The folder of the results: the descriptor the CLI handed over with
+ * --results-fd, or DIR opened and checked once (resultdir.h), so that
+ * nothing below it is ever found again by its path. */
+static int open_results(const char *id, const char *dir, const char *fdarg)
+{
+	struct sl_err e = { "" };
+	struct stat st;
+	char *end;
+	long fd;
+
+	if (!fdarg) {
+		fd = sl_resultdir_open(dir, &e);
+		if (fd < 0)
+			fprintf(stderr, "%s: %s\n", id, e.msg);
+		return fd;
+	}
+	errno = 0;
+	fd = strtol(fdarg, &end, 10);
+	if (errno || *end || end == fdarg || fd < 0 || fd > INT_MAX ||
+	    fstat((int)fd, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "%s: --results-fd %s is not an open folder\n",
+			id, fdarg);
+		return -EBADF;
+	}
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	return (int)fd;
+}
+
+/* Starts variant idx in a process of its own, in a folder of its own that
+ * becomes its working folder: everything it writes is then relative to a
+ * folder it holds, whatever happens to the paths leading to it. */
+static pid_t start_variant(const struct sl_registry *reg, int idx,
+			   const struct run_args *a, struct sl_outcome *out)
+{
+	const char *name = reg->variant[idx]->name;
+	int vfd = sl_resultdir_mkdir(a->dirfd, name);
+	pid_t pid;
+
+	if (vfd < 0) {
+		out->error = 1;
+		snprintf(out->why, sizeof(out->why), "create results folder "
+			 "%.300s/%.100s: %.100s", a->dir, name, strerror(-vfd));
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct sl_run_opts opts = { .dir = ".", .keep = a->keep };
+
+		/* A run whose experiment process is killed still tears its
+		 * topology down. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (fchdir(vfd) < 0) {
+			out->error = 1;
+			snprintf(out->why, sizeof(out->why), "enter results "
+				 "folder %.100s: %.100s", name,
+				 strerror(errno));
+			_exit(0);
+		}
+		close(vfd);
+		sl_run_variant(reg, idx, &opts, out);
+		fflush(NULL);
+		_exit(0);
+	}
+	if (pid < 0) {
+		out->error = 1;
+		snprintf(out->why, sizeof(out->why), "fork variant %s: %s",
+			 name, strerror(errno));
+		pid = 0;
+	}
+	close(vfd);
+	return pid;
+}
+
+/* verdict.json and timeline.txt, next to the variants' folders, and the
+ * result line on stdout. */
+static void write_report(const struct sl_report *rep, int dirfd)
+{
+	FILE *f = sl_resultdir_fopen(dirfd, "verdict.json");
+
+	if (f) {
+		sl_report_json(f, rep);
+		fclose(f);
+	}
+	f = sl_resultdir_fopen(dirfd, "timeline.txt");
+	if (f) {
+		sl_report_text(f, rep);
+		fclose(f);
+	}
+	sl_report_json(stdout, rep);
+	fflush(stdout);
+}
+
+/* The verdict of the variants that ran (idx[0..n)), each judged against
+ * its declaration, then the report.  Returns the exit status. */
+static int conclude(const struct sl_registry *reg, const int *idx, int n,
+		    struct sl_outcome *out, const struct run_args *a,
+		    int64_t t0, int interrupted)
+{
+	int holds[SL_MAX_VARIANTS], error[SL_MAX_VARIANTS];
+	int declared[SL_MAX_VARIANTS];
+	struct sl_registry sub = *reg;
+	struct sl_report rep = { .reg = &sub, .out = out, .n = n };
+
+	for (int i = 0; i < n; i++) {
+		if (!out[i].done && !out[i].error) {
+			out[i].error = 1;
+			snprintf(out[i].why, sizeof(out[i].why),
+				 "variant process died before reporting");
+		}
+		holds[i] = out[i].holds;
+		error[i] = out[i].error;
+		sub.variant[i] = reg->variant[idx[i]];
+		declared[i] = sub.variant[i]->decl.holds;
+	}
+	sub.nvariants = n;
+	rep.verdict = sl_verdict_derive(n, holds, error);
+	/* Judged per variant against its declaration, not by comparing
+	 * verdicts: with --variant only some run, and their verdict need not
+	 * be the experiment's. */
+	rep.status = sl_verdict_judge(n, holds, error, declared);
+	rep.duration_s = (double)(sl_now() - t0) / SL_NS_PER_SEC;
+	rep.dir = a->dir;
+	rep.dirfd = a->dirfd;
+	write_report(&rep, a->dirfd);
+	if (interrupted || rep.status == SL_STATUS_ERROR)
+		return SL_EXIT_ERROR;
+	return rep.status == SL_STATUS_PASS ? SL_EXIT_PASS : SL_EXIT_FAIL;
+}
+
+static int run(const struct sl_registry *reg, struct run_args *a)
 {
 	struct sl_outcome *out;
-	int idx[SL_MAX_VARIANTS], holds[SL_MAX_VARIANTS], error[SL_MAX_VARIANTS];
-	int declared[SL_MAX_VARIANTS];
+	int idx[SL_MAX_VARIANTS];
 	pid_t pid[SL_MAX_VARIANTS];
-	const struct sl__variant_def *vars[SL_MAX_VARIANTS];
-	struct sl_registry sub = *reg;
-	struct sl_report rep;
 	int64_t t0 = sl_now();
-	int n = 0, interrupted;
-	char path[4096];
+	int n = 0, ret;
 	sigset_t set;
-	FILE *f;
 
 	for (int v = 0; v < reg->nvariants; v++)
-		if (selected(reg->variant[v]->name, only, nonly))
+		if (selected(reg->variant[v]->name, a->only, a->nonly))
 			idx[n++] = v;
 	if (n == 0) {
-		fprintf(stderr, "%s: no variant named '%s'\n", reg->id, only[0]);
+		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
+			a->only[0]);
 		return SL_EXIT_USAGE;
 	}
 	if (geteuid() != 0) {
@@ -128,11 +248,11 @@ static int run(const struct sl_registry *reg, const char *dir, int keep,
 			"capture)\n", reg->id);
 		return SL_EXIT_SKIP;
 	}
-	if (mkdir_p(dir) < 0) {
-		fprintf(stderr, "%s: cannot create results folder '%s': %s\n",
-			reg->id, dir, strerror(errno));
+	/* Nothing else is ever the folder's to read: captures included. */
+	umask(077);
+	a->dirfd = open_results(reg->id, a->dir, a->fdarg);
+	if (a->dirfd < 0)
 		return SL_EXIT_ERROR;
-	}
 	out = mmap(NULL, n * sizeof(*out), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (out == MAP_FAILED) {
@@ -146,80 +266,13 @@ static int run(const struct sl_registry *reg, const char *dir, int keep,
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
-	for (int i = 0; i < n; i++) {
-		const char *name = reg->variant[idx[i]]->name;
-
-		snprintf(path, sizeof(path), "%s/%s", dir, name);
-		if (mkdir_p(path) < 0) {
-			out[i].error = 1;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "create results folder %.300s: %.100s", path,
-				 strerror(errno));
-			pid[i] = 0;
-			continue;
-		}
-		pid[i] = fork();
-		if (pid[i] == 0) {
-			struct sl_run_opts opts = { .dir = path, .keep = keep };
-
-			/* A run whose experiment process is killed still
-			 * tears its topology down. */
-			prctl(PR_SET_PDEATHSIG, SIGTERM);
-			sl_run_variant(reg, idx[i], &opts, &out[i]);
-			fflush(NULL);
-			_exit(0);
-		}
-		if (pid[i] < 0) {
-			out[i].error = 1;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "fork variant %s: %s", name, strerror(errno));
-			pid[i] = 0;
-		}
-	}
-	interrupted = wait_variants(pid, n);
-	for (int i = 0; i < n; i++) {
-		if (!out[i].done && !out[i].error) {
-			out[i].error = 1;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "variant process died before reporting");
-		}
-		holds[i] = out[i].holds;
-		error[i] = out[i].error;
-		vars[i] = reg->variant[idx[i]];
-		declared[i] = vars[i]->decl.holds;
-	}
 	for (int i = 0; i < n; i++)
-		sub.variant[i] = vars[i];
-	sub.nvariants = n;
-	rep.reg = &sub;
-	rep.out = out;
-	rep.n = n;
-	rep.verdict = sl_verdict_derive(n, holds, error);
-	/* Judged per variant against its declaration, not by comparing
-	 * verdicts: with --variant only some run, and their verdict need not
-	 * be the experiment's. */
-	rep.status = sl_verdict_judge(n, holds, error, declared);
-	rep.duration_s = (double)(sl_now() - t0) / SL_NS_PER_SEC;
-	rep.dir = dir;
-
-	snprintf(path, sizeof(path), "%s/verdict.json", dir);
-	f = fopen(path, "w");
-	if (f) {
-		sl_report_json(f, &rep);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
-	f = fopen(path, "w");
-	if (f) {
-		sl_report_text(f, &rep);
-		fclose(f);
-	}
-	sl_report_json(stdout, &rep);
-	fflush(stdout);
+		pid[i] = start_variant(reg, idx[i], a, &out[i]);
+	ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n));
 	munmap(out, n * sizeof(*out));
-	if (interrupted || rep.status == SL_STATUS_ERROR)
-		return SL_EXIT_ERROR;
-	return rep.status == SL_STATUS_PASS ? SL_EXIT_PASS : SL_EXIT_FAIL;
+	/* Under sudo, the results are the invoking user's. */
+	sl_resultdir_hand_over(a->dirfd);
+	return ret;
 }
 
 int main(int argc, char **argv)
@@ -228,15 +281,16 @@ int main(int argc, char **argv)
 		{ "describe", no_argument, NULL, 'd' },
 		{ "run", no_argument, NULL, 'r' },
 		{ "results", required_argument, NULL, 'o' },
+		{ "results-fd", required_argument, NULL, 'f' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const struct sl_registry *reg = sl_registry();
-	const char *dir = NULL;
 	char *only[SL_MAX_VARIANTS], why[1024];
-	int describe = 0, do_run = 0, keep = 0, nonly = 0, c;
+	struct run_args a = { .only = only, .dirfd = -1 };
+	int describe = 0, do_run = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
 	 * a badly defined experiment as broken, with this line as the
@@ -254,14 +308,17 @@ int main(int argc, char **argv)
 			do_run = 1;
 			break;
 		case 'o':
-			dir = optarg;
+			a.dir = optarg;
+			break;
+		case 'f':
+			a.fdarg = optarg;
 			break;
 		case 'k':
-			keep = 1;
+			a.keep = 1;
 			break;
 		case 'v':
-			if (nonly < SL_MAX_VARIANTS)
-				only[nonly++] = optarg;
+			if (a.nonly < SL_MAX_VARIANTS)
+				only[a.nonly++] = optarg;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -275,9 +332,9 @@ int main(int argc, char **argv)
 		sl_report_describe(stdout, reg);
 		return 0;
 	}
-	if (!do_run || !dir || optind != argc) {
+	if (!do_run || !a.dir || optind != argc) {
 		usage(stderr, argv[0]);
 		return SL_EXIT_USAGE;
 	}
-	return run(reg, dir, keep, only, nonly);
+	return run(reg, &a);
 }

@@ -14,10 +14,13 @@
  *	registry.h) prints the reason on stderr and exits SL_EXIT_ERROR
  *	instead, for --describe as for --run: the CLI lists it as broken.
  *
- *   <id> --run --results DIR [--keep] [--variant NAME]...
+ *   <id> --run --results DIR [--keep] [--variant NAME]... [--results-fd N]
  *	runs the variants (each in its own topology, concurrently), writes
  *	DIR/verdict.json, DIR/timeline.txt, DIR/<variant>/... (pcaps, the
- *	variant's timeline.txt, commands.sh) and prints, as its last line on
+ *	variant's timeline.txt, commands.sh), relative to descriptor N (the
+ *	CLI passes the folder it created, so that nothing is found by a path
+ *	someone could swap; DIR is then only what the result line shows) or
+ *	to DIR opened once (lib/resultdir.h), and prints, as its last line on
  *	stdout, the result object of DESIGN.md as one JSON line:
  *	{"id":..,"claim":..,"verdict":"CONFIRMED","expected":"CONFIRMED",
  *	 "status":"pass","duration_s":1.234,"harness_s":0.08,"results":"DIR",

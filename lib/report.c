@@ -1,50 +1,59 @@
 /* report.c: verdict.json, the JSON line and timeline.txt (report.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
 
 #include "report.h"
+#include "resultdir.h"
+
+/* JSON text is UTF-8: a string that is not (a payload, a name from the
+ * kernel) has its non-ASCII bytes written as '?' rather than make the whole
+ * line unreadable. */
+json_t *sl_json_text(const char *s)
+{
+	json_t *v;
+	char *copy;
+
+	if (!s)
+		return json_null();
+	v = json_string(s);
+	if (v || !(copy = strdup(s)))
+		return v;
+	for (unsigned char *p = (unsigned char *)copy; *p; p++)
+		if (*p >= 0x80)
+			*p = '?';
+	v = json_string(copy);
+	free(copy);
+	return v;
+}
+
+static json_t *json_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+int sl_json_line(FILE *f, json_t *v)
+{
+	int ret = v ? json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY |
+					       JSON_REAL_PRECISION(6)) :
+		      -1;
+
+	json_decref(v);
+	fputc('\n', f);
+	return ret < 0 ? -EIO : 0;
+}
 
 void sl_json_string(FILE *f, const char *s)
 {
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\t':
-			fputs("\\t", f);
-			break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
+	json_t *v = sl_json_text(s);
 
-static void json_number(FILE *f, double v)
-{
-	if (isfinite(v))
-		fprintf(f, "%.6g", v);
-	else
-		fputs("null", f);
+	json_dumpf(v, f, JSON_ENCODE_ANY);
+	json_decref(v);
 }
 
 const char *sl_report_status(const struct sl_report *r)
@@ -61,62 +70,62 @@ static int as_declared(const struct sl_report *r, int v)
 
 void sl_report_describe(FILE *f, const struct sl_registry *reg)
 {
-	fputs("{\"id\":", f);
-	sl_json_string(f, reg->id);
-	fputs(",\"claim\":", f);
-	sl_json_string(f, reg->x->claim);
-	fputs(",\"expected\":", f);
-	sl_json_string(f, sl_verdict_name(reg->x->expected));
-	fprintf(f, ",\"timeout_s\":%d,\"variants\":[",
-		(reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10);
-	for (int i = 0; i < reg->nvariants; i++) {
-		fputs(i ? "," : "", f);
-		sl_json_string(f, reg->variant[i]->name);
-	}
-	fputs("]}\n", f);
+	json_t *vars = json_array();
+
+	for (int i = 0; i < reg->nvariants; i++)
+		json_array_append_new(vars,
+				      sl_json_text(reg->variant[i]->name));
+	sl_json_line(f, json_pack("{s:o,s:o,s:o,s:i,s:o}",
+		"id", sl_json_text(reg->id),
+		"claim", sl_json_text(reg->x->claim),
+		"expected", sl_json_text(sl_verdict_name(reg->x->expected)),
+		"timeout_s",
+		(reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
+		"variants", vars));
 }
 
-static void json_prediction(FILE *f, const struct sl_result *res)
+static json_t *json_prediction(const struct sl_result *res)
 {
-	fputs("{\"what\":", f);
-	sl_json_string(f, res->what);
-	fprintf(f, ",\"ok\":%s,\"skipped\":",
-		res->ok && !res->skipped[0] ? "true" : "false");
-	sl_json_string(f, res->skipped[0] ? res->skipped : NULL);
-	fputs(",\"evidence\":", f);
-	sl_json_string(f, res->evidence);
-	fputc('}', f);
+	return json_pack("{s:o,s:b,s:o,s:o}",
+		"what", sl_json_text(res->what),
+		"ok", res->ok && !res->skipped[0],
+		"skipped", sl_json_text(res->skipped[0] ? res->skipped : NULL),
+		"evidence", sl_json_text(res->evidence));
 }
 
-/* The kernel's side of a variant: why its events are missing (null when
- * they are not), and the counters that moved, per host, by nstat name:
- * "counters":{"server":{"TcpExtTCPAbortOnClose":1,...},...} */
-static void json_kernel(FILE *f, const struct sl_predict *p)
+/* The counters that moved, per host, by nstat name:
+ * {"server":{"TcpExtTCPAbortOnClose":1,...},...} */
+static json_t *json_counters(const struct sl_predict *p)
 {
-	fputs(",\"kernel_note\":", f);
-	sl_json_string(f, p->kernel_note[0] ? p->kernel_note : NULL);
-	fputs(",\"counters\":{", f);
-	for (int h = 0, firsth = 1; h < SL_TL_MAX_HOSTS; h++) {
-		int firstc = 1;
+	json_t *all = json_object();
 
-		for (int i = 0; i < p->ncounters; i++) {
-			if (p->counter[i].host != h)
-				continue;
-			if (firstc) {
-				fputs(firsth ? "" : ",", f);
-				sl_json_string(f, p->host[h]);
-				fputs(":{", f);
-				firsth = 0;
-			}
-			fputs(firstc ? "" : ",", f);
-			firstc = 0;
-			sl_json_string(f, p->counter[i].name);
-			fprintf(f, ":%lld", (long long)p->counter[i].value);
+	for (int i = 0; i < p->ncounters; i++) {
+		const char *host = p->host[p->counter[i].host];
+		json_t *h = json_object_get(all, host);
+
+		if (!h) {
+			h = json_object();
+			json_object_set_new(all, host, h);
 		}
-		if (!firstc)
-			fputc('}', f);
+		json_object_set_new(h, p->counter[i].name,
+				    json_integer(p->counter[i].value));
 	}
-	fputc('}', f);
+	return all;
+}
+
+static json_t *json_faults(const struct sl_outcome *o)
+{
+	json_t *a = json_array();
+
+	/* With the backend that served each: a test can check that it ran,
+	 * never assume it. */
+	for (int i = 0; i < o->nfaults; i++)
+		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:b}",
+			"kind", sl_json_text(o->fault[i].kind),
+			"backend", sl_json_text(o->fault[i].backend),
+			"what", sl_json_text(o->fault[i].what),
+			"lifted", o->fault[i].lifted));
+	return a;
 }
 
 /* The counters that moved, as nstat prints them, a line per host wrapped
@@ -151,94 +160,144 @@ static void text_counters(FILE *f, const struct sl_predict *p)
 	}
 }
 
-void sl_report_json(FILE *f, const struct sl_report *r)
+/* One variant: what it did against what it declared, its predictions,
+ * faults, and the kernel's side (why its events are missing, null when they
+ * are not, and the counters that moved). */
+static json_t *json_variant(const struct sl_report *r, int v)
 {
-	double harness = 0;
-	int first = 1;
+	const struct sl_outcome *o = &r->out[v];
+	json_t *preds = json_array();
 
-	for (int v = 0; v < r->n; v++)
-		if (r->out[v].harness_s > harness)
-			harness = r->out[v].harness_s;
-	fputs("{\"id\":", f);
-	sl_json_string(f, r->reg->id);
-	fputs(",\"claim\":", f);
-	sl_json_string(f, r->reg->x->claim);
-	fputs(",\"verdict\":", f);
-	sl_json_string(f, sl_verdict_name(r->verdict));
-	fputs(",\"expected\":", f);
-	sl_json_string(f, sl_verdict_name(r->reg->x->expected));
-	fputs(",\"status\":", f);
-	sl_json_string(f, sl_report_status(r));
-	fputs(",\"duration_s\":", f);
-	json_number(f, r->duration_s);
-	fputs(",\"harness_s\":", f);
-	json_number(f, harness);
-	fputs(",\"results\":", f);
-	sl_json_string(f, r->dir);
-	fputs(",\"variants\":[", f);
+	for (int i = 0; i < o->pred.nresults; i++)
+		json_array_append_new(preds,
+				      json_prediction(&o->pred.result[i]));
+	return json_pack("{s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+		"name", sl_json_text(r->reg->variant[v]->name),
+		"holds", o->holds && !o->error,
+		"expected_holds", r->reg->variant[v]->decl.holds,
+		"as_declared", o->error ? json_null() :
+				json_boolean(as_declared(r, v)),
+		"error", sl_json_text(o->error ? o->why : NULL),
+		"duration_s", json_num(o->duration_s),
+		"predictions", preds,
+		"faults", json_faults(o),
+		"kernel_note", sl_json_text(o->pred.kernel_note[0] ?
+					    o->pred.kernel_note : NULL),
+		"counters", json_counters(&o->pred));
+}
+
+/* "<variant>.<name>":{"value":..,"unit":..} for every measurement. */
+static json_t *json_measured(const struct sl_report *r)
+{
+	json_t *m = json_object();
+
 	for (int v = 0; v < r->n; v++) {
-		const struct sl_outcome *o = &r->out[v];
+		const struct sl_predict *p = &r->out[v].pred;
 
-		fputs(v ? ",{\"name\":" : "{\"name\":", f);
-		sl_json_string(f, r->reg->variant[v]->name);
-		fprintf(f, ",\"holds\":%s,\"expected_holds\":%s,"
-			"\"as_declared\":%s,\"error\":",
-			o->holds && !o->error ? "true" : "false",
-			r->reg->variant[v]->decl.holds ? "true" : "false",
-			o->error ? "null" :
-			as_declared(r, v) ? "true" : "false");
-		sl_json_string(f, o->error ? o->why : NULL);
-		fputs(",\"duration_s\":", f);
-		json_number(f, o->duration_s);
-		fputs(",\"predictions\":[", f);
-		for (int i = 0; i < o->pred.nresults; i++) {
-			fputs(i ? "," : "", f);
-			json_prediction(f, &o->pred.result[i]);
-		}
-		/* Faults, crashes and reboots, with the backend that served
-		 * each: a test can check that it ran, never assume it. */
-		fputs("],\"faults\":[", f);
-		for (int i = 0; i < o->nfaults; i++) {
-			fputs(i ? ",{\"kind\":" : "{\"kind\":", f);
-			sl_json_string(f, o->fault[i].kind);
-			fputs(",\"backend\":", f);
-			sl_json_string(f, o->fault[i].backend);
-			fputs(",\"what\":", f);
-			sl_json_string(f, o->fault[i].what);
-			fprintf(f, ",\"lifted\":%s}",
-				o->fault[i].lifted ? "true" : "false");
-		}
-		fputs("]", f);
-		json_kernel(f, &o->pred);
-		fputs("}", f);
-	}
-	fputs("],\"measured\":{", f);
-	for (int v = 0; v < r->n; v++) {
-		const struct sl_outcome *o = &r->out[v];
-
-		for (int i = 0; i < o->pred.nmeasures; i++) {
+		for (int i = 0; i < p->nmeasures; i++) {
 			char name[160];
 
 			snprintf(name, sizeof(name), "%s.%s",
-				 r->reg->variant[v]->name,
-				 o->pred.measure[i].name);
-			fputs(first ? "" : ",", f);
-			first = 0;
-			sl_json_string(f, name);
-			fputs(":{\"value\":", f);
-			json_number(f, o->pred.measure[i].value);
-			fputs(",\"unit\":", f);
-			sl_json_string(f, o->pred.measure[i].unit);
-			fputc('}', f);
+				 r->reg->variant[v]->name, p->measure[i].name);
+			json_object_set_new(m, name, json_pack("{s:o,s:o}",
+				"value", json_num(p->measure[i].value),
+				"unit", sl_json_text(p->measure[i].unit)));
 		}
 	}
-	fputs("}}\n", f);
+	return m;
+}
+
+void sl_report_json(FILE *f, const struct sl_report *r)
+{
+	json_t *vars = json_array();
+	double harness = 0;
+
+	for (int v = 0; v < r->n; v++) {
+		if (r->out[v].harness_s > harness)
+			harness = r->out[v].harness_s;
+		json_array_append_new(vars, json_variant(r, v));
+	}
+	sl_json_line(f, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+		"id", sl_json_text(r->reg->id),
+		"claim", sl_json_text(r->reg->x->claim),
+		"verdict", sl_json_text(sl_verdict_name(r->verdict)),
+		"expected", sl_json_text(sl_verdict_name(r->reg->x->expected)),
+		"status", sl_json_text(sl_report_status(r)),
+		"duration_s", json_num(r->duration_s),
+		"harness_s", json_num(harness),
+		"results", sl_json_text(r->dir),
+		"variants", vars,
+		"measured", json_measured(r)));
+}
+
+/* Copies file name of the variant's folder (none of it a link) to f,
+ * after a blank line, when it is there. */
+static void text_file(FILE *f, const struct sl_report *r, const char *variant,
+		      const char *name)
+{
+	char path[4096], line[1024];
+	FILE *in;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", variant, name);
+	fd = r->dirfd >= 0 ? sl_resultdir_read(r->dirfd, path) : -EBADF;
+	in = fd >= 0 ? fdopen(fd, "r") : NULL;
+	if (!in) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fputc('\n', f);
+	while (fgets(line, sizeof(line), in))
+		fputs(line, f);
+	fclose(in);
+}
+
+/* One variant: whether it held as declared, faults, predictions with their
+ * evidence, measurements, counters, then its ladder and timeline. */
+static void text_variant(FILE *f, const struct sl_report *r, int v)
+{
+	const struct sl_outcome *o = &r->out[v];
+	const char *name = r->reg->variant[v]->name;
+
+	if (o->error)
+		fprintf(f, "== variant %s: ERROR ==\n  error: %s\n", name,
+			o->why);
+	else if (as_declared(r, v))
+		fprintf(f, "== variant %s: %s, as declared ==\n", name,
+			o->holds ? "holds" : "does not hold");
+	else
+		fprintf(f, "== variant %s: %s, NOT AS DECLARED "
+			"(declared %s) ==\n", name,
+			o->holds ? "holds" : "does not hold",
+			o->holds ? "not to hold" : "to hold");
+	for (int i = 0; i < o->nfaults; i++)
+		fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
+			o->fault[i].backend, o->fault[i].what);
+	for (int i = 0; i < o->pred.nresults; i++) {
+		const struct sl_result *res = &o->pred.result[i];
+
+		fprintf(f, "  [%s] %s\n",
+			res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
+			res->what);
+		if (res->skipped[0])
+			fprintf(f, "         skipped: %s\n", res->skipped);
+		else if (res->evidence[0])
+			fprintf(f, "         %s\n", res->evidence);
+	}
+	for (int i = 0; i < o->pred.nmeasures; i++)
+		fprintf(f, "  measured %s = %.3f %s\n", o->pred.measure[i].name,
+			o->pred.measure[i].value, o->pred.measure[i].unit);
+	text_counters(f, &o->pred);
+	/* The ladder first, for the shape of the exchange, then the timeline
+	 * with every detail. */
+	text_file(f, r, name, "ladder.txt");
+	text_file(f, r, name, "timeline.txt");
+	fputc('\n', f);
 }
 
 void sl_report_text(FILE *f, const struct sl_report *r)
 {
-	char path[4096], line[1024];
-
 	fprintf(f, "%s: %s\n", r->reg->id, r->reg->x->claim);
 	fprintf(f, "verdict %s (expected %s): %s\n",
 		sl_verdict_name(r->verdict),
@@ -260,57 +319,6 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			break;
 		}
 	}
-	for (int v = 0; v < r->n; v++) {
-		const struct sl_outcome *o = &r->out[v];
-		const char *name = r->reg->variant[v]->name;
-		FILE *tl;
-
-		if (o->error)
-			fprintf(f, "== variant %s: ERROR ==\n", name);
-		else if (as_declared(r, v))
-			fprintf(f, "== variant %s: %s, as declared ==\n", name,
-				o->holds ? "holds" : "does not hold");
-		else
-			fprintf(f, "== variant %s: %s, NOT AS DECLARED "
-				"(declared %s) ==\n", name,
-				o->holds ? "holds" : "does not hold",
-				o->holds ? "not to hold" : "to hold");
-		if (o->error)
-			fprintf(f, "  error: %s\n", o->why);
-		for (int i = 0; i < o->nfaults; i++)
-			fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
-				o->fault[i].backend, o->fault[i].what);
-		for (int i = 0; i < o->pred.nresults; i++) {
-			const struct sl_result *res = &o->pred.result[i];
-
-			fprintf(f, "  [%s] %s\n",
-				res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
-				res->what);
-			if (res->skipped[0])
-				fprintf(f, "         skipped: %s\n", res->skipped);
-			else if (res->evidence[0])
-				fprintf(f, "         %s\n", res->evidence);
-		}
-		for (int i = 0; i < o->pred.nmeasures; i++)
-			fprintf(f, "  measured %s = %.3f %s\n",
-				o->pred.measure[i].name, o->pred.measure[i].value,
-				o->pred.measure[i].unit);
-		text_counters(f, &o->pred);
-		/* The ladder first, for the shape of the exchange, then the
-		 * timeline with every detail. */
-		static const char *const parts[] = { "ladder.txt", "timeline.txt" };
-
-		for (unsigned k = 0; k < 2; k++) {
-			snprintf(path, sizeof(path), "%s/%s/%s", r->dir, name,
-				 parts[k]);
-			tl = fopen(path, "r");
-			if (!tl)
-				continue;
-			fputc('\n', f);
-			while (fgets(line, sizeof(line), tl))
-				fputs(line, f);
-			fclose(tl);
-		}
-		fputc('\n', f);
-	}
+	for (int v = 0; v < r->n; v++)
+		text_variant(f, r, v);
 }

@@ -12,6 +12,8 @@
 
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "registry.h"
 #include "run.h"
 #include "verdict.h"
@@ -23,7 +25,8 @@ struct sl_report {
 	enum sl_verdict verdict;
 	enum sl_status status;		/* each variant as declared? */
 	double duration_s;
-	const char *dir;
+	const char *dir;		/* as shown in the result */
+	int dirfd;			/* that folder, or -1 */
 };
 
 /* "pass", "fail" or "error" */
@@ -37,10 +40,18 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg);
 
 /* The human text: per variant, holds or not, each prediction with its
  * evidence, the measurements, and the variant's timeline (read from
- * <dir>/<variant>/timeline.txt). */
+ * <variant>/timeline.txt in dirfd). */
 void sl_report_text(FILE *f, const struct sl_report *r);
 
-/* A JSON string literal, escaped. */
+/* A JSON string of s, null for NULL; when s is not valid UTF-8, its
+ * non-ASCII bytes become '?'.  NULL only when memory ran out. */
+json_t *sl_json_text(const char *s);
+
+/* Writes v (which it releases) as one line of compact JSON, numbers at six
+ * significant digits.  Returns 0 or -EIO (v NULL: memory ran out). */
+int sl_json_line(FILE *f, json_t *v);
+
+/* A JSON string literal, escaped (sl_json_text()). */
 void sl_json_string(FILE *f, const char *s);
 
 #endif

@@ -1,5 +1,6 @@
 /* run.c: one variant, end to end (run.h), step by step. */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "ladder.h"
 #include "linkemu.h"
 #include "observe.h"
+#include "resultdir.h"
 #include "role.h"
 #include "run.h"
 #include "setup.h"
@@ -77,7 +79,7 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	for (int h = 0; h < SL_NHOSTS; h++) {
@@ -96,9 +98,11 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 	sl_timeline_write(tl, f);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/timeline.tl", dir);
-	sl_timeline_save(tl, path);
+	f = sl_resultdir_fopen(AT_FDCWD, path);
+	if (f)
+		sl_timeline_save_to(tl, f);
 	snprintf(path, sizeof(path), "%s/ladder.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	sl_ladder_write(tl, SL_HOST_CLIENT, SL_HOST_SERVER, f);
@@ -217,7 +221,7 @@ static void write_phases(const struct phases *ph, const char *dir,
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/harness.txt", dir);
-	f = fopen(path, "w");
+	f = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!f)
 		return;
 	fprintf(f, "# the harness's own time in this variant, ms\n");
@@ -310,7 +314,7 @@ static void open_cmdlog(struct run *r)
 	char path[4096];
 
 	snprintf(path, sizeof(path), "%s/commands.sh", r->opts->dir);
-	r->cmdlog = fopen(path, "w");
+	r->cmdlog = sl_resultdir_fopen(AT_FDCWD, path);
 	if (!r->cmdlog)
 		return;
 	fprintf(r->cmdlog, "# The commands that build this variant's network, "

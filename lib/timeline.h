@@ -124,6 +124,9 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f);
  * can be unit-tested on recorded runs.  Returns 0 or -errno. */
 int sl_timeline_save(const struct sl_timeline *tl, const char *path);
 int sl_timeline_load(struct sl_timeline *tl, const char *path);
+/* sl_timeline_save() into f, which it closes: a file a run created in its
+ * results folder (resultdir.h), never a path opened again.  0 or -errno. */
+int sl_timeline_save_to(const struct sl_timeline *tl, FILE *f);
 
 /* sl_timeline_load(), with the reason for a refusal in e ("load x.tl:
  * line 7: host 9 is out of range (0..2)").  A recording is input: every

@@ -139,6 +139,11 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 
 	if (!f)
 		return -errno;
+	return sl_timeline_save_to(tl, f);
+}
+
+int sl_timeline_save_to(const struct sl_timeline *tl, FILE *f)
+{
 	fprintf(f, "hosts");
 	for (int i = 0; i < tl->nhosts; i++)
 		fprintf(f, "\t%s", tl->host[i]);

@@ -224,6 +224,7 @@ static void test_report_json(void **state)
 	rep.out = out;
 	rep.n = 3;
 	rep.dir = "/tmp/x";
+	rep.dirfd = -1;
 	rep.verdict = SL_ERROR;
 	rep.status = sl_verdict_judge(3, (int[]){ 1, 1, 0 },
 				      (int[]){ 0, 0, 1 }, (int[]){ 1, 0, 1 });

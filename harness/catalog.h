@@ -1,4 +1,4 @@
-/* registry.h: the catalogue of experiments, as their executables describe
+/* catalog.h: the catalogue of experiments, as their executables describe
  * themselves.
  *
  * There is one list of experiments and it is the folder of executables:
@@ -7,8 +7,8 @@
  * (lib/protocol.h).  Nothing in the harness names an experiment, so adding
  * one never touches harness/.
  */
-#ifndef CLI_REGISTRY_H
-#define CLI_REGISTRY_H
+#ifndef CLI_CATALOG_H
+#define CLI_CATALOG_H
 
 struct sl_err;
 
@@ -27,24 +27,24 @@ struct cli_exp {
 	char *broken;
 };
 
-struct cli_registry {
+struct cli_catalog {
 	char *dir;
 	int n;
 	struct cli_exp *exp;	/* sorted by id */
 };
 
 /* The folder the experiments are taken from. */
-const char *cli_registry_dir(void);
+const char *cli_catalog_dir(void);
 
 /* Lists the folder and runs every executable in it with --describe, all at
  * once, each within a few seconds.  Returns 0 or -errno with a reason in e
  * (the folder cannot be read); broken experiments are not a failure here. */
-int cli_registry_load(struct cli_registry *r, struct sl_err *e);
+int cli_catalog_load(struct cli_catalog *r, struct sl_err *e);
 
 /* The experiment with this id, or NULL. */
-struct cli_exp *cli_registry_find(const struct cli_registry *r,
+struct cli_exp *cli_catalog_find(const struct cli_catalog *r,
 				  const char *id);
 
-void cli_registry_free(struct cli_registry *r);
+void cli_catalog_free(struct cli_catalog *r);
 
 #endif

@@ -1,4 +1,4 @@
-/* registry.c: finding the experiments and asking each what it is.
+/* catalog.c: finding the experiments and asking each what it is.
  *
  * Every executable in the folder is started with --describe at the same
  * time, and their answers are collected with poll(): starting a few dozen
@@ -24,7 +24,7 @@
 #include "err.h"
 #include "json.h"
 #include "proc.h"
-#include "registry.h"
+#include "catalog.h"
 
 #define DESCRIBE_TIMEOUT_MS 10000
 #define DESCRIBE_MAX_OUTPUT (64 * 1024)
@@ -42,7 +42,7 @@ struct probe {
 
 #define EXPERIMENTS_VAR "SOCKLAB_EXPERIMENTS_DIR"
 
-const char *cli_registry_dir(void)
+const char *cli_catalog_dir(void)
 {
 	const char *d = getenv(EXPERIMENTS_VAR);
 
@@ -94,7 +94,7 @@ static const char *basename_of(const char *path)
 /* Reads the executables' names; returns the count or -errno.  checked:
  * the folder came from the environment, and so must each of them pass
  * sl_envdir_check_file(). */
-static int scan_dir(struct cli_registry *r, const char *dir, int checked,
+static int scan_dir(struct cli_catalog *r, const char *dir, int checked,
 		    struct sl_err *e)
 {
 	struct dirent *d;
@@ -165,35 +165,53 @@ out_nomem:
 	return sl_errf(e, ENOMEM, "listing '%s'", dir);
 }
 
-static int get_string_array(const struct cli_json *obj, const char *key,
-			    char ***out, int *n)
-{
-	struct cli_json arr, el;
-	size_t pos = 0;
-	int ret;
-
-	*out = NULL;
-	*n = 0;
-	if (cli_json_member(obj, key, &arr) || arr.type != CLI_JSON_ARRAY)
-		return -EINVAL;
-	while ((ret = cli_json_next(&arr, &pos, &el)) > 0) {
-		char **nv = realloc(*out, (*n + 1) * sizeof(char *));
-
-		if (!nv)
-			return -ENOMEM;
-		*out = nv;
-		(*out)[*n] = cli_json_strdup(&el);
-		if (!(*out)[*n])
-			return -EINVAL;
-		(*n)++;
-	}
-	return ret;
-}
-
 static int is_verdict(const char *s)
 {
 	return !strcmp(s, "CONFIRMED") || !strcmp(s, "REFUTED") ||
 	       !strcmp(s, "NUANCED");
+}
+
+/* The members of a --describe object, checked. */
+static int describe_fields(struct cli_exp *x, const json_t *obj,
+			   const char *name)
+{
+	char *id = cli_json_get_strdup(obj, "id");
+
+	if (!id || !*id) {
+		free(id);
+		return broken(x, "--describe has no \"id\"");
+	}
+	/* The CLI runs an experiment by its file name and files its results
+	 * under its id: the two must be one name. */
+	if (strcmp(id, name)) {
+		int ret = broken(x, "describes itself as '%s' but is named '%s'",
+				 id, name);
+
+		free(id);
+		return ret;
+	}
+	free(id);
+	x->claim = cli_json_get_strdup(obj, "claim");
+	if (!x->claim)
+		return broken(x, "--describe has no \"claim\" string");
+	x->expected = cli_json_get_strdup(obj, "expected");
+	if (!x->expected || !is_verdict(x->expected))
+		return broken(x, "--describe has no \"expected\" verdict "
+			      "(CONFIRMED, REFUTED or NUANCED)");
+	switch (cli_json_get_number(obj, "timeout_s", &x->timeout_s)) {
+	case 0:
+		if (x->timeout_s > 0)
+			break;
+		/* fall through */
+	case -EINVAL:
+		return broken(x, "--describe has a bad \"timeout_s\"");
+	default:
+		x->timeout_s = DEFAULT_TIMEOUT_S;
+	}
+	if (cli_json_get_strings(obj, "variants", &x->variants,
+				 &x->nvariants) || x->nvariants == 0)
+		return broken(x, "--describe has no \"variants\" list of names");
+	return 0;
 }
 
 /* Turns one finished --describe into the catalogue entry. */
@@ -201,10 +219,10 @@ static int parse_describe(struct probe *pr)
 {
 	struct cli_exp *x = pr->exp;
 	const char *name = basename_of(x->path);
-	struct cli_json obj;
 	const char *line;
-	char *id;
+	json_t *obj;
 	size_t n;
+	int ret;
 
 	if (pr->timed_out)
 		return broken(x, "--describe did not finish within %d s",
@@ -221,50 +239,21 @@ static int parse_describe(struct probe *pr)
 	line = cli_last_line(pr->out, pr->outlen, &n);
 	if (!line)
 		return broken(x, "--describe printed nothing");
-	if (cli_json_parse(line, n, &obj) || obj.type != CLI_JSON_OBJECT)
+	obj = cli_json_object(line, n);
+	if (!obj)
 		return broken(x, "--describe printed no valid JSON object: "
 			      "%.*s%s", (int)(n > 60 ? 60 : n), line,
 			      n > 60 ? "..." : "");
-	id = cli_json_get_strdup(&obj, "id");
-	if (!id || !*id) {
-		free(id);
-		return broken(x, "--describe has no \"id\"");
-	}
-	/* The CLI runs an experiment by its file name and files its results
-	 * under its id: the two must be one name. */
-	if (strcmp(id, name)) {
-		int ret = broken(x, "describes itself as '%s' but is named '%s'",
-				 id, name);
-
-		free(id);
+	ret = describe_fields(x, obj, name);
+	json_decref(obj);
+	if (ret)
 		return ret;
-	}
-	free(id);
-	x->claim = cli_json_get_strdup(&obj, "claim");
-	if (!x->claim)
-		return broken(x, "--describe has no \"claim\" string");
-	x->expected = cli_json_get_strdup(&obj, "expected");
-	if (!x->expected || !is_verdict(x->expected))
-		return broken(x, "--describe has no \"expected\" verdict "
-			      "(CONFIRMED, REFUTED or NUANCED)");
-	switch (cli_json_get_number(&obj, "timeout_s", &x->timeout_s)) {
-	case 0:
-		if (x->timeout_s > 0)
-			break;
-		/* fall through */
-	case -EINVAL:
-		return broken(x, "--describe has a bad \"timeout_s\"");
-	default:
-		x->timeout_s = DEFAULT_TIMEOUT_S;
-	}
-	if (get_string_array(&obj, "variants", &x->variants, &x->nvariants) ||
-	    x->nvariants == 0)
-		return broken(x, "--describe has no \"variants\" list of names");
 	x->describe = strndup(line, n);
 	if (!x->describe)
 		return broken(x, "out of memory");
 	return 0;
 }
+
 
 static void close_fd(int *fd)
 {
@@ -361,7 +350,7 @@ static int by_id(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int cli_registry_load(struct cli_registry *r, struct sl_err *e)
+int cli_catalog_load(struct cli_catalog *r, struct sl_err *e)
 {
 	const char *dir = SL_EXPERIMENTS_DIR;
 	char real[PATH_MAX];
@@ -401,7 +390,7 @@ int cli_registry_load(struct cli_registry *r, struct sl_err *e)
 	return 0;
 }
 
-struct cli_exp *cli_registry_find(const struct cli_registry *r,
+struct cli_exp *cli_catalog_find(const struct cli_catalog *r,
 				  const char *id)
 {
 	for (int i = 0; i < r->n; i++)
@@ -410,7 +399,7 @@ struct cli_exp *cli_registry_find(const struct cli_registry *r,
 	return NULL;
 }
 
-void cli_registry_free(struct cli_registry *r)
+void cli_catalog_free(struct cli_catalog *r)
 {
 	for (int i = 0; i < r->n; i++) {
 		struct cli_exp *x = &r->exp[i];

@@ -1,0 +1,304 @@
+/* run_cmd.c: the command line of `socklab run` (runner.h).
+ *
+ * Parses the options, checks the selection against the catalogue before
+ * anything is created (a typo must not leave a results folder behind), and
+ * hands the runner to run_all().
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "err.h"
+#include "runner.h"
+#include "sweep.h"
+
+#define MAX_REPEAT 10000
+
+static const char run_help[] =
+	"usage: socklab run [options] <id>...\n"
+	"       socklab run [options] --all\n"
+	"\n"
+	"Runs experiments, each in its own network namespaces and all at once\n"
+	"by default, derives each claim's verdict and judges each variant\n"
+	"against what it declared.  Needs root.\n"
+	"\n"
+	"  --all            every experiment of `socklab list`\n"
+	"  -j, --jobs N     at most N experiments at a time (default: all)\n"
+	"  --timeout SEC    deadline per experiment, instead of its own; past\n"
+	"                   it, SIGTERM, and SIGKILL 5 s later: an error\n"
+	"  --results DIR    where run folders go (default: ./results); each run\n"
+	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ (-PID-K for\n"
+	"                   run K of --repeat) and DIR/latest points at the\n"
+	"                   newest\n"
+	"  --variant NAME   only this variant (repeatable)\n"
+	"  --repeat N       run the selection N whole times in a row (1 to\n"
+	"                   10000), each a normal run with its own folder,\n"
+	"                   then print how often each experiment passed, its\n"
+	"                   verdicts, and which variants did not behave as\n"
+	"                   declared how often; exit 0 only when every\n"
+	"                   experiment passed every time\n"
+	"  --keep           keep each run's namespaces for inspection with\n"
+	"                   `ip netns exec`; `socklab clean` removes them\n"
+	"  --json           print each experiment's result as one JSON line on\n"
+	"                   stdout as it completes (JSON Lines), nothing\n"
+	"                   else; with --repeat, then one line per experiment\n"
+	"                   with its counts: {\"id\":..,\"repeat\":{...}}\n"
+	"  -q, --quiet      print only the summary\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"An experiment passes when each of its variants held, or did not,\n"
+	"as it declared (VARIANT(..., .holds = false): not to hold).\n"
+	"\n"
+	"exit status: 0 every experiment passed, 1 some variant did not\n"
+	"behave as declared (a finding), 2 some experiment could not run\n"
+	"(error wins over failure), 77 skipped here, 130/143 interrupted.\n";
+
+static int has_variant(const struct cli_exp *x, const char *name)
+{
+	for (int i = 0; i < x->nvariants; i++)
+		if (!strcmp(x->variants[i], name))
+			return 1;
+	return 0;
+}
+
+/* Checks the selection before anything is created: an unknown id or
+ * variant is a typo, and a typo must not leave a results folder behind. */
+static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
+		       char **ids, int nids)
+{
+	int n = all ? reg->n : nids;
+
+	r->job = calloc(n ? n : 1, sizeof(*r->job));
+	if (!r->job) {
+		fprintf(stderr, "socklab: run: out of memory\n");
+		return SL_EXIT_ERROR;
+	}
+	for (int i = 0; i < n; i++) {
+		struct cli_exp *x = all ? &reg->exp[i] :
+					  cli_catalog_find(reg, ids[i]);
+		int dup = 0;
+
+		if (!x) {
+			fprintf(stderr, "socklab: unknown experiment '%s' "
+				"(socklab list shows the catalogue)\n", ids[i]);
+			return SL_EXIT_USAGE;
+		}
+		for (int k = 0; k < r->njobs; k++)
+			dup |= r->job[k].exp == x;
+		if (dup)
+			continue;
+		for (int v = 0; v < r->nvariants && !x->broken; v++) {
+			if (has_variant(x, r->variants[v]))
+				continue;
+			fprintf(stderr, "socklab: run: %s has no variant '%s' "
+				"(its variants:", x->id, r->variants[v]);
+			for (int k = 0; k < x->nvariants; k++)
+				fprintf(stderr, " %s", x->variants[k]);
+			fprintf(stderr, ")\n");
+			return SL_EXIT_USAGE;
+		}
+		r->job[r->njobs].exp = x;
+		r->job[r->njobs].r = r;
+		r->job[r->njobs].out_fd = -1;
+		r->job[r->njobs].dirfd = -1;
+		r->njobs++;
+	}
+	return 0;
+}
+
+static void free_runner(struct runner *r)
+{
+	for (int i = 0; i < r->njobs; i++)
+		run_job_free(&r->job[i]);
+	free(r->job);
+	if (r->base_fd >= 0)
+		close(r->base_fd);
+	if (r->run_fd >= 0)
+		close(r->run_fd);
+	free(r->variants);
+	free(r->base_shown);
+	free(r->run_shown);
+	free(r->run_abs);
+}
+
+/* "results/" and "results" are one folder; print it the short way. */
+static char *trim_slashes(const char *s)
+{
+	char *t = strdup(s);
+	size_t n;
+
+	if (!t)
+		return NULL;
+	n = strlen(t);
+	while (n > 1 && t[n - 1] == '/')
+		t[--n] = '\0';
+	return t;
+}
+
+/* The options, as parsed; the rest goes straight into the runner. */
+struct run_opts {
+	const char *base;
+	int all;
+	long jobs, repeat;
+};
+
+static int add_variant(struct runner *r, const char *name)
+{
+	const char **nv;
+
+	if (r->nvariants >= 64)
+		return cli_usage_error("run", "too many --variant options");
+	nv = realloc(r->variants, (r->nvariants + 1) * sizeof(*nv));
+	if (!nv)
+		return SL_EXIT_ERROR;
+	r->variants = nv;
+	r->variants[r->nvariants++] = name;
+	return -1;
+}
+
+static int parse_timeout(struct runner *r, const char *arg)
+{
+	char *end;
+
+	r->timeout = strtod(arg, &end);
+	if (end == arg || *end || !isfinite(r->timeout) || r->timeout <= 0 ||
+	    r->timeout > 86400)
+		return cli_usage_error("run", "--timeout needs seconds > 0, "
+				       "not '%s'", arg);
+	return -1;
+}
+
+/* One option of getopt_long(): -1 to go on, or the exit status. */
+static int parse_option(struct runner *r, struct run_opts *o, int c,
+			char **argv)
+{
+	switch (c) {
+	case 'a':
+		o->all = 1;
+		return -1;
+	case 'j':
+		if (cli_parse_int(optarg, 1, 4096, &o->jobs))
+			return cli_usage_error("run", "-j needs a number of "
+					       "jobs >= 1, not '%s'", optarg);
+		return -1;
+	case 't':
+		return parse_timeout(r, optarg);
+	case 'r':
+		if (!*optarg)
+			return cli_usage_error("run", "--results needs a "
+					       "folder");
+		o->base = optarg;
+		return -1;
+	case 'k':
+		r->keep = 1;
+		return -1;
+	case 'J':
+		r->json = 1;
+		return -1;
+	case 'q':
+		r->quiet = 1;
+		return -1;
+	case 'V':
+		return add_variant(r, optarg);
+	case 'R':
+		if (cli_parse_int(optarg, 1, MAX_REPEAT, &o->repeat))
+			return cli_usage_error("run", "--repeat needs a number "
+					       "of runs from 1 to %d, not '%s'",
+					       MAX_REPEAT, optarg);
+		return -1;
+	case 'h':
+		fputs(run_help, stdout);
+		return 0;
+	}
+	return cli_getopt_error("run", c, argv);
+}
+
+static int parse_options(struct runner *r, struct run_opts *o, int argc,
+			 char **argv)
+{
+	static const struct option opts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "results", required_argument, NULL, 'r' },
+		{ "keep", no_argument, NULL, 'k' },
+		{ "json", no_argument, NULL, 'J' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "variant", required_argument, NULL, 'V' },
+		{ "repeat", required_argument, NULL, 'R' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c, ret;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:qh", opts, NULL)) != -1)
+		if ((ret = parse_option(r, o, c, argv)) >= 0)
+			return ret;
+	/* Each run would leave its namespaces up: N runs, N sets. */
+	if (r->keep && o->repeat > 1)
+		return cli_usage_error("run", "--keep and --repeat do not go "
+				       "together (each run would keep its "
+				       "namespaces)");
+	if (!o->all && optind == argc)
+		return cli_usage_error("run", "which experiments? give ids "
+				       "or --all");
+	if (o->all && optind < argc)
+		return cli_usage_error("run", "give experiment ids or --all, "
+				       "not both");
+	ret = cli_need_root("run", "network namespaces, packet capture");
+	return ret ? ret : -1;
+}
+
+int cli_cmd_run(int argc, char **argv)
+{
+	struct runner r = { .base_fd = -1, .run_fd = -1 };
+	struct run_opts o = { .base = "results", .repeat = 1 };
+	struct cli_catalog reg = { 0 };
+	struct sl_err e = { "" };
+	int ret = parse_options(&r, &o, argc, argv);
+
+	if (ret >= 0)
+		goto out;
+	/* Once per run, before any slot is claimed: what killed runs left. */
+	sl_sweep_before_run(stderr);
+	if (cli_catalog_load(&reg, &e)) {
+		fprintf(stderr, "socklab: run: %s\n", e.msg);
+		ret = SL_EXIT_ERROR;
+		goto out;
+	}
+	ret = select_jobs(&r, &reg, o.all, argv + optind, argc - optind);
+	if (ret)
+		goto out;
+	if (r.njobs == 0) {
+		fprintf(stderr, "socklab: run: no experiments in '%s'\n",
+			reg.dir);
+		ret = SL_EXIT_ERROR;
+		goto out;
+	}
+	r.max_jobs = o.jobs ? (int)o.jobs : r.njobs;
+	r.nrep = (int)o.repeat;
+	r.base_shown = trim_slashes(o.base);
+	if (!r.base_shown) {
+		ret = SL_EXIT_ERROR;
+		goto out;
+	}
+	/* A reader of --json | head may go away early; the run must still
+	 * finish and tear its namespaces down, not die of SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
+	/* Results are no one else's to read: captures included. */
+	umask(077);
+	r.tty = !r.quiet && isatty(STDERR_FILENO);
+	ret = run_all(&r);
+out:
+	free_runner(&r);
+	cli_catalog_free(&reg);
+	return ret;
+}

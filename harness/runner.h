@@ -1,0 +1,123 @@
+/* runner.h: what the files of `socklab run` share (internal to harness/).
+ *
+ * run_cmd.c parses the command line into a struct runner, rundir.c makes
+ * each run's folder, runner.c runs the experiments on one event loop,
+ * judge.c turns what each one left into a result, and output.c tells the
+ * user: the status line, JSON Lines and the summary.
+ */
+#ifndef CLI_RUNNER_H
+#define CLI_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <ev.h>
+
+#include "catalog.h"
+
+#define STDERR_FILE "stderr.txt"
+
+enum result { R_NONE, R_PASS, R_FAIL, R_ERROR, R_SKIP };
+
+/* How the summary says it, and the status of the JSON result object
+ * (DESIGN.md). */
+extern const char *const run_result_word[];
+extern const char *const run_result_status[];
+
+enum job_state { J_WAITING, J_RUNNING, J_DONE };
+
+struct runner;
+
+struct job {
+	struct runner *r;
+	struct cli_exp *exp;
+	char *dir;		/* absolute: what the experiment shows */
+	char *shown;		/* relative to the user's --results */
+	int dirfd;		/* its folder, held from its creation on */
+	enum job_state state;
+	pid_t pid;
+	int out_fd;
+	ev_io out_w;
+	ev_child child_w;
+	ev_timer timeout_w;
+	ev_timer grace_w;
+	char *out;
+	size_t outlen, outcap;
+	int64_t t0, t1;
+	int wstatus;
+	int timed_out;
+	int stopped;		/* sent SIGTERM: the CLI was interrupted */
+	enum result result;
+	char *verdict;
+	char *reason;
+	char *json;		/* its result line, when valid */
+	int json_agrees;	/* ... and says what we concluded */
+};
+
+struct runner {
+	struct ev_loop *loop;
+	struct job *job;
+	int njobs;
+	int next;		/* the next job to start */
+	int running;
+	int done;
+	/* options */
+	int max_jobs;
+	double timeout;		/* 0: each experiment's own */
+	int keep, json, quiet;
+	const char **variants;
+	int nvariants;
+	int rep, nrep;		/* this run, of --repeat's */
+	/* the run folder */
+	char *base_shown;
+	int base_fd;		/* --results, opened once for every run */
+	char *run_shown;
+	char *run_abs;
+	int run_fd;
+	/* progress */
+	int tty;
+	int drawn;
+	ev_timer status_w;
+	ev_signal sigint_w, sigterm_w;
+	int signum;
+	int64_t t0;
+};
+
+
+/* Formatting that cannot fail visibly: on ENOMEM the text is lost (NULL),
+ * which is better than losing the run's result. */
+char *run_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* How long the job has run, or ran. */
+double run_job_seconds(const struct job *j);
+
+/* Frees what the job holds (not the job). */
+void run_job_free(struct job *j);
+
+/* Runs the selection --repeat times (once by default) and returns the
+ * worst exit status of the runs. */
+int run_all(struct runner *r);
+
+/* rundir.c: opens --results (once), creates this run's folder in it, points
+ * latest at it and sets each job's paths.  Returns 0 or -errno, the reason
+ * printed. */
+int run_folder_make(struct runner *r);
+
+/* judge.c: the result of a finished job, from its exit status, its result
+ * line and its stderr.txt. */
+void run_judge(struct job *j);
+
+/* j->reason = fmt, then ": why" when there is a why (which is consumed). */
+void run_set_reason(struct job *j, char *why, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* output.c: the status line on a terminal (drawn, cleared), what is said
+ * when a job is done, and the summary; run_summary() returns the run's exit
+ * status. */
+void run_status_clear(struct runner *r);
+void run_status_draw(struct runner *r);
+void run_report_done(struct runner *r, const struct job *j);
+int run_summary(struct runner *r);
+
+#endif
