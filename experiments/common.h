@@ -141,4 +141,20 @@ static inline void write_then_read_end(struct sl_role *self, int fd, int len)
 	sl_mark(self, "done");
 }
 
+/* Reads until EOF (the peer's FIN) and returns how many bytes came, or -1
+ * with read()'s errno.  Not recorded by itself: the experiments time and
+ * judge the whole transfer, so they record it under a name of their own,
+ *	sl_try(self, "read until EOF", read_all(fd));
+ * One static buffer of 64 KiB: the bytes are counted, never looked at. */
+static inline long read_all(int fd)
+{
+	static char buf[65536];
+	long total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	return n < 0 ? -1 : total;
+}
+
 #endif
