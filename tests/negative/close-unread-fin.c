@@ -23,15 +23,8 @@ KNOBS(close_unread_fin) {
 
 VARIANT(close_unread_fin, read_90_of_100) { .unread = 10 };
 
-ROLE(close_unread_fin, server)
-{
-	close_unread_server(self, variant->unread);
-}
-
-ROLE(close_unread_fin, client)
-{
-	close_unread_client(self);
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(close_unread_fin);
 
 PREDICT(close_unread_fin)
 {

@@ -7,8 +7,9 @@
  * These are tests, not lab material: no learner reads them, so sharing
  * roles between them costs no one a plain socket program.
  *
- *	ROLE(x, server) { close_unread_server(self, variant->unread); }
- *	ROLE(x, client) { close_unread_client(self); }
+ *	KNOBS(x) { int unread; };	(the bytes the server leaves unread)
+ *	...
+ *	CLOSE_UNREAD_ROLES(x);
  */
 #ifndef SL_TESTS_NEGATIVE_CLOSE_UNREAD_ROLES_H
 #define SL_TESTS_NEGATIVE_CLOSE_UNREAD_ROLES_H
@@ -42,5 +43,18 @@ static inline void close_unread_client(struct sl_role *self)
 	sl_try(self, read(fd, buf, 1));
 	sl_mark(self, "done");
 }
+
+/* ROLE(x, server) and ROLE(x, client) of experiment x, whose KNOBS have
+ * `int unread`. */
+#define CLOSE_UNREAD_ROLES(x)						\
+	ROLE(x, server)							\
+	{								\
+		close_unread_server(self, variant->unread);		\
+	}								\
+	ROLE(x, client)							\
+	{								\
+		close_unread_client(self);				\
+	}								\
+	struct sl__semicolon_after_close_unread_roles
 
 #endif

@@ -25,15 +25,8 @@ KNOBS(declared_inconsistent) {
 VARIANT(declared_inconsistent, unread_10) { .unread = 10 };
 VARIANT(declared_inconsistent, unread_0, .holds = false) { .unread = 0 };
 
-ROLE(declared_inconsistent, server)
-{
-	close_unread_server(self, variant->unread);
-}
-
-ROLE(declared_inconsistent, client)
-{
-	close_unread_client(self);
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(declared_inconsistent);
 
 PREDICT(declared_inconsistent)
 {

@@ -27,15 +27,8 @@ KNOBS(declared_swapped) {
 VARIANT(declared_swapped, unread_10, .holds = false) { .unread = 10 };
 VARIANT(declared_swapped, unread_0) { .unread = 0 };
 
-ROLE(declared_swapped, server)
-{
-	close_unread_server(self, variant->unread);
-}
-
-ROLE(declared_swapped, client)
-{
-	close_unread_client(self);
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(declared_swapped);
 
 PREDICT(declared_swapped)
 {
