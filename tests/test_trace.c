@@ -232,17 +232,11 @@ static struct sl_trace_rec rec(int64_t t, int host, int cpu, uint64_t sk,
 			       uint64_t skb, int type, int oldstate, int st,
 			       const char *reason)
 {
-	struct sl_trace_rec r;
+	struct sl_trace_rec r = {
+		.t = t, .host = host, .cpu = cpu, .sk = sk, .skb = skb,
+		.k = { .type = type, .oldstate = oldstate, .state = st },
+	};
 
-	memset(&r, 0, sizeof(r));
-	r.t = t;
-	r.host = host;
-	r.cpu = cpu;
-	r.sk = sk;
-	r.skb = skb;
-	r.k.type = type;
-	r.k.oldstate = oldstate;
-	r.k.state = st;
 	snprintf(r.k.reason, sizeof(r.k.reason), "%s", reason ? reason : "");
 	inet_pton(AF_INET, host == 0 ? "198.18.9.2" : "198.19.9.2",
 		  &r.k.laddr);
