@@ -80,4 +80,81 @@ static inline void keepalive_on(struct sl_role *self, int fd)
 				 sizeof(on)));
 }
 
+/* The server of the experiments where the server only has to be there
+ * (the client cuts the path, or crashes or reboots the host): listens,
+ * accepts the client's connection and marks "accepted", the mark
+ * connect_accepted() waits for.  Returns the accepted socket, left open:
+ * returning from the role does not close it (a role's sockets stay open
+ * until every role has returned), so the connection stays ESTABLISHED on
+ * the server for as long as the path or the host lets it. */
+static inline int accept_marked(struct sl_role *self)
+{
+	int lfd = sl_listen(self, SL_PORT);
+	int fd = sl_call(self, accept(lfd, NULL, NULL));
+
+	sl_mark(self, "accepted");
+	return fd;
+}
+
+/* The client's side of accept_marked(): connects, marks "connected" and
+ * waits for the server's "accepted".  connect() returns once the handshake
+ * is done on the client's side, but a fault or a crash applied then could
+ * still beat the server's accept(); after the mark, the connection is
+ * ESTABLISHED on both hosts and nothing of the handshake is in flight. */
+static inline int connect_accepted(struct sl_role *self)
+{
+	int fd = sl_connect(self, "server", SL_PORT);
+
+	sl_mark(self, "connected");
+	sl_wait_mark(self, "server", "accepted");
+	return fd;
+}
+
+/* TCP_USER_TIMEOUT on fd, in ms (0 leaves it unset): how long transmitted
+ * data may stay unacknowledged before the kernel gives the connection up
+ * with ETIMEDOUT, whatever tcp_retries2 says (RFC 5482).  Linux counts it
+ * from the first RTO retransmission, not from the write. */
+static inline void user_timeout(struct sl_role *self, int fd, int ms)
+{
+	if (ms)
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
+					 &ms, sizeof(ms)));
+}
+
+/* The client's end once the path is cut or the peer is gone: writes len
+ * bytes (at most 100; 0 for an idle connection) after marking "sending",
+ * then blocks in read() until the kernel ends the connection, and marks
+ * "done".  The write and the read are recorded with sl_try(): what they
+ * return (ETIMEDOUT, ECONNRESET) is what the claim is about, for the
+ * predictions to judge, never a reason to stop the role. */
+static inline void write_then_read_end(struct sl_role *self, int fd, int len)
+{
+	char buf[100] = { 0 };
+
+	SL_REQUIRE(self, len >= 0 && len <= (int)sizeof(buf),
+		   "write_then_read_end: at most 100 bytes");
+	if (len) {
+		sl_mark(self, "sending");
+		sl_try(self, write(fd, buf, len));
+	}
+	sl_try(self, read(fd, buf, sizeof(buf)));
+	sl_mark(self, "done");
+}
+
+/* Reads until EOF (the peer's FIN) and returns how many bytes came, or -1
+ * with read()'s errno.  Not recorded by itself: the experiments time and
+ * judge the whole transfer, so they record it under a name of their own,
+ *	sl_try(self, "read until EOF", read_all(fd));
+ * One static buffer of 64 KiB: the bytes are counted, never looked at. */
+static inline long read_all(int fd)
+{
+	static char buf[65536];
+	long total = 0;
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		total += n;
+	return n < 0 ? -1 : total;
+}
+
 #endif

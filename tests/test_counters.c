@@ -18,6 +18,8 @@
 #include "counters.h"
 #include "timeline.h"
 
+#include "recorded.h"
+
 static const struct sl_counter *get(const struct sl_counters *c, int host,
 				    const char *name)
 {
@@ -139,8 +141,7 @@ static void test_recorded(void **state)
 	int found;
 
 	(void)state;
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-close-unread-rst.tl"), 0);
+	load_recorded(&tl, "kernel-close-unread-rst.tl");
 	assert_int_equal(tl.counters, 2);
 	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnClose",
 					 &found), 1);
@@ -154,8 +155,7 @@ static void test_recorded(void **state)
 	sl_timeline_free(&tl);
 
 	/* No counters in recordings made before they existed. */
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/close-unread-rst.tl"), 0);
+	load_recorded(&tl, "close-unread-rst.tl");
 	assert_int_equal(tl.counters, 0);
 	assert_non_null(strstr(tl.counters_why, "no kernel counters"));
 	sl_timeline_free(&tl);
@@ -163,18 +163,12 @@ static void test_recorded(void **state)
 
 static void test_save_load(void **state)
 {
-	char path[] = "/tmp/socklab-test-ctr-XXXXXX";
 	struct sl_timeline tl, back;
-	int fd = mkstemp(path), found;
+	int found;
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-linger-zero.tl"), 0);
-	assert_int_equal(sl_timeline_save(&tl, path), 0);
-	assert_int_equal(sl_timeline_load(&back, path), 0);
-	unlink(path);
+	load_recorded(&tl, "kernel-linger-zero.tl");
+	save_and_reload(&tl, &back);
 	assert_int_equal(back.nctr, tl.nctr);
 	for (int i = 0; i < tl.nctr; i++)
 		assert_int_equal(sl_counters_get(&back, tl.ctr[i].host,

@@ -27,6 +27,8 @@
 #include "trace_attribute.h"
 #include "trace_decode.h"
 
+#include "recorded.h"
+
 #define FMT_DIR SL_TEST_DATA "/tracefs-6.18/"
 
 static char *slurp(const char *path, size_t *len)
@@ -230,17 +232,11 @@ static struct sl_trace_rec rec(int64_t t, int host, int cpu, uint64_t sk,
 			       uint64_t skb, int type, int oldstate, int st,
 			       const char *reason)
 {
-	struct sl_trace_rec r;
+	struct sl_trace_rec r = {
+		.t = t, .host = host, .cpu = cpu, .sk = sk, .skb = skb,
+		.k = { .type = type, .oldstate = oldstate, .state = st },
+	};
 
-	memset(&r, 0, sizeof(r));
-	r.t = t;
-	r.host = host;
-	r.cpu = cpu;
-	r.sk = sk;
-	r.skb = skb;
-	r.k.type = type;
-	r.k.oldstate = oldstate;
-	r.k.state = st;
 	snprintf(r.k.reason, sizeof(r.k.reason), "%s", reason ? reason : "");
 	inet_pton(AF_INET, host == 0 ? "198.18.9.2" : "198.19.9.2",
 		  &r.k.laddr);
@@ -347,8 +343,7 @@ static void test_text(void **state)
 	char line[512];
 
 	(void)state;
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-close-unread-rst.tl"), 0);
+	load_recorded(&tl, "kernel-close-unread-rst.tl");
 	assert_int_equal(tl.kernel, SL_KEV_ALL);
 	/* The state change says why, in the learner's words. */
 	assert_true(find_line(&tl, "server  kernel: ESTABLISHED -> CLOSE "
@@ -361,8 +356,7 @@ static void test_text(void **state)
 			      sizeof(line)) >= 0);
 	sl_timeline_free(&tl);
 
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-rst-refused.tl"), 0);
+	load_recorded(&tl, "kernel-rst-refused.tl");
 	assert_true(find_line(&tl, "server  kernel: RST sent, reason "
 			      "NO_SOCKET (no socket)", line, sizeof(line)) >= 0);
 	assert_true(find_line(&tl, "server  kernel: packet dropped, reason "
@@ -381,8 +375,7 @@ static void test_order_on_recordings(void **state)
 	int close_i, pkt_i = -1, rst_i;
 
 	(void)state;
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-close-unread-rst.tl"), 0);
+	load_recorded(&tl, "kernel-close-unread-rst.tl");
 	close_i = find_line(&tl, "server  kernel: ESTABLISHED -> CLOSE", line,
 			    sizeof(line));
 	rst_i = find_line(&tl, "server  kernel: RST sent", line, sizeof(line));
@@ -395,8 +388,7 @@ static void test_order_on_recordings(void **state)
 	assert_true(pkt_i < rst_i);
 	sl_timeline_free(&tl);
 
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-rst-refused.tl"), 0);
+	load_recorded(&tl, "kernel-rst-refused.tl");
 	rst_i = find_line(&tl, "server  kernel: RST sent", line, sizeof(line));
 	pkt_i = -1;
 	for (int i = 0; i < tl.n && pkt_i < 0; i++)
@@ -409,19 +401,12 @@ static void test_order_on_recordings(void **state)
 
 static void test_save_load(void **state)
 {
-	char path[] = "/tmp/socklab-test-trace-XXXXXX";
 	struct sl_timeline tl, back;
 	char a[512], b[512];
-	int fd = mkstemp(path);
 
 	(void)state;
-	assert_true(fd >= 0);
-	close(fd);
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-rst-refused.tl"), 0);
-	assert_int_equal(sl_timeline_save(&tl, path), 0);
-	assert_int_equal(sl_timeline_load(&back, path), 0);
-	unlink(path);
+	load_recorded(&tl, "kernel-rst-refused.tl");
+	save_and_reload(&tl, &back);
 	assert_int_equal(back.n, tl.n);
 	assert_int_equal(back.kernel, tl.kernel);
 	for (int i = 0; i < tl.n; i++) {
@@ -433,14 +418,12 @@ static void test_save_load(void **state)
 	sl_timeline_free(&back);
 
 	/* Recorded without tracefs: the reason travels with it. */
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/kernel-no-tracefs.tl"), 0);
+	load_recorded(&tl, "kernel-no-tracefs.tl");
 	assert_int_equal(tl.kernel, 0);
 	assert_non_null(strstr(tl.kernel_why, "no tracefs"));
 	sl_timeline_free(&tl);
 	/* Recorded before there were kernel events at all. */
-	assert_int_equal(sl_timeline_load(&tl, SL_TEST_DATA
-					  "/close-unread-rst.tl"), 0);
+	load_recorded(&tl, "close-unread-rst.tl");
 	assert_int_equal(tl.kernel, 0);
 	assert_non_null(strstr(tl.kernel_why, "no kernel events"));
 	sl_timeline_free(&tl);

@@ -77,39 +77,26 @@ SETUP(keepalive_vs_retransmit)
 
 ROLE(keepalive_vs_retransmit, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-
-	sl_call(self, accept(lfd, NULL, NULL));
-	sl_mark(self, "accepted");
+	accept_marked(self);	/* listen, accept, mark "accepted" */
 	/* Cut off from here on: it hears nothing more. */
 }
 
 ROLE(keepalive_vs_retransmit, client)
 {
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
-	int ut = variant->user_timeout_ms;
+	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 
-	sl_mark(self, "connected");
 	keepalive_timers(self, fd, variant->idle_s, variant->intvl_s,
 			 variant->cnt);
-	if (ut)
-		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-					 &ut, sizeof(ut)));
-	sl_wait_mark(self, "server", "accepted");
+	user_timeout(self, fd, variant->user_timeout_ms);
 
 	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
 	/* Keepalive on only now, after the cable is pulled: the first probe
 	 * goes into the blackhole however long the harness took to pull it
 	 * (tens of milliseconds, or seconds on a busy machine). */
 	keepalive_on(self, fd);
-	if (variant->data) {
-		sl_mark(self, "sending");
-		sl_try(self, write(fd, buf, variant->data));
-	}
-	/* Blocks until the connection is declared dead. */
-	sl_try(self, read(fd, buf, sizeof(buf)));
-	sl_mark(self, "done");
+	/* Writes the data (if any), then blocks in read() until the
+	 * connection is declared dead. */
+	write_then_read_end(self, fd, variant->data);
 }
 
 /* Tolerances: the RTO is 200 ms plus the RTT rounded up to whole jiffies

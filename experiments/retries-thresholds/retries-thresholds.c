@@ -38,6 +38,7 @@
  * timestamps option) once the cable is pulled.
  */
 #include "socklab.h"
+#include "../common.h"
 
 EXPERIMENT(retries_thresholds) {
 	.claim = "retransmissions of one segment pass R1 (tcp_retries1: "
@@ -66,18 +67,14 @@ SETUP(retries_thresholds)
 
 ROLE(retries_thresholds, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-
-	sl_call(self, accept(lfd, NULL, NULL));
-	sl_mark(self, "accepted");
+	accept_marked(self);	/* listen, accept, mark "accepted" */
 }
 
 ROLE(retries_thresholds, client)
 {
 	static char buf[SEGMENT];
-	int fd = sl_connect(self, "server", SL_PORT);
+	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 
-	sl_wait_mark(self, "server", "accepted");
 	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
 	sl_mark(self, "sending");
 	sl_try(self, write(fd, buf, sizeof(buf)));

@@ -50,38 +50,25 @@ VARIANT(rst_peer_crashed, keepalive_after_crash) {
 
 ROLE(rst_peer_crashed, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-
-	sl_call(self, accept(lfd, NULL, NULL));
-	sl_mark(self, "accepted");
+	accept_marked(self);	/* listen, accept, mark "accepted" */
 }
 
 ROLE(rst_peer_crashed, client)
 {
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
-	int ut = variant->user_timeout_ms;
+	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 
-	sl_mark(self, "connected");
 	keepalive_timers(self, fd, variant->idle_s, variant->intvl_s,
 			 variant->cnt);
-	if (ut)
-		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT,
-					 &ut, sizeof(ut)));
-	sl_wait_mark(self, "server", "accepted");
+	user_timeout(self, fd, variant->user_timeout_ms);
 
 	sl_crash(self, "server");
 	/* Keepalive on only now, as in keepalive-vs-retransmit: the first
 	 * probe comes TCP_KEEPIDLE after the crash, however long it took. */
 	if (variant->idle_s)
 		keepalive_on(self, fd);
-	if (variant->data) {
-		sl_mark(self, "sending");
-		sl_try(self, write(fd, buf, variant->data));
-	}
-	/* Blocks until the connection is given up, or a RST would end it. */
-	sl_try(self, read(fd, buf, sizeof(buf)));
-	sl_mark(self, "done");
+	/* Writes the data (if any), then blocks in read() until the
+	 * connection is given up, or a RST would end it. */
+	write_then_read_end(self, fd, variant->data);
 }
 
 /* Tolerances as in keepalive-vs-retransmit: jiffies and the timer wheel. */

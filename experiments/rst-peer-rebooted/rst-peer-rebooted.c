@@ -47,32 +47,22 @@ VARIANT(rst_peer_rebooted, keepalive_after_reboot) { .idle_s = 1 };
 
 ROLE(rst_peer_rebooted, server)
 {
-	int lfd = sl_listen(self, SL_PORT);
-
-	sl_call(self, accept(lfd, NULL, NULL));
-	sl_mark(self, "accepted");
+	accept_marked(self);	/* listen, accept, mark "accepted" */
 }
 
 ROLE(rst_peer_rebooted, client)
 {
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
+	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 
-	sl_mark(self, "connected");
 	keepalive_timers(self, fd, variant->idle_s, 0, 0);
-	sl_wait_mark(self, "server", "accepted");
 
 	sl_crash(self, "server");
 	sl_reboot(self, "server");
 	if (variant->idle_s)
 		keepalive_on(self, fd);
-	if (variant->data) {
-		sl_mark(self, "sending");
-		sl_try(self, write(fd, buf, variant->data));
-	}
-	/* Blocks until the RST (or a timeout, if none came). */
-	sl_try(self, read(fd, buf, sizeof(buf)));
-	sl_mark(self, "done");
+	/* Writes the data (if any), then blocks in read() until the RST (or
+	 * a timeout, if none came). */
+	write_then_read_end(self, fd, variant->data);
 }
 
 PREDICT(rst_peer_rebooted)

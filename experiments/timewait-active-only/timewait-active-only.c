@@ -63,18 +63,6 @@ static const char *other(const char *host)
 	return strcmp(host, "client") == 0 ? "server" : "client";
 }
 
-/* Reads until EOF; returns the bytes read, -1 on an error. */
-static long read_all(int fd)
-{
-	static char buf[65536];
-	long total = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		total += n;
-	return n < 0 ? -1 : total;
-}
-
 /* The first closer: FIN first, then wait for the peer's FIN and for our ACK
  * of it to leave, and look at the socket. */
 static void close_first(struct sl_role *self, int fd, const char *me,

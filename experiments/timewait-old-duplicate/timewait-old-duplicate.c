@@ -60,6 +60,7 @@
 #include <string.h>
 
 #include "socklab.h"
+#include "../common.h"
 
 #define OLD_MAX (4 << 20)
 
@@ -110,18 +111,6 @@ SETUP(timewait_old_duplicate)
 	if (!variant->no_ts)
 		sl_fault(s, .kind = "delay", .from = "server",
 			       .delay_ms = 5);
-}
-
-/* read() until EOF; the number of bytes read. */
-static long read_all(int fd)
-{
-	static char buf[65536];
-	long total = 0;
-	ssize_t n;
-
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		total += n;
-	return n < 0 ? -1 : total;
 }
 
 /* write() until all of len is sent; len, or -1. */

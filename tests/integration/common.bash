@@ -43,3 +43,31 @@ private_netns() {
 			{ echo "cannot mount a private /run/netns"; exit 1; }
 	fi
 }
+
+# Starts `socklab run --results DIR ARGS...` in the background ($socklab:
+# the binary under test), polls every 10 ms, at most TRIES times, until
+# `HELD ROUTER` is true of the run's router namespace (its fault in force),
+# then sends the run SIGTERM and waits for it: the teardown is then tested
+# with the fault mid-flight, not after it.  Returns 0 with socklab's exit
+# status in $rc; 1 when the fault was never seen in force (the run is
+# killed, so that nothing outlives the test).
+# usage: sigterm_when_held TRIES HELD DIR ARGS...
+sigterm_when_held() {
+	local tries=$1 held=$2 dir=$3 pid i router
+	shift 3
+	"$socklab" run --results "$dir" "$@" >/dev/null 2>&1 &
+	pid=$!
+	for i in $(seq 1 "$tries"); do
+		router=$(run_netns "$dir" | grep router)
+		if [ -n "$router" ] && "$held" "$router"; then
+			kill -TERM $pid
+			wait $pid
+			rc=$?
+			return 0
+		fi
+		sleep 0.01
+	done
+	kill -KILL $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	return 1
+}

@@ -41,29 +41,13 @@ check "the crashed role's SIGKILL is not reported as an error" \
 	'! grep -q "killed by signal" "$out/a.json"'
 check "no namespace left" 'none_left "$out/a"'
 
-# 2. SIGTERM with the blackhole in force.
-"$socklab" run --results "$out/b" --variant idle_keepalive_2s_1s_3 \
-	keepalive-vs-retransmit >/dev/null 2>&1 &
-pid=$!
-held=0
-for i in $(seq 1 300); do
-	router=$(run_netns "$out/b" | grep router)
-	if [ -n "$router" ] && ip netns exec "$router" nft list chain inet \
-		socklab fault0 >/dev/null 2>&1; then
-		held=1
-		break
-	fi
-	sleep 0.01
-done
-if [ $held = 1 ]; then
-	kill -TERM $pid
-	wait $pid
-	rc=$?
+# 2. SIGTERM with the blackhole in force (its chain in the router).
+blackhole_held() { ip netns exec "$1" nft list chain inet socklab fault0 >/dev/null 2>&1; }
+if sigterm_when_held 300 blackhole_held "$out/b" \
+	--variant idle_keepalive_2s_1s_3 keepalive-vs-retransmit; then
 	check "SIGTERM: socklab exits 130/143, got $rc" '[ $rc = 130 ] || [ $rc = 143 ]'
 	check "SIGTERM: no namespace left (the table went with the router)" 'none_left "$out/b"'
 else
-	kill -KILL $pid 2>/dev/null
-	wait $pid 2>/dev/null
 	check "SIGTERM: caught the run with its blackhole in force (within 3 s)" false
 fi
 exit $fail

@@ -44,29 +44,14 @@ check "commands.sh says \"backend $want\" and shows the rule or qdisc" \
 check "no emulator process left" 'procs_gone "$out/a"'
 check "no namespace left" 'none_left "$out/a"'
 
-# 2. SIGTERM while the SYN is held (300 ms).
-"$socklab" run --results "$out/b" --variant sndtimeo_100ms_delay_300ms \
-	rcvtimeo-abort >/dev/null 2>&1 &
-pid=$!
-held=0
-for i in $(seq 1 250); do
-	router=$(run_netns "$out/b" | grep router)
-	if [ -n "$router" ] && ip netns exec "$router" iptables -w -t mangle \
-		-S FORWARD 2>/dev/null | grep -q NFQUEUE; then
-		held=1
-		break
-	fi
-	sleep 0.01
-done
-if [ $held = 1 ]; then
-	kill -TERM $pid
-	wait $pid
-	rc=$?
+# 2. SIGTERM while the SYN is held (300 ms), the NFQUEUE rule in force.
+nfqueue_held() { ip netns exec "$1" iptables -w -t mangle -S FORWARD 2>/dev/null | grep -q NFQUEUE; }
+if sigterm_when_held 250 nfqueue_held "$out/b" \
+	--variant sndtimeo_100ms_delay_300ms rcvtimeo-abort; then
 	check "SIGTERM: socklab exits 130/143, got $rc" '[ $rc = 130 ] || [ $rc = 143 ]'
 	check "SIGTERM: no emulator process left" 'procs_gone "$out/b"'
 	check "SIGTERM: no namespace left" 'none_left "$out/b"'
 else
-	wait $pid
 	check "SIGTERM: caught the run with its fault in force (within 2.5 s)" false
 fi
 

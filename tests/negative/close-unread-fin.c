@@ -9,6 +9,7 @@
  * evidence.  tests/integration/negative.sh checks exactly that.
  */
 #include "socklab.h"
+#include "close_unread_roles.h"
 
 EXPERIMENT(close_unread_fin) {
 	.claim = "close() with unread data sends FIN (wrong on purpose)",
@@ -22,28 +23,8 @@ KNOBS(close_unread_fin) {
 
 VARIANT(close_unread_fin, read_90_of_100) { .unread = 10 };
 
-ROLE(close_unread_fin, server)
-{
-	char buf[100];
-	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_call(self, accept(lfd, NULL, NULL));
-
-	sl_wait_recvq(self, fd, 100);
-	sl_try(self, read(fd, buf, 100 - variant->unread));
-	sl_mark(self, "closing");
-	sl_try(self, close(fd));
-	sl_wait_mark(self, "client", "done");
-}
-
-ROLE(close_unread_fin, client)
-{
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
-
-	sl_try(self, write(fd, buf, sizeof(buf)));
-	sl_try(self, read(fd, buf, 1));
-	sl_mark(self, "done");
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(close_unread_fin);
 
 PREDICT(close_unread_fin)
 {

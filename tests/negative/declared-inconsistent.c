@@ -9,6 +9,7 @@
  * no results).  tests/integration/negative.sh checks exactly that.
  */
 #include "socklab.h"
+#include "close_unread_roles.h"
 
 EXPERIMENT(declared_inconsistent) {
 	.claim = "close() with unread data sends RST (expected verdict "
@@ -24,28 +25,8 @@ KNOBS(declared_inconsistent) {
 VARIANT(declared_inconsistent, unread_10) { .unread = 10 };
 VARIANT(declared_inconsistent, unread_0, .holds = false) { .unread = 0 };
 
-ROLE(declared_inconsistent, server)
-{
-	char buf[100];
-	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_call(self, accept(lfd, NULL, NULL));
-
-	sl_wait_recvq(self, fd, 100);
-	sl_try(self, read(fd, buf, 100 - variant->unread));
-	sl_mark(self, "closing");
-	sl_try(self, close(fd));
-	sl_wait_mark(self, "client", "done");
-}
-
-ROLE(declared_inconsistent, client)
-{
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
-
-	sl_try(self, write(fd, buf, sizeof(buf)));
-	sl_try(self, read(fd, buf, 1));
-	sl_mark(self, "done");
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(declared_inconsistent);
 
 PREDICT(declared_inconsistent)
 {

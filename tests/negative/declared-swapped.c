@@ -11,6 +11,7 @@
  * named, with their evidence.
  */
 #include "socklab.h"
+#include "close_unread_roles.h"
 
 EXPERIMENT(declared_swapped) {
 	.claim = "close() with unread data sends RST (variants declared the "
@@ -26,28 +27,8 @@ KNOBS(declared_swapped) {
 VARIANT(declared_swapped, unread_10, .holds = false) { .unread = 10 };
 VARIANT(declared_swapped, unread_0) { .unread = 0 };
 
-ROLE(declared_swapped, server)
-{
-	char buf[100];
-	int lfd = sl_listen(self, SL_PORT);
-	int fd = sl_call(self, accept(lfd, NULL, NULL));
-
-	sl_wait_recvq(self, fd, 100);
-	sl_try(self, read(fd, buf, 100 - variant->unread));
-	sl_mark(self, "closing");
-	sl_try(self, close(fd));
-	sl_wait_mark(self, "client", "done");
-}
-
-ROLE(declared_swapped, client)
-{
-	char buf[100] = { 0 };
-	int fd = sl_connect(self, "server", SL_PORT);
-
-	sl_try(self, write(fd, buf, sizeof(buf)));
-	sl_try(self, read(fd, buf, 1));
-	sl_mark(self, "done");
-}
+/* Roles: close-unread-rst's exchange (close_unread_roles.h). */
+CLOSE_UNREAD_ROLES(declared_swapped);
 
 PREDICT(declared_swapped)
 {
