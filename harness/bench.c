@@ -34,9 +34,12 @@ int cli_cmd_bench(int argc, char **argv)
 		switch (c) {
 		case 'n':
 			if (cli_parse_int(optarg, 1, 100000, &n))
-				return cli_usage_error("bench", "-n needs a "
-						       "number of samples >= 1, "
-						       "not '%s'", optarg);
+				return cli_usage_error(
+					"bench",
+					"-n needs a "
+					"number of samples >= 1, "
+					"not '%s'",
+					optarg);
 			break;
 		case 'h':
 			fputs(bench_help, stdout);

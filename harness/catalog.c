@@ -103,9 +103,11 @@ static int scan_dir(struct cli_catalog *r, const char *dir, int checked,
 
 	dp = opendir(dir);
 	if (!dp)
-		return sl_errf(e, errno, "cannot read experiments folder '%s' "
+		return sl_errf(e, errno,
+			       "cannot read experiments folder '%s' "
 			       "(the build makes it; or set "
-			       "SOCKLAB_EXPERIMENTS_DIR)", dir);
+			       "SOCKLAB_EXPERIMENTS_DIR)",
+			       dir);
 	while ((errno = 0, d = readdir(dp))) {
 		struct cli_exp *x;
 		struct stat st;
@@ -184,7 +186,8 @@ static int describe_fields(struct cli_exp *x, const json_t *obj,
 	/* The CLI runs an experiment by its file name and files its results
 	 * under its id: the two must be one name. */
 	if (strcmp(id, name)) {
-		int ret = broken(x, "describes itself as '%s' but is named '%s'",
+		int ret = broken(x,
+				 "describes itself as '%s' but is named '%s'",
 				 id, name);
 
 		free(id);
@@ -197,7 +200,7 @@ static int describe_fields(struct cli_exp *x, const json_t *obj,
 	x->expected = cli_json_get_strdup(obj, "expected");
 	if (!x->expected || !is_verdict(x->expected))
 		return broken(x, "--describe has no \"expected\" verdict "
-			      "(CONFIRMED, REFUTED or NUANCED)");
+				 "(CONFIRMED, REFUTED or NUANCED)");
 	switch (cli_json_get_number(obj, "timeout_s", &x->timeout_s)) {
 	case 0:
 		if (x->timeout_s > 0)
@@ -209,8 +212,10 @@ static int describe_fields(struct cli_exp *x, const json_t *obj,
 		x->timeout_s = DEFAULT_TIMEOUT_S;
 	}
 	if (cli_json_get_strings(obj, "variants", &x->variants,
-				 &x->nvariants) || x->nvariants == 0)
-		return broken(x, "--describe has no \"variants\" list of names");
+				 &x->nvariants) ||
+	    x->nvariants == 0)
+		return broken(x,
+			      "--describe has no \"variants\" list of names");
 	return 0;
 }
 
@@ -241,8 +246,10 @@ static int parse_describe(struct probe *pr)
 		return broken(x, "--describe printed nothing");
 	obj = cli_json_object(line, n);
 	if (!obj)
-		return broken(x, "--describe printed no valid JSON object: "
-			      "%.*s%s", (int)(n > 60 ? 60 : n), line,
+		return broken(x,
+			      "--describe printed no valid JSON object: "
+			      "%.*s%s",
+			      (int)(n > 60 ? 60 : n), line,
 			      n > 60 ? "..." : "");
 	ret = describe_fields(x, obj, name);
 	json_decref(obj);
@@ -253,7 +260,6 @@ static int parse_describe(struct probe *pr)
 		return broken(x, "out of memory");
 	return 0;
 }
-
 
 static void close_fd(int *fd)
 {
@@ -390,8 +396,7 @@ int cli_catalog_load(struct cli_catalog *r, struct sl_err *e)
 	return 0;
 }
 
-struct cli_exp *cli_catalog_find(const struct cli_catalog *r,
-				  const char *id)
+struct cli_exp *cli_catalog_find(const struct cli_catalog *r, const char *id)
 {
 	for (int i = 0; i < r->n; i++)
 		if (!strcmp(r->exp[i].id, id))

@@ -13,14 +13,14 @@
 struct sl_err;
 
 struct cli_exp {
-	char *path;		/* the executable */
-	char *id;		/* from --describe; the file name if broken */
+	char *path; /* the executable */
+	char *id;   /* from --describe; the file name if broken */
 	char *claim;
-	char *expected;		/* "CONFIRMED", "REFUTED", "NUANCED" */
+	char *expected; /* "CONFIRMED", "REFUTED", "NUANCED" */
 	double timeout_s;
 	int nvariants;
 	char **variants;
-	char *describe;		/* the --describe line, verbatim */
+	char *describe; /* the --describe line, verbatim */
 	/* Why --describe could not be used, or NULL.  A broken experiment
 	 * stays in the catalogue, so that it shows up as an error instead of
 	 * silently going missing from `run --all`. */
@@ -30,7 +30,7 @@ struct cli_exp {
 struct cli_catalog {
 	char *dir;
 	int n;
-	struct cli_exp *exp;	/* sorted by id */
+	struct cli_exp *exp; /* sorted by id */
 };
 
 /* The folder the experiments are taken from. */
@@ -42,8 +42,7 @@ const char *cli_catalog_dir(void);
 int cli_catalog_load(struct cli_catalog *r, struct sl_err *e);
 
 /* The experiment with this id, or NULL. */
-struct cli_exp *cli_catalog_find(const struct cli_catalog *r,
-				  const char *id);
+struct cli_exp *cli_catalog_find(const struct cli_catalog *r, const char *id);
 
 void cli_catalog_free(struct cli_catalog *r);
 

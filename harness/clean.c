@@ -61,7 +61,6 @@ int cli_cmd_clean(int argc, char **argv)
 	if (n + m == 0 && ret == 0)
 		puts("nothing to clean");
 	else if (n + m)
-		printf("removed %d leftover%s\n", n + m,
-		       n + m == 1 ? "" : "s");
+		printf("removed %d leftover%s\n", n + m, n + m == 1 ? "" : "s");
 	return ret;
 }

@@ -122,8 +122,10 @@ static void check_root(struct doctor *d)
 	if (uid == 0)
 		add(d, "root", 1, "running as uid 0");
 	else
-		add(d, "root", 0, "running as uid %d: namespaces and captures "
-		    "need root; try sudo", (int)uid);
+		add(d, "root", 0,
+		    "running as uid %d: namespaces and captures "
+		    "need root; try sudo",
+		    (int)uid);
 }
 
 /* unshare() in a child of our own, so that this process stays in the
@@ -205,20 +207,26 @@ static void check_linkemu(struct doctor *d)
 		nfq |= !strcmp(d->c[i].name, "NFQUEUE") && d->c[i].ok;
 	}
 	backend = netem ? "tc netem (one-shot drops: socklab's link emulator)" :
-		  nfq ? "socklab's link emulator (no sch_netem): NFQUEUE "
-			"in the router, timerfd" :
-		  "none: neither sch_netem nor NFQUEUE works";
+		  nfq	? "socklab's link emulator (no sch_netem): NFQUEUE "
+			  "in the router, timerfd" :
+			  "none: neither sch_netem nor NFQUEUE works";
 	if (sl_linkemu_measure_timer(200, &te, &e) < 0) {
-		add(d, "link emulator", netem || nfq, "%s; timer not measured: "
-		    "%s", backend, e.msg);
+		add(d, "link emulator", netem || nfq,
+		    "%s; timer not measured: "
+		    "%s",
+		    backend, e.msg);
 		return;
 	}
-	add(d, "link emulator", netem || nfq, "%s; error bound %d ms on a "
+	add(d, "link emulator", netem || nfq,
+	    "%s; error bound %d ms on a "
 	    "delay (p99); emulator timer here, now: late by median %.0f us, p99 "
-	    "%.0f us, max %.0f us (%d timers, %s); at build: %s", backend,
-	    SL_LINKEMU_BOUND_MS, te.median_us, te.p99_us, te.max_us, te.n,
-	    te.fifo ? "SCHED_FIFO" : "SCHED_OTHER: SCHED_FIFO refused, "
-	    "expect a longer tail on a busy machine", SL_LINKEMU_MEASURED);
+	    "%.0f us, max %.0f us (%d timers, %s); at build: %s",
+	    backend, SL_LINKEMU_BOUND_MS, te.median_us, te.p99_us, te.max_us,
+	    te.n,
+	    te.fifo ? "SCHED_FIFO" :
+		      "SCHED_OTHER: SCHED_FIFO refused, "
+		      "expect a longer tail on a busy machine",
+	    SL_LINKEMU_MEASURED);
 }
 
 static int64_t thread_cpu_ns(void)
@@ -283,7 +291,7 @@ static long read_long(const char *path)
  * worst more slowly), 0 when it could not be tried. */
 static int sampling(char *detail, size_t n)
 {
-	int64_t r[4] = { -1, -1, -1, -1 };	/* shared ns, private ns,
+	int64_t r[4] = { -1, -1, -1, -1 }; /* shared ns, private ns,
 						 * machine's size, private */
 	int pfd[2], status;
 	pid_t pid;
@@ -305,9 +313,12 @@ static int sampling(char *detail, size_t n)
 		snprintf(v, sizeof(v), "%d", SL_EHASH_ENTRIES);
 		if (unshare(CLONE_NEWNET) == 0) {
 			r[0] = median_dump_ns();
-			r[2] = -read_long("/proc/sys/net/ipv4/tcp_ehash_entries");
-			if (sl_netns_write_sysctl("net.ipv4.tcp_child_ehash_entries",
-					 v) == 0 && unshare(CLONE_NEWNET) == 0) {
+			r[2] = -read_long(
+				"/proc/sys/net/ipv4/tcp_ehash_entries");
+			if (sl_netns_write_sysctl(
+				    "net.ipv4.tcp_child_ehash_entries", v) ==
+				    0 &&
+			    unshare(CLONE_NEWNET) == 0) {
 				r[1] = median_dump_ns();
 				r[3] = read_long("/proc/sys/net/ipv4/"
 						 "tcp_ehash_entries");
@@ -326,18 +337,20 @@ static int sampling(char *detail, size_t n)
 		return 0;
 	}
 	if (r[1] < 0 || r[3] != SL_EHASH_ENTRIES) {
-		snprintf(detail, n, "no net.ipv4.tcp_child_ehash_entries here "
+		snprintf(detail, n,
+			 "no net.ipv4.tcp_child_ehash_entries here "
 			 "(before 6.1): the hosts share the machine's TCP hash "
 			 "table, a sock_diag dump costs %.0f us of CPU; "
 			 "observation is only slower, nothing is judged by it",
 			 r[0] / 1e3);
 		return 1;
 	}
-	snprintf(detail, n, "the hosts get a TCP hash table of their own "
+	snprintf(detail, n,
+		 "the hosts get a TCP hash table of their own "
 		 "(%d buckets, made from inside the router): a sock_diag dump "
 		 "costs %.0f us of CPU here, against %.0f us with the "
-		 "machine's %lld; nothing is judged by it", SL_EHASH_ENTRIES,
-		 r[1] / 1e3, r[0] / 1e3, (long long)r[2]);
+		 "machine's %lld; nothing is judged by it",
+		 SL_EHASH_ENTRIES, r[1] / 1e3, r[0] / 1e3, (long long)r[2]);
 	return 1;
 }
 
@@ -371,30 +384,39 @@ static void check_in_ns(struct doctor *d, const char *name,
 
 static void check_probes(struct doctor *d, int have_ns)
 {
-	static const char *const veth[] = { "ip", "link", "add", "sl-doc0",
-		"type", "veth", "peer", "name", "sl-doc1", NULL };
-	static const char *const netem[] = { "tc", "qdisc", "add", "dev", "lo",
-		"root", "netem", "delay", "1ms", NULL };
-	static const char *const nft[] = { "nft", "add", "table", "inet",
-		"socklab_probe", NULL };
-	static const char *const nfq_add[] = { "iptables", "-A", "OUTPUT",
-		"-j", "NFQUEUE", "--queue-num", "0", NULL };
-	static const char *const nfq_del[] = { "iptables", "-D", "OUTPUT",
-		"-j", "NFQUEUE", "--queue-num", "0", NULL };
+	static const char *const veth[] = { "ip",      "link", "add",
+					    "sl-doc0", "type", "veth",
+					    "peer",    "name", "sl-doc1",
+					    NULL };
+	static const char *const netem[] = { "tc",  "qdisc", "add",   "dev",
+					     "lo",  "root",  "netem", "delay",
+					     "1ms", NULL };
+	static const char *const nft[] = { "nft",  "add",	    "table",
+					   "inet", "socklab_probe", NULL };
+	static const char *const nfq_add[] = { "iptables", "-A",
+					       "OUTPUT",   "-j",
+					       "NFQUEUE",  "--queue-num",
+					       "0",	   NULL };
+	static const char *const nfq_del[] = { "iptables", "-D",
+					       "OUTPUT",   "-j",
+					       "NFQUEUE",  "--queue-num",
+					       "0",	   NULL };
 	static const char *const names[] = { "veth", "sch_netem", "nftables",
-		"NFQUEUE" };
+					     "NFQUEUE" };
 	struct sl_err e;
 
 	if (!have_ns || make_scratch(d, &e)) {
 		const char *why = have_ns ? tool_words(&e) :
-			"needs root and network namespaces";
+					    "needs root and network namespaces";
 
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 			add(d, names[i], 0, "not tried: %s", why);
 		return;
 	}
-	check_in_ns(d, "veth", veth, "created a veth pair in a scratch "
-		    "namespace", "");
+	check_in_ns(d, "veth", veth,
+		    "created a veth pair in a scratch "
+		    "namespace",
+		    "");
 	if (interrupted)
 		return;
 	check_in_ns(d, "sch_netem", netem, "tc qdisc netem works",
@@ -434,7 +456,7 @@ static void check_tool(struct doctor *d, const char *name)
 /* Lines of at most TEXT_COLUMNS: a detail goes on under itself, broken
  * at spaces (a word longer than a line stays whole). */
 #define TEXT_COLUMNS 100
-#define TEXT_INDENT 25		/* "%-19s %-3s  " */
+#define TEXT_INDENT 25 /* "%-19s %-3s  " */
 
 static void print_text(const struct doctor *d)
 {
@@ -473,7 +495,7 @@ static void print_json(const struct doctor *d, int ok)
 static int essential_ok(const struct doctor *d)
 {
 	static const char *const need[] = { "root", "network namespaces",
-		"veth" };
+					    "veth" };
 	int ok = 0;
 
 	for (int i = 0; i < d->n; i++)
@@ -484,8 +506,9 @@ static int essential_ok(const struct doctor *d)
 
 int cli_cmd_doctor(int argc, char **argv)
 {
-	static const char *const tools[] = { "tcpdump", "ss", "ethtool",
-		"iptables", "nft", "ip", "tc" };
+	static const char *const tools[] = { "tcpdump",	 "ss",	"ethtool",
+					     "iptables", "nft", "ip",
+					     "tc" };
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct doctor d = { .n = 0 };
 	int json = 0, c, ok;

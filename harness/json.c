@@ -60,7 +60,8 @@ int cli_json_get_strings(const json_t *obj, const char *key, char ***out,
 	*out = calloc(json_array_size(arr) + 1, sizeof(char *));
 	if (!*out)
 		return -ENOMEM;
-	json_array_foreach(arr, i, el) {
+	json_array_foreach(arr, i, el)
+	{
 		if (!json_is_string(el))
 			return -EINVAL;
 		(*out)[*n] = strdup(json_string_value(el));

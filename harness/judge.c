@@ -22,11 +22,11 @@
 
 const char *const run_result_word[] = {
 	[R_NONE] = "not run", [R_PASS] = "pass", [R_FAIL] = "FAIL",
-	[R_ERROR] = "ERROR", [R_SKIP] = "skip",
+	[R_ERROR] = "ERROR",  [R_SKIP] = "skip",
 };
 
 const char *const run_result_status[] = {
-	[R_NONE] = "error", [R_PASS] = "pass", [R_FAIL] = "fail",
+	[R_NONE] = "error",  [R_PASS] = "pass", [R_FAIL] = "fail",
 	[R_ERROR] = "error", [R_SKIP] = "skip",
 };
 
@@ -47,7 +47,8 @@ static char *last_stderr_line(const struct job *j)
 	if (size >= 0)
 		n = pread(fd, buf, sizeof(buf) - 1,
 			  size > (off_t)sizeof(buf) - 1 ?
-				  size - (off_t)sizeof(buf) + 1 : 0);
+				  size - (off_t)sizeof(buf) + 1 :
+				  0);
 	close(fd);
 	if (n <= 0)
 		return NULL;
@@ -65,7 +66,8 @@ static char *error_reason(const struct job *j, const json_t *res)
 
 	if (s)
 		return s;
-	json_array_foreach(json_object_get(res, "variants"), i, v) {
+	json_array_foreach(json_object_get(res, "variants"), i, v)
+	{
 		const char *msg = cli_json_str(v, "error");
 		const char *name = cli_json_str(v, "name");
 
@@ -112,7 +114,8 @@ static int not_as_declared(const json_t *res, char **list)
 	*list = NULL;
 	if (!json_is_array(vars))
 		return -EINVAL;
-	json_array_foreach(vars, i, v) {
+	json_array_foreach(vars, i, v)
+	{
 		const char *name = cli_json_str(v, "name");
 		int as = cli_json_get_bool(v, "as_declared");
 		char *more;
@@ -139,20 +142,23 @@ static int not_as_declared(const json_t *res, char **list)
 /* A pass is every variant as declared, a failure is at least one that is
  * not: the result line's variants must say the same as its exit status,
  * or neither can be believed. */
-static void judge_variants(struct job *j, const json_t *res,
-			   int code, const char *how)
+static void judge_variants(struct job *j, const json_t *res, int code,
+			   const char *how)
 {
 	char *list = NULL;
 	int n = not_as_declared(res, &list);
 
 	if (n < 0) {
-		run_set_reason(j, NULL, "%s but its result says no "
-			       "\"as_declared\" for variant %s", how,
-			       list ? list : "(none)");
+		run_set_reason(j, NULL,
+			       "%s but its result says no "
+			       "\"as_declared\" for variant %s",
+			       how, list ? list : "(none)");
 		free(list);
 	} else if ((code == SL_EXIT_PASS) != (n == 0)) {
-		run_set_reason(j, list, "%s but %d of its variants did not "
-			       "behave as declared", how, n);
+		run_set_reason(j, list,
+			       "%s but %d of its variants did not "
+			       "behave as declared",
+			       how, n);
 	} else if (n) {
 		j->result = R_FAIL;
 		run_set_reason(j, list, "not as declared");
@@ -172,12 +178,16 @@ static void judge_outcome(struct job *j, const json_t *res, int code,
 	if (!line)
 		run_set_reason(j, NULL, "%s but printed no result line", how);
 	else if (!res)
-		run_set_reason(j, NULL, "printed an invalid result line: "
-			       "%.*s%s", (int)(n > 60 ? 60 : n), line,
+		run_set_reason(j, NULL,
+			       "printed an invalid result line: "
+			       "%.*s%s",
+			       (int)(n > 60 ? 60 : n), line,
 			       n > 60 ? "..." : "");
 	else if (!status || strcmp(status, want))
-		run_set_reason(j, NULL, "%s but its result says status "
-			       "\"%s\"", how, status ? status : "(none)");
+		run_set_reason(j, NULL,
+			       "%s but its result says status "
+			       "\"%s\"",
+			       how, status ? status : "(none)");
 	else
 		judge_variants(j, res, code, how);
 }
@@ -228,8 +238,8 @@ void run_judge(struct job *j)
 	if (j->timed_out)
 		run_set_reason(j, NULL, "timed out after %g s",
 			       r->timeout ? r->timeout : j->exp->timeout_s);
-	else if (j->stopped && !(res && (code == SL_EXIT_PASS ||
-					 code == SL_EXIT_FAIL)))
+	else if (j->stopped &&
+		 !(res && (code == SL_EXIT_PASS || code == SL_EXIT_FAIL)))
 		run_set_reason(j, NULL, "interrupted by %s",
 			       r->signum == SIGINT ? "SIGINT" : "SIGTERM");
 	else if (WIFSIGNALED(j->wstatus))
@@ -246,9 +256,8 @@ void run_judge(struct job *j)
 	}
 	/* A deadline or a Ctrl-C is news the experiment's own line cannot
 	 * carry, even when it says "error" too. */
-	j->json_agrees = status &&
-			 !strcmp(status, run_result_status[j->result]) &&
-			 !(j->result == R_ERROR &&
-			   (j->timed_out || j->stopped));
+	j->json_agrees =
+		status && !strcmp(status, run_result_status[j->result]) &&
+		!(j->result == R_ERROR && (j->timed_out || j->stopped));
 	json_decref(res);
 }

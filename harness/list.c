@@ -34,9 +34,9 @@ static void print_json(const struct cli_catalog *r)
 			puts(x->describe);
 			continue;
 		}
-		sl_json_line(stdout, json_pack("{s:o,s:o}", "id",
-					       sl_json_text(x->id), "error",
-					       sl_json_text(x->broken)));
+		sl_json_line(stdout,
+			     json_pack("{s:o,s:o}", "id", sl_json_text(x->id),
+				       "error", sl_json_text(x->broken)));
 	}
 }
 

@@ -46,7 +46,8 @@ static void usage(FILE *f)
 	      "commands:\n",
 	      f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-8s %s\n", commands[i].name,
+			commands[i].summary);
 	fputs("\n"
 	      "`socklab <command> --help` describes each one.  Typical use:\n"
 	      "  socklab list\n"
@@ -86,13 +87,17 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 		int len = (int)strcspn(word, "=");
 
 		if (c == ':')
-			return cli_usage_error(cmd, "option '%.*s' needs a "
-					       "value", len, word);
+			return cli_usage_error(cmd,
+					       "option '%.*s' needs a "
+					       "value",
+					       len, word);
 		/* A known flag given "=value" is reported with its val in
 		 * optopt; an unknown name leaves optopt 0. */
 		if (optopt && word[len] == '=')
-			return cli_usage_error(cmd, "option '%.*s' takes no "
-					       "value", len, word);
+			return cli_usage_error(cmd,
+					       "option '%.*s' takes no "
+					       "value",
+					       len, word);
 		return cli_usage_error(cmd, "unknown option '%.*s'", len, word);
 	}
 	if (c == ':')

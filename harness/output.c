@@ -34,15 +34,16 @@ void run_status_draw(struct runner *r)
 	char line[1024];
 	int width = cli_term_width(STDERR_FILENO), len, first = 1;
 
-	len = snprintf(line, sizeof(line), "[%d/%d done]%s", r->done,
-		       r->njobs, r->running ? " running:" : "");
+	len = snprintf(line, sizeof(line), "[%d/%d done]%s", r->done, r->njobs,
+		       r->running ? " running:" : "");
 	for (int i = 0; i < r->njobs && len < (int)sizeof(line); i++) {
 		struct job *j = &r->job[i];
 
 		if (j->state != J_RUNNING)
 			continue;
 		len += snprintf(line + len, sizeof(line) - len, "%s %s %.1fs",
-				first ? "" : ",", j->exp->id, run_job_seconds(j));
+				first ? "" : ",", j->exp->id,
+				run_job_seconds(j));
 		first = 0;
 	}
 	/* One column short of the width, so that the terminal never wraps
@@ -86,8 +87,10 @@ static void print_json_line(const struct job *j)
 		o = json_object();
 	set_missing(o, "id", sl_json_text(x->id));
 	set_missing(o, "claim", sl_json_text(x->claim));
-	set_missing(o, "verdict", sl_json_text(j->result == R_SKIP ? NULL :
-					       error ? "ERROR" : j->verdict));
+	set_missing(o, "verdict",
+		    sl_json_text(j->result == R_SKIP ? NULL :
+				 error		     ? "ERROR" :
+						       j->verdict));
 	set_missing(o, "expected", sl_json_text(x->expected));
 	set_missing(o, "status", sl_json_text(run_result_status[j->result]));
 	if (error)
@@ -149,11 +152,11 @@ static void print_file(const struct job *j, const char *name)
 }
 
 /* A string member, or what stands for a missing one. */
-static const char *str_or(const json_t *obj, const char *key, const char *or)
+static const char *str_or(const json_t *obj, const char *key, const char * or)
 {
 	const char *s = cli_json_str(obj, key);
 
-	return s ? s : or;
+	return s ? s : or ;
 }
 
 /* A prediction's evidence, indented under it. */
@@ -188,15 +191,17 @@ static void print_failed_predictions(FILE *f, const struct job *j)
 	size_t vi, pi;
 	int header = 0;
 
-	json_array_foreach(json_object_get(res, "variants"), vi, v) {
+	json_array_foreach(json_object_get(res, "variants"), vi, v)
+	{
 		int declared_not = cli_json_get_bool(v, "expected_holds") == 0;
 
-		json_array_foreach(json_object_get(v, "predictions"), pi, p) {
+		json_array_foreach(json_object_get(v, "predictions"), pi, p)
+		{
 			if (cli_json_get_bool(p, "ok") != 0)
 				continue;
 			if (!header)
 				fprintf(f, "\npredictions that did not hold "
-					"(or could not be judged here):\n");
+					   "(or could not be judged here):\n");
 			header = 1;
 			fprintf(f, "  %s: %s%s\n", str_or(v, "name", "?"),
 				str_or(p, "what", "?"),
@@ -215,14 +220,16 @@ static void print_predictions(FILE *f, const json_t *v, int holds)
 	json_t *p;
 	size_t i;
 
-	json_array_foreach(json_object_get(v, "predictions"), i, p) {
+	json_array_foreach(json_object_get(v, "predictions"), i, p)
+	{
 		int ok = cli_json_get_bool(p, "ok") == 1;
 
 		if (!holds && ok)
 			continue;
-		fprintf(f, "      [%s] %s\n", ok ? "ok" :
-			json_is_string(json_object_get(p, "skipped")) ?
-				"skip" : "FAIL",
+		fprintf(f, "      [%s] %s\n",
+			ok					      ? "ok" :
+			json_is_string(json_object_get(p, "skipped")) ? "skip" :
+									"FAIL",
 			str_or(p, "what", "?"));
 		print_evidence(f, p, "          ");
 	}
@@ -238,18 +245,21 @@ static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 	size_t i;
 	int header = 0;
 
-	json_array_foreach(json_object_get(res, "variants"), i, v) {
+	json_array_foreach(json_object_get(res, "variants"), i, v)
+	{
 		int holds = cli_json_get_bool(v, "holds") == 1;
 
 		if (cli_json_get_bool(v, "as_declared") != 0)
 			continue;
 		if (!header)
-			fprintf(f, "\n%s: variants that did not behave as "
-				"declared:\n", j->exp->id);
+			fprintf(f,
+				"\n%s: variants that did not behave as "
+				"declared:\n",
+				j->exp->id);
 		header = 1;
 		fprintf(f, "  %s: %s\n", str_or(v, "name", "?"),
-			holds ? "holds, but is declared not to hold "
-				"(.holds = false)" :
+			holds  ? "holds, but is declared not to hold "
+				 "(.holds = false)" :
 			listed ? "does not hold, but is declared to hold "
 				 "(its failed predictions are above)" :
 				 "does not hold, but is declared to hold");
@@ -320,7 +330,8 @@ static void print_evidence_of_run(FILE *f, const struct runner *r)
 		if (r->job[i].result == R_FAIL)
 			print_not_as_declared(f, &r->job[i], 0);
 	if (r->keep)
-		fprintf(f, "namespaces kept: each %s/<id>/" STDERR_FILE " says "
+		fprintf(f,
+			"namespaces kept: each %s/<id>/" STDERR_FILE " says "
 			"how to enter them; `socklab clean` removes them\n",
 			r->run_shown);
 }

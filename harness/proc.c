@@ -193,7 +193,8 @@ const char *cli_last_line(const char *buf, size_t len, size_t *n)
 	while (end > 0) {
 		size_t start;
 
-		while (end > 0 && (buf[end - 1] == '\n' || buf[end - 1] == '\r'))
+		while (end > 0 &&
+		       (buf[end - 1] == '\n' || buf[end - 1] == '\r'))
 			end--;
 		start = end;
 		while (start > 0 && buf[start - 1] != '\n')

@@ -18,8 +18,8 @@
 
 struct cli_child {
 	pid_t pid;
-	int out;		/* read end of the child's stdout, O_CLOEXEC */
-	int err;		/* read end of its stderr, or -1 (see errfd) */
+	int out; /* read end of the child's stdout, O_CLOEXEC */
+	int err; /* read end of its stderr, or -1 (see errfd) */
 };
 
 /* Starts the executable at path argv[0] (no PATH search) with stdin on

@@ -16,10 +16,10 @@ static const char *const verdict_names[] = {
 #define NVERDICTS (int)(sizeof(verdict_names) / sizeof(verdict_names[0]))
 
 struct vtally {
-	const char *name;	/* the catalogue's */
-	int held_not;		/* held, although declared not to */
-	int failed_to;		/* did not hold, although declared to */
-	int errors;		/* could not run */
+	const char *name; /* the catalogue's */
+	int held_not;	  /* held, although declared not to */
+	int failed_to;	  /* did not hold, although declared to */
+	int errors;	  /* could not run */
 };
 
 struct etally {
@@ -91,7 +91,8 @@ static void add_variants(struct etally *e, const char *json)
 	json_t *obj = cli_json_object(json, strlen(json)), *v;
 	size_t i;
 
-	json_array_foreach(json_object_get(obj, "variants"), i, v) {
+	json_array_foreach(json_object_get(obj, "variants"), i, v)
+	{
 		const char *name = cli_json_str(v, "name");
 		struct vtally *vt = name ? find_variant(e, name) : NULL;
 
@@ -180,14 +181,17 @@ void cli_tally_print(FILE *f, const struct cli_tally *t)
 				continue;
 			fprintf(f, "  %s:", vt->name);
 			if (vt->held_not) {
-				fprintf(f, " held although declared not to "
-					"%d/%d", vt->held_not, e->runs);
+				fprintf(f,
+					" held although declared not to "
+					"%d/%d",
+					vt->held_not, e->runs);
 				sep = ";";
 			}
 			if (vt->failed_to) {
-				fprintf(f, "%s did not hold although declared "
-					"to %d/%d", sep, vt->failed_to,
-					e->runs);
+				fprintf(f,
+					"%s did not hold although declared "
+					"to %d/%d",
+					sep, vt->failed_to, e->runs);
 				sep = ";";
 			}
 			if (vt->errors)
@@ -212,19 +216,20 @@ static json_t *tally_object(const struct etally *e)
 	for (int v = 0; v < e->nvar; v++) {
 		const struct vtally *vt = &e->var[v];
 
-		json_array_append_new(vars, json_pack("{s:o,s:i,s:i,s:i,s:i}",
-			"name", sl_json_text(vt->name),
-			"not_as_declared", vt->held_not + vt->failed_to,
-			"held_declared_not_to", vt->held_not,
-			"failed_declared_to", vt->failed_to,
-			"errors", vt->errors));
+		json_array_append_new(
+			vars,
+			json_pack("{s:o,s:i,s:i,s:i,s:i}", "name",
+				  sl_json_text(vt->name), "not_as_declared",
+				  vt->held_not + vt->failed_to,
+				  "held_declared_not_to", vt->held_not,
+				  "failed_declared_to", vt->failed_to, "errors",
+				  vt->errors));
 	}
-	return json_pack("{s:o,s:{s:i,s:i,s:i,s:i,s:i,s:o,s:o}}",
-		"id", sl_json_text(e->exp->id),
-		"repeat", "runs", e->runs, "passed", e->passed,
-		"failed", e->failed, "errors", e->errors,
-		"skipped", e->skipped, "verdicts", verdicts,
-		"variants", vars);
+	return json_pack("{s:o,s:{s:i,s:i,s:i,s:i,s:i,s:o,s:o}}", "id",
+			 sl_json_text(e->exp->id), "repeat", "runs", e->runs,
+			 "passed", e->passed, "failed", e->failed, "errors",
+			 e->errors, "skipped", e->skipped, "verdicts", verdicts,
+			 "variants", vars);
 }
 
 void cli_tally_json(FILE *f, const struct cli_tally *t)

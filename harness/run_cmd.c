@@ -86,8 +86,10 @@ static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 		int dup = 0;
 
 		if (!x) {
-			fprintf(stderr, "socklab: unknown experiment '%s' "
-				"(socklab list shows the catalogue)\n", ids[i]);
+			fprintf(stderr,
+				"socklab: unknown experiment '%s' "
+				"(socklab list shows the catalogue)\n",
+				ids[i]);
 			return SL_EXIT_USAGE;
 		}
 		for (int k = 0; k < r->njobs; k++)
@@ -97,8 +99,10 @@ static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 		for (int v = 0; v < r->nvariants && !x->broken; v++) {
 			if (has_variant(x, r->variants[v]))
 				continue;
-			fprintf(stderr, "socklab: run: %s has no variant '%s' "
-				"(its variants:", x->id, r->variants[v]);
+			fprintf(stderr,
+				"socklab: run: %s has no variant '%s' "
+				"(its variants:",
+				x->id, r->variants[v]);
 			for (int k = 0; k < x->nvariants; k++)
 				fprintf(stderr, " %s", x->variants[k]);
 			fprintf(stderr, ")\n");
@@ -170,8 +174,10 @@ static int parse_timeout(struct runner *r, const char *arg)
 	r->timeout = strtod(arg, &end);
 	if (end == arg || *end || !isfinite(r->timeout) || r->timeout <= 0 ||
 	    r->timeout > 86400)
-		return cli_usage_error("run", "--timeout needs seconds > 0, "
-				       "not '%s'", arg);
+		return cli_usage_error("run",
+				       "--timeout needs seconds > 0, "
+				       "not '%s'",
+				       arg);
 	return -1;
 }
 
@@ -185,15 +191,17 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		return -1;
 	case 'j':
 		if (cli_parse_int(optarg, 1, 4096, &o->jobs))
-			return cli_usage_error("run", "-j needs a number of "
-					       "jobs >= 1, not '%s'", optarg);
+			return cli_usage_error("run",
+					       "-j needs a number of "
+					       "jobs >= 1, not '%s'",
+					       optarg);
 		return -1;
 	case 't':
 		return parse_timeout(r, optarg);
 	case 'r':
 		if (!*optarg)
 			return cli_usage_error("run", "--results needs a "
-					       "folder");
+						      "folder");
 		o->base = optarg;
 		return -1;
 	case 'k':
@@ -209,7 +217,8 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		return add_variant(r, optarg);
 	case 'R':
 		if (cli_parse_int(optarg, 1, MAX_REPEAT, &o->repeat))
-			return cli_usage_error("run", "--repeat needs a number "
+			return cli_usage_error("run",
+					       "--repeat needs a number "
 					       "of runs from 1 to %d, not '%s'",
 					       MAX_REPEAT, optarg);
 		return -1;
@@ -244,15 +253,16 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 			return ret;
 	/* Each run would leave its namespaces up: N runs, N sets. */
 	if (r->keep && o->repeat > 1)
-		return cli_usage_error("run", "--keep and --repeat do not go "
+		return cli_usage_error("run",
+				       "--keep and --repeat do not go "
 				       "together (each run would keep its "
 				       "namespaces)");
 	if (!o->all && optind == argc)
 		return cli_usage_error("run", "which experiments? give ids "
-				       "or --all");
+					      "or --all");
 	if (o->all && optind < argc)
 		return cli_usage_error("run", "give experiment ids or --all, "
-				       "not both");
+					      "not both");
 	ret = cli_need_root("run", "network namespaces, packet capture");
 	return ret ? ret : -1;
 }

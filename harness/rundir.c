@@ -29,8 +29,10 @@ static void update_latest(struct runner *r, const char *run)
 	if (symlinkat(run, r->base_fd, tmp) < 0 ||
 	    sl_resultdir_give(r->base_fd, tmp) < 0 ||
 	    renameat(r->base_fd, tmp, r->base_fd, "latest") < 0) {
-		fprintf(stderr, "socklab: run: cannot update '%s/latest': "
-			"%s\n", r->base_shown, strerror(errno));
+		fprintf(stderr,
+			"socklab: run: cannot update '%s/latest': "
+			"%s\n",
+			r->base_shown, strerror(errno));
 		unlinkat(r->base_fd, tmp, 0);
 	}
 }
@@ -90,8 +92,10 @@ int run_folder_make(struct runner *r)
 	}
 	r->run_fd = sl_resultdir_mkdir(r->base_fd, name);
 	if (r->run_fd < 0) {
-		fprintf(stderr, "socklab: cannot create run folder '%s/%s': "
-			"%s\n", r->base_shown, name, strerror(-r->run_fd));
+		fprintf(stderr,
+			"socklab: cannot create run folder '%s/%s': "
+			"%s\n",
+			r->base_shown, name, strerror(-r->run_fd));
 		return r->run_fd;
 	}
 	abs_base = fd_path(r->base_fd);

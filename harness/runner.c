@@ -49,8 +49,7 @@
 
 static void start_more(struct runner *r);
 
-char *run_asprintf(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+char *run_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Formatting that cannot fail visibly: on ENOMEM the text is lost, which is
  * better than losing the run's result. */
@@ -123,8 +122,8 @@ static void out_cb(struct ev_loop *loop, ev_io *w, int revents)
 	struct job *j = w->data;
 
 	(void)revents;
-	if (drained(cli_read_append(j->out_fd, &j->out, &j->outlen,
-				    &j->outcap, MAX_RESULT_OUTPUT))) {
+	if (drained(cli_read_append(j->out_fd, &j->out, &j->outlen, &j->outcap,
+				    MAX_RESULT_OUTPUT))) {
 		ev_io_stop(loop, w);
 		close(j->out_fd);
 		j->out_fd = -1;
@@ -206,8 +205,8 @@ static void job_start(struct job *j)
 	 * something went wrong. */
 	errfd = sl_resultdir_create(j->dirfd, STDERR_FILE);
 	if (errfd < 0) {
-		job_fail(j, strdup(strerror(-errfd)), "cannot create "
-			 STDERR_FILE);
+		job_fail(j, strdup(strerror(-errfd)),
+			 "cannot create " STDERR_FILE);
 		return;
 	}
 	argv[argc++] = j->exp->path;
@@ -294,7 +293,8 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	}
 	r->signum = w->signum;
 	if (r->running)
-		fprintf(stderr, "socklab: run: %s: stopping %d running "
+		fprintf(stderr,
+			"socklab: run: %s: stopping %d running "
 			"experiment%s (again to kill them)\n",
 			w->signum == SIGINT ? "SIGINT" : "SIGTERM", r->running,
 			r->running == 1 ? "" : "s");
@@ -394,13 +394,16 @@ static void run_loop(struct runner *r)
 	}
 	r->t0 = sl_now();
 	if (!r->quiet && r->nrep > 1)
-		fprintf(stderr, "socklab: run %d of %d: running %d "
-			"experiment%s; results in %s\n", r->rep, r->nrep,
-			r->njobs, r->njobs == 1 ? "" : "s", r->run_shown);
-	else if (!r->quiet)
-		fprintf(stderr, "socklab: running %d experiment%s; results in "
-			"%s\n", r->njobs, r->njobs == 1 ? "" : "s",
+		fprintf(stderr,
+			"socklab: run %d of %d: running %d "
+			"experiment%s; results in %s\n",
+			r->rep, r->nrep, r->njobs, r->njobs == 1 ? "" : "s",
 			r->run_shown);
+	else if (!r->quiet)
+		fprintf(stderr,
+			"socklab: running %d experiment%s; results in "
+			"%s\n",
+			r->njobs, r->njobs == 1 ? "" : "s", r->run_shown);
 	/* A signal that came between two runs: its callback runs in the
 	 * loop, so let it run before anything starts. */
 	ev_run(r->loop, EVRUN_NOWAIT);

@@ -32,9 +32,9 @@ struct runner;
 struct job {
 	struct runner *r;
 	struct cli_exp *exp;
-	char *dir;		/* absolute: what the experiment shows */
-	char *shown;		/* relative to the user's --results */
-	int dirfd;		/* its folder, held from its creation on */
+	char *dir;   /* absolute: what the experiment shows */
+	char *shown; /* relative to the user's --results */
+	int dirfd;   /* its folder, held from its creation on */
 	enum job_state state;
 	pid_t pid;
 	int out_fd;
@@ -47,31 +47,31 @@ struct job {
 	int64_t t0, t1;
 	int wstatus;
 	int timed_out;
-	int stopped;		/* sent SIGTERM: the CLI was interrupted */
+	int stopped; /* sent SIGTERM: the CLI was interrupted */
 	enum result result;
 	char *verdict;
 	char *reason;
-	char *json;		/* its result line, when valid */
-	int json_agrees;	/* ... and says what we concluded */
+	char *json;	 /* its result line, when valid */
+	int json_agrees; /* ... and says what we concluded */
 };
 
 struct runner {
 	struct ev_loop *loop;
 	struct job *job;
 	int njobs;
-	int next;		/* the next job to start */
+	int next; /* the next job to start */
 	int running;
 	int done;
 	/* options */
 	int max_jobs;
-	double timeout;		/* 0: each experiment's own */
+	double timeout; /* 0: each experiment's own */
 	int keep, json, quiet;
 	const char **variants;
 	int nvariants;
-	int rep, nrep;		/* this run, of --repeat's */
+	int rep, nrep; /* this run, of --repeat's */
 	/* the run folder */
 	char *base_shown;
-	int base_fd;		/* --results, opened once for every run */
+	int base_fd; /* --results, opened once for every run */
 	char *run_shown;
 	char *run_abs;
 	int run_fd;
@@ -83,7 +83,6 @@ struct runner {
 	int signum;
 	int64_t t0;
 };
-
 
 /* Formatting that cannot fail visibly: on ENOMEM the text is lost (NULL),
  * which is better than losing the run's result. */

@@ -22,8 +22,8 @@
 enum { PH_UP, PH_OBS_START, PH_OBS_STOP, PH_DOWN, PH_TOTAL, NPHASES };
 
 static const char *const phase_name[NPHASES] = {
-	"topology up", "observers start", "observers stop", "topology down",
-	"total",
+	"topology up",	 "observers start", "observers stop",
+	"topology down", "total",
 };
 
 static int cmp_double(const void *a, const void *b)
@@ -77,9 +77,11 @@ int sl_bench(int n, FILE *out, struct sl_err *e)
 		return sl_errf(e, 12, "allocate %d samples", n);
 	if (!mkdtemp(dir)) {
 		free(ms);
-		return sl_errf(e, 2, "create a scratch folder for the captures");
+		return sl_errf(e, 2,
+			       "create a scratch folder for the captures");
 	}
-	fprintf(out, "harness overhead per experiment variant: topology "
+	fprintf(out,
+		"harness overhead per experiment variant: topology "
 		"(3 namespaces, 2 veth pairs, offloads off) up, captures and "
 		"sock_diag sampler started and stopped, topology down; %d runs\n",
 		n);
@@ -105,17 +107,22 @@ int sl_bench(int n, FILE *out, struct sl_err *e)
 					(col[n / 2 - 1] + col[n / 2]) / 2,
 				col[0], col[n - 1]);
 			if (p == PH_TOTAL)
-				fprintf(out, "target: <= %.0f ms per experiment "
-					"(median): %s\n", SL_BENCH_TARGET_MS,
+				fprintf(out,
+					"target: <= %.0f ms per experiment "
+					"(median): %s\n",
+					SL_BENCH_TARGET_MS,
 					(n % 2 ? col[n / 2] :
-					 (col[n / 2 - 1] + col[n / 2]) / 2) <=
-						SL_BENCH_TARGET_MS ? "met" :
-								     "NOT met");
+						 (col[n / 2 - 1] + col[n / 2]) /
+							 2) <=
+							SL_BENCH_TARGET_MS ?
+						"met" :
+						"NOT met");
 		}
 	}
 	/* The captures wrote pcaps into dir: remove them and it. */
 	{
-		const char *names[] = { "client-eth0.pcap", "server-eth0.pcap" };
+		const char *names[] = { "client-eth0.pcap",
+					"server-eth0.pcap" };
 		char path[256];
 
 		for (unsigned i = 0; i < 2; i++) {

@@ -72,7 +72,8 @@ static int futex_wait_until(uint32_t *word, uint32_t seen, int64_t deadline)
 	};
 
 	if (syscall(SYS_futex, word, FUTEX_WAIT_BITSET, seen, &until, NULL,
-		    FUTEX_BITSET_MATCH_ANY) < 0 && errno == ETIMEDOUT)
+		    FUTEX_BITSET_MATCH_ANY) < 0 &&
+	    errno == ETIMEDOUT)
 		return -ETIMEDOUT;
 	return 0;
 }
@@ -304,7 +305,7 @@ int sl_board_request(struct sl_board *b, int op, int host, int64_t deadline,
 						      SL_REQ_FREE;
 	}
 	sl_board_unlock(b);
-	sl_board_wake(b);	/* another role may wait for a slot */
+	sl_board_wake(b); /* another role may wait for a slot */
 	return ret;
 }
 

@@ -38,20 +38,20 @@ struct sl_err;
 
 #define SL_BOARD_EVENTS 1024
 #define SL_BOARD_HOSTS 4
-#define SL_BOARD_SEGS 4096	/* the segments roles can look back on */
-#define SL_BOARD_KEVS 1024	/* the kernel events roles can look back on */
-#define SL_BOARD_REQS SL_BOARD_HOSTS	/* one request per role at a time */
+#define SL_BOARD_SEGS 4096 /* the segments roles can look back on */
+#define SL_BOARD_KEVS 1024 /* the kernel events roles can look back on */
+#define SL_BOARD_REQS SL_BOARD_HOSTS /* one request per role at a time */
 #define SL_FAULTS_MAX 16
 
 /* One fault, crash or reboot, as the results report it. */
 struct sl_fault_rec {
-	char kind[12];		/* "blackhole", "delay", ..., "crash", "reboot" */
-	char backend[12];	/* "nftables", "linkemu", "netem", "netns" */
-	char what[200];		/* in words, for the timeline and the JSON */
-	int host;		/* crash, reboot: the host; otherwise -1 */
-	int backend_id;		/* the link emulator's id for its kinds */
+	char kind[12];	  /* "blackhole", "delay", ..., "crash", "reboot" */
+	char backend[12]; /* "nftables", "linkemu", "netem", "netns" */
+	char what[200];	  /* in words, for the timeline and the JSON */
+	int host;	  /* crash, reboot: the host; otherwise -1 */
+	int backend_id;	  /* the link emulator's id for its kinds */
 	int lifted;
-	int64_t t_on, t_off;	/* CLOCK_MONOTONIC */
+	int64_t t_on, t_off; /* CLOCK_MONOTONIC */
 };
 
 /* What a role asks the run process to do (only it owns the topology, the
@@ -63,15 +63,15 @@ enum sl_board_op {
 
 enum sl_board_req_state {
 	SL_REQ_FREE,
-	SL_REQ_POSTED,		/* waits for the server */
-	SL_REQ_TAKEN,		/* the server works on it */
-	SL_REQ_DONE,		/* answered: ret and why */
-	SL_REQ_ABANDONED,	/* its role gave up waiting while taken */
+	SL_REQ_POSTED,	  /* waits for the server */
+	SL_REQ_TAKEN,	  /* the server works on it */
+	SL_REQ_DONE,	  /* answered: ret and why */
+	SL_REQ_ABANDONED, /* its role gave up waiting while taken */
 };
 
 struct sl_board_req {
-	int state;		/* enum sl_board_req_state */
-	int op;			/* enum sl_board_op */
+	int state; /* enum sl_board_req_state */
+	int op;	   /* enum sl_board_op */
 	int host;
 	int ret;
 	char why[512];
@@ -81,7 +81,7 @@ struct sl_board_req {
  * under it (sl_board_lock()); seq and running are futex words. */
 struct sl_board {
 	pthread_mutex_t mu;
-	uint32_t seq;		/* each append bumps it (a futex) */
+	uint32_t seq; /* each append bumps it (a futex) */
 	/* Roles asleep in a wait: the segments and kernel events published
 	 * below wake them only when there are some, so that a bulk transfer
 	 * costs nothing when nobody waits. */
@@ -89,9 +89,9 @@ struct sl_board {
 	/* Roles whose function has not returned (nor been killed by a
 	 * crash); the roles that have returned sleep on it until it is 0. */
 	uint32_t running;
-	int role_live[SL_BOARD_HOSTS];	/* counted in running */
+	int role_live[SL_BOARD_HOSTS]; /* counted in running */
 	pid_t role_pid[SL_BOARD_HOSTS];
-	pid_t server;		/* the run process: it serves requests */
+	pid_t server; /* the run process: it serves requests */
 	int n;
 	int dropped;
 	struct sl_event ev[SL_BOARD_EVENTS];
@@ -112,7 +112,7 @@ struct sl_board {
 	unsigned long nseg;
 	struct sl_board_seg {
 		int64_t t;
-		int from, to;		/* hosts, -1 unknown */
+		int from, to; /* hosts, -1 unknown */
 		struct sl_packet pkt;
 	} seg[SL_BOARD_SEGS];
 	/* The kernel's events for this run's sockets, as the trace reader

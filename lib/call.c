@@ -105,8 +105,7 @@ static int callee(const char *expr, char *buf, size_t n)
 	return 0;
 }
 
-int sl_call_name(const char *args, char *expr, size_t en, char *name,
-		 size_t nn)
+int sl_call_name(const char *args, char *expr, size_t en, char *name, size_t nn)
 {
 	last_arg(args, expr, en);
 	if (callee(expr, name, nn) < 0) {
@@ -125,9 +124,10 @@ void sl__call(struct sl_role *self, const char *name, const char *text,
 
 	if (sl_call_name(text, expr, sizeof(expr), fn, sizeof(fn)) < 0 &&
 	    !name) {
-		snprintf(why, sizeof(why), "%s(self, %s): not a call; give it "
-			 "a name: %s(self, \"name\", %s)", macro, expr, macro,
-			 expr);
+		snprintf(why, sizeof(why),
+			 "%s(self, %s): not a call; give it "
+			 "a name: %s(self, \"name\", %s)",
+			 macro, expr, macro, expr);
 		sl__role_fail(self, why, 0, file, line);
 	}
 	sl__record(self, name ? name : fn, t0, ret, err);

@@ -46,9 +46,9 @@ struct sl_capture {
 	pcap_t *pcap;
 	pcap_dumper_t *dumper;
 	int linktype;
-	sl_capture_cb cb;	/* valid only during one dispatch */
+	sl_capture_cb cb; /* valid only during one dispatch */
 	void *arg;
-	char where[128];	/* "eth0 in <netns>" for reasons */
+	char where[128]; /* "eth0 in <netns>" for reasons */
 };
 
 /*
@@ -75,7 +75,8 @@ static void ns_name(int nsfd, char *buf, size_t n)
 		    fstatat(dirfd(dir), d->d_name, &st, 0) < 0)
 			continue;
 		if (st.st_dev == want.st_dev && st.st_ino == want.st_ino) {
-			snprintf(buf, n, "%.*s", (int)(n > 0 ? n - 1 : 0), d->d_name);
+			snprintf(buf, n, "%.*s", (int)(n > 0 ? n - 1 : 0),
+				 d->d_name);
 			break;
 		}
 	}
@@ -87,8 +88,7 @@ static void ns_name(int nsfd, char *buf, size_t n)
  * Returns 0 or -errno with the reason in e.
  */
 /* pcap_activate()'s failure rc as -errno, with libpcap's words in e. */
-static int activate_error(const struct sl_capture *c, int rc,
-			  struct sl_err *e)
+static int activate_error(const struct sl_capture *c, int rc, struct sl_err *e)
 {
 	const char *msg;
 	int err;
@@ -115,8 +115,7 @@ static int activate_error(const struct sl_capture *c, int rc,
 	return -err;
 }
 
-static int open_live(struct sl_capture *c, const char *ifname,
-		     struct sl_err *e)
+static int open_live(struct sl_capture *c, const char *ifname, struct sl_err *e)
 {
 	char errbuf[PCAP_ERRBUF_SIZE] = "";
 	int rc;
@@ -212,8 +211,7 @@ int sl_capture_open(struct sl_capture **cp, int nsfd, const char *ifname,
 	if (setns(origin, CLONE_NEWNET) < 0) {
 		/* Overrides a reason open_live() may have written: this
 		 * thread being in the wrong namespace matters more. */
-		rc = sl_errf(e, errno,
-			     "capture on %s: return to own namespace",
+		rc = sl_errf(e, errno, "capture on %s: return to own namespace",
 			     c->where);
 		goto out_pcap;
 	}

@@ -17,9 +17,9 @@ struct sl_timeline;
 #define SL_COUNTER_NAME 56
 
 struct sl_counter {
-	int host;		/* host index (timeline and topology agree) */
-	char name[SL_COUNTER_NAME];	/* nstat's name: TcpExtTCPAbortOnClose */
-	int64_t value;		/* a reading, or on a timeline the delta */
+	int host; /* host index (timeline and topology agree) */
+	char name[SL_COUNTER_NAME]; /* nstat's name: TcpExtTCPAbortOnClose */
+	int64_t value;		    /* a reading, or on a timeline the delta */
 };
 
 /* The delta of name on host in tl: 0 and *found = 1 when known, *found = 0

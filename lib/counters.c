@@ -157,8 +157,8 @@ int sl_counters_delta(const struct sl_counters *before,
 	tl->nctr = 0;
 	for (int i = 0; i < after->n; i++) {
 		const struct sl_counter *a = &after->c[i];
-		const struct sl_counter *b = find(before->c, before->n, i,
-						  a->host, a->name);
+		const struct sl_counter *b =
+			find(before->c, before->n, i, a->host, a->name);
 
 		/* A counter that appeared during the run (IcmpMsg lines only
 		 * list the message types seen so far) started from 0. */
@@ -183,8 +183,8 @@ int64_t sl_counters_get(const struct sl_timeline *tl, int host,
 	 * start with the line they come from; anything else cannot be a
 	 * counter, and a typo must not pass for "did not move". */
 	if (tl->counters == 2) {
-		static const char *const prefixes[] = { "Ip", "Icmp", "Tcp",
-			"Udp", "MPTcp", NULL };
+		static const char *const prefixes[] = { "Ip",  "Icmp",	"Tcp",
+							"Udp", "MPTcp", NULL };
 
 		for (int i = 0; prefixes[i]; i++)
 			if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
@@ -196,8 +196,9 @@ int64_t sl_counters_get(const struct sl_timeline *tl, int host,
 void sl_counters_save(FILE *f, const struct sl_timeline *tl)
 {
 	fprintf(f, "counters\t%d\t%s\n", tl->counters,
-		tl->counters ? "-" : tl->counters_why[0] ? tl->counters_why :
-							   "not read");
+		tl->counters	    ? "-" :
+		tl->counters_why[0] ? tl->counters_why :
+				      "not read");
 	for (int i = 0; i < tl->nctr; i++)
 		if (tl->ctr[i].value)
 			fprintf(f, "N\t%d\t%s\t%lld\n", tl->ctr[i].host,

@@ -22,15 +22,17 @@ static int check_one(const char *var, const char *given, const char *path,
 		return sl_errf(e, errno, "%s=%s: %s", var, given, path);
 	/* The reason is the sentence: no strerror(EPERM) after it. */
 	if (st.st_uid != 0) {
-		sl_errf(e, 0, "%s=%s refused as root: %s is owned by uid %u, "
-			"not root", var, given, path, (unsigned int)st.st_uid);
+		sl_errf(e, 0,
+			"%s=%s refused as root: %s is owned by uid %u, "
+			"not root",
+			var, given, path, (unsigned int)st.st_uid);
 		return -EPERM;
 	}
 	if (!(st.st_mode & (S_IWGRP | S_IWOTH)) ||
 	    (!last && S_ISDIR(st.st_mode) && (st.st_mode & S_ISVTX)))
 		return 0;
-	sl_errf(e, 0, "%s=%s refused as root: %s is writable by %s", var,
-		given, path, (st.st_mode & S_IWOTH) ? "everyone" : "its group");
+	sl_errf(e, 0, "%s=%s refused as root: %s is writable by %s", var, given,
+		path, (st.st_mode & S_IWOTH) ? "everyone" : "its group");
 	return -EPERM;
 }
 

@@ -186,7 +186,8 @@ int sl_exec(const char *const argv[], struct sl_err *e)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
 		return sl_errf(e, ENOENT, "'%s' %s", cmd, out);
 	sl_errf(e, 0, "'%s' failed (status %d): %s", cmd,
-		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		WIFEXITED(status) ? WEXITSTATUS(status) :
+				    128 + WTERMSIG(status),
 		out);
 	return -EIO;
 }
@@ -200,7 +201,8 @@ void sl_print_argv(FILE *f, const char *prefix, const char *const argv[])
 
 		for (const char *p = a; *p; p++)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				    "0123456789-_./:=,+@%", *p))
+				    "0123456789-_./:=,+@%",
+				    *p))
 				plain = 0;
 		fputs(i ? " " : "", f);
 		if (plain) {

@@ -69,7 +69,8 @@ static int wait_variants(pid_t *pid, int n)
 		int sig;
 
 		for (int i = 0; i < n; i++) {
-			if (pid[i] > 0 && waitpid(pid[i], NULL, WNOHANG) == pid[i]) {
+			if (pid[i] > 0 &&
+			    waitpid(pid[i], NULL, WNOHANG) == pid[i]) {
 				pid[i] = 0;
 				running--;
 			}
@@ -89,9 +90,9 @@ static int wait_variants(pid_t *pid, int n)
 
 /* What --run was asked: which variants, where the results go. */
 struct run_args {
-	const char *dir;	/* as shown in the result line */
-	const char *fdarg;	/* --results-fd, or NULL */
-	int dirfd;		/* the experiment's results folder */
+	const char *dir;   /* as shown in the result line */
+	const char *fdarg; /* --results-fd, or NULL */
+	int dirfd;	   /* the experiment's results folder */
 	int keep;
 	char **only;
 	int nonly;
@@ -137,8 +138,10 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 
 	if (vfd < 0) {
 		out->error = 1;
-		snprintf(out->why, sizeof(out->why), "create results folder "
-			 "%.300s/%.100s: %.100s", a->dir, name, strerror(-vfd));
+		snprintf(out->why, sizeof(out->why),
+			 "create results folder "
+			 "%.300s/%.100s: %.100s",
+			 a->dir, name, strerror(-vfd));
 		return 0;
 	}
 	pid = fork();
@@ -150,9 +153,10 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (fchdir(vfd) < 0) {
 			out->error = 1;
-			snprintf(out->why, sizeof(out->why), "enter results "
-				 "folder %.100s: %.100s", name,
-				 strerror(errno));
+			snprintf(out->why, sizeof(out->why),
+				 "enter results "
+				 "folder %.100s: %.100s",
+				 name, strerror(errno));
 			_exit(0);
 		}
 		close(vfd);
@@ -244,8 +248,10 @@ static int run(const struct sl_registry *reg, struct run_args *a)
 		return SL_EXIT_USAGE;
 	}
 	if (geteuid() != 0) {
-		fprintf(stderr, "%s: needs root (network namespaces, packet "
-			"capture)\n", reg->id);
+		fprintf(stderr,
+			"%s: needs root (network namespaces, packet "
+			"capture)\n",
+			reg->id);
 		return SL_EXIT_SKIP;
 	}
 	/* Nothing else is ever the folder's to read: captures included. */
@@ -256,7 +262,8 @@ static int run(const struct sl_registry *reg, struct run_args *a)
 	out = mmap(NULL, n * sizeof(*out), PROT_READ | PROT_WRITE,
 		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (out == MAP_FAILED) {
-		fprintf(stderr, "%s: map results: %s\n", reg->id, strerror(errno));
+		fprintf(stderr, "%s: map results: %s\n", reg->id,
+			strerror(errno));
 		return SL_EXIT_ERROR;
 	}
 	memset(out, 0, n * sizeof(*out));

@@ -130,8 +130,7 @@ int sl_faults_export(struct sl_board *b, struct sl_fault_rec *out, int max)
 
 int sl_faults_crashed(struct sl_board *b, int host)
 {
-	return b && host >= 0 && host < SL_BOARD_HOSTS &&
-	       b->crashed[host];
+	return b && host >= 0 && host < SL_BOARD_HOSTS && b->crashed[host];
 }
 
 /* Crashed and not rebooted since. */
@@ -140,8 +139,7 @@ static int is_down(struct sl_board *b, int host)
 	int down;
 
 	sl_board_lock(b);
-	down = b->crashed[host] &&
-	       !b->fault[b->crash_rec[host]].lifted;
+	down = b->crashed[host] && !b->fault[b->crash_rec[host]].lifted;
 	sl_board_unlock(b);
 	return down;
 }
@@ -199,8 +197,8 @@ static int nft(const char *netns, const char *script, FILE *cmdlog,
 	       struct sl_err *e)
 {
 	const char *argv[] = { "nft", script, NULL };
-	const char *shown[] = { "ip", "netns", "exec", netns, "nft", script,
-				NULL };
+	const char *shown[] = { "ip",  "netns", "exec", netns,
+				"nft", script,	NULL };
 	int nsfd, back, ret;
 
 	if (cmdlog) {
@@ -271,8 +269,10 @@ static int check_from(const struct sl_topology *t, const struct sl_fault *f,
 		return 0;
 	h = sl_topology_host(t, f->from);
 	if (h != SL_HOST_CLIENT && h != SL_HOST_SERVER)
-		return sl_errf(e, EINVAL, "fault %s: .from = \"%s\" is not the "
-			       "client or the server", f->kind, f->from);
+		return sl_errf(e, EINVAL,
+			       "fault %s: .from = \"%s\" is not the "
+			       "client or the server",
+			       f->kind, f->from);
 	return 0;
 }
 
@@ -280,12 +280,14 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 			   const struct sl_fault *f, FILE *cmdlog,
 			   struct sl_err *e)
 {
-	char script[512], match[64] = "", dir[24], what[200], a[INET_ADDRSTRLEN];
+	char script[512], match[64] = "", dir[24], what[200],
+			  a[INET_ADDRSTRLEN];
 	int id, ret;
 
 	if (f->flags || f->not_flags || f->len || f->count || f->delay_ms ||
 	    f->jitter_ms || f->loss != 0 || f->reorder_pct)
-		return sl_errf(e, EINVAL, "fault blackhole: only .from applies "
+		return sl_errf(e, EINVAL,
+			       "fault blackhole: only .from applies "
 			       "(drops everything in that direction)");
 	if (f->from) {
 		addr_of(t, sl_topology_host(t, f->from), a, sizeof(a));
@@ -302,12 +304,15 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 		 "add table inet socklab; "
 		 "add chain inet socklab fault%d { type filter hook forward "
 		 "priority " NFT_PRIO "; }; "
-		 "add rule inet socklab fault%d %scounter drop", id, id, match);
+		 "add rule inet socklab fault%d %scounter drop",
+		 id, id, match);
 	ret = nft(router_ns(t), script, cmdlog, e);
 	if (ret < 0)
 		return ret;
-	snprintf(what, sizeof(what), "blackhole %s: the router drops every "
-		 "packet (nftables chain fault%d)", dir, id);
+	snprintf(what, sizeof(what),
+		 "blackhole %s: the router drops every "
+		 "packet (nftables chain fault%d)",
+		 dir, id);
 	rec_on(b, id, "nftables", -1, what);
 	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s", id, what);
 	return id;
@@ -340,10 +345,11 @@ static int apply_linkemu(const struct sl_topology *t, struct sl_board *b,
 		snprintf(what, sizeof(what), "reorder %d%% %s", f->reorder_pct,
 			 dir);
 	else
-		snprintf(what, sizeof(what), "drop the next %d segment(s) "
-			 "with [%s] without [%s] %s", f->count > 0 ? f->count : 1,
-			 f->flags ? f->flags : "", f->not_flags ? f->not_flags : "",
-			 dir);
+		snprintf(what, sizeof(what),
+			 "drop the next %d segment(s) "
+			 "with [%s] without [%s] %s",
+			 f->count > 0 ? f->count : 1, f->flags ? f->flags : "",
+			 f->not_flags ? f->not_flags : "", dir);
 	rec_on(b, id, backend ? backend : "linkemu", bid, what);
 	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s (%s)", id,
 	      what, backend ? backend : "linkemu");
@@ -357,7 +363,8 @@ static int apply(const struct sl_topology *t, struct sl_board *b,
 	int ret;
 
 	if (!f->kind)
-		return sl_errf(e, EINVAL, "fault: .kind is required (blackhole, "
+		return sl_errf(e, EINVAL,
+			       "fault: .kind is required (blackhole, "
 			       "drop, delay, loss, reorder)");
 	ret = check_from(t, f, e);
 	if (ret < 0)
@@ -366,8 +373,10 @@ static int apply(const struct sl_topology *t, struct sl_board *b,
 		return apply_blackhole(t, b, f, cmdlog, e);
 	if (is_linkemu_kind(f->kind))
 		return apply_linkemu(t, b, f, cmdlog, e);
-	return sl_errf(e, EINVAL, "fault: unknown .kind \"%s\" (blackhole, "
-		       "drop, delay, loss, reorder)", f->kind);
+	return sl_errf(e, EINVAL,
+		       "fault: unknown .kind \"%s\" (blackhole, "
+		       "drop, delay, loss, reorder)",
+		       f->kind);
 }
 
 static int lift(const struct sl_topology *t, struct sl_board *b, int id,
@@ -387,12 +396,16 @@ static int lift(const struct sl_topology *t, struct sl_board *b, int id,
 	if (r.lifted)
 		return 0;
 	if (!strcmp(r.kind, "crash") || !strcmp(r.kind, "reboot"))
-		return sl_errf(e, EINVAL, "lift fault %d: a %s is undone by "
-			       "sl_reboot(), not lifted", id, r.kind);
+		return sl_errf(e, EINVAL,
+			       "lift fault %d: a %s is undone by "
+			       "sl_reboot(), not lifted",
+			       id, r.kind);
 	if (!strcmp(r.backend, "nftables")) {
 		cmd_comment(cmdlog, "fault %d lifted", id);
-		snprintf(script, sizeof(script), "delete chain inet socklab "
-			 "fault%d", id);
+		snprintf(script, sizeof(script),
+			 "delete chain inet socklab "
+			 "fault%d",
+			 id);
 		ret = nft(router_ns(t), script, cmdlog, e);
 	} else {
 		ret = sl_linkemu_lift(t, r.backend_id, e);
@@ -403,8 +416,8 @@ static int lift(const struct sl_topology *t, struct sl_board *b, int id,
 	b->fault[id].lifted = 1;
 	b->fault[id].t_off = sl_now();
 	sl_board_unlock(b);
-	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d lifted: %s",
-	      id, r.kind);
+	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d lifted: %s", id,
+	      r.kind);
 	return 0;
 }
 
@@ -435,7 +448,8 @@ void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f)
 	if (s->failed)
 		return;
 	if (!s->board) {
-		sl_errf(&s->err, EINVAL, "fault from SETUP: no board to record "
+		sl_errf(&s->err, EINVAL,
+			"fault from SETUP: no board to record "
 			"it on");
 		s->failed = 1;
 		return;
@@ -462,8 +476,7 @@ void sl_fault_lift(struct sl_role *self, int id)
 		fclose(cmdlog);
 	if (ret < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
-	snprintf(name, sizeof(name), "lift %s",
-		 self->board->fault[id].kind);
+	snprintf(name, sizeof(name), "lift %s", self->board->fault[id].kind);
 	sl_mark(self, name);
 }
 
@@ -474,13 +487,17 @@ static int victim(struct sl_role *self, const char *host, const char *what)
 	char why[128];
 
 	if (h != SL_HOST_CLIENT && h != SL_HOST_SERVER) {
-		snprintf(why, sizeof(why), "%s(\"%s\"): only the client or the "
-			 "server can", what, host ? host : "(null)");
+		snprintf(why, sizeof(why),
+			 "%s(\"%s\"): only the client or the "
+			 "server can",
+			 what, host ? host : "(null)");
 		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
 	}
 	if (h == self->host) {
-		snprintf(why, sizeof(why), "%s(\"%s\"): a role cannot do it to "
-			 "its own host", what, host);
+		snprintf(why, sizeof(why),
+			 "%s(\"%s\"): a role cannot do it to "
+			 "its own host",
+			 what, host);
 		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
 	}
 	return h;
@@ -496,8 +513,9 @@ static int kill_and_wait(pid_t pid, int64_t deadline, struct sl_err *e)
 
 	pfd.fd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pfd.fd < 0)
-		return errno == ESRCH ? 0 : sl_errf(e, errno, "pidfd_open %d",
-						    (int)pid);
+		return errno == ESRCH ?
+			       0 :
+			       sl_errf(e, errno, "pidfd_open %d", (int)pid);
 	if (syscall(SYS_pidfd_send_signal, pfd.fd, SIGKILL, NULL, 0) < 0 &&
 	    errno != ESRCH) {
 		ret = sl_errf(e, errno, "kill -KILL %d", (int)pid);
@@ -538,8 +556,10 @@ void sl_crash(struct sl_role *self, const char *host)
 	int id, ret;
 
 	if (is_down(b, h)) {
-		snprintf(what, sizeof(what), "sl_crash(\"%s\"): it is down "
-			 "already", host);
+		snprintf(what, sizeof(what),
+			 "sl_crash(\"%s\"): it is down "
+			 "already",
+			 host);
 		sl__role_fail(self, what, EINVAL, __FILE__, __LINE__);
 	}
 	id = new_rec(b, "crash", h);
@@ -548,16 +568,20 @@ void sl_crash(struct sl_role *self, const char *host)
 			      __FILE__, __LINE__);
 	addr_of(t, h, a, sizeof(a));
 	cmdlog = role_cmdlog(b);
-	cmd_comment(cmdlog, "%s crashes (backend nftables): its output and "
+	cmd_comment(cmdlog,
+		    "%s crashes (backend nftables): its output and "
 		    "the router's traffic for %s dropped, then its processes "
-		    "killed (kill -9)", host, a);
+		    "killed (kill -9)",
+		    host, a);
 	/* Silence first, then the kill: the host's own output hook drops
 	 * what its kernel sends when its sockets are closed (a powered-off
 	 * host sends no FIN and no RST), and the router drops what comes in
 	 * for it (a powered-off host receives nothing either). */
-	ret = nft(ns, "add table inet socklab; add chain inet socklab crash "
+	ret = nft(ns,
+		  "add table inet socklab; add chain inet socklab crash "
 		  "{ type filter hook output priority " NFT_PRIO "; "
-		  "policy drop; }", cmdlog, &e);
+		  "policy drop; }",
+		  cmdlog, &e);
 	if (ret == 0) {
 		snprintf(script, sizeof(script),
 			 "add table inet socklab; "
@@ -566,7 +590,8 @@ void sl_crash(struct sl_role *self, const char *host)
 			 "add rule inet socklab crash_%s ip saddr %s counter "
 			 "drop; "
 			 "add rule inet socklab crash_%s ip daddr %s counter "
-			 "drop", host, host, a, host, a);
+			 "drop",
+			 host, host, a, host, a);
 		ret = nft(router_ns(t), script, cmdlog, &e);
 	}
 	if (cmdlog)
@@ -582,8 +607,10 @@ void sl_crash(struct sl_role *self, const char *host)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
 	/* The roles still running no longer wait for the dead one. */
 	sl_board_role_ended(b, h);
-	snprintf(what, sizeof(what), "%s crashed: its role killed (SIGKILL), "
-		 "its output and the router's traffic for %s dropped", host, a);
+	snprintf(what, sizeof(what),
+		 "%s crashed: its role killed (SIGKILL), "
+		 "its output and the router's traffic for %s dropped",
+		 host, a);
 	rec_on(b, id, "nftables", -1, what);
 	event(b, SL_EV_NOTE, h, "fault", "%s", what);
 	snprintf(mark, sizeof(mark), "crash %s", host);
@@ -596,8 +623,10 @@ void sl_reboot(struct sl_role *self, const char *host)
 	char why[256], mark[SL_NAME_MAX];
 
 	if (!is_down(self->board, h)) {
-		snprintf(why, sizeof(why), "sl_reboot(\"%s\"): it has not "
-			 "crashed (sl_crash() first)", host);
+		snprintf(why, sizeof(why),
+			 "sl_reboot(\"%s\"): it has not "
+			 "crashed (sl_crash() first)",
+			 host);
 		sl__role_fail(self, why, EINVAL, __FILE__, __LINE__);
 	}
 	if (sl_board_request(self->board, SL_BOARD_OP_REBOOT, h, self->deadline,
@@ -618,7 +647,7 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	const struct sl_host *host = &t->host[h];
 	struct sl_board *b = x->board;
 	char path[4096], script[128], what[200], a[INET_ADDRSTRLEN];
-	struct sl_cleanup kept = { 0 };	/* undo steps nobody will run */
+	struct sl_cleanup kept = { 0 }; /* undo steps nobody will run */
 	int crash, id, ret;
 
 	sl_board_lock(b);
@@ -626,9 +655,12 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	sl_board_unlock(b);
 	id = new_rec(b, "reboot", h);
 	if (id < 0)
-		return sl_errf(e, -id, "reboot %s: too many faults", host->name);
-	cmd_comment(x->cmdlog, "%s reboots (backend netns): a fresh namespace "
-		    "with the same name, link and address", host->name);
+		return sl_errf(e, -id, "reboot %s: too many faults",
+			       host->name);
+	cmd_comment(x->cmdlog,
+		    "%s reboots (backend netns): a fresh namespace "
+		    "with the same name, link and address",
+		    host->name);
 	if (x->obs) {
 		ret = sl_observer_detach(x->obs, h, e);
 		if (ret < 0)
@@ -662,9 +694,10 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	b->fault[crash].t_off = sl_now();
 	sl_board_unlock(b);
 	addr_of(t, h, a, sizeof(a));
-	snprintf(what, sizeof(what), "%s rebooted: a fresh namespace %.32s, "
-		 "address %s, no socket; capture in %.48s", host->name,
-		 host->netns, a, strrchr(path, '/') + 1);
+	snprintf(what, sizeof(what),
+		 "%s rebooted: a fresh namespace %.32s, "
+		 "address %s, no socket; capture in %.48s",
+		 host->name, host->netns, a, strrchr(path, '/') + 1);
 	rec_on(b, id, "netns", -1, what);
 	/* Named "reboot": from here on the host's sockets are gone
 	 * (sockhist.c). */

@@ -40,10 +40,10 @@ struct sl_topology;
 /* What the run process reboots a host with. */
 struct sl_faults_ctx {
 	struct sl_topology *topo;
-	struct sl_cleanup *cleanup;	/* NULL: what a reboot builds is kept */
+	struct sl_cleanup *cleanup; /* NULL: what a reboot builds is kept */
 	FILE *cmdlog;
-	struct sl_observer *obs;	/* moved to the new namespace, or NULL */
-	const char *dir;		/* the variant's results folder */
+	struct sl_observer *obs; /* moved to the new namespace, or NULL */
+	const char *dir;	 /* the variant's results folder */
 	struct sl_board *board;
 };
 

@@ -32,8 +32,10 @@ int sl_faultserver_serve(struct sl_faultserver *fs)
 		if (req.op == SL_BOARD_OP_REBOOT)
 			ret = sl_faults_reboot(&fs->ctx, req.host, &e);
 		else
-			ret = sl_errf(&e, EINVAL, "serve request: unknown "
-				      "operation %d", req.op);
+			ret = sl_errf(&e, EINVAL,
+				      "serve request: unknown "
+				      "operation %d",
+				      req.op);
 		sl_board_answer(b, slot, ret, e.msg);
 		n++;
 	}

@@ -26,7 +26,7 @@
 #include "faults.h"
 
 struct sl_faultserver {
-	struct sl_faults_ctx ctx;	/* what a reboot needs; ctx.board */
+	struct sl_faults_ctx ctx; /* what a reboot needs; ctx.board */
 	/* Asked at each turn: 0 while the roles go on, 1 once they are
 	 * through, -errno when one ended badly. */
 	int (*settled)(void *arg);

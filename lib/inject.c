@@ -129,10 +129,10 @@ int sl_segment_build(const struct sl_packet *p, const void *payload,
 		return -EMSGSIZE;
 	memset(buf, 0, IP_HDR_LEN + thlen);
 
-	ip[0] = 0x45;			/* version 4, 5 words */
+	ip[0] = 0x45; /* version 4, 5 words */
 	put16(ip + 2, (uint16_t)total);
 	put16(ip + 4, p->ipid);
-	put16(ip + 6, 0x4000);		/* DF, as Linux sends TCP */
+	put16(ip + 6, 0x4000); /* DF, as Linux sends TCP */
 	ip[8] = p->ttl ? p->ttl : DEFAULT_TTL;
 	ip[9] = IPPROTO_TCP;
 	memcpy(ip + 12, &p->saddr, 4);
@@ -177,7 +177,8 @@ int sl_segment_send(const uint8_t *buf, size_t len, struct sl_err *e)
 	 * rewrites (to the same values). */
 	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (fd < 0)
-		return sl_errf(e, errno, "open a raw socket to inject a segment");
+		return sl_errf(e, errno,
+			       "open a raw socket to inject a segment");
 	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) !=
 	    (ssize_t)len)
 		ret = sl_errf(e, errno, "send a crafted segment to %s",
@@ -203,8 +204,10 @@ struct sl_segment sl__inject(struct sl_role *self, const struct sl_inject *in)
 	 * carry this host's address: a spoofed source would be judged by
 	 * the predictions as sent by a host that never sent it. */
 	if (in->from && sl_topology_host(t, in->from) != self->host)
-		sl__role_fail(self, "sl_inject(): .from must be the role's own "
-			      "host", EINVAL, __FILE__, __LINE__);
+		sl__role_fail(self,
+			      "sl_inject(): .from must be the role's own "
+			      "host",
+			      EINVAL, __FILE__, __LINE__);
 	if (to < 0 || to == self->host)
 		sl__role_fail(self, "sl_inject(): .to must name another host",
 			      EINVAL, __FILE__, __LINE__);
@@ -216,8 +219,10 @@ struct sl_segment sl__inject(struct sl_role *self, const struct sl_inject *in)
 	pkt.seq = in->seq;
 	pkt.ack = in->ack;
 	if (!in->flags || sl_flags_parse(in->flags, &pkt.flags) < 0)
-		sl__role_fail(self, "sl_inject(): bad .flags (tcpdump letters: "
-			      "S F R P .)", EINVAL, __FILE__, __LINE__);
+		sl__role_fail(self,
+			      "sl_inject(): bad .flags (tcpdump letters: "
+			      "S F R P .)",
+			      EINVAL, __FILE__, __LINE__);
 	if (in->win)
 		pkt.win = (uint16_t)in->win;
 	else

@@ -35,9 +35,9 @@ int sl_kev_parse(const char *name)
 	if (!name)
 		return -1;
 	for (int i = 0; i < SL_KEV_COUNT; i++) {
-		if (colon && (strncmp(name, tracepoints[i].system,
-				      colon - name) ||
-			      tracepoints[i].system[colon - name]))
+		if (colon &&
+		    (strncmp(name, tracepoints[i].system, colon - name) ||
+		     tracepoints[i].system[colon - name]))
 			continue;
 		if (!strcmp(colon ? colon + 1 : name, tracepoints[i].name))
 			return i;
@@ -47,16 +47,17 @@ int sl_kev_parse(const char *name)
 
 /* include/net/tcp_states.h: the numbers are ABI (sock_diag reports them). */
 static const char *const kstates[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT", [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1", [5] = "FIN_WAIT2", [6] = "TIME_WAIT",
-	[7] = "CLOSE", [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
-	[10] = "LISTEN", [11] = "CLOSING", [12] = "NEW_SYN_RECV",
+	[1] = "ESTABLISHED",	 [2] = "SYN_SENT",   [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",	 [5] = "FIN_WAIT2",  [6] = "TIME_WAIT",
+	[7] = "CLOSE",		 [8] = "CLOSE_WAIT", [9] = "LAST_ACK",
+	[10] = "LISTEN",	 [11] = "CLOSING",   [12] = "NEW_SYN_RECV",
 	[13] = "BOUND_INACTIVE",
 };
 
 const char *sl_kstate_name(int state)
 {
-	if (state <= 0 || state >= (int)(sizeof(kstates) / sizeof(kstates[0])) ||
+	if (state <= 0 ||
+	    state >= (int)(sizeof(kstates) / sizeof(kstates[0])) ||
 	    !kstates[state])
 		return "?";
 	return kstates[state];

@@ -23,12 +23,12 @@ struct sl_timeline;
 
 /* The kernel events a timeline can hold, one per tracepoint. */
 enum sl_kev {
-	SL_KEV_SET_STATE,	/* sock:inet_sock_set_state */
-	SL_KEV_SEND_RESET,	/* tcp:tcp_send_reset */
-	SL_KEV_RECEIVE_RESET,	/* tcp:tcp_receive_reset */
-	SL_KEV_RETRANSMIT,	/* tcp:tcp_retransmit_skb */
+	SL_KEV_SET_STATE,	  /* sock:inet_sock_set_state */
+	SL_KEV_SEND_RESET,	  /* tcp:tcp_send_reset */
+	SL_KEV_RECEIVE_RESET,	  /* tcp:tcp_receive_reset */
+	SL_KEV_RETRANSMIT,	  /* tcp:tcp_retransmit_skb */
 	SL_KEV_RETRANSMIT_SYNACK, /* tcp:tcp_retransmit_synack */
-	SL_KEV_DROP,		/* skb:kfree_skb, attributed to this run */
+	SL_KEV_DROP,		  /* skb:kfree_skb, attributed to this run */
 	SL_KEV_COUNT,
 };
 
@@ -41,14 +41,14 @@ enum sl_kev {
 
 /* One kernel event, as it sits in a struct sl_event (kind SL_EV_KERNEL). */
 struct sl_kevent {
-	uint8_t type;		/* enum sl_kev */
-	int8_t oldstate;	/* set_state: the state left (TCP_* numbers) */
-	int8_t state;		/* set_state: the new state; send_reset and
+	uint8_t type;	 /* enum sl_kev */
+	int8_t oldstate; /* set_state: the state left (TCP_* numbers) */
+	int8_t state;	 /* set_state: the new state; send_reset and
 				 * retransmit: the socket's state; 0 unknown */
 	char reason[SL_KREASON_MAX]; /* RST or drop reason, the kernel's name */
 	struct in_addr laddr, raddr; /* the socket's own and its peer's */
-	uint16_t lport, rport;	/* host byte order */
-	uint32_t sock;		/* the socket, numbered 1, 2, ... per run in
+	uint16_t lport, rport;	     /* host byte order */
+	uint32_t sock; /* the socket, numbered 1, 2, ... per run in
 				 * order of appearance; 0 none (no pointers
 				 * of the kernel end up in the results) */
 };

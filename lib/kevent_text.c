@@ -34,12 +34,12 @@ static const struct sl_event *rst_of(const struct sl_timeline *tl, int i)
 {
 	const struct sl_event *e = &tl->ev[i];
 
-	for (int j = i + 1; j < tl->n && tl->ev[j].t - e->t <= SL_KEV_PAIR_NS; j++) {
+	for (int j = i + 1; j < tl->n && tl->ev[j].t - e->t <= SL_KEV_PAIR_NS;
+	     j++) {
 		const struct sl_event *x = &tl->ev[j];
 
-		if (x->kind == SL_EV_KERNEL &&
-		    x->k.type == SL_KEV_SEND_RESET && x->host == e->host &&
-		    x->k.sock && x->k.sock == e->k.sock)
+		if (x->kind == SL_EV_KERNEL && x->k.type == SL_KEV_SEND_RESET &&
+		    x->host == e->host && x->k.sock && x->k.sock == e->k.sock)
 			return x;
 	}
 	return NULL;
@@ -49,7 +49,8 @@ static int rst_received_before(const struct sl_timeline *tl, int i)
 {
 	const struct sl_event *e = &tl->ev[i];
 
-	for (int j = i - 1; j >= 0 && e->t - tl->ev[j].t <= SL_KEV_PAIR_NS; j--) {
+	for (int j = i - 1; j >= 0 && e->t - tl->ev[j].t <= SL_KEV_PAIR_NS;
+	     j--) {
 		const struct sl_event *x = &tl->ev[j];
 
 		if (x->kind == SL_EV_KERNEL &&
@@ -69,7 +70,8 @@ int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n)
 	endpoints(k, ep, sizeof(ep));
 	switch (k->type) {
 	case SL_KEV_SET_STATE: {
-		const struct sl_event *rst = k->state == 7 ? rst_of(tl, i) : NULL;
+		const struct sl_event *rst = k->state == 7 ? rst_of(tl, i) :
+							     NULL;
 		char why[80] = "";
 
 		if (rst)
@@ -82,21 +84,24 @@ int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n)
 				sl_kstate_name(k->state), why, ep);
 	}
 	case SL_KEV_SEND_RESET:
-		return snprintf(buf, n, "kernel: RST sent, reason %s (%s%s)  [%s]",
+		return snprintf(buf, n,
+				"kernel: RST sent, reason %s (%s%s)  [%s]",
 				k->reason[0] ? k->reason : "not given",
 				k->state ? "socket in " : "no socket",
 				k->state ? sl_kstate_name(k->state) : "", ep);
 	case SL_KEV_RECEIVE_RESET:
 		return snprintf(buf, n, "kernel: RST received  [%s]", ep);
 	case SL_KEV_RETRANSMIT:
-		return snprintf(buf, n, "kernel: %s retransmitted (socket in %s)  [%s]",
+		return snprintf(buf, n,
+				"kernel: %s retransmitted (socket in %s)  [%s]",
 				k->state == 2 ? "SYN" : "segment",
 				sl_kstate_name(k->state), ep);
 	case SL_KEV_RETRANSMIT_SYNACK:
 		return snprintf(buf, n, "kernel: SYN-ACK retransmitted  [%s]",
 				ep);
 	case SL_KEV_DROP:
-		return snprintf(buf, n, "kernel: packet dropped, reason %s  [%s]",
+		return snprintf(buf, n,
+				"kernel: packet dropped, reason %s  [%s]",
 				k->reason[0] ? k->reason : "not given", ep);
 	}
 	return snprintf(buf, n, "kernel: event %d", k->type);

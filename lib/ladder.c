@@ -4,7 +4,7 @@
 #include "clock.h"
 #include "ladder.h"
 
-#define LADDER_WIDTH 44		/* characters between the two rails */
+#define LADDER_WIDTH 44 /* characters between the two rails */
 
 /* The copy of a sent segment at its receiver, if the receiver's capture
  * saw it. */
@@ -41,8 +41,8 @@ static void label(const struct sl_timeline *tl, int i, char *buf, size_t n)
 	if (seq) {
 		size_t used = strlen(buf);
 
-		snprintf(buf + used, n - used, " %.*s", (int)strcspn(seq + 4, ","),
-			 seq + 4);
+		snprintf(buf + used, n - used, " %.*s",
+			 (int)strcspn(seq + 4, ","), seq + 4);
 	}
 	if (ack && (p->flags & SL_TH_ACK)) {
 		size_t used = strlen(buf);
@@ -81,8 +81,7 @@ static void arrow(char *row, int rightward, int lost, const char *text)
 	row[start + len] = ' ';
 }
 
-void sl_ladder_write(const struct sl_timeline *tl, int left, int right,
-		     FILE *f)
+void sl_ladder_write(const struct sl_timeline *tl, int left, int right, FILE *f)
 {
 	char row[LADDER_WIDTH + 1], text[128];
 
@@ -107,8 +106,10 @@ void sl_ladder_write(const struct sl_timeline *tl, int left, int right,
 				snprintf(what, sizeof(what), "[%s]", e->name);
 			else if (e->ret < 0 && e->err)
 				snprintf(what, sizeof(what), "%s() = -1 %s",
-					 e->name, strerrorname_np(e->err) ?
-					 strerrorname_np(e->err) : "?");
+					 e->name,
+					 strerrorname_np(e->err) ?
+						 strerrorname_np(e->err) :
+						 "?");
 			else
 				snprintf(what, sizeof(what), "%s() = %ld",
 					 e->name, e->ret);

@@ -68,8 +68,8 @@ struct sl_topology;
  * table at the top of linkemu_timer.c, from tests/test_linkemu.c), for
  * `socklab doctor` to print next to what it measures now. */
 #define SL_LINKEMU_BOUND_MS 2
-#define SL_LINKEMU_MEASURED \
-	"RTT error of 200 handshakes through 10 ms of delay, 14 runs on a " \
+#define SL_LINKEMU_MEASURED                                                   \
+	"RTT error of 200 handshakes through 10 ms of delay, 14 runs on a "   \
 	"2-core VM: median 0.04..0.15 ms, p99 0.1..0.5 ms, max 0.2..1.3 ms, " \
 	"idle or with the other core busy"
 
@@ -121,13 +121,13 @@ const char *sl_linkemu_backend(int id);
 /* What the emulator did with one fault's traffic (linkemu backend only;
  * all zero for netem, whose counters we do not read). */
 struct sl_linkemu_stats {
-	uint64_t seen;		/* packets of the fault's direction */
-	uint64_t matched;	/* drop: matched the pattern */
-	uint64_t dropped;	/* loss, drop */
-	uint64_t delayed;	/* delay: held on a timer */
-	uint64_t reordered;	/* reorder: overtaken by the next one */
-	uint64_t overruns;	/* packets the kernel could not queue to us */
-	uint32_t seed;		/* loss, reorder: the PRNG seed */
+	uint64_t seen;	    /* packets of the fault's direction */
+	uint64_t matched;   /* drop: matched the pattern */
+	uint64_t dropped;   /* loss, drop */
+	uint64_t delayed;   /* delay: held on a timer */
+	uint64_t reordered; /* reorder: overtaken by the next one */
+	uint64_t overruns;  /* packets the kernel could not queue to us */
+	uint32_t seed;	    /* loss, reorder: the PRNG seed */
 };
 
 /* Copies fault id's counters.  Returns 0, or -ENOENT. */
@@ -140,7 +140,7 @@ int sl_linkemu_stats(int id, struct sl_linkemu_stats *st);
 struct sl_linkemu_timer_error {
 	double median_us, p99_us, max_us;
 	int n;
-	int fifo;		/* 1: the timer thread ran SCHED_FIFO */
+	int fifo; /* 1: the timer thread ran SCHED_FIFO */
 };
 int sl_linkemu_measure_timer(int n, struct sl_linkemu_timer_error *out,
 			     struct sl_err *e);

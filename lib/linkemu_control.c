@@ -38,10 +38,10 @@ static const char *const backend_name[] = { NULL, "linkemu", "netem" };
 static struct {
 	struct sl__le_shared *sh;
 	int ctl;
-	pid_t pid;		/* the emulator */
-	pid_t owner;		/* the process that started it */
+	pid_t pid;   /* the emulator */
+	pid_t owner; /* the process that started it */
 	int slot;
-	const struct sl_topology *t;	/* the run's, for the teardown */
+	const struct sl_topology *t; /* the run's, for the teardown */
 } le = { .ctl = -1 };
 
 static void sh_lock(struct sl__le_shared *sh)
@@ -69,8 +69,10 @@ int sl_linkemu_start(const struct sl_topology *t, struct sl_cleanup *c,
 	if (le.sh && le.owner == self && le.slot == t->slot)
 		return 0;
 	if (le.sh && le.owner == self)
-		return sl_errf(e, EBUSY, "link emulator already started for "
-			       "slot %d", le.slot);
+		return sl_errf(e, EBUSY,
+			       "link emulator already started for "
+			       "slot %d",
+			       le.slot);
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
@@ -190,12 +192,15 @@ static int wanted_backend(void)
 static int attached(const struct sl_topology *t, struct sl_err *e)
 {
 	if (!le.sh || le.ctl < 0)
-		return sl_errf(e, ENOTCONN, "the link emulator was not started "
+		return sl_errf(e, ENOTCONN,
+			       "the link emulator was not started "
 			       "(run.c calls sl_linkemu_start() after the "
 			       "topology is up)");
 	if (t && t->slot != le.slot)
-		return sl_errf(e, EINVAL, "the link emulator serves slot %d, "
-			       "not %d", le.slot, t->slot);
+		return sl_errf(e, EINVAL,
+			       "the link emulator serves slot %d, "
+			       "not %d",
+			       le.slot, t->slot);
 	return 0;
 }
 
@@ -269,8 +274,10 @@ static int apply_netem(const struct sl_topology *t, int id,
 	le.sh->netem_bad = 1;
 	snprintf(le.sh->netem_why, sizeof(le.sh->netem_why), "%s", ne.msg);
 	if (cmdlog)
-		fprintf(cmdlog, "# fault %d: tc netem does not work here (%s): "
-			"socklab's link emulator serves it\n", id, ne.msg);
+		fprintf(cmdlog,
+			"# fault %d: tc netem does not work here (%s): "
+			"socklab's link emulator serves it\n",
+			id, ne.msg);
 	return 1;
 }
 
@@ -284,7 +291,8 @@ static void take_back(const struct sl_topology *t, int id, int dirs)
 	for (int d = 0; d < LE_NDIRS; d++)
 		if ((dirs & (1 << d)) && le.sh->rules[d] > 0 &&
 		    --le.sh->rules[d] == 0)
-			sl__le_queue_rule(t, d, 0, NULL, &(struct sl_err){ "" });
+			sl__le_queue_rule(t, d, 0, NULL,
+					  &(struct sl_err){ "" });
 	request(&q, &r);
 	le.sh->f[id].active = 0;
 	le.sh->f[id].used = 0;
@@ -342,7 +350,7 @@ int sl_linkemu_apply(const struct sl_topology *t, const struct sl_fault *f,
 		ret = id;
 		goto out;
 	}
-	ret = 1;		/* the emulator's, unless netem takes it */
+	ret = 1; /* the emulator's, unless netem takes it */
 	if (netem_first(&s, want))
 		ret = apply_netem(t, id, &s, f, want, cmdlog, e);
 	if (ret == 1)
@@ -374,7 +382,8 @@ int sl_linkemu_lift(const struct sl_topology *t, int id, struct sl_err *e)
 	if (le.sh->f[id].backend == LE_B_NETEM) {
 		for (int d = 0; d < LE_NDIRS; d++)
 			if (dirs & (1 << d)) {
-				int r2 = sl__le_netem_sync(t, le.sh, d, NULL, e);
+				int r2 =
+					sl__le_netem_sync(t, le.sh, d, NULL, e);
 
 				if (r2 < 0 && ret == 0)
 					ret = r2;
@@ -483,4 +492,3 @@ void sl_linkemu_stop(void)
 	le.pid = 0;
 	le.owner = 0;
 }
-

@@ -109,8 +109,8 @@ static void ctl_cb(struct ev_loop *loop, ev_io *w, int revents)
 	send(m->ctl, &r, sizeof(r), MSG_NOSIGNAL);
 }
 
-void sl__le_emulator_main(const struct sl_topology *t,
-			  struct sl__le_shared *sh, int ctl, pid_t parent)
+void sl__le_emulator_main(const struct sl_topology *t, struct sl__le_shared *sh,
+			  int ctl, pid_t parent)
 {
 	static struct emu m;
 	sigset_t none;
@@ -120,7 +120,7 @@ void sl__le_emulator_main(const struct sl_topology *t,
 		_exit(1);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGINT, SIG_IGN);	/* the run decides when we stop */
+	signal(SIGINT, SIG_IGN); /* the run decides when we stop */
 	if (setns(t->host[SL_HOST_ROUTER].nsfd, CLONE_NEWNET) < 0)
 		_exit(1);
 	m.sh = sh;

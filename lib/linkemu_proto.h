@@ -19,9 +19,9 @@
 
 #include "linkemu.h"
 
-#define LE_NDIRS 2		/* 0: from the client, 1: from the server */
-#define LE_QMAXLEN 8192		/* packets the kernel queues per NFQUEUE */
-#define LE_REORDER_GAP_MS 10	/* default wait for a segment to overtake */
+#define LE_NDIRS 2	     /* 0: from the client, 1: from the server */
+#define LE_QMAXLEN 8192	     /* packets the kernel queues per NFQUEUE */
+#define LE_REORDER_GAP_MS 10 /* default wait for a segment to overtake */
 
 enum sl__le_kind { LE_DELAY, LE_LOSS, LE_REORDER, LE_DROP, LE_NKINDS };
 enum sl__le_backend { LE_B_NONE, LE_B_LINKEMU, LE_B_NETEM };
@@ -30,10 +30,10 @@ enum sl__le_op { LE_OP_APPLY = 1, LE_OP_LIFT, LE_OP_STOP };
 /* A fault as checked by the caller, as it crosses the control socket. */
 struct sl__le_spec {
 	int kind;
-	int dirs;		/* bit d: direction d */
-	uint8_t need, forbid;	/* drop: TCP flags set, not set */
-	long len;		/* drop: payload length + 1; 0 any */
-	int count;		/* drop */
+	int dirs;	      /* bit d: direction d */
+	uint8_t need, forbid; /* drop: TCP flags set, not set */
+	long len;	      /* drop: payload length + 1; 0 any */
+	int count;	      /* drop */
 	int delay_ms, jitter_ms;
 	double loss;
 	int reorder_pct;
@@ -57,24 +57,23 @@ struct sl__le_reply {
 struct sl__le_shared {
 	pthread_mutex_t mu;
 	uint32_t seq;
-	int fifo;		/* the emulator runs SCHED_FIFO */
-	int rules[LE_NDIRS];	/* linkemu faults active per direction */
-	int netem_bad;		/* tc netem failed once: not tried again */
+	int fifo;	     /* the emulator runs SCHED_FIFO */
+	int rules[LE_NDIRS]; /* linkemu faults active per direction */
+	int netem_bad;	     /* tc netem failed once: not tried again */
 	char netem_why[512];
 	struct {
 		int used, active;
 		int backend;
 		struct sl__le_spec spec;
-		struct sl_linkemu_stats st;	/* written by the emulator */
+		struct sl_linkemu_stats st; /* written by the emulator */
 	} f[SL_LINKEMU_MAX_FAULTS];
 };
 
 /* The emulator process (linkemu_emulator.c): serves the control socket ctl
  * in t's router namespace until told to stop or every other end is
  * closed.  Called in the child right after fork(); never returns. */
-void sl__le_emulator_main(const struct sl_topology *t,
-			  struct sl__le_shared *sh, int ctl, pid_t parent)
-	__attribute__((noreturn));
+void sl__le_emulator_main(const struct sl_topology *t, struct sl__le_shared *sh,
+			  int ctl, pid_t parent) __attribute__((noreturn));
 
 /* The checked form of f (linkemu_spec.c).  Returns 0 or -EINVAL with the
  * reason in e. */
@@ -90,8 +89,8 @@ void sl__le_spec_describe(FILE *f, int id, const struct sl__le_spec *s,
  * namespace, each command that worked printed to cmdlog (may be NULL):
  * the NFQUEUE rule of direction d, appended (add) or deleted; the netem
  * qdisc of direction d rewritten from every active netem fault in sh. */
-int sl__le_queue_rule(const struct sl_topology *t, int d, int add,
-		      FILE *cmdlog, struct sl_err *e);
+int sl__le_queue_rule(const struct sl_topology *t, int d, int add, FILE *cmdlog,
+		      struct sl_err *e);
 int sl__le_netem_sync(const struct sl_topology *t,
 		      const struct sl__le_shared *sh, int d, FILE *cmdlog,
 		      struct sl_err *e);

@@ -16,7 +16,7 @@
 #include "linkemu_proto.h"
 #include "linkemu_queue.h"
 
-#define COPY_RANGE 128		/* IPv4 and TCP headers with options */
+#define COPY_RANGE 128 /* IPv4 and TCP headers with options */
 
 void sl__le_queue_verdict(struct sl__le_queue *q, uint16_t queue, uint32_t pkt,
 			  int verdict)
@@ -46,8 +46,8 @@ static int queue_cb(const struct nlmsghdr *nlh, void *data)
 		payload = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
 		n = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
 	}
-	q->on_packet(q->arg, ntohs(g->res_id), ntohl(ph->packet_id), payload,
-		     n, sl_now());
+	q->on_packet(q->arg, ntohs(g->res_id), ntohl(ph->packet_id), payload, n,
+		     sl_now());
 	return MNL_CB_OK;
 }
 
@@ -92,8 +92,7 @@ static int nfq_config(struct sl__le_queue *q, struct nlmsghdr *nlh,
 		goto fail;
 	return 0;
 fail:
-	snprintf(why, n, "NFQUEUE %s in the router: %s", what,
-		 strerror(errno));
+	snprintf(why, n, "NFQUEUE %s in the router: %s", what, strerror(errno));
 	return -errno;
 }
 
@@ -116,15 +115,16 @@ static int bind_queue(struct sl__le_queue *q, uint16_t qnum, char *why,
 	return nfq_config(q, nlh, "config", why, n);
 }
 
-int sl__le_queue_open(struct sl__le_queue *q, struct ev_loop *loop,
-		      char *why, size_t n)
+int sl__le_queue_open(struct sl__le_queue *q, struct ev_loop *loop, char *why,
+		      size_t n)
 {
 	int rcvbuf = 8 << 20;
 	int ret;
 
 	q->nl = mnl_socket_open(NETLINK_NETFILTER);
 	if (!q->nl) {
-		snprintf(why, n, "NFQUEUE: netlink socket: %s", strerror(errno));
+		snprintf(why, n, "NFQUEUE: netlink socket: %s",
+			 strerror(errno));
 		return -errno;
 	}
 	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0) {

@@ -17,7 +17,7 @@
 struct mnl_socket;
 
 struct sl__le_queue {
-	struct mnl_socket *nl;	/* NULL until opened */
+	struct mnl_socket *nl; /* NULL until opened */
 	unsigned int portid;
 	ev_io w;
 	/* A packet of queue (= direction) with its id, its first bytes
@@ -32,8 +32,8 @@ struct sl__le_queue {
 
 /* Opens the netlink socket, binds the queues and starts watching them on
  * loop.  Returns 0, or -errno with the reason in why. */
-int sl__le_queue_open(struct sl__le_queue *q, struct ev_loop *loop,
-		      char *why, size_t n);
+int sl__le_queue_open(struct sl__le_queue *q, struct ev_loop *loop, char *why,
+		      size_t n);
 
 /* Gives packet pkt of queue its verdict (NF_ACCEPT, NF_DROP). */
 void sl__le_queue_verdict(struct sl__le_queue *q, uint16_t queue, uint32_t pkt,

@@ -32,10 +32,13 @@ static const char *router_side(const struct sl_topology *t, int h)
 	const struct sl_iface *hi = &t->host[h].iface[0];
 
 	for (int i = 0; i < r->nif; i++) {
-		uint32_t mask = r->iface[i].prefixlen ?
-			htonl(~0u << (32 - r->iface[i].prefixlen)) : 0;
+		uint32_t mask =
+			r->iface[i].prefixlen ?
+				htonl(~0u << (32 - r->iface[i].prefixlen)) :
+				0;
 
-		if ((r->iface[i].addr.s_addr & mask) == (hi->addr.s_addr & mask))
+		if ((r->iface[i].addr.s_addr & mask) ==
+		    (hi->addr.s_addr & mask))
 			return r->iface[i].name;
 	}
 	return NULL;
@@ -73,15 +76,17 @@ out:
 }
 
 /* The NFQUEUE rule of direction d: append (add) or delete it. */
-int sl__le_queue_rule(const struct sl_topology *t, int d, int add,
-		      FILE *cmdlog, struct sl_err *e)
+int sl__le_queue_rule(const struct sl_topology *t, int d, int add, FILE *cmdlog,
+		      struct sl_err *e)
 {
-	const char *in = router_side(t, d == 0 ? SL_HOST_CLIENT :
-						 SL_HOST_SERVER);
+	const char *in =
+		router_side(t, d == 0 ? SL_HOST_CLIENT : SL_HOST_SERVER);
 	char qnum[8];
-	const char *argv[] = { "iptables", "-w", "-t", "mangle",
-		add ? "-A" : "-D", "FORWARD", "-i", in, "-j", "NFQUEUE",
-		"--queue-num", qnum, NULL };
+	const char *argv[] = {
+		"iptables",    "-w", "-t", "mangle", add ? "-A" : "-D",
+		"FORWARD",     "-i", in,   "-j",     "NFQUEUE",
+		"--queue-num", qnum, NULL
+	};
 
 	if (!in)
 		return sl_errf(e, ENODEV, "no router interface faces the %s",
@@ -97,17 +102,17 @@ int sl__le_netem_sync(const struct sl_topology *t,
 		      const struct sl__le_shared *sh, int d, FILE *cmdlog,
 		      struct sl_err *e)
 {
-	const char *out = router_side(t, d == 0 ? SL_HOST_SERVER :
-						  SL_HOST_CLIENT);
+	const char *out =
+		router_side(t, d == 0 ? SL_HOST_SERVER : SL_HOST_CLIENT);
 	char delay[24] = "", jitter[24] = "", loss[24] = "", reorder[24] = "";
-	const char *argv[24] = { "tc", "qdisc", "replace", "dev", out, "root",
-		"netem" };
+	const char *argv[24] = { "tc", "qdisc", "replace", "dev",
+				 out,  "root",	"netem" };
 	int n = 7, any = 0, dms = 0, jms = 0, rpct = 0, gap = 0;
 	double keep = 1;
 
 	if (!out)
-		return sl_errf(e, ENODEV, "no router interface for direction %d",
-			       d);
+		return sl_errf(e, ENODEV,
+			       "no router interface for direction %d", d);
 	for (int i = 0; i < SL_LINKEMU_MAX_FAULTS; i++) {
 		const struct sl__le_spec *s = &sh->f[i].spec;
 
@@ -126,8 +131,8 @@ int sl__le_netem_sync(const struct sl_topology *t,
 		}
 	}
 	if (!any) {
-		const char *del[] = { "tc", "qdisc", "del", "dev", out, "root",
-			NULL };
+		const char *del[] = { "tc", "qdisc", "del", "dev",
+				      out,  "root",  NULL };
 
 		return router_exec(t, del, cmdlog, e);
 	}

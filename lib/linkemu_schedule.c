@@ -184,8 +184,9 @@ static int64_t loss_delay(struct sl__le_schedule *s, int d,
 			delay += (int64_t)f->delay_ms * SL_NS_PER_MS;
 			if (f->jitter_ms > 0)
 				delay += (int64_t)((2 * sl__le_rnd_unit(
-					&s->f[i].rng) - 1) * f->jitter_ms *
-					SL_NS_PER_MS);
+								&s->f[i].rng) -
+						    1) *
+						   f->jitter_ms * SL_NS_PER_MS);
 			s->sh->f[i].st.delayed++;
 		}
 		if (f->kind == LE_REORDER)

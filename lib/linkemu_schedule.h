@@ -19,7 +19,7 @@
 
 struct sl__le_held {
 	int64_t due;
-	uint64_t order;		/* ties keep arrival order */
+	uint64_t order; /* ties keep arrival order */
 	uint32_t pkt;
 	uint16_t queue;
 };
@@ -28,8 +28,8 @@ struct sl__le_schedule {
 	/* Packet pkt of queue gets verdict (NF_ACCEPT, NF_DROP). */
 	void (*verdict)(void *arg, uint16_t queue, uint32_t pkt, int verdict);
 	void *arg;
-	struct sl__le_shared *sh;	/* counters go here */
-	int tfd;			/* armed for the earliest due */
+	struct sl__le_shared *sh; /* counters go here */
+	int tfd;		  /* armed for the earliest due */
 	int64_t armed;
 	struct sl__le_held *heap;
 	int nheap, cap;
@@ -37,13 +37,13 @@ struct sl__le_schedule {
 	struct {
 		int valid, fault;
 		struct sl__le_held h;
-		int64_t until;	/* released anyway at this time */
+		int64_t until; /* released anyway at this time */
 	} hold[LE_NDIRS];
 	struct {
 		int active;
 		struct sl__le_spec spec;
 		uint64_t rng;
-		int left;	/* drop: segments still to drop */
+		int left; /* drop: segments still to drop */
 	} f[SL_LINKEMU_MAX_FAULTS];
 };
 

@@ -12,8 +12,8 @@
 #include "packet.h"
 #include "socklab.h"
 
-static const char *const kind_name[LE_NKINDS] = { "delay", "loss",
-	"reorder", "drop" };
+static const char *const kind_name[LE_NKINDS] = { "delay", "loss", "reorder",
+						  "drop" };
 
 static int dirs_of(const char *from, struct sl_err *e)
 {
@@ -23,7 +23,8 @@ static int dirs_of(const char *from, struct sl_err *e)
 		return 1;
 	if (!strcmp(from, "server"))
 		return 2;
-	return sl_errf(e, EINVAL, "fault .from = \"%s\": the router sits "
+	return sl_errf(e, EINVAL,
+		       "fault .from = \"%s\": the router sits "
 		       "between \"client\" and \"server\" (or NULL: both)",
 		       from);
 }
@@ -40,7 +41,8 @@ int sl__le_spec_check(const struct sl_fault *f, struct sl__le_spec *s,
 		if (!strcmp(f->kind, kind_name[k]))
 			break;
 	if (k == LE_NKINDS)
-		return sl_errf(e, EINVAL, "fault kind \"%s\" is not the link "
+		return sl_errf(e, EINVAL,
+			       "fault kind \"%s\" is not the link "
 			       "emulator's (delay, loss, reorder, drop)",
 			       f->kind);
 	s->kind = k;
@@ -51,22 +53,28 @@ int sl__le_spec_check(const struct sl_fault *f, struct sl__le_spec *s,
 	case LE_DELAY:
 		if (f->delay_ms <= 0 || f->jitter_ms < 0 ||
 		    f->jitter_ms > f->delay_ms)
-			return sl_errf(e, EINVAL, "delay: .delay_ms must be > 0 "
+			return sl_errf(e, EINVAL,
+				       "delay: .delay_ms must be > 0 "
 				       "and 0 <= .jitter_ms <= .delay_ms (got "
-				       "%d, %d)", f->delay_ms, f->jitter_ms);
+				       "%d, %d)",
+				       f->delay_ms, f->jitter_ms);
 		break;
 	case LE_LOSS:
 		if (!(f->loss > 0 && f->loss <= 1))
-			return sl_errf(e, EINVAL, "loss: .loss must be in (0, 1] "
-				       "(got %g)", f->loss);
+			return sl_errf(e, EINVAL,
+				       "loss: .loss must be in (0, 1] "
+				       "(got %g)",
+				       f->loss);
 		break;
 	case LE_REORDER:
 		/* Each hold lets one segment overtake, so at most every
 		 * other segment can be sent ahead. */
 		if (f->reorder_pct <= 0 || f->reorder_pct > 50 ||
 		    f->delay_ms < 0)
-			return sl_errf(e, EINVAL, "reorder: .reorder_pct must be "
-				       "in 1..50 (got %d)", f->reorder_pct);
+			return sl_errf(e, EINVAL,
+				       "reorder: .reorder_pct must be "
+				       "in 1..50 (got %d)",
+				       f->reorder_pct);
 		break;
 	case LE_DROP:
 		if (f->count < 0)
@@ -74,10 +82,12 @@ int sl__le_spec_check(const struct sl_fault *f, struct sl__le_spec *s,
 		if ((f->flags && sl_flags_parse(f->flags, &s->need) < 0) ||
 		    (f->not_flags &&
 		     sl_flags_parse(f->not_flags, &s->forbid) < 0))
-			return sl_errf(e, EINVAL, "drop: bad flags \"%s\" / "
-				       "\"%s\" (tcpdump letters F S R P . U E W)",
-				       f->flags ? f->flags : "",
-				       f->not_flags ? f->not_flags : "");
+			return sl_errf(
+				e, EINVAL,
+				"drop: bad flags \"%s\" / "
+				"\"%s\" (tcpdump letters F S R P . U E W)",
+				f->flags ? f->flags : "",
+				f->not_flags ? f->not_flags : "");
 		s->len = f->len;
 		s->count = f->count ? f->count : 1;
 		break;
@@ -93,7 +103,8 @@ void sl__le_spec_describe(FILE *f, int id, const struct sl__le_spec *s,
 			  int backend, const struct sl_fault *src, int fifo)
 {
 	const char *dir = s->dirs == 3 ? "both directions" :
-			  s->dirs == 1 ? "from client" : "from server";
+			  s->dirs == 1 ? "from client" :
+					 "from server";
 
 	if (!f)
 		return;
@@ -125,13 +136,16 @@ void sl__le_spec_describe(FILE *f, int id, const struct sl__le_spec *s,
 	}
 	if (backend == LE_B_NETEM)
 		fprintf(f, "; backend netem (tc qdisc on the router's way "
-			"out)\n");
+			   "out)\n");
 	else
-		fprintf(f, "; backend linkemu (socklab's link emulator: "
+		fprintf(f,
+			"; backend linkemu (socklab's link emulator: "
 			"NFQUEUE %s in the router, timerfd, %s)\n"
 			"# (the rule below hands the packets to that process; "
 			"with no process reading the queue, the kernel drops "
 			"them)\n",
-			s->dirs == 3 ? "0 and 1" : s->dirs == 1 ? "0" : "1",
+			s->dirs == 3 ? "0 and 1" :
+			s->dirs == 1 ? "0" :
+				       "1",
 			fifo ? "SCHED_FIFO" : "SCHED_OTHER");
 }

@@ -106,7 +106,8 @@ int sl__le_sched(void)
 
 	if (env && !strcmp(env, "0"))
 		return 0;
-	return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) == 0;
+	return sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp) ==
+	       0;
 }
 
 void sl__le_arm_timer(int tfd, int64_t due)
@@ -167,7 +168,8 @@ static void tmeasure_main(int n, int fd)
 	tm.w.data = &tm;
 	ev_io_start(tm.loop, &tm.w);
 	for (int i = 0; i < n; i++) {
-		tm.due = sl_now() + 200000 + (int64_t)(sl__le_rnd_unit(&rng) * 4800000);
+		tm.due = sl_now() + 200000 +
+			 (int64_t)(sl__le_rnd_unit(&rng) * 4800000);
 		sl__le_arm_timer(tm.tfd, tm.due);
 		ev_run(tm.loop, 0);
 		late[i] = tm.late;
@@ -234,8 +236,10 @@ int sl_linkemu_measure_timer(int n, struct sl_linkemu_timer_error *out,
 		;
 	if (got < want) {
 		free(buf);
-		return sl_errf(e, EIO, "timer measure: the child gave %zu of "
-			       "%zu bytes", got, want);
+		return sl_errf(e, EIO,
+			       "timer measure: the child gave %zu of "
+			       "%zu bytes",
+			       got, want);
 	}
 	late = malloc(n * sizeof(*late));
 	if (!late) {

@@ -19,7 +19,7 @@ struct sl_netlink {
 	struct mnl_socket *sock;
 	unsigned int portid;
 	unsigned int seq;
-	char ext_msg[128];	/* the kernel's word on the last error */
+	char ext_msg[128]; /* the kernel's word on the last error */
 };
 
 /* Opens and binds a NETLINK_ROUTE socket (O_CLOEXEC) in the calling

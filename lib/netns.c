@@ -31,8 +31,7 @@ int sl_netns_del(const char *name)
 	char path[128];
 
 	sl_netns_path(path, sizeof(path), name);
-	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL &&
-	    errno != ENOENT)
+	if (umount2(path, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
 		return -errno;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return -errno;
@@ -45,7 +44,6 @@ static int ensure_dir(const char *path, struct sl_err *e)
 		return sl_errf(e, errno, "mkdir %s", path);
 	return 0;
 }
-
 
 /* Makes /run/netns a shared mount, as ip/ipnetns.c does, so that a netns
  * unmounted here is unmounted in every mount namespace that copied it and
@@ -79,10 +77,10 @@ int sl_netns_dir_ready(struct sl_err *e)
 		ret = sl_errf(e, errno, "mount --make-shared " SL_NETNS_DIR);
 		goto out;
 	}
-	if (mount(SL_NETNS_DIR, SL_NETNS_DIR, "none", MS_BIND | MS_REC,
-		  NULL) < 0) {
-		ret = sl_errf(e, errno, "mount --bind " SL_NETNS_DIR " "
-			      SL_NETNS_DIR);
+	if (mount(SL_NETNS_DIR, SL_NETNS_DIR, "none", MS_BIND | MS_REC, NULL) <
+	    0) {
+		ret = sl_errf(e, errno,
+			      "mount --bind " SL_NETNS_DIR " " SL_NETNS_DIR);
 		goto out;
 	}
 	if (mount("", SL_NETNS_DIR, "none", MS_SHARED | MS_REC, NULL) < 0)

@@ -38,7 +38,7 @@ struct sl_observer {
 	struct sl_sockdiag *diag[NOBSERVED];
 	struct sl_sock prev[NOBSERVED][OBS_MAX_SOCKS];
 	int nprev[NOBSERVED];
-	struct sl_timeline tl;	/* owned by the thread until it is joined */
+	struct sl_timeline tl; /* owned by the thread until it is joined */
 	/* The run's board, where each segment is also published for the
 	 * roles (sl_wait_segment()), or NULL. */
 	struct sl_board *board;
@@ -122,7 +122,7 @@ static void sample(struct sl_observer *o)
 	for (int h = 0; h < NOBSERVED; h++) {
 		int64_t t;
 
-		if (!o->diag[h])	/* detached: its namespace is being rebuilt */
+		if (!o->diag[h]) /* detached: its namespace is being rebuilt */
 			continue;
 		/* Stamped when the dump has returned: what it shows was true
 		 * at some moment between t0 and t.  A stamp taken before the
@@ -133,7 +133,8 @@ static void sample(struct sl_observer *o)
 		 * states (sockhist.c), and samples add what only they show. */
 		int64_t t0 = sl_now();
 
-		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) < 0) {
+		if (sl_sockdiag_dump(o->diag[h], cur, OBS_MAX_SOCKS, &n, &e) <
+		    0) {
 			if (!o->err) {
 				o->err = -EIO;
 				o->why = e;
@@ -149,7 +150,8 @@ static void sample(struct sl_observer *o)
 			for (j = 0; j < o->nprev[h]; j++)
 				if (same_sock(&cur[i], &o->prev[h][j]))
 					break;
-			if (j == o->nprev[h] || changed(&cur[i], &o->prev[h][j]))
+			if (j == o->nprev[h] ||
+			    changed(&cur[i], &o->prev[h][j]))
 				add_sock_event(o, SL_EV_STATE, observed[h],
 					       &cur[i], t0, t);
 		}
@@ -215,8 +217,9 @@ static void *observer_main(void *arg)
 			sample(o);
 			last_sample = now;
 		}
-		timeout = (int)((last_sample + period - now + SL_NS_PER_MS - 1) /
-				SL_NS_PER_MS);
+		timeout =
+			(int)((last_sample + period - now + SL_NS_PER_MS - 1) /
+			      SL_NS_PER_MS);
 		if (poll(pfd, o->ncaps + 1, timeout) < 0 && errno != EINTR)
 			break;
 		dispatch_all(o, args);
@@ -269,8 +272,8 @@ static void run_jobs(struct cap_job *jobs, int n, void *(*fn)(void *))
 	int started[OBS_MAX_CAPS] = { 0 };
 
 	for (int i = 0; i < n; i++)
-		started[i] = i > 0 &&
-			     pthread_create(&jobs[i].thread, NULL, fn, &jobs[i]) == 0;
+		started[i] = i > 0 && pthread_create(&jobs[i].thread, NULL, fn,
+						     &jobs[i]) == 0;
 	if (n > 0)
 		fn(&jobs[0]);
 	for (int i = 1; i < n; i++) {
@@ -298,8 +301,7 @@ static void observer_free(struct sl_observer *o)
 }
 
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
-		      const char *dir, struct sl_board *board,
-		      struct sl_err *e)
+		      const char *dir, struct sl_board *board, struct sl_err *e)
 {
 	struct sl_observer *o = calloc(1, sizeof(*o));
 	struct cap_job jobs[NOBSERVED];
@@ -342,7 +344,8 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 	if (ret < 0)
 		goto fail;
 	for (int k = 0; k < NOBSERVED; k++) {
-		ret = sl_sockdiag_open(&o->diag[k], t->host[observed[k]].nsfd, e);
+		ret = sl_sockdiag_open(&o->diag[k], t->host[observed[k]].nsfd,
+				       e);
 		if (ret < 0)
 			goto fail;
 	}
@@ -441,8 +444,10 @@ int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
 	int k = observed_index(host), ret;
 
 	if (k < 0 || o->diag[k] || o->ncaps >= OBS_MAX_CAPS)
-		return sl_errf(e, EINVAL, "attach %s: not observed, or not "
-			       "detached", h->name);
+		return sl_errf(e, EINVAL,
+			       "attach %s: not observed, or not "
+			       "detached",
+			       h->name);
 	ret = sl_capture_open(&cap, h->nsfd, h->iface[0].name, pcap_path, e);
 	if (ret < 0)
 		return ret;

@@ -22,10 +22,10 @@
  * when they were written, and kernel 6.18 already has a TSO flavour
  * (tx-tcp-accecn-segmentation) that ETHTOOL_STSO leaves on. */
 static const char *const offload_patterns[] = {
-	"tx-checksum-*",		/* tx */
-	"tx-tcp*-segmentation",		/* tso */
-	"tx-generic-segmentation",	/* gso */
-	"rx-gro",			/* gro */
+	"tx-checksum-*",	   /* tx */
+	"tx-tcp*-segmentation",	   /* tso */
+	"tx-generic-segmentation", /* gso */
+	"rx-gro",		   /* gro */
 };
 
 static int ethtool_ioctl(int fd, const char *ifname, void *cmd)
@@ -56,8 +56,10 @@ static int find_offloads(struct sl_offloads *o, int ioc, const char *ifname,
 	if (ret == 0 && !(info->sset_mask & (1ULL << ETH_SS_FEATURES)))
 		ret = -EOPNOTSUPP;
 	if (ret < 0)
-		return sl_errf(e, -ret, "ethtool -k %s in %s: count "
-			       "features", ifname, ns);
+		return sl_errf(e, -ret,
+			       "ethtool -k %s in %s: count "
+			       "features",
+			       ifname, ns);
 	n = info->data[0];
 	if (n > 32 * SL_OFFLOAD_WORDS)
 		return sl_errf(e, E2BIG, "ethtool -k %s in %s: %u features",
@@ -80,8 +82,9 @@ static int find_offloads(struct sl_offloads *o, int ioc, const char *ifname,
 		memcpy(name, o->features->data + k * ETH_GSTRING_LEN,
 		       ETH_GSTRING_LEN);
 		name[ETH_GSTRING_LEN] = '\0';
-		for (size_t p = 0; p < sizeof(offload_patterns) /
-				       sizeof(offload_patterns[0]); p++) {
+		for (size_t p = 0;
+		     p < sizeof(offload_patterns) / sizeof(offload_patterns[0]);
+		     p++) {
 			if (fnmatch(offload_patterns[p], name, 0) == 0) {
 				o->bits[k / 32] |= 1u << (k % 32);
 				matched |= 1u << p;
@@ -90,11 +93,13 @@ static int find_offloads(struct sl_offloads *o, int ioc, const char *ifname,
 	}
 	/* A pattern that matches nothing means the names changed under us,
 	 * and "off" would be a claim we did not check. */
-	if (matched != (1u << (sizeof(offload_patterns) /
-			       sizeof(offload_patterns[0]))) - 1)
-		return sl_errf(e, ENOENT, "ethtool -k %s in %s: missing "
-			       "features (matched mask %#x)", ifname, ns,
-			       matched);
+	if (matched !=
+	    (1u << (sizeof(offload_patterns) / sizeof(offload_patterns[0]))) -
+		    1)
+		return sl_errf(e, ENOENT,
+			       "ethtool -k %s in %s: missing "
+			       "features (matched mask %#x)",
+			       ifname, ns, matched);
 	return 0;
 }
 
@@ -124,24 +129,24 @@ int sl_offloads_off(struct sl_offloads *o, int ioc, const char *ifname,
 		sf->features[w].valid = o->bits[w];
 	ret = ethtool_ioctl(ioc, ifname, sf);
 	if (ret < 0)
-		return sl_errf(e, -ret, "ethtool -K %s in %s", ifname,
-			       netns);
+		return sl_errf(e, -ret, "ethtool -K %s in %s", ifname, netns);
 
 	memset(graw, 0, sizeof(graw));
 	gf->cmd = ETHTOOL_GFEATURES;
 	gf->size = words;
 	ret = ethtool_ioctl(ioc, ifname, gf);
 	if (ret < 0)
-		return sl_errf(e, -ret, "ethtool -k %s in %s", ifname,
-			       netns);
+		return sl_errf(e, -ret, "ethtool -k %s in %s", ifname, netns);
 	for (unsigned int k = 0; k < o->features->len; k++) {
 		if (!(gf->features[k / 32].active & o->bits[k / 32] &
 		      (1u << (k % 32))))
 			continue;
-		return sl_errf(e, EOPNOTSUPP, "ethtool -K %s in %s: %.*s "
-			       "stays on", ifname, netns, ETH_GSTRING_LEN,
+		return sl_errf(e, EOPNOTSUPP,
+			       "ethtool -K %s in %s: %.*s "
+			       "stays on",
+			       ifname, netns, ETH_GSTRING_LEN,
 			       (const char *)o->features->data +
-			       k * ETH_GSTRING_LEN);
+				       k * ETH_GSTRING_LEN);
 	}
 	return 0;
 }
@@ -164,11 +169,12 @@ int sl_offloads_settle_link(int ioc, const char *ifname, const char *netns,
 	int ret = ethtool_ioctl(ioc, ifname, &ev);
 
 	if (ret < 0)
-		return sl_errf(e, -ret, "ethtool %s in %s", ifname,
-			       netns);
+		return sl_errf(e, -ret, "ethtool %s in %s", ifname, netns);
 	if (!ev.data)
-		return sl_errf(e, ENOLINK, "ethtool %s in %s: no link after "
-			       "both ends are up", ifname, netns);
+		return sl_errf(e, ENOLINK,
+			       "ethtool %s in %s: no link after "
+			       "both ends are up",
+			       ifname, netns);
 	return 0;
 }
 

@@ -160,7 +160,8 @@ static void parse_options(const uint8_t *p, size_t n, struct sl_tcpopts *o)
 			 * section 2.3); opt.raw keeps the wire value. */
 			if (len == 3)
 				o->wscale = p[i + 2] > TCP_MAX_WSCALE ?
-					TCP_MAX_WSCALE : p[i + 2];
+						    TCP_MAX_WSCALE :
+						    p[i + 2];
 			break;
 		case TCPOPT_SACKOK:
 			if (len == 2)
@@ -344,26 +345,45 @@ static void put_addr(struct out *o, struct in_addr a)
 static const char *option_name(unsigned int opt)
 {
 	switch (opt) {
-	case TCPOPT_EOL: return "eol";
-	case TCPOPT_NOP: return "nop";
-	case TCPOPT_MAXSEG: return "mss";
-	case TCPOPT_WSCALE: return "wscale";
-	case TCPOPT_SACKOK: return "sackOK";
-	case TCPOPT_SACK: return "sack";
-	case TCPOPT_ECHO: return "echo";
-	case TCPOPT_ECHOREPLY: return "echoreply";
-	case TCPOPT_TIMESTAMP: return "TS";
-	case TCPOPT_CC: return "cc";
-	case TCPOPT_CCNEW: return "ccnew";
+	case TCPOPT_EOL:
+		return "eol";
+	case TCPOPT_NOP:
+		return "nop";
+	case TCPOPT_MAXSEG:
+		return "mss";
+	case TCPOPT_WSCALE:
+		return "wscale";
+	case TCPOPT_SACKOK:
+		return "sackOK";
+	case TCPOPT_SACK:
+		return "sack";
+	case TCPOPT_ECHO:
+		return "echo";
+	case TCPOPT_ECHOREPLY:
+		return "echoreply";
+	case TCPOPT_TIMESTAMP:
+		return "TS";
+	case TCPOPT_CC:
+		return "cc";
+	case TCPOPT_CCNEW:
+		return "ccnew";
 	/* Sic: tcpdump has an empty name for CC.ECHO. */
-	case TCPOPT_CCECHO: return "";
-	case TCPOPT_SIGNATURE: return "md5";
-	case TCPOPT_SCPS: return "scps";
-	case TCPOPT_UTO: return "uto";
-	case TCPOPT_TCPAO: return "tcp-ao";
-	case TCPOPT_MPTCP: return "mptcp";
-	case TCPOPT_FASTOPEN: return "tfo";
-	case TCPOPT_EXPERIMENT2: return "exp";
+	case TCPOPT_CCECHO:
+		return "";
+	case TCPOPT_SIGNATURE:
+		return "md5";
+	case TCPOPT_SCPS:
+		return "scps";
+	case TCPOPT_UTO:
+		return "uto";
+	case TCPOPT_TCPAO:
+		return "tcp-ao";
+	case TCPOPT_MPTCP:
+		return "mptcp";
+	case TCPOPT_FASTOPEN:
+		return "tfo";
+	case TCPOPT_EXPERIMENT2:
+		return "exp";
 	}
 	return NULL;
 }
@@ -374,8 +394,8 @@ static void put_hex(struct out *o, const uint8_t *p, unsigned int n)
 		put(o, "%02x", p[i]);
 }
 
-static void put_fastopen(struct out *o, const uint8_t *cp,
-			 unsigned int datalen, bool exp)
+static void put_fastopen(struct out *o, const uint8_t *cp, unsigned int datalen,
+			 bool exp)
 {
 	if (exp)
 		put(o, "tfo");
@@ -454,7 +474,7 @@ static void put_fixed(struct out *o, unsigned int kind, const uint8_t *cp)
 	case TCPOPT_NOP:
 	case TCPOPT_SACKOK:
 		break;
-	default:		/* cc, ccnew, cc.echo, echo, echoreply */
+	default: /* cc, ccnew, cc.echo, echo, echoreply */
 		put(o, " %u", get32(cp));
 		break;
 	}
@@ -591,8 +611,8 @@ static bool put_options(struct out *o, const uint8_t *opt, unsigned int hlen,
 			put(o, "%s", name);
 		else
 			put(o, "unknown-%u", kind);
-		datalen = put_option(o, kind, cp, len, hlen, relative,
-				     sack_base);
+		datalen =
+			put_option(o, kind, cp, len, hlen, relative, sack_base);
 		if (datalen < 0)
 			goto bad;
 		cp += datalen;

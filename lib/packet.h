@@ -18,25 +18,25 @@
 #define SL_TH_CWR 0x80
 
 struct sl_tcpopts {
-	uint16_t mss;		/* 0: absent */
-	int8_t wscale;		/* -1: absent */
+	uint16_t mss;  /* 0: absent */
+	int8_t wscale; /* -1: absent */
 	bool sack_ok;
 	bool has_ts;
 	uint32_t tsval, tsecr;
 	uint8_t nsack;
-	uint32_t sack[4][2];	/* absolute left, right edges */
-	uint8_t rawlen;		/* option bytes as on the wire, so that */
-	uint8_t raw[40];	/* they print in wire order, as tcpdump */
+	uint32_t sack[4][2]; /* absolute left, right edges */
+	uint8_t rawlen;	     /* option bytes as on the wire, so that */
+	uint8_t raw[40];     /* they print in wire order, as tcpdump */
 };
 
 struct sl_packet {
 	struct in_addr saddr, daddr;
-	uint16_t sport, dport;	/* host byte order */
-	uint32_t seq, ack;	/* absolute, host byte order */
-	uint8_t flags;		/* SL_TH_* */
-	uint16_t win;		/* raw window field, not scaled */
-	uint16_t urp;		/* urgent pointer, printed when URG is set */
-	uint32_t len;		/* TCP payload length */
+	uint16_t sport, dport; /* host byte order */
+	uint32_t seq, ack;     /* absolute, host byte order */
+	uint8_t flags;	       /* SL_TH_* */
+	uint16_t win;	       /* raw window field, not scaled */
+	uint16_t urp;	       /* urgent pointer, printed when URG is set */
+	uint32_t len;	       /* TCP payload length */
 	uint16_t ipid;
 	uint8_t ttl;
 	struct sl_tcpopts opt;

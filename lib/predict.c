@@ -118,7 +118,6 @@ int sl__predict_window(const struct sl_timeline *tl, const char *after,
 	return 0;
 }
 
-
 /* A prediction that names a state ss does not know is not evaluated: it
  * is skipped with the name, so it can never count as observed. */
 void sl__skip_unknown_state(struct sl_result *r, const char *name)
@@ -165,12 +164,12 @@ void sl__evidence_matching(const struct sl_timeline *tl, struct sl_result *r,
 		sl__appendf(r->evidence, sizeof(r->evidence),
 			    " (%.3f ms after \"%s\")",
 			    (double)(tl->ev[first].t - tl->ev[a].t) /
-				    SL_NS_PER_MS, after);
+				    SL_NS_PER_MS,
+			    after);
 	}
 }
 
 /* ---- what the roles' calls returned ---- */
-
 
 /* The last call named name on host, or -1. */
 int sl__last_call(const struct sl_timeline *tl, const char *host,
@@ -223,7 +222,6 @@ void expect_ret(struct sl_predict *p, const char *host, const char *name,
 	snprintf(r->evidence, sizeof(r->evidence), "%s", l);
 }
 
-
 /* ---- for the report ---- */
 
 int sl_predict_unavailable(const struct sl_predict *p)
@@ -242,7 +240,8 @@ void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl)
 		sl__appendf(p->kernel_note, sizeof(p->kernel_note),
 			    "kernel events %s: %s",
 			    tl->kernel ? "partly recorded" : "not recorded",
-			    tl->kernel_why[0] ? tl->kernel_why : "unknown reason");
+			    tl->kernel_why[0] ? tl->kernel_why :
+						"unknown reason");
 	if (tl->kernel_lost)
 		sl__appendf(p->kernel_note, sizeof(p->kernel_note),
 			    "%sthe trace buffer lost events %d time%s",
@@ -252,11 +251,11 @@ void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl)
 		sl__appendf(p->kernel_note, sizeof(p->kernel_note),
 			    "%skernel counters not read: %s",
 			    p->kernel_note[0] ? "; " : "",
-			    tl->counters_why[0] ? tl->counters_why : "unknown reason");
+			    tl->counters_why[0] ? tl->counters_why :
+						  "unknown reason");
 	memcpy(p->host, tl->host, sizeof(p->host));
 	p->ncounters = 0;
 	for (int i = 0; i < tl->nctr && p->ncounters < SL_MAX_COUNTERS; i++)
 		if (tl->ctr[i].value)
 			p->counter[p->ncounters++] = tl->ctr[i];
 }
-

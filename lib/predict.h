@@ -21,14 +21,14 @@
 
 struct sl_result {
 	char what[200];
-	int ok;			/* 1 observed, 0 not */
-	char skipped[160];	/* non-empty: not evaluated, and why */
+	int ok;		   /* 1 observed, 0 not */
+	char skipped[160]; /* non-empty: not evaluated, and why */
 	/* With skipped: a source this machine lacks (tracefs) could not
 	 * judge it.  It is never observed, but it does not stop the variant
 	 * from holding on the predictions that could be judged. */
 	int unavailable;
 	char evidence[600];
-	int line;		/* line of the PREDICT block */
+	int line; /* line of the PREDICT block */
 };
 
 struct sl_measure {
@@ -47,7 +47,7 @@ struct sl_predict {
 	 * why kernel events were not recorded (empty when they were), and
 	 * the counters that moved (sl_predict_observe()). */
 	char kernel_note[200];
-	char host[SL_TL_MAX_HOSTS][16];	/* names of counter[].host */
+	char host[SL_TL_MAX_HOSTS][16]; /* names of counter[].host */
 	int ncounters;
 	struct sl_counter counter[SL_MAX_COUNTERS];
 };

@@ -51,7 +51,8 @@ static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 	if (types == (1u << SL_KEV_SET_STATE)) {
 		sl__appendf(buf, n, "%sstate change%s on %s", a, pl, host);
 		if (m->old_state && m->state)
-			sl__appendf(buf, n, " %s -> %s", m->old_state, m->state);
+			sl__appendf(buf, n, " %s -> %s", m->old_state,
+				    m->state);
 		else if (m->state)
 			sl__appendf(buf, n, " into %s", m->state);
 		else if (m->old_state)
@@ -65,8 +66,8 @@ static void describe_kernel(const struct sl_kernel_match *m, unsigned types,
 	} else if (types) {
 		sl__appendf(buf, n, "retransmissions by %s", host);
 	} else {
-		sl__appendf(buf, n, "%s on %s", m->event ? m->event : "(no event)",
-			    host);
+		sl__appendf(buf, n, "%s on %s",
+			    m->event ? m->event : "(no event)", host);
 	}
 	if (m->reason)
 		sl__appendf(buf, n, " with reason %s", m->reason);
@@ -109,9 +110,8 @@ static int kernel_matches(const struct sl_event *e,
  * what the kernel said instead.  Those that share the state left or the
  * state entered with the prediction come first (the handshake's changes
  * say nothing about a close). */
-static void kernel_instead(const struct sl_timeline *tl,
-			   const struct kquery *q, int64_t lo, int64_t hi,
-			   char *buf, size_t n)
+static void kernel_instead(const struct sl_timeline *tl, const struct kquery *q,
+			   int64_t lo, int64_t hi, char *buf, size_t n)
 {
 	char line[512];
 	int shown = 0, more = 0;
@@ -125,8 +125,8 @@ static void kernel_instead(const struct sl_timeline *tl,
 
 			if (e->kind != SL_EV_KERNEL ||
 			    !(q->types & (1u << e->k.type)) ||
-			    (q->host >= 0 && e->host != q->host) ||
-			    e->t < lo || e->t > hi || near != !pass)
+			    (q->host >= 0 && e->host != q->host) || e->t < lo ||
+			    e->t > hi || near != !pass)
 				continue;
 			if (shown == 3) {
 				more++;
@@ -158,7 +158,8 @@ static int kernel_query(const struct sl_timeline *tl,
 	if ((m->old_state && (q->from = sl_state_parse(m->old_state)) < 0) ||
 	    (m->state && (q->to = sl_state_parse(m->state)) < 0)) {
 		sl__skip_unknown_state(r, q->from < 0 && m->old_state ?
-					  m->old_state : m->state);
+						  m->old_state :
+						  m->state);
 		return -1;
 	}
 	if ((q->types & (1u << SL_KEV_SET_STATE)) &&
@@ -169,8 +170,8 @@ static int kernel_query(const struct sl_timeline *tl,
 		      "socket becomes a mini-socket and goes to CLOSE): "
 		      "predict it with expect_state(.state = \"TIME-WAIT\")";
 	else if (m->host && (q->host = sl_timeline_host(tl, m->host)) < 0) {
-		snprintf(r->skipped, sizeof(r->skipped),
-			 "no host named \"%s\"", m->host);
+		snprintf(r->skipped, sizeof(r->skipped), "no host named \"%s\"",
+			 m->host);
 		return -1;
 	} else if (mode == 2 && m->min == SL__ANY && m->max == SL__ANY)
 		why = "a count needs .min or .max";
@@ -214,8 +215,8 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 		return;
 	}
 	if (kernel_query(tl, m, mode, &q, r) < 0 ||
-	    sl__predict_window(tl, m->after, m->before, m->within_ms, &lo,
-			       &hi, r->skipped, sizeof(r->skipped)) < 0)
+	    sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi,
+			       r->skipped, sizeof(r->skipped)) < 0)
 		return;
 	for (int i = 0; i < tl->n; i++) {
 		if (tl->ev[i].t < lo || tl->ev[i].t > hi ||
@@ -269,7 +270,8 @@ void sl__expect_counter(struct sl_predict *p, const char *host,
 	if (!found) {
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "this kernel has no counter named %s (nstat's names: "
-			 "TcpExtTCPAbortOnClose, TcpOutRsts, ...)", name);
+			 "TcpExtTCPAbortOnClose, TcpOutRsts, ...)",
+			 name);
 		return;
 	}
 	r->ok = count_ok(v, c->min, c->max);

@@ -66,10 +66,12 @@ static void show_instead(const struct sl_timeline *tl, const struct sl_match *m,
 
 		if (!sl_timeline_is_sent(e) || e->t < lo || e->t > hi)
 			continue;
-		if (m->from && (e->from < 0 || strcmp(tl->host[e->from], m->from)))
+		if (m->from &&
+		    (e->from < 0 || strcmp(tl->host[e->from], m->from)))
 			continue;
 		sl_timeline_format(tl, i, line, sizeof(line));
-		sl__appendf(buf, n, "%s%s", shown ? " | " : "; instead: ", line);
+		sl__appendf(buf, n, "%s%s",
+			    shown ? " | " : "; instead: ", line);
 		shown++;
 	}
 	if (!shown)
@@ -99,7 +101,8 @@ void sl__expect_packets(struct sl_predict *p, const struct sl_match *m,
 	for (int i = 0; i < tl->n; i++) {
 		const struct sl_event *e = &tl->ev[i];
 
-		if (e->t < lo || e->t > hi || !packet_matches(tl, e, m, need, forbid))
+		if (e->t < lo || e->t > hi ||
+		    !packet_matches(tl, e, m, need, forbid))
 			continue;
 		if (first < 0)
 			first = i;
@@ -112,9 +115,8 @@ void sl__expect_packets(struct sl_predict *p, const struct sl_match *m,
 		r->ok = found == count;
 	/* The line shown: the first match, or the last one that made a count
 	 * too high. */
-	sl__evidence_matching(tl, r, found,
-			      count == 0 || r->ok ? first : last, first,
-			      m->after);
+	sl__evidence_matching(tl, r, found, count == 0 || r->ok ? first : last,
+			      first, m->after);
 	if (!found)
 		show_instead(tl, m, lo, hi, r->evidence, sizeof(r->evidence));
 }
@@ -131,14 +133,15 @@ void sl__measure_packet_ms(struct sl_predict *p, const char *name,
 	if (!m->after || (m->flags && sl_flags_parse(m->flags, &need) < 0) ||
 	    (m->not_flags && sl_flags_parse(m->not_flags, &forbid) < 0))
 		return;
-	if (sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi, why,
-			       sizeof(why)) < 0)
+	if (sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi,
+			       why, sizeof(why)) < 0)
 		return;
 	a = sl_timeline_find_mark(tl, m->after);
 	for (int i = 0; i < tl->n; i++) {
 		const struct sl_event *e = &tl->ev[i];
 
-		if (e->t < lo || e->t > hi || !packet_matches(tl, e, m, need, forbid))
+		if (e->t < lo || e->t > hi ||
+		    !packet_matches(tl, e, m, need, forbid))
 			continue;
 		sl_predict_measure(p, name,
 				   (double)(e->t - tl->ev[a].t) / SL_NS_PER_MS,

@@ -33,8 +33,9 @@ static void describe_span(const struct sl_timeline *tl, const struct sl_span *s,
 			  char *buf, size_t n)
 {
 	char l[512];
-	int from = s->kernel_from ? s->from_ev :
-		   s->first_sample >= 0 ? s->first_sample : s->from_ev;
+	int from = s->kernel_from	? s->from_ev :
+		   s->first_sample >= 0 ? s->first_sample :
+					  s->from_ev;
 
 	if (from >= 0) {
 		sl_timeline_format(tl, from, l, sizeof(l));
@@ -48,7 +49,8 @@ static void describe_span(const struct sl_timeline *tl, const struct sl_span *s,
 		sl__appendf(buf, n, " (for %.3f ms, %s)",
 			    (double)(s->to - s->from) / SL_NS_PER_MS,
 			    s->kernel_from && s->kernel_to ? "by the kernel's "
-			    "clock" : "as sampled");
+							     "clock" :
+							     "as sampled");
 	else
 		sl__appendf(buf, n, " (still so when the run ended)");
 }
@@ -60,7 +62,8 @@ static void skip_sampled(struct sl_result *r, const struct sl_spans *sp)
 	snprintf(r->skipped, sizeof(r->skipped),
 		 "without the kernel's state changes (%.60s) only sock_diag "
 		 "samples, every 2-20 ms, show states: a shorter one may have "
-		 "been missed", sp->kernel_why);
+		 "been missed",
+		 sp->kernel_why);
 	r->unavailable = 1;
 }
 
@@ -180,9 +183,8 @@ static int life_begin(struct sl_predict *p, const struct sl_sock_match *m,
 		sl__skip_unknown_state(r, m->state);
 		return -1;
 	}
-	if (sl__predict_window(c->tl, m->after, m->before, m->within_ms,
-			       &c->lo, &c->hi, r->skipped,
-			       sizeof(r->skipped)) < 0)
+	if (sl__predict_window(c->tl, m->after, m->before, m->within_ms, &c->lo,
+			       &c->hi, r->skipped, sizeof(r->skipped)) < 0)
 		return -1;
 	if (spans && sl_spans_build(c->tl, &c->sp) < 0) {
 		snprintf(r->skipped, sizeof(r->skipped), "out of memory");
@@ -234,7 +236,8 @@ void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
 			sl__appendf(c.r->evidence, sizeof(c.r->evidence),
 				    " (%.3f ms after \"%s\"%s)",
 				    (double)(s->to - c.lo) / SL_NS_PER_MS,
-				    m->after, s->kernel_to ? "" : "; as sampled");
+				    m->after,
+				    s->kernel_to ? "" : "; as sampled");
 	} else {
 		snprintf(c.r->evidence, sizeof(c.r->evidence),
 			 "did not disappear in that window");
@@ -306,10 +309,12 @@ static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
 		if (tl->ev[i].kind != SL_EV_PACKET)
 			continue;
 		if ((k->daddr.s_addr == s->laddr.s_addr &&
-		     k->dport == s->lport && k->saddr.s_addr == s->raddr.s_addr &&
+		     k->dport == s->lport &&
+		     k->saddr.s_addr == s->raddr.s_addr &&
 		     k->sport == s->rport) ||
 		    (k->saddr.s_addr == s->laddr.s_addr &&
-		     k->sport == s->lport && k->daddr.s_addr == s->raddr.s_addr &&
+		     k->sport == s->lport &&
+		     k->daddr.s_addr == s->raddr.s_addr &&
 		     k->dport == s->rport))
 			entry = i;
 	}
@@ -448,9 +453,11 @@ void sl__expect_state_ms(struct sl_predict *p, const struct sl_sock_match *m,
 	int skipped = life_begin(p, m, NULL, 0, 0, line, &c);
 
 	/* The description first: a skipped prediction shows it too. */
-	snprintf(c.r->what, sizeof(c.r->what), "a socket on %s stays in %s "
-		 "for %d..%d ms (%s)", m->host ? m->host : "any host",
-		 m->state ? m->state : "?", m->min_ms, m->max_ms,
+	snprintf(c.r->what, sizeof(c.r->what),
+		 "a socket on %s stays in %s "
+		 "for %d..%d ms (%s)",
+		 m->host ? m->host : "any host", m->state ? m->state : "?",
+		 m->min_ms, m->max_ms,
 		 by_timer ? "by its timer" : "until it leaves it");
 	if (skipped < 0)
 		return;

@@ -48,12 +48,15 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 	sl__describe_match(m, n, r->what, sizeof(r->what));
 	sl__appendf(r->what, sizeof(r->what), ", at");
 	for (int k = 0; k < n; k++)
-		sl__appendf(r->what, sizeof(r->what), "%s%g", k ? ", " : " ", ms[k]);
+		sl__appendf(r->what, sizeof(r->what), "%s%g", k ? ", " : " ",
+			    ms[k]);
 	sl__appendf(r->what, sizeof(r->what), " ms");
 	describe_tol(tol, r->what, sizeof(r->what));
 	if (!m->after || n < 1 || n > SL__MAX_TIMES) {
-		snprintf(r->skipped, sizeof(r->skipped), "needs .after and 1 to "
-			 "%d times", SL__MAX_TIMES);
+		snprintf(r->skipped, sizeof(r->skipped),
+			 "needs .after and 1 to "
+			 "%d times",
+			 SL__MAX_TIMES);
 		return;
 	}
 	found = sl__collect_packets(tl, m, idx, SL__MAX_TIMES, r->skipped,
@@ -64,21 +67,26 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 	ok = found == n;
 	snprintf(r->evidence, sizeof(r->evidence), "%d matching, at", found);
 	for (int k = 0; k < found && k < SL__MAX_TIMES; k++) {
-		double t = (double)(tl->ev[idx[k]].t - tl->ev[a].t) /
-			   SL_NS_PER_MS;
+		double t =
+			(double)(tl->ev[idx[k]].t - tl->ev[a].t) / SL_NS_PER_MS;
 		int good = k < n && tol_ok(t, ms[k], tol);
 
 		ok = ok && good;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s%.1f%s",
 			    k ? ", " : " ", t, k < n && !good ? " (off)" : "");
 	}
-	sl__appendf(r->evidence, sizeof(r->evidence), " ms after \"%s\"", m->after);
+	sl__appendf(r->evidence, sizeof(r->evidence), " ms after \"%s\"",
+		    m->after);
 	if (found > n)
-		sl__appendf(r->evidence, sizeof(r->evidence), "; %d more than "
-			    "predicted", found - n);
+		sl__appendf(r->evidence, sizeof(r->evidence),
+			    "; %d more than "
+			    "predicted",
+			    found - n);
 	else if (found < n)
-		sl__appendf(r->evidence, sizeof(r->evidence), "; %d fewer than "
-			    "predicted", n - found);
+		sl__appendf(r->evidence, sizeof(r->evidence),
+			    "; %d fewer than "
+			    "predicted",
+			    n - found);
 	r->ok = ok;
 }
 
@@ -90,7 +98,8 @@ void sl__measure_gaps_ms(struct sl_predict *p, const char *name,
 	double gap = 0, prev = 0;
 	char why[160], mname[64];
 
-	found = sl__collect_packets(tl, m, idx, SL__MAX_TIMES, why, sizeof(why));
+	found = sl__collect_packets(tl, m, idx, SL__MAX_TIMES, why,
+				    sizeof(why));
 	if (found > SL__MAX_TIMES)
 		found = SL__MAX_TIMES;
 	for (int k = 1; k < found; k++) {
@@ -153,8 +162,8 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
 		 got, after, l);
 }
 
-void measure_call_ms(struct sl_predict *p, const char *mname,
-		     const char *host, const char *name, const char *after)
+void measure_call_ms(struct sl_predict *p, const char *mname, const char *host,
+		     const char *name, const char *after)
 {
 	char why[160];
 	double got;

@@ -34,10 +34,10 @@
 #ifndef SL_PROTOCOL_H
 #define SL_PROTOCOL_H
 
-#define SL_EXIT_PASS 0		/* every variant behaved as declared */
-#define SL_EXIT_FAIL 1		/* some variant did not: a finding */
-#define SL_EXIT_ERROR 2		/* could not run: setup failed, role timed out */
-#define SL_EXIT_USAGE 64	/* bad command line */
-#define SL_EXIT_SKIP 77		/* cannot run here (not root): ctest's skip */
+#define SL_EXIT_PASS 0	 /* every variant behaved as declared */
+#define SL_EXIT_FAIL 1	 /* some variant did not: a finding */
+#define SL_EXIT_ERROR 2	 /* could not run: setup failed, role timed out */
+#define SL_EXIT_USAGE 64 /* bad command line */
+#define SL_EXIT_SKIP 77	 /* cannot run here (not root): ctest's skip */
 
 #endif

@@ -94,7 +94,8 @@ int sl_registry_check(const struct sl_registry *reg, char *why, size_t n)
 
 	if (!reg->x || !reg->id || reg->overflow || reg->nroles == 0 ||
 	    reg->nvariants == 0) {
-		snprintf(why, n, "experiment not registered properly "
+		snprintf(why, n,
+			 "experiment not registered properly "
 			 "(EXPERIMENT, ROLE, and 1 to %d VARIANTs needed)",
 			 SL_MAX_VARIANTS);
 		return -EINVAL;
@@ -110,7 +111,8 @@ int sl_registry_check(const struct sl_registry *reg, char *why, size_t n)
 	/* Say what the declarations amount to, so the author sees which side
 	 * to change: a VARIANT's .holds or EXPERIMENT's .expected. */
 	not_holding(reg, names, sizeof(names));
-	snprintf(why, n, "definition error: EXPERIMENT says .expected = %s, "
+	snprintf(why, n,
+		 "definition error: EXPERIMENT says .expected = %s, "
 		 "but its VARIANTs' declarations derive %s (%d of %d declared "
 		 "to hold%s%s): make them agree",
 		 sl_verdict_name(reg->x->expected), sl_verdict_name(declared),

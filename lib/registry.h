@@ -21,7 +21,7 @@ struct sl_registry {
 	const struct sl__role_def *role[SL_MAX_ROLES];
 	void (*setup)(struct sl_setup *s, const void *knobs);
 	void (*predict)(struct sl_predict *p, const void *knobs);
-	int overflow;		/* more variants or roles than we keep */
+	int overflow; /* more variants or roles than we keep */
 };
 
 /* The registered experiment; NULL fields when none was registered. */

@@ -39,8 +39,9 @@ static json_t *json_num(double v)
 
 int sl_json_line(FILE *f, json_t *v)
 {
-	int ret = v ? json_dumpf(v, f, JSON_COMPACT | JSON_ENCODE_ANY |
-					       JSON_REAL_PRECISION(6)) :
+	int ret = v ? json_dumpf(v, f,
+				 JSON_COMPACT | JSON_ENCODE_ANY |
+					 JSON_REAL_PRECISION(6)) :
 		      -1;
 
 	json_decref(v);
@@ -75,22 +76,22 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg)
 	for (int i = 0; i < reg->nvariants; i++)
 		json_array_append_new(vars,
 				      sl_json_text(reg->variant[i]->name));
-	sl_json_line(f, json_pack("{s:o,s:o,s:o,s:i,s:o}",
-		"id", sl_json_text(reg->id),
-		"claim", sl_json_text(reg->x->claim),
-		"expected", sl_json_text(sl_verdict_name(reg->x->expected)),
-		"timeout_s",
-		(reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
-		"variants", vars));
+	sl_json_line(
+		f,
+		json_pack("{s:o,s:o,s:o,s:i,s:o}", "id", sl_json_text(reg->id),
+			  "claim", sl_json_text(reg->x->claim), "expected",
+			  sl_json_text(sl_verdict_name(reg->x->expected)),
+			  "timeout_s",
+			  (reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
+			  "variants", vars));
 }
 
 static json_t *json_prediction(const struct sl_result *res)
 {
-	return json_pack("{s:o,s:b,s:o,s:o}",
-		"what", sl_json_text(res->what),
-		"ok", res->ok && !res->skipped[0],
-		"skipped", sl_json_text(res->skipped[0] ? res->skipped : NULL),
-		"evidence", sl_json_text(res->evidence));
+	return json_pack("{s:o,s:b,s:o,s:o}", "what", sl_json_text(res->what),
+			 "ok", res->ok && !res->skipped[0], "skipped",
+			 sl_json_text(res->skipped[0] ? res->skipped : NULL),
+			 "evidence", sl_json_text(res->evidence));
 }
 
 /* The counters that moved, per host, by nstat name:
@@ -120,11 +121,12 @@ static json_t *json_faults(const struct sl_outcome *o)
 	/* With the backend that served each: a test can check that it ran,
 	 * never assume it. */
 	for (int i = 0; i < o->nfaults; i++)
-		json_array_append_new(a, json_pack("{s:o,s:o,s:o,s:b}",
-			"kind", sl_json_text(o->fault[i].kind),
-			"backend", sl_json_text(o->fault[i].backend),
-			"what", sl_json_text(o->fault[i].what),
-			"lifted", o->fault[i].lifted));
+		json_array_append_new(
+			a, json_pack("{s:o,s:o,s:o,s:b}", "kind",
+				     sl_json_text(o->fault[i].kind), "backend",
+				     sl_json_text(o->fault[i].backend), "what",
+				     sl_json_text(o->fault[i].what), "lifted",
+				     o->fault[i].lifted));
 	return a;
 }
 
@@ -171,18 +173,17 @@ static json_t *json_variant(const struct sl_report *r, int v)
 	for (int i = 0; i < o->pred.nresults; i++)
 		json_array_append_new(preds,
 				      json_prediction(&o->pred.result[i]));
-	return json_pack("{s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-		"name", sl_json_text(r->reg->variant[v]->name),
-		"holds", o->holds && !o->error,
-		"expected_holds", r->reg->variant[v]->decl.holds,
-		"as_declared", o->error ? json_null() :
-				json_boolean(as_declared(r, v)),
-		"error", sl_json_text(o->error ? o->why : NULL),
-		"duration_s", json_num(o->duration_s),
-		"predictions", preds,
-		"faults", json_faults(o),
-		"kernel_note", sl_json_text(o->pred.kernel_note[0] ?
-					    o->pred.kernel_note : NULL),
+	return json_pack(
+		"{s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name",
+		sl_json_text(r->reg->variant[v]->name), "holds",
+		o->holds && !o->error, "expected_holds",
+		r->reg->variant[v]->decl.holds, "as_declared",
+		o->error ? json_null() : json_boolean(as_declared(r, v)),
+		"error", sl_json_text(o->error ? o->why : NULL), "duration_s",
+		json_num(o->duration_s), "predictions", preds, "faults",
+		json_faults(o), "kernel_note",
+		sl_json_text(o->pred.kernel_note[0] ? o->pred.kernel_note :
+						      NULL),
 		"counters", json_counters(&o->pred));
 }
 
@@ -199,9 +200,11 @@ static json_t *json_measured(const struct sl_report *r)
 
 			snprintf(name, sizeof(name), "%s.%s",
 				 r->reg->variant[v]->name, p->measure[i].name);
-			json_object_set_new(m, name, json_pack("{s:o,s:o}",
-				"value", json_num(p->measure[i].value),
-				"unit", sl_json_text(p->measure[i].unit)));
+			json_object_set_new(
+				m, name,
+				json_pack("{s:o,s:o}", "value",
+					  json_num(p->measure[i].value), "unit",
+					  sl_json_text(p->measure[i].unit)));
 		}
 	}
 	return m;
@@ -217,17 +220,17 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 			harness = r->out[v].harness_s;
 		json_array_append_new(vars, json_variant(r, v));
 	}
-	sl_json_line(f, json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-		"id", sl_json_text(r->reg->id),
-		"claim", sl_json_text(r->reg->x->claim),
-		"verdict", sl_json_text(sl_verdict_name(r->verdict)),
-		"expected", sl_json_text(sl_verdict_name(r->reg->x->expected)),
-		"status", sl_json_text(sl_report_status(r)),
-		"duration_s", json_num(r->duration_s),
-		"harness_s", json_num(harness),
-		"results", sl_json_text(r->dir),
-		"variants", vars,
-		"measured", json_measured(r)));
+	sl_json_line(
+		f,
+		json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+			  sl_json_text(r->reg->id), "claim",
+			  sl_json_text(r->reg->x->claim), "verdict",
+			  sl_json_text(sl_verdict_name(r->verdict)), "expected",
+			  sl_json_text(sl_verdict_name(r->reg->x->expected)),
+			  "status", sl_json_text(sl_report_status(r)),
+			  "duration_s", json_num(r->duration_s), "harness_s",
+			  json_num(harness), "results", sl_json_text(r->dir),
+			  "variants", vars, "measured", json_measured(r)));
 }
 
 /* Copies file name of the variant's folder (none of it a link) to f,
@@ -267,9 +270,10 @@ static void text_variant(FILE *f, const struct sl_report *r, int v)
 		fprintf(f, "== variant %s: %s, as declared ==\n", name,
 			o->holds ? "holds" : "does not hold");
 	else
-		fprintf(f, "== variant %s: %s, NOT AS DECLARED "
-			"(declared %s) ==\n", name,
-			o->holds ? "holds" : "does not hold",
+		fprintf(f,
+			"== variant %s: %s, NOT AS DECLARED "
+			"(declared %s) ==\n",
+			name, o->holds ? "holds" : "does not hold",
 			o->holds ? "not to hold" : "to hold");
 	for (int i = 0; i < o->nfaults; i++)
 		fprintf(f, "  %s (%s): %s\n", o->fault[i].kind,
@@ -278,7 +282,9 @@ static void text_variant(FILE *f, const struct sl_report *r, int v)
 		const struct sl_result *res = &o->pred.result[i];
 
 		fprintf(f, "  [%s] %s\n",
-			res->skipped[0] ? "skip" : res->ok ? " ok " : "FAIL",
+			res->skipped[0] ? "skip" :
+			res->ok		? " ok " :
+					  "FAIL",
 			res->what);
 		if (res->skipped[0])
 			fprintf(f, "         skipped: %s\n", res->skipped);

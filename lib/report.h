@@ -20,13 +20,13 @@
 
 struct sl_report {
 	const struct sl_registry *reg;
-	const struct sl_outcome *out;	/* one per variant */
+	const struct sl_outcome *out; /* one per variant */
 	int n;
 	enum sl_verdict verdict;
-	enum sl_status status;		/* each variant as declared? */
+	enum sl_status status; /* each variant as declared? */
 	double duration_s;
-	const char *dir;		/* as shown in the result */
-	int dirfd;			/* that folder, or -1 */
+	const char *dir; /* as shown in the result */
+	int dirfd;	 /* that folder, or -1 */
 };
 
 /* "pass", "fail" or "error" */

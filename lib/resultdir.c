@@ -61,8 +61,9 @@ int sl_resultdir_give(int fd, const char *name)
 
 static int open_dir(int at, const char *name, int follow)
 {
-	int fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-				  (follow ? 0 : O_NOFOLLOW));
+	int fd = openat(at, name,
+			O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+				(follow ? 0 : O_NOFOLLOW));
 
 	return fd < 0 ? -errno : fd;
 }
@@ -102,21 +103,27 @@ static int check_owner(int fd, const char *path, struct sl_err *e)
 	gid_t gid;
 
 	if (fstat(fd, &st) < 0)
-		return sl_errf(e, errno, "cannot write results folder '%s': "
-			       "stat", path);
+		return sl_errf(e, errno,
+			       "cannot write results folder '%s': "
+			       "stat",
+			       path);
 	sl_resultdir_owner(&uid, &gid);
 	if (st.st_uid != 0 && st.st_uid != geteuid() && st.st_uid != uid) {
-		sl_errf(e, 0, "cannot write results folder '%s': it belongs "
+		sl_errf(e, 0,
+			"cannot write results folder '%s': it belongs "
 			"to uid %u, not to root or to the user who ran sudo, "
 			"who could swap what root writes there; choose another "
-			"with --results", path, (unsigned)st.st_uid);
+			"with --results",
+			path, (unsigned)st.st_uid);
 		return -EPERM;
 	}
 	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		sl_errf(e, 0, "cannot write results folder '%s': others can "
+		sl_errf(e, 0,
+			"cannot write results folder '%s': others can "
 			"write to it (mode %04o), and could swap what root "
 			"writes there; make it 0755 or choose another with "
-			"--results", path, (unsigned)(st.st_mode & 07777));
+			"--results",
+			path, (unsigned)(st.st_mode & 07777));
 		return -EPERM;
 	}
 	return 0;
@@ -149,9 +156,11 @@ int sl_resultdir_open(const char *path, struct sl_err *e)
 	}
 	free(copy);
 	if (at == -ELOOP) {
-		sl_errf(e, 0, "cannot write results folder '%s': it is a "
+		sl_errf(e, 0,
+			"cannot write results folder '%s': it is a "
 			"symbolic link, which others could point anywhere; give "
-			"the folder itself", path);
+			"the folder itself",
+			path);
 		return -ELOOP;
 	}
 	if (at < 0)
@@ -174,8 +183,10 @@ int sl_resultdir_mkdir(int at, const char *name)
 
 int sl_resultdir_create(int at, const char *name)
 {
-	int fd = openat(at, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-				  O_CLOEXEC, 0600), ret;
+	int fd = openat(at, name,
+			O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			0600),
+	    ret;
 
 	if (fd < 0)
 		return -errno;

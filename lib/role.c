@@ -22,7 +22,10 @@ pid_t sl_role_spawn(const struct sl_topology *t, int host,
 		    const void *knobs, struct sl_err *e)
 {
 	struct sl_role self = {
-		.topo = t, .host = host, .board = board, .deadline = deadline,
+		.topo = t,
+		.host = host,
+		.board = board,
+		.deadline = deadline,
 		.epfd = -1,
 	};
 	sigset_t none;
@@ -130,8 +133,8 @@ struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port)
 }
 int sl_listen(struct sl_role *self, int port)
 {
-	struct sockaddr_in sa = sl_addr(self,
-					self->topo->host[self->host].name, port);
+	struct sockaddr_in sa =
+		sl_addr(self, self->topo->host[self->host].name, port);
 	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 
 	sl_call(self, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));

@@ -24,7 +24,7 @@ struct sl_event;
 struct sl_sockdiag;
 struct sl_topology;
 
-#define SL_ROLE_EXIT_ERROR 3	/* a role's SL_REQUIRE or wait failed */
+#define SL_ROLE_EXIT_ERROR 3 /* a role's SL_REQUIRE or wait failed */
 
 /* A role's handle (self): private to lib/, experiments only pass it on. */
 struct sl_role {
@@ -33,8 +33,8 @@ struct sl_role {
 	struct sl_board *board;
 	int64_t deadline;
 	struct sl_sockdiag *diag;
-	int64_t dumped_at;	/* end of the last sock_diag dump (CLOCK_MONOTONIC) */
-	int epfd;		/* sl_wait_recvq()'s epoll, -1 until needed */
+	int64_t dumped_at; /* end of the last sock_diag dump (CLOCK_MONOTONIC) */
+	int epfd;	   /* sl_wait_recvq()'s epoll, -1 until needed */
 };
 
 /* Forks a process that enters host's namespace and runs fn(self, knobs),

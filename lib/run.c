@@ -149,7 +149,8 @@ static int cmp_i64(const void *a, const void *b)
  * the whole record has it: the socket's last change into the state
  * waited for (to CLOSE for a disappearance or a mini-socket) before the
  * role went on.  0 when there is none, or none can time it. */
-static int64_t wait_cause(const struct sl_timeline *tl, const struct sl_event *w)
+static int64_t wait_cause(const struct sl_timeline *tl,
+			  const struct sl_event *w)
 {
 	int want = w->err & SL_WAIT_BY_CLOSE ? TCP_CLOSE : w->sock.state;
 	int64_t t = 0;
@@ -161,7 +162,8 @@ static int64_t wait_cause(const struct sl_timeline *tl, const struct sl_event *w
 
 		if (e->kind == SL_EV_KERNEL && e->k.type == SL_KEV_SET_STATE &&
 		    e->host == w->host && e->k.state == want &&
-		    e->k.lport == w->sock.lport && e->k.rport == w->sock.rport &&
+		    e->k.lport == w->sock.lport &&
+		    e->k.rport == w->sock.rport &&
 		    e->k.laddr.s_addr == w->sock.laddr.s_addr &&
 		    e->k.raddr.s_addr == w->sock.raddr.s_addr)
 			t = e->t;
@@ -171,15 +173,15 @@ static int64_t wait_cause(const struct sl_timeline *tl, const struct sl_event *w
 
 static void write_waits(FILE *f, const struct sl_timeline *tl)
 {
-	static const char *const kinds[] = { "mark", "state", "gone",
-					     "segment", "recvq",
-					     "timewait age" };
+	static const char *const kinds[] = {
+		"mark", "state", "gone", "segment", "recvq", "timewait age"
+	};
 	int64_t *lag = malloc(((size_t)tl->n + 1) * sizeof(*lag));
 
 	if (!lag)
 		return;
 	fprintf(f, "# the roles' waits: lag from the event to the role's "
-		"return, ms\n");
+		   "return, ms\n");
 	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
 		int n = 0, polled = 0;
 
@@ -195,8 +197,8 @@ static void write_waits(FILE *f, const struct sl_timeline *tl)
 			if (!cause)
 				polled++;
 			else
-				lag[n++] = e->t - (cause > e->ret ? cause :
-						   e->ret);
+				lag[n++] = e->t -
+					   (cause > e->ret ? cause : e->ret);
 		}
 		if (!n && !polled)
 			continue;
@@ -205,7 +207,8 @@ static void write_waits(FILE *f, const struct sl_timeline *tl)
 			n, n ? (double)lag[n / 2] / SL_NS_PER_MS : 0.0,
 			n ? (double)lag[n - 1] / SL_NS_PER_MS : 0.0);
 		if (polled)
-			fprintf(f, "  (and %d that no event timed: a poll, "
+			fprintf(f,
+				"  (and %d that no event timed: a poll, "
 				"or a change the kernel does not announce)",
 				polled);
 		fprintf(f, "\n");
@@ -229,9 +232,10 @@ static void write_phases(const struct phases *ph, const char *dir,
 		fprintf(f, "%-26s %8.1f\n", ph->p[i].name,
 			(double)ph->p[i].ns / SL_NS_PER_MS);
 	if (dumps)
-		fprintf(f, "# state sampling: %ld sock_diag dumps, %.3f ms "
-			"each on average\n", dumps,
-			(double)dump_ns / dumps / SL_NS_PER_MS);
+		fprintf(f,
+			"# state sampling: %ld sock_diag dumps, %.3f ms "
+			"each on average\n",
+			dumps, (double)dump_ns / dumps / SL_NS_PER_MS);
 	write_waits(f, tl);
 	fclose(f);
 }
@@ -244,7 +248,7 @@ struct roles {
 	int host[SL_MAX_ROLES];
 	int status[SL_MAX_ROLES];
 	int running;
-	int bad;		/* the role that ended badly, or -1 */
+	int bad; /* the role that ended badly, or -1 */
 	struct sl_board *board;
 };
 
@@ -259,16 +263,16 @@ struct run {
 	struct sl_topology topo;
 	FILE *cmdlog;
 	struct sl_trace *trace;
-	char kwhy[160];		/* why the kernel's events are missing */
+	char kwhy[160]; /* why the kernel's events are missing */
 	struct sl_counters ctr0, ctr1;
-	char cwhy[160];		/* why the counters are missing */
+	char cwhy[160]; /* why the counters are missing */
 	struct sl_board *board;
 	struct sl_observer *obs;
 	struct roles roles;
 	struct sl_timeline tl;
 	struct sl_err e;
 	struct phases ph;
-	int64_t harness;	/* the harness's own time, all phases */
+	int64_t harness; /* the harness's own time, all phases */
 	long dumps;
 	int64_t dump_ns;
 };
@@ -280,7 +284,8 @@ static void kill_roles(void *arg)
 	for (int i = 0; i < r->n; i++) {
 		if (r->pid[i] > 0) {
 			kill(r->pid[i], SIGKILL);
-			while (waitpid(r->pid[i], NULL, 0) < 0 && errno == EINTR)
+			while (waitpid(r->pid[i], NULL, 0) < 0 &&
+			       errno == EINTR)
 				;
 			r->pid[i] = 0;
 		}
@@ -318,7 +323,7 @@ static void open_cmdlog(struct run *r)
 	if (!r->cmdlog)
 		return;
 	fprintf(r->cmdlog, "# The commands that build this variant's network, "
-		"as you would type them.\n");
+			   "as you would type them.\n");
 	sl_cleanup_push(&r->cleanup, close_file, r->cmdlog, "commands.sh");
 }
 
@@ -343,7 +348,8 @@ static int topology_up(struct run *r)
 		return ret;
 	}
 	r->cleanup.n = r->cmdlog ? 1 : 0;
-	fprintf(stderr, "kept: ip netns exec %s ss -tanoi   (and %s, %s; "
+	fprintf(stderr,
+		"kept: ip netns exec %s ss -tanoi   (and %s, %s; "
 		"`socklab clean` removes them)\n",
 		r->topo.host[SL_HOST_SERVER].netns,
 		r->topo.host[SL_HOST_CLIENT].netns,
@@ -544,9 +550,12 @@ static int roles_run(struct run *r)
 	struct sl_faultserver fs = {
 		.ctx = { .topo = &r->topo,
 			 .cleanup = r->opts->keep ? NULL : &r->cleanup,
-			 .cmdlog = r->cmdlog, .obs = r->obs,
-			 .dir = r->opts->dir, .board = r->board },
-		.settled = reap, .arg = &r->roles,
+			 .cmdlog = r->cmdlog,
+			 .obs = r->obs,
+			 .dir = r->opts->dir,
+			 .board = r->board },
+		.settled = reap,
+		.arg = &r->roles,
 	};
 	int ret;
 
@@ -564,8 +573,10 @@ static int roles_run(struct run *r)
 		return ret;
 	}
 	if (ret == -ETIMEDOUT)
-		fail(r->out, "roles did not finish within %d s (the "
-		     "experiment's timeout_s)", r->timeout_s);
+		fail(r->out,
+		     "roles did not finish within %d s (the "
+		     "experiment's timeout_s)",
+		     r->timeout_s);
 	else if (ret == -ECHILD)
 		role_failed(r);
 	kill_roles(&r->roles);
@@ -581,8 +592,7 @@ static void kernel_stop(struct run *r)
 		snprintf(r->cwhy, sizeof(r->cwhy), "%.150s", r->e.msg);
 	if (!r->cwhy[0] && sl_counters_delta(&r->ctr0, &r->ctr1, &r->tl) < 0)
 		fail(r->out, "out of memory building the timeline");
-	snprintf(r->tl.counters_why, sizeof(r->tl.counters_why), "%s",
-		 r->cwhy);
+	snprintf(r->tl.counters_why, sizeof(r->tl.counters_why), "%s", r->cwhy);
 	if (!r->trace) {
 		snprintf(r->tl.kernel_why, sizeof(r->tl.kernel_why), "%s",
 			 r->kwhy);
@@ -617,8 +627,8 @@ static void collect(struct run *r)
 	phase(&r->ph, "observers stop", &r->harness, t);
 	if (ret < 0)
 		fail(r->out, "observers: %s", r->e.msg);
-	r->out->nfaults = sl_faults_export(r->board, r->out->fault,
-					   SL_FAULTS_MAX);
+	r->out->nfaults =
+		sl_faults_export(r->board, r->out->fault, SL_FAULTS_MAX);
 	if (sl_board_export(r->board, &r->tl) < 0)
 		fail(r->out, "out of memory building the timeline");
 	sl_timeline_finish(&r->tl);
@@ -682,7 +692,10 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		    const struct sl_run_opts *opts, struct sl_outcome *out)
 {
 	struct run r = {
-		.reg = reg, .var = reg->variant[v], .opts = opts, .out = out,
+		.reg = reg,
+		.var = reg->variant[v],
+		.opts = opts,
+		.out = out,
 		.timeout_s = reg->x->timeout_s > 0 ? reg->x->timeout_s :
 						     SL_DEFAULT_TIMEOUT_S,
 	};

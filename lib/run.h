@@ -23,19 +23,19 @@
  * memory shared with it). */
 struct sl_outcome {
 	int done;
-	int error;		/* could not run: reason in why */
+	int error; /* could not run: reason in why */
 	char why[512];
 	int holds;
 	double duration_s;
-	double harness_s;	/* topology and observers, up and down */
-	int nfaults;		/* faults, crashes and reboots, as served */
+	double harness_s; /* topology and observers, up and down */
+	int nfaults;	  /* faults, crashes and reboots, as served */
 	struct sl_fault_rec fault[SL_FAULTS_MAX];
 	struct sl_predict pred;
 };
 
 struct sl_run_opts {
-	const char *dir;	/* this variant's results folder (exists) */
-	int keep;		/* leave the namespaces up */
+	const char *dir; /* this variant's results folder (exists) */
+	int keep;	 /* leave the namespaces up */
 };
 
 /* Runs variant v of the registered experiment.  Never exits; signals

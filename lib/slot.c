@@ -109,13 +109,14 @@ int sl_slot_claim(int *slot, struct sl_err *e)
 		if (fd == -EAGAIN)
 			continue;
 		if (fd < 0)
-			return sl_errf(e, -fd, "lock " SL_RUN_DIR
-				       "/slot-%d.lock", s);
+			return sl_errf(e, -fd,
+				       "lock " SL_RUN_DIR "/slot-%d.lock", s);
 		*slot = s;
 		return fd;
 	}
-	return sl_errf(e, EBUSY, "claim a slot: all %d in " SL_RUN_DIR
-		       " are held", SL_SLOTS);
+	return sl_errf(e, EBUSY,
+		       "claim a slot: all %d in " SL_RUN_DIR " are held",
+		       SL_SLOTS);
 }
 
 void sl_slot_release(int slot, int fd)
@@ -152,8 +153,7 @@ int sl_slot_keep(int slot, struct sl_err *e)
 }
 
 /* Calls fn for every slot with a file named slot-S.<ext>. */
-static int each_file(const char *ext, int (*fn)(int slot, void *arg),
-		     void *arg)
+static int each_file(const char *ext, int (*fn)(int slot, void *arg), void *arg)
 {
 	struct dirent *de;
 	int ret = 0;

@@ -12,9 +12,9 @@ struct cur {
 	int host;
 	struct in_addr laddr, raddr;
 	uint16_t lport, rport;
-	int kernel;		/* its states come from the kernel's changes */
-	int open;		/* index of its open span, or -1 */
-	int pending_close;	/* a kernel change to CLOSE that a mini-socket
+	int kernel;	   /* its states come from the kernel's changes */
+	int open;	   /* index of its open span, or -1 */
+	int pending_close; /* a kernel change to CLOSE that a mini-socket
 				 * may follow: its timeline index, or -1 */
 };
 
@@ -79,8 +79,8 @@ static struct cur *find_cur(struct build *b, int host, struct in_addr la,
 static struct cur *cur_of_sock(struct build *b, const struct sl_event *e,
 			       int create)
 {
-	return find_cur(b, e->host, e->sock.laddr, e->sock.lport,
-			e->sock.raddr, e->sock.rport, create);
+	return find_cur(b, e->host, e->sock.laddr, e->sock.lport, e->sock.raddr,
+			e->sock.rport, create);
 }
 
 static struct cur *cur_of_kev(struct build *b, const struct sl_event *e,
@@ -176,7 +176,7 @@ static int mini_sample(struct build *b, struct cur *c, int i)
 				continue;
 			if (p->to != k->t)
 				break;
-			p->gone = 0;	/* it did not go: it became this */
+			p->gone = 0; /* it did not go: it became this */
 			if (p->state == e->sock.state) {
 				p->to = SL_SPAN_OPEN;
 				p->to_ev = -1;
@@ -190,8 +190,8 @@ static int mini_sample(struct build *b, struct cur *c, int i)
 			}
 			break;
 		}
-		ret = open_span(b, c, e->sock.state, 1, k->t,
-				c->pending_close, 1);
+		ret = open_span(b, c, e->sock.state, 1, k->t, c->pending_close,
+				1);
 		c->pending_close = -1;
 		if (ret < 0)
 			return ret;
@@ -324,9 +324,11 @@ int sl_spans_build(const struct sl_timeline *tl, struct sl_spans *sp)
 	sp->kernel = (tl->kernel & (1u << SL_KEV_SET_STATE)) &&
 		     !tl->kernel_lost;
 	if (!(tl->kernel & (1u << SL_KEV_SET_STATE)))
-		snprintf(sp->kernel_why, sizeof(sp->kernel_why), "%s",
-			 tl->kernel_why[0] ? tl->kernel_why :
-			 "the kernel's state changes were not recorded");
+		snprintf(
+			sp->kernel_why, sizeof(sp->kernel_why), "%s",
+			tl->kernel_why[0] ?
+				tl->kernel_why :
+				"the kernel's state changes were not recorded");
 	else if (tl->kernel_lost)
 		snprintf(sp->kernel_why, sizeof(sp->kernel_why),
 			 "the trace lost %d kernel events", tl->kernel_lost);

@@ -32,23 +32,23 @@
 
 #include "timeline.h"
 
-#define SL_SPAN_OPEN INT64_MAX	/* still in the state when the run ended */
+#define SL_SPAN_OPEN INT64_MAX /* still in the state when the run ended */
 
 /* One socket (host and 4-tuple) in one state, from..to. */
 struct sl_span {
 	int host;
 	struct in_addr laddr, raddr;
-	uint16_t lport, rport;	/* rport 0: a listener */
-	int state;		/* TCP_* numbers, as sock_diag and ss have them */
-	int mini;		/* a TIME-WAIT mini-socket (TIME-WAIT, or an
+	uint16_t lport, rport; /* rport 0: a listener */
+	int state; /* TCP_* numbers, as sock_diag and ss have them */
+	int mini;  /* a TIME-WAIT mini-socket (TIME-WAIT, or an
 				 * orphan's FIN-WAIT-2), known from samples */
 	int64_t from, to;
-	int from_ev, to_ev;	/* timeline index of the entry's and the exit's
+	int from_ev, to_ev; /* timeline index of the entry's and the exit's
 				 * evidence, -1 none */
-	int kernel_from;	/* the entry is the kernel's event (exact) */
-	int kernel_to;		/* the exit is the kernel's event (exact) */
-	int gone;		/* it ended with the socket's disappearance */
-	int first_sample;	/* first sample showing it so, or -1 */
+	int kernel_from;    /* the entry is the kernel's event (exact) */
+	int kernel_to;	    /* the exit is the kernel's event (exact) */
+	int gone;	    /* it ended with the socket's disappearance */
+	int first_sample;   /* first sample showing it so, or -1 */
 };
 
 struct sl_spans {

@@ -24,6 +24,11 @@
  * them: no experiment can print one.
  */
 #ifndef SOCKLAB_H
+/* Laid out by hand, and left so by clang-format: this is the header authors
+ * read, its macros are tables of what an experiment writes, and its option
+ * structs' comments line up as a column (clang-format 14 would break the
+ * registration macros' _Pragma lines and scatter the comments). */
+/* clang-format off */
 #define SOCKLAB_H
 
 #include <arpa/inet.h>
@@ -701,4 +706,5 @@ struct sl_inject {
 struct sl_segment sl__inject(struct sl_role *self,
 			     const struct sl_inject *in);
 
+/* clang-format on */
 #endif

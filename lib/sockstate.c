@@ -112,7 +112,8 @@ int sl_sockdiag_open(struct sl_sockdiag **dp, int nsfd, struct sl_err *e)
 	if (nsfd >= 0 && setns(oldns, CLONE_NEWNET) < 0) {
 		/* Worse than any failure above: the thread now lives in the
 		 * host's namespace.  Say so, whatever happened before. */
-		ret = sl_errf(e, errno, "return to own namespace after "
+		ret = sl_errf(e, errno,
+			      "return to own namespace after "
 			      "opening sock_diag");
 		if (d->nl) {
 			mnl_socket_close(d->nl);
@@ -201,7 +202,8 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 
 	/* One attribute is wanted; walking the list directly is cheaper than
 	 * building a table of all of them with mnl_attr_parse(). */
-	mnl_attr_for_each(a, nlh, sizeof(*r)) {
+	mnl_attr_for_each(a, nlh, sizeof(*r))
+	{
 		if (mnl_attr_get_type(a) == INET_DIAG_INFO) {
 			fill_info(s, a);
 			break;
@@ -311,24 +313,18 @@ int sl_sockdiag_dump(struct sl_sockdiag *d, struct sl_sock *out, int max,
 
 /* Indexed by kernel state: the names ss prints (misc/ss.c, sstate_name). */
 static const char *const state_names[] = {
-	[TCP_ESTABLISHED] = "ESTAB",
-	[TCP_SYN_SENT] = "SYN-SENT",
-	[TCP_SYN_RECV] = "SYN-RECV",
-	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
-	[TCP_FIN_WAIT2] = "FIN-WAIT-2",
-	[TCP_TIME_WAIT] = "TIME-WAIT",
-	[TCP_CLOSE] = "UNCONN",
-	[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-	[TCP_LAST_ACK] = "LAST-ACK",
-	[TCP_LISTEN] = "LISTEN",
-	[TCP_CLOSING] = "CLOSING",
-	[SL__TCP_NEW_SYN_RECV] = "NEW-SYN-RECV",
+	[TCP_ESTABLISHED] = "ESTAB",	[TCP_SYN_SENT] = "SYN-SENT",
+	[TCP_SYN_RECV] = "SYN-RECV",	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+	[TCP_FIN_WAIT2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
+	[TCP_CLOSE] = "UNCONN",		[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+	[TCP_LAST_ACK] = "LAST-ACK",	[TCP_LISTEN] = "LISTEN",
+	[TCP_CLOSING] = "CLOSING",	[SL__TCP_NEW_SYN_RECV] = "NEW-SYN-RECV",
 };
 
 const char *sl_state_name(int state)
 {
-	if (state < 0 || state >= (int)(sizeof(state_names) /
-					 sizeof(state_names[0])) ||
+	if (state < 0 ||
+	    state >= (int)(sizeof(state_names) / sizeof(state_names[0])) ||
 	    !state_names[state])
 		return "?";
 	return state_names[state];
@@ -434,8 +430,10 @@ int sl_sock_format_timer(const struct sl_sock *s, char *buf, size_t n)
 	format_ms(when, sizeof(when), s->expires_ms);
 	return clamp_len(snprintf(buf, n, "timer:(%s,%s,%u)",
 				  s->timer <= SL_TIMER_PERSIST ?
-				  names[s->timer] : "unknown",
-				  when, s->retrans), n);
+					  names[s->timer] :
+					  "unknown",
+				  when, s->retrans),
+			 n);
 }
 
 /* ss -n writes port 0 (an unconnected peer, an unbound socket) as "*". */
@@ -459,7 +457,7 @@ int sl_sock_format(const struct sl_sock *s, char *buf, size_t n)
 	format_endpoint(peer, sizeof(peer), s->raddr, s->rport);
 	sl_sock_format_timer(s, timer, sizeof(timer));
 	return clamp_len(snprintf(buf, n, "%s %u %u %s %s%s%s",
-				  sl_state_name(s->state), s->rqueue,
-				  s->wqueue, local, peer, timer[0] ? " " : "",
-				  timer), n);
+				  sl_state_name(s->state), s->rqueue, s->wqueue,
+				  local, peer, timer[0] ? " " : "", timer),
+			 n);
 }

@@ -23,21 +23,21 @@ struct sl_sockdiag;
 enum sl_timer {
 	SL_TIMER_NONE = 0,	/* (no timer) */
 	SL_TIMER_ON = 1,	/* retransmit: "on" */
-	SL_TIMER_KEEPALIVE = 2,	/* "keepalive" */
+	SL_TIMER_KEEPALIVE = 2, /* "keepalive" */
 	SL_TIMER_TIMEWAIT = 3,	/* "timewait" */
 	SL_TIMER_PERSIST = 4,	/* zero-window probe: "persist" */
 };
 
 struct sl_sock {
-	uint8_t state;		/* TCP_ESTABLISHED ... as in <netinet/tcp.h> */
+	uint8_t state; /* TCP_ESTABLISHED ... as in <netinet/tcp.h> */
 	struct in_addr laddr, raddr;
-	uint16_t lport, rport;	/* host byte order */
-	uint32_t rqueue, wqueue;	/* Recv-Q, Send-Q as ss shows them */
-	uint8_t timer;		/* enum sl_timer */
+	uint16_t lport, rport;	 /* host byte order */
+	uint32_t rqueue, wqueue; /* Recv-Q, Send-Q as ss shows them */
+	uint8_t timer;		 /* enum sl_timer */
 	uint32_t expires_ms;
-	uint8_t retrans;	/* idiag_retrans: the timer's retry count */
+	uint8_t retrans; /* idiag_retrans: the timer's retry count */
 	uint32_t inode;
-	bool has_info;		/* struct tcp_info fields below are valid */
+	bool has_info; /* struct tcp_info fields below are valid */
 	uint32_t rto_us, backoff, probes, retransmits, total_retrans;
 	uint32_t unacked, lost;
 };

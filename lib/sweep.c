@@ -26,11 +26,10 @@ struct sweep {
 	FILE *log;
 	struct sl_err *e;
 	int removed;
-	int err;		/* the first failure, -errno */
+	int err; /* the first failure, -errno */
 };
 
-static void failed(struct sweep *s, int err, const char *what,
-		   const char *name)
+static void failed(struct sweep *s, int err, const char *what, const char *name)
 {
 	if (s->err == 0)
 		s->err = sl_errf(s->e, -err, "%s %s", what, name);
@@ -122,7 +121,8 @@ static pid_t doctor_pid(const char *name)
 	char *end;
 
 	if (strncmp(name, SL_DOCTOR_NETNS_PREFIX,
-		    strlen(SL_DOCTOR_NETNS_PREFIX)) || *p < '1' || *p > '9')
+		    strlen(SL_DOCTOR_NETNS_PREFIX)) ||
+	    *p < '1' || *p > '9')
 		return -1;
 	pid = strtol(p, &end, 10);
 	if (*end || pid <= 0 || pid > 1 << 22)
@@ -169,8 +169,10 @@ int sl_sweep_before_run(FILE *out)
 	if (log)
 		fclose(log);
 	if (len)
-		fprintf(out, "socklab: leftovers of killed runs found and "
-			"removed (`socklab clean` does the same):\n%s", text);
+		fprintf(out,
+			"socklab: leftovers of killed runs found and "
+			"removed (`socklab clean` does the same):\n%s",
+			text);
 	if (n < 0)
 		fprintf(out, "socklab: leftovers of killed runs: %s\n", e.msg);
 	free(text);

@@ -20,18 +20,18 @@
 #include "sockstate.h"
 
 enum sl_event_kind {
-	SL_EV_PACKET,	/* a segment seen by the capture on host's interface */
-	SL_EV_MARK,	/* a role marked a moment */
-	SL_EV_CALL,	/* a role recorded a syscall's result */
-	SL_EV_STATE,	/* a socket on host appeared or changed (sock_diag) */
-	SL_EV_GONE,	/* a socket on host disappeared */
+	SL_EV_PACKET, /* a segment seen by the capture on host's interface */
+	SL_EV_MARK,   /* a role marked a moment */
+	SL_EV_CALL,   /* a role recorded a syscall's result */
+	SL_EV_STATE,  /* a socket on host appeared or changed (sock_diag) */
+	SL_EV_GONE,   /* a socket on host disappeared */
 	SL_EV_ROLE_ERROR, /* a role could not do what the experiment needs */
-	SL_EV_NOTE,	/* anything else worth a line */
-	SL_EV_KERNEL,	/* the kernel's own event, from a tracepoint (trace.h) */
-	SL_EV_INJECT,	/* a role sent a crafted segment (sl_inject, inject.h);
+	SL_EV_NOTE,	  /* anything else worth a line */
+	SL_EV_KERNEL, /* the kernel's own event, from a tracepoint (trace.h) */
+	SL_EV_INJECT, /* a role sent a crafted segment (sl_inject, inject.h);
 			 * the packet it matches in the capture is named
 			 * "injected" and this event is then hidden (ret 1) */
-	SL_EV_WAIT,	/* a role's wait returned (role.c): name is its kind
+	SL_EV_WAIT,   /* a role's wait returned (role.c): name is its kind
 			 * ("mark", "state", "gone", "segment", ...), text
 			 * what it waited for, t_start when that happened
 			 * (0: not known yet), ret when the wait began; for
@@ -51,18 +51,18 @@ enum sl_event_kind {
 #define SL_TEXT_MAX 160
 
 struct sl_event {
-	int64_t t;		/* CLOCK_MONOTONIC ns; for calls, when it returned */
-	int64_t t_start;	/* for calls: when it was made */
+	int64_t t;	 /* CLOCK_MONOTONIC ns; for calls, when it returned */
+	int64_t t_start; /* for calls: when it was made */
 	enum sl_event_kind kind;
-	int host;		/* where it happened (capture point for packets) */
-	int from, to;		/* packets: sending and receiving host, -1 unknown */
-	char name[SL_NAME_MAX];	/* mark or call name; "injected" on a packet
+	int host;     /* where it happened (capture point for packets) */
+	int from, to; /* packets: sending and receiving host, -1 unknown */
+	char name[SL_NAME_MAX]; /* mark or call name; "injected" on a packet
 				 * a role crafted (text: the role's note) */
 	long ret;		/* calls */
 	int err;		/* calls: errno, 0 if none */
 	struct sl_packet pkt;
 	struct sl_sock sock;
-	char text[SL_TEXT_MAX];	/* role errors and notes */
+	char text[SL_TEXT_MAX]; /* role errors and notes */
 	struct sl_kevent k;	/* kernel events */
 };
 
@@ -73,7 +73,7 @@ struct sl_timeline {
 	int n, cap;
 	int nhosts;
 	char host[SL_TL_MAX_HOSTS][16];
-	int64_t t0;		/* the first packet, or the first event */
+	int64_t t0; /* the first packet, or the first event */
 	/* The kernel's own sources.  kernel: one bit per enum sl_kev that was
 	 * recorded (trace.h), kernel_why saying why not when that is not all
 	 * of them; kernel_lost: events the trace buffer lost.  counters: 0 not

@@ -27,8 +27,8 @@ static int same_flow(const struct sl_packet *a, const struct sl_packet *b)
  * An injected SYN starts no numbering: its number is the point, and it
  * reads best against the connection it was crafted from ("seq 100002"
  * past the old ISN), as do the answers to it. */
-static int flow_isn(const struct sl_timeline *tl, int i, const struct sl_packet *p,
-		    uint32_t *isn)
+static int flow_isn(const struct sl_timeline *tl, int i,
+		    const struct sl_packet *p, uint32_t *isn)
 {
 	int found = 0;
 
@@ -70,7 +70,8 @@ static void format_call(const struct sl_event *e, char *buf, size_t n)
 
 	if (e->ret < 0 && e->err)
 		snprintf(buf, n, "%s%s = %ld %s (%s)", e->name, parens, e->ret,
-			 strerrorname_np(e->err) ? strerrorname_np(e->err) : "?",
+			 strerrorname_np(e->err) ? strerrorname_np(e->err) :
+						   "?",
 			 strerror(e->err));
 	else
 		snprintf(buf, n, "%s%s = %ld", e->name, parens, e->ret);
@@ -152,14 +153,13 @@ static void format_sock(const struct sl_event *e, char *body, size_t n)
 static void format_wait(const struct sl_event *e, char *body, size_t n)
 {
 	if (e->t_start)
-		snprintf(body, n, "waited for %s: on %.3f ms after it",
-			 e->text, (double)(e->t - e->t_start) / SL_NS_PER_MS);
+		snprintf(body, n, "waited for %s: on %.3f ms after it", e->text,
+			 (double)(e->t - e->t_start) / SL_NS_PER_MS);
 	else
 		snprintf(body, n, "waited for %s (polled)", e->text);
 }
 
-int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf,
-		       size_t n)
+int sl_timeline_format(const struct sl_timeline *tl, int i, char *buf, size_t n)
 {
 	const struct sl_event *e = &tl->ev[i];
 	char body[512];
@@ -204,7 +204,8 @@ void sl_timeline_write(const struct sl_timeline *tl, FILE *f)
 {
 	char line[768];
 
-	fprintf(f, "# time: seconds from the first packet; packets as sent "
+	fprintf(f,
+		"# time: seconds from the first packet; packets as sent "
 		"(tcpdump -nn, relative seq);\n"
 		"# ss: socket states from sock_diag (ss -tanoi); --- mark ---: "
 		"a role's named moment\n"

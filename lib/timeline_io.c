@@ -51,7 +51,8 @@ static void save_packet(FILE *f, const struct sl_event *e)
 
 	inet_ntop(AF_INET, &e->pkt.saddr, a, sizeof(a));
 	inet_ntop(AF_INET, &e->pkt.daddr, b, sizeof(b));
-	fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s\n",
+	fprintf(f,
+		"P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s\n",
 		(long long)e->t, e->host, e->from, e->to, a, e->pkt.sport, b,
 		e->pkt.dport, e->pkt.seq, e->pkt.ack, e->pkt.flags, e->pkt.win,
 		e->pkt.len, strcmp(e->name, "injected") ? "" : "\tinjected");
@@ -225,15 +226,14 @@ static int64_t when(struct reader *r, int i, const char *what)
 static int host(struct reader *r, int i, int unknown_ok, const char *what)
 {
 	if (!r->hosts_seen) {
-		refuse(r, "%s \"%s\" before the hosts line that names it",
-		       what, r->f[i]);
+		refuse(r, "%s \"%s\" before the hosts line that names it", what,
+		       r->f[i]);
 		return 0;
 	}
 	return num(r, i, unknown_ok ? -1 : 0, r->tl->nhosts - 1, what);
 }
 
-static void addr(struct reader *r, int i, const char *what,
-		 struct in_addr *out)
+static void addr(struct reader *r, int i, const char *what, struct in_addr *out)
 {
 	if (inet_pton(AF_INET, r->f[i], out) != 1)
 		refuse(r, "%s \"%s\" is not an IPv4 address", what, r->f[i]);
@@ -249,8 +249,10 @@ static int load_packet(struct reader *r, struct sl_event *e)
 	struct sl_packet *p = &e->pkt;
 
 	if (r->nf == 15 && strcmp(r->f[14], "injected"))
-		return refuse(r, "a packet's last field is \"%s\", not "
-			      "\"injected\"", r->f[14]);
+		return refuse(r,
+			      "a packet's last field is \"%s\", not "
+			      "\"injected\"",
+			      r->f[14]);
 	if (r->nf == 15)
 		text(e->name, sizeof(e->name), "injected");
 	e->kind = SL_EV_PACKET;
@@ -322,8 +324,10 @@ static int load_sock(struct reader *r, struct sl_event *e)
 static int load_wait(struct reader *r, struct sl_event *e)
 {
 	if (r->nf != 7 && r->nf != 13)
-		return refuse(r, "a wait line has 7 fields, or 13 with its "
-			      "socket; this one %d", r->nf);
+		return refuse(r,
+			      "a wait line has 7 fields, or 13 with its "
+			      "socket; this one %d",
+			      r->nf);
 	e->kind = SL_EV_WAIT;
 	e->t = when(r, 1, "time");
 	e->t_start = when(r, 2, "cause time");
@@ -360,13 +364,13 @@ static int load_kernel(struct reader *r, struct sl_event *e)
 	host(r, 2, 0, "host");
 	if (r->ret == 0 && sl_kevent_load(e, r->f, r->nf) < 0)
 		return refuse(r, "a kernel event's type, state or address is "
-			      "not one trace.h knows");
+				 "not one trace.h knows");
 	return r->ret;
 }
 
 static const struct event_line {
 	const char *kind;
-	int min, max;		/* fields, the kind's included */
+	int min, max; /* fields, the kind's included */
 	int (*load)(struct reader *r, struct sl_event *e);
 	const char *what;
 } event_lines[] = {
@@ -417,11 +421,11 @@ static int load_hosts(struct reader *r)
 			      r->nf - 1, SL_TL_MAX_HOSTS);
 	for (int i = 1; i < r->nf; i++)
 		if (!r->f[i][0] || strlen(r->f[i]) >= sizeof(r->tl->host[0]))
-			return refuse(r, "host name \"%.40s\" is empty or "
-				      "longer than %zu characters", r->f[i],
-				      sizeof(r->tl->host[0]) - 1);
-	sl_timeline_set_hosts(r->tl, (const char *const *)&r->f[1],
-			      r->nf - 1);
+			return refuse(r,
+				      "host name \"%.40s\" is empty or "
+				      "longer than %zu characters",
+				      r->f[i], sizeof(r->tl->host[0]) - 1);
+	sl_timeline_set_hosts(r->tl, (const char *const *)&r->f[1], r->nf - 1);
 	r->hosts_seen = 1;
 	return 0;
 }
@@ -432,13 +436,13 @@ static int load_other(struct reader *r)
 	if (!strcmp(r->f[0], "kernel")) {
 		if (sl_trace_load_header(r->tl, r->f, r->nf) < 0)
 			return refuse(r, "malformed kernel header (kernel mask "
-				      "lost why)");
+					 "lost why)");
 		return 0;
 	}
 	if (!strcmp(r->f[0], "counters")) {
 		if (sl_counters_load_header(r->tl, r->f, r->nf) < 0)
 			return refuse(r, "malformed counters header (counters "
-				      "state why)");
+					 "state why)");
 		return 0;
 	}
 	if (r->nf != 4)
@@ -493,8 +497,7 @@ static void load_init(struct sl_timeline *tl)
 		 "the recording has no kernel counters");
 }
 
-int sl_timeline_read(struct sl_timeline *tl, const char *path,
-		     struct sl_err *e)
+int sl_timeline_read(struct sl_timeline *tl, const char *path, struct sl_err *e)
 {
 	struct reader r = { .path = path, .tl = tl, .e = e };
 	FILE *f = fopen(path, "r");

@@ -52,7 +52,7 @@ struct build {
 	struct sl_err *e;
 	struct sl_netlink nl[SL_NHOSTS];
 	int ioc[SL_NHOSTS];
-	struct sl_offloads off;	/* the same for every device */
+	struct sl_offloads off; /* the same for every device */
 };
 
 /* The special problem of veth link state: the kernel applies a carrier
@@ -99,7 +99,6 @@ static void undo_slot(void *arg)
 	t->lockfd = -1;
 }
 
-
 static void log_cmd(FILE *cmdlog, const char *const argv[])
 {
 	if (cmdlog)
@@ -110,8 +109,8 @@ static void log_sysctl(FILE *cmdlog, const char *netns, const char *key,
 		       const char *value)
 {
 	char kv[320];
-	const char *argv[] = { "ip", "netns", "exec", netns, "sysctl", "-w",
-			       kv, NULL };
+	const char *argv[] = { "ip",	 "netns", "exec", netns,
+			       "sysctl", "-w",	  kv,	  NULL };
 
 	snprintf(kv, sizeof(kv), "%s=%s", key, value);
 	log_cmd(cmdlog, argv);
@@ -146,8 +145,10 @@ static int fill_netns(struct build *b, int i, const char *path)
 	int ret;
 
 	if (mount(SL_SELF_NETNS, path, "none", MS_BIND, NULL) < 0)
-		return sl_errf(b->e, errno, "ip netns add %s: mount --bind "
-			       SL_SELF_NETNS " %s", h->netns, path);
+		return sl_errf(b->e, errno,
+			       "ip netns add %s: mount --bind " SL_SELF_NETNS
+			       " %s",
+			       h->netns, path);
 	h->nsfd = open(SL_SELF_NETNS, O_RDONLY | O_CLOEXEC);
 	if (h->nsfd < 0)
 		return sl_errf(b->e, errno, "open namespace of %s", h->netns);
@@ -165,8 +166,10 @@ static int fill_netns(struct build *b, int i, const char *path)
 		log_sysctl(b->cmdlog, h->netns, "net.ipv4.ip_forward", "1");
 		ret = sl_netns_write_sysctl("net.ipv4.ip_forward", "1");
 		if (ret < 0)
-			return sl_errf(b->e, -ret, "sysctl -w "
-				       "net.ipv4.ip_forward=1 in %s", h->netns);
+			return sl_errf(b->e, -ret,
+				       "sysctl -w "
+				       "net.ipv4.ip_forward=1 in %s",
+				       h->netns);
 		private_ehash(b, h);
 	}
 	return 0;
@@ -197,8 +200,10 @@ static void private_ehash(struct build *b, const struct sl_host *h)
 	ret = sl_netns_write_sysctl("net.ipv4.tcp_child_ehash_entries", v);
 	b->t->private_ehash = ret == 0;
 	if (ret < 0 && b->cmdlog)
-		fprintf(b->cmdlog, "# not set (%s): the hosts share the "
-			"machine's TCP hash table\n", strerror(-ret));
+		fprintf(b->cmdlog,
+			"# not set (%s): the hosts share the "
+			"machine's TCP hash table\n",
+			strerror(-ret));
 }
 
 /* `ip netns add` for host i.  The thread is back in the origin namespace
@@ -214,8 +219,8 @@ static int add_netns(struct build *b, int i)
 	 * netns exec` would also give the command a mount namespace of its
 	 * own, and the new name would be mounted there, out of sight. */
 	char net[128];
-	const char *argv[] = { "nsenter", net, "ip", "netns", "add", h->netns,
-			       NULL };
+	const char *argv[] = { "nsenter", net,	    "ip", "netns",
+			       "add",	  h->netns, NULL };
 	int from_mother = i != SL_HOST_ROUTER && mother->nsfd >= 0;
 	char path[128];
 	int fd, ret;
@@ -242,14 +247,18 @@ static int add_netns(struct build *b, int i)
 		ret = sl_errf(b->e, errno, "ip netns add %s: unshare",
 			      h->netns);
 		if (from_mother && setns(b->t->origin_nsfd, CLONE_NEWNET) < 0)
-			ret = sl_errf(b->e, errno, "return to own namespace "
-				      "from %s", mother->netns);
+			ret = sl_errf(b->e, errno,
+				      "return to own namespace "
+				      "from %s",
+				      mother->netns);
 		return ret;
 	}
 	ret = fill_netns(b, i, path);
 	if (setns(b->t->origin_nsfd, CLONE_NEWNET) < 0)
-		ret = sl_errf(b->e, errno, "return to own namespace after "
-			      "creating %s", h->netns);
+		ret = sl_errf(b->e, errno,
+			      "return to own namespace after "
+			      "creating %s",
+			      h->netns);
 	return ret;
 }
 
@@ -260,9 +269,10 @@ static int add_veth(struct build *b, int a, int ka, int z, int kz)
 	struct sl_host *ha = &b->t->host[a], *hz = &b->t->host[z];
 	const char *aname = ha->iface[ka].name, *zname = hz->iface[kz].name;
 	char aidx[12], zidx[12];
-	const char *argv[] = { "ip", "-n", ha->netns, "link", "add", aname,
-			       "index", aidx, "type", "veth", "peer", "name",
-			       zname, "index", zidx, "netns", hz->netns, NULL };
+	const char *argv[] = { "ip",	"-n",	   ha->netns, "link",  "add",
+			       aname,	"index",   aidx,      "type",  "veth",
+			       "peer",	"name",	   zname,     "index", zidx,
+			       "netns", hz->netns, NULL };
 	int ret;
 
 	snprintf(aidx, sizeof(aidx), "%d", veth_index(a, ka));
@@ -278,9 +288,10 @@ static int add_veth(struct build *b, int a, int ka, int z, int kz)
 
 static int offloads_off(struct build *b, int i, const char *ifname)
 {
-	const char *argv[] = { "ip", "netns", "exec", b->t->host[i].netns,
-			       "ethtool", "-K", ifname, "tso", "off", "gso",
-			       "off", "gro", "off", "tx", "off", NULL };
+	const char *argv[] = { "ip",	  "netns", "exec", b->t->host[i].netns,
+			       "ethtool", "-K",	   ifname, "tso",
+			       "off",	  "gso",   "off",  "gro",
+			       "off",	  "tx",	   "off",  NULL };
 
 	log_cmd(b->cmdlog, argv);
 	return sl_offloads_off(&b->off, b->ioc[i], ifname, b->t->host[i].netns,
@@ -293,12 +304,11 @@ static int link_settled(struct build *b, int i, const char *ifname)
 				       b->e);
 }
 
-
 static int set_up(struct build *b, int i, const char *ifname)
 {
 	struct sl_host *h = &b->t->host[i];
-	const char *argv[] = { "ip", "-n", h->netns, "link", "set", ifname,
-			       "up", NULL };
+	const char *argv[] = { "ip",  "-n",   h->netns, "link",
+			       "set", ifname, "up",	NULL };
 	int ret;
 
 	log_cmd(b->cmdlog, argv);
@@ -313,8 +323,8 @@ static int add_addr(struct build *b, int i, int k)
 	const struct sl_iface *ifc = &b->t->host[i].iface[k];
 	struct sl_host *h = &b->t->host[i];
 	char cidr[INET_ADDRSTRLEN + 4];
-	const char *argv[] = { "ip", "-n", h->netns, "addr", "add", cidr,
-			       "dev", ifc->name, NULL };
+	const char *argv[] = { "ip", "-n",  h->netns,  "addr", "add",
+			       cidr, "dev", ifc->name, NULL };
 	int ret;
 
 	inet_ntop(AF_INET, &ifc->addr, cidr, sizeof(cidr));
@@ -333,8 +343,8 @@ static int add_default_route(struct build *b, int i, struct in_addr gw)
 {
 	struct sl_host *h = &b->t->host[i];
 	char via[INET_ADDRSTRLEN];
-	const char *argv[] = { "ip", "-n", h->netns, "route", "add",
-			       "default", "via", via, NULL };
+	const char *argv[] = { "ip",	  "-n",	 h->netns, "route", "add",
+			       "default", "via", via,	   NULL };
 	int ret;
 
 	inet_ntop(AF_INET, &gw, via, sizeof(via));
@@ -371,9 +381,9 @@ static void set_iface(struct sl_host *h, const char *name, int net, int slot,
 
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
 	/* 198.18.S.x and 198.19.S.x: the RFC 2544 benchmarking block. */
-	ifc->addr.s_addr = htonl((198u << 24) | ((unsigned int)net << 16) |
-				 ((unsigned int)slot << 8) |
-				 (unsigned int)last);
+	ifc->addr.s_addr =
+		htonl((198u << 24) | ((unsigned int)net << 16) |
+		      ((unsigned int)slot << 8) | (unsigned int)last);
 	ifc->prefixlen = 24;
 }
 
@@ -405,7 +415,6 @@ static void describe(struct sl_topology *t, int slot)
 	set_iface(&t->host[SL_HOST_ROUTER], "eth1", 19, slot, 1);
 	set_iface(&t->host[SL_HOST_SERVER], "eth0", 19, slot, 2);
 }
-
 
 static void build_begin(struct build *b, struct sl_topology *t,
 			struct sl_cleanup *c, FILE *cmdlog, struct sl_err *e)
@@ -550,8 +559,10 @@ int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 	 * from inside one would change the machine itself. */
 	if (strncmp(key, "net.", 4) != 0 || strchr(key, '/') ||
 	    strstr(key, ".."))
-		return sl_errf(e, EINVAL, "sysctl %s in %s: not a "
-			       "per-namespace (net.*) key", key, h->netns);
+		return sl_errf(e, EINVAL,
+			       "sysctl %s in %s: not a "
+			       "per-namespace (net.*) key",
+			       key, h->netns);
 	log_sysctl(cmdlog, h->netns, key, value);
 
 	/* Back to wherever the thread was, which is not necessarily the
@@ -568,8 +579,10 @@ int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 	if (ret < 0)
 		sl_errf(e, -ret, "sysctl -w %s=%s in %s", key, value, h->netns);
 	if (setns(back, CLONE_NEWNET) < 0)
-		ret = sl_errf(e, errno, "return to own namespace after sysctl "
-			      "in %s", h->netns);
+		ret = sl_errf(e, errno,
+			      "return to own namespace after sysctl "
+			      "in %s",
+			      h->netns);
 out:
 	close(back);
 	return ret;
@@ -584,7 +597,8 @@ static int router_iface_for(const struct sl_topology *t, int host)
 	for (int k = 0; k < r->nif; k++) {
 		uint32_t mask = htonl(~0u << (32 - r->iface[k].prefixlen));
 
-		if ((r->iface[k].addr.s_addr & mask) == (hi->addr.s_addr & mask))
+		if ((r->iface[k].addr.s_addr & mask) ==
+		    (hi->addr.s_addr & mask))
 			return k;
 	}
 	return -1;
@@ -619,8 +633,9 @@ static int open_sockets_in(struct build *b, int i)
 static int del_router_link(struct build *b, int k)
 {
 	struct sl_host *r = &b->t->host[SL_HOST_ROUTER];
-	const char *argv[] = { "ip", "-n", r->netns, "link", "del",
-			       r->iface[k].name, NULL };
+	const char *argv[] = { "ip",   "-n",  r->netns,
+			       "link", "del", r->iface[k].name,
+			       NULL };
 	int ret;
 
 	log_cmd(b->cmdlog, argv);
@@ -641,8 +656,10 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 	int k, ret;
 
 	if (host != SL_HOST_CLIENT && host != SL_HOST_SERVER)
-		return sl_errf(e, EINVAL, "rebuild host %d: only the client "
-			       "and the server can be rebuilt", host);
+		return sl_errf(e, EINVAL,
+			       "rebuild host %d: only the client "
+			       "and the server can be rebuilt",
+			       host);
 	h = &t->host[host];
 	k = router_iface_for(t, host);
 	if (k < 0 || t->origin_nsfd < 0)

@@ -35,15 +35,15 @@ enum sl_host_id {
 };
 
 struct sl_iface {
-	char name[16];		/* inside the host's namespace: eth0, eth1 */
+	char name[16]; /* inside the host's namespace: eth0, eth1 */
 	struct in_addr addr;
 	int prefixlen;
 };
 
 struct sl_host {
-	char name[16];		/* "client", "router", "server" */
-	char netns[64];		/* "socklab-S-client": ip netns exec <netns> ... */
-	int nsfd;		/* open fd of the namespace, O_CLOEXEC */
+	char name[16];	/* "client", "router", "server" */
+	char netns[64]; /* "socklab-S-client": ip netns exec <netns> ... */
+	int nsfd;	/* open fd of the namespace, O_CLOEXEC */
 	int nif;
 	struct sl_iface iface[2];
 };
@@ -57,9 +57,9 @@ struct sl_host {
 
 struct sl_topology {
 	int slot;
-	int private_ehash;	/* the hosts have their own TCP hash tables */
+	int private_ehash; /* the hosts have their own TCP hash tables */
 	int lockfd;
-	int origin_nsfd;	/* the namespace we came from, to go back */
+	int origin_nsfd; /* the namespace we came from, to go back */
 	struct sl_host host[SL_NHOSTS];
 };
 

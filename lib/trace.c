@@ -43,32 +43,32 @@ struct recs {
 };
 
 struct sl_trace {
-	char root[400];		/* tracefs */
+	char root[400]; /* tracefs */
 	int slot;
-	struct tracefs_instance *inst;	/* once made */
-	char dir[512];		/* its directory, for messages */
+	struct tracefs_instance *inst; /* once made */
+	char dir[512];		       /* its directory, for messages */
 	struct sl_trace_decoder *dec;
 	int ncpu;
-	int *fd;		/* per CPU: trace_pipe_raw, O_NONBLOCK */
-	struct tracefs_cpu **cpu;	/* libtracefs's reader of each fd */
-	void *buf;		/* one sub-buffer */
+	int *fd;		  /* per CPU: trace_pipe_raw, O_NONBLOCK */
+	struct tracefs_cpu **cpu; /* libtracefs's reader of each fd */
+	void *buf;		  /* one sub-buffer */
 	unsigned enabled;
-	char why[160];		/* why an event is not enabled */
+	char why[160]; /* why an event is not enabled */
 	int naddr;
 	struct in_addr addr[MAX_ADDRS];
 	int addr_host[MAX_ADDRS];
-	pthread_t thread;	/* sets the instance up, then reads it */
+	pthread_t thread; /* sets the instance up, then reads it */
 	int started;
 	int stopfd;
-	pthread_mutex_t mu;	/* ready, setup_err, setup_msg */
+	pthread_mutex_t mu; /* ready, setup_err, setup_msg */
 	pthread_cond_t cv;
 	int ready;
 	int setup_err;
 	struct sl_err setup_msg;
-	int stopped;		/* read for the last time */
-	pthread_t remover;	/* removes the instance after the last read */
+	int stopped;	   /* read for the last time */
+	pthread_t remover; /* removes the instance after the last read */
 	int removing;
-	struct recs recs;	/* owned by the reader thread until joined */
+	struct recs recs; /* owned by the reader thread until joined */
 	/* The live feed (sl_trace_feed()), under feed_mu: turning it off
 	 * must wait for a publication under way, whose argument (the
 	 * roles' log) is about to go. */
@@ -192,13 +192,15 @@ static void drain(struct sl_trace *tr)
 			    !tr->err)
 				tr->err = sl_errf(&tr->errmsg, EINVAL,
 						  "a trace page of CPU %d "
-						  "makes no sense", c);
+						  "makes no sense",
+						  c);
 			tr->lost += lost;
 		}
 		if (r < 0 && errno != EAGAIN && errno != EINTR && !tr->err)
-			tr->err = sl_errf(&tr->errmsg, errno,
-					  "read %s/per_cpu/cpu%d/trace_pipe_raw",
-					  tr->dir, c);
+			tr->err =
+				sl_errf(&tr->errmsg, errno,
+					"read %s/per_cpu/cpu%d/trace_pipe_raw",
+					tr->dir, c);
 	}
 }
 
@@ -319,7 +321,8 @@ static void add_why(struct sl_trace *tr, const char *fmt, const char *what)
 {
 	size_t used = strlen(tr->why);
 
-	snprintf(tr->why + used, sizeof(tr->why) - used, "%s", used ? "; " : "");
+	snprintf(tr->why + used, sizeof(tr->why) - used, "%s",
+		 used ? "; " : "");
 	used = strlen(tr->why);
 	snprintf(tr->why + used, sizeof(tr->why) - used, fmt, what);
 }
@@ -364,9 +367,10 @@ static int open_buffers(struct sl_trace *tr, struct sl_err *e)
 {
 	int len, page;
 	char *header = sl_trace_instance_header_page(&len);
-	int ret = header ? sl_trace_decoder_new(&tr->dec, header, len, e) :
-		  sl_errf(e, ENOENT, "read events/header_page under %s",
-			  tr->root);
+	int ret = header ?
+			  sl_trace_decoder_new(&tr->dec, header, len, e) :
+			  sl_errf(e, ENOENT, "read events/header_page under %s",
+				  tr->root);
 
 	free(header);
 	if (ret < 0)
@@ -388,7 +392,8 @@ static int open_buffers(struct sl_trace *tr, struct sl_err *e)
 	for (int c = 0; c < tr->ncpu; c++) {
 		tr->fd[c] = sl_trace_instance_open_cpu(tr->inst, c);
 		if (tr->fd[c] >= 0)
-			tr->cpu[c] = tracefs_cpu_alloc_fd(tr->fd[c], page, true);
+			tr->cpu[c] =
+				tracefs_cpu_alloc_fd(tr->fd[c], page, true);
 		if (tr->fd[c] >= 0 && !tr->cpu[c])
 			return sl_errf(e, ENOMEM, "allocate the trace reader");
 	}
@@ -450,7 +455,8 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 	pthread_mutex_init(&tr->feed_mu, NULL);
 	pthread_cond_init(&tr->cv, NULL);
 	for (int h = 0; h < SL_NHOSTS; h++)
-		for (int i = 0; i < t->host[h].nif && tr->naddr < MAX_ADDRS; i++) {
+		for (int i = 0; i < t->host[h].nif && tr->naddr < MAX_ADDRS;
+		     i++) {
 			tr->addr[tr->naddr] = t->host[h].iface[i].addr;
 			tr->addr_host[tr->naddr++] = h;
 		}
@@ -538,8 +544,7 @@ void sl_trace_undo(void *arg)
 	*tp = NULL;
 }
 
-int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
-		  struct sl_err *e)
+int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl, struct sl_err *e)
 {
 	int ret;
 
@@ -560,7 +565,7 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl,
 	/* The instance goes while the run goes on (see sl_trace_start());
 	 * sl_trace_undo() waits for it. */
 	if (tr->inst && !tr->removing)
-		tr->removing = pthread_create(&tr->remover, NULL,
-					      remover_main, tr) == 0;
+		tr->removing = pthread_create(&tr->remover, NULL, remover_main,
+					      tr) == 0;
 	return ret;
 }

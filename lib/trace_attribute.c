@@ -11,7 +11,7 @@
 /* A socket of this run: one incarnation of one kernel pointer. */
 struct sock_life {
 	uint64_t sk;
-	int64_t first, closed;	/* closed: INT64_MAX while open */
+	int64_t first, closed; /* closed: INT64_MAX while open */
 	int host;
 	struct in_addr laddr, raddr;
 	uint16_t lport, rport;
@@ -24,7 +24,7 @@ struct attribution {
 	int n;
 	struct sock_life *life;
 	int nlife;
-	char *paired;		/* RSTs given their drop */
+	char *paired; /* RSTs given their drop */
 };
 
 void sl_trace_rec_event(const struct sl_trace_rec *x, struct sl_event *ev)
@@ -63,7 +63,8 @@ static int starts_socket(const struct sl_kevent *k)
 {
 	return k->type == SL_KEV_SET_STATE &&
 	       (k->oldstate == 7 /* CLOSE */ ||
-		(k->oldstate == 10 /* LISTEN */ && k->state == 3 /* SYN_RECV */));
+		(k->oldstate == 10 /* LISTEN */ &&
+		 k->state == 3 /* SYN_RECV */));
 }
 
 /* This run's sockets, each with the span in which its address was
@@ -120,13 +121,12 @@ static const struct sock_life *dropped_by_ours(const struct attribution *a,
  * of that packet on that CPU after the RST.  Only the first: the memory is
  * handed out again at once (the RST that goes back is often the next skb
  * there), and a later free of it is another packet. */
-static const struct sl_trace_rec *answered_by_ours(struct attribution *a,
-						   int i)
+static const struct sl_trace_rec *answered_by_ours(struct attribution *a, int i)
 {
 	const struct sl_trace_rec *x = &a->r[i], *rst = NULL;
 
-	for (int j = i - 1; !rst && j >= 0 && x->t - a->r[j].t <= SL_KEV_PAIR_NS;
-	     j--) {
+	for (int j = i - 1;
+	     !rst && j >= 0 && x->t - a->r[j].t <= SL_KEV_PAIR_NS; j--) {
 		const struct sl_trace_rec *y = &a->r[j];
 
 		if (y->k.type == SL_KEV_SEND_RESET && y->host >= 0 && y->skb &&
@@ -162,7 +162,7 @@ static int attribute_drop(struct attribution *a, int i)
 		x->k.rport = rst->k.rport;
 		x->k.sock = rst->k.sock;
 	} else {
-		return 0;	/* not provably ours */
+		return 0; /* not provably ours */
 	}
 	return !drop_says_nothing(&x->k);
 }
@@ -170,7 +170,8 @@ static int attribute_drop(struct attribution *a, int i)
 int sl_trace_attribute(struct sl_trace_rec *r, int n, struct sl_timeline *tl)
 {
 	struct attribution a = {
-		.r = r, .n = n,
+		.r = r,
+		.n = n,
 		.life = calloc(n ? n : 1, sizeof(struct sock_life)),
 		.paired = calloc(n ? n : 1, 1),
 	};

@@ -283,7 +283,8 @@ static int decode(const struct sl_trace_decoder *d, int kev, const void *data,
 }
 
 int sl_trace_decoder_page(struct sl_trace_decoder *d, void *page, size_t size,
-			  int cpu, void (*fn)(void *arg, struct sl_trace_rec *x),
+			  int cpu,
+			  void (*fn)(void *arg, struct sl_trace_rec *x),
 			  void *arg, int *lost)
 {
 	unsigned long long ts;
@@ -299,7 +300,8 @@ int sl_trace_decoder_page(struct sl_trace_decoder *d, void *page, size_t size,
 	/* kbuffer trusts the page's commit; a page that claims more than
 	 * was read is refused before a record of it is touched. */
 	if ((size_t)kbuffer_start_of_data(d->kbuf) +
-	    kbuffer_subbuffer_size(d->kbuf) > size)
+		    kbuffer_subbuffer_size(d->kbuf) >
+	    size)
 		return -EINVAL;
 	missed = kbuffer_missed_events(d->kbuf);
 	*lost = missed < 0 ? 1 : missed;

@@ -24,9 +24,9 @@ struct sl_err;
  * host -1, waiting to be attributed), with the kernel's pointers. */
 struct sl_trace_rec {
 	int64_t t;
-	int host;		/* -1: a drop, or not attributed yet */
+	int host; /* -1: a drop, or not attributed yet */
 	int cpu;
-	uint64_t sk, skb;	/* socket and packet, 0 when not given */
+	uint64_t sk, skb; /* socket and packet, 0 when not given */
 	struct sl_kevent k;
 };
 
@@ -66,7 +66,8 @@ int sl_trace_decoder_nreasons(const struct sl_trace_decoder *d, int kev);
  * sense; *lost is the number of events the kernel lost before this page
  * (1 when it does not say how many). */
 int sl_trace_decoder_page(struct sl_trace_decoder *d, void *page, size_t size,
-			  int cpu, void (*fn)(void *arg, struct sl_trace_rec *x),
+			  int cpu,
+			  void (*fn)(void *arg, struct sl_trace_rec *x),
 			  void *arg, int *lost);
 
 #endif

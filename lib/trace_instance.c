@@ -157,7 +157,8 @@ int sl_trace_instance_subbuf_size(struct tracefs_instance *in)
 	long long kb;
 
 	if (tracefs_instance_file_read_number(in, "buffer_subbuf_size_kb",
-					      &kb) < 0 || kb <= 0 || kb > 1024)
+					      &kb) < 0 ||
+	    kb <= 0 || kb > 1024)
 		return 0;
 	return (int)kb * 1024;
 }
@@ -293,7 +294,8 @@ static int remove_doctor(struct walk *w, const char *name, int pid)
 
 int sl_trace_clean_doctors(FILE *log)
 {
-	struct walk w = { .prefix = DOCTOR_PREFIX, .fn = remove_doctor,
+	struct walk w = { .prefix = DOCTOR_PREFIX,
+			  .fn = remove_doctor,
 			  .log = log };
 
 	walk_instances(&w);
@@ -376,9 +378,9 @@ static int doctor_instance(char *detail, size_t n, size_t used)
 	sl_trace_instance_remove(&in);
 	tracefs_instance_free(in);
 	if (used < n)
-		snprintf(detail + used, n - used, ok ?
-			 "; private instances with the mono clock work" :
-			 "; an instance refused the mono clock");
+		snprintf(detail + used, n - used,
+			 ok ? "; private instances with the mono clock work" :
+			      "; an instance refused the mono clock");
 	return ok;
 }
 
@@ -389,18 +391,23 @@ int sl_trace_doctor(char *detail, size_t n)
 	int missing;
 
 	if (!strcmp(root, "off")) {
-		snprintf(detail, n, "turned off by SOCKLAB_TRACEFS=off: runs go "
+		snprintf(detail, n,
+			 "turned off by SOCKLAB_TRACEFS=off: runs go "
 			 "without kernel events");
 		return 0;
 	}
 	if (!sl_trace_is_tracefs(root)) {
 		if (!strcmp(root, SL_TRACEFS) && kernel_knows_tracefs()) {
-			snprintf(detail, n, "not mounted; a run mounts it at %s "
-				 "(the kernel has tracefs)", SL_TRACEFS);
+			snprintf(detail, n,
+				 "not mounted; a run mounts it at %s "
+				 "(the kernel has tracefs)",
+				 SL_TRACEFS);
 			return 1;
 		}
-		snprintf(detail, n, "no tracefs at %s: runs go without kernel "
-			 "events, and predictions on them are skipped", root);
+		snprintf(detail, n,
+			 "no tracefs at %s: runs go without kernel "
+			 "events, and predictions on them are skipped",
+			 root);
 		return 0;
 	}
 	used = snprintf(detail, n, "mounted at %s", root);

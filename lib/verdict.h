@@ -24,9 +24,9 @@ enum sl_verdict sl_verdict_derive(int n, const int holds[], const int error[]);
 
 /* A run against its declarations: "pass", "fail" or "error" in results. */
 enum sl_status {
-	SL_STATUS_PASS,		/* every variant behaved as declared */
-	SL_STATUS_FAIL,		/* some variant did not: a finding */
-	SL_STATUS_ERROR,	/* some variant could not run, or none ran */
+	SL_STATUS_PASS,	 /* every variant behaved as declared */
+	SL_STATUS_FAIL,	 /* some variant did not: a finding */
+	SL_STATUS_ERROR, /* some variant could not run, or none ran */
 };
 
 /* Whether variant i behaved as declared: it ran, and it held exactly when

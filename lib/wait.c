@@ -99,7 +99,8 @@ void sl_wait_mark(struct sl_role *self, const char *host, const char *name)
 void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 {
 	struct epoll_event ev = {
-		.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd,
+		.events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+		.data.fd = fd,
 	};
 	struct sl_board *b = self->board;
 	int64_t begun = sl_now(), cause = 0;
@@ -122,13 +123,16 @@ void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 			break;
 		left = self->deadline - sl_now();
 		if (left <= 0) {
-			snprintf(what, sizeof(what), "wait for %d bytes in "
-				 "Recv-Q (have %d)", bytes, queued);
+			snprintf(what, sizeof(what),
+				 "wait for %d bytes in "
+				 "Recv-Q (have %d)",
+				 bytes, queued);
 			sl__role_fail(self, what, ETIMEDOUT, __FILE__,
 				      __LINE__);
 		}
 		if (epoll_wait(self->epfd, &out, 1,
-			       (int)((left + SL_NS_PER_MS - 1) / SL_NS_PER_MS)) < 0 &&
+			       (int)((left + SL_NS_PER_MS - 1) /
+				     SL_NS_PER_MS)) < 0 &&
 		    errno != EINTR)
 			sl__role_fail(self, "epoll_wait", errno, __FILE__,
 				      __LINE__);
@@ -136,7 +140,8 @@ void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 	epoll_ctl(self->epfd, EPOLL_CTL_DEL, fd, NULL);
 	/* The event: the last segment captured on its way to this host. */
 	sl_board_lock(b);
-	for (unsigned long i = b->nseg; i-- > 0 && b->nseg - i <= SL_BOARD_SEGS;) {
+	for (unsigned long i = b->nseg;
+	     i-- > 0 && b->nseg - i <= SL_BOARD_SEGS;) {
 		const struct sl_board_seg *a = &b->seg[i % SL_BOARD_SEGS];
 
 		if (a->to == self->host && a->pkt.len > 0) {
@@ -183,7 +188,7 @@ struct seg_wait {
 	const char *mark;
 	uint8_t need, forbid;
 	struct sl_segment seg;
-	int overrun;		/* the ring no longer holds the anchor */
+	int overrun; /* the ring no longer holds the anchor */
 };
 
 static int seg_matches(const struct seg_wait *w, const struct sl_board_seg *a)
@@ -268,8 +273,10 @@ static int check_segment(struct sl_role *self, void *arg, int64_t *cause,
 struct sl_segment sl__wait_segment(struct sl_role *self,
 				   const struct sl_segment_match *m)
 {
-	struct seg_wait w = { .m = m, .from = host_of(self, m->from),
-			      .to = host_of(self, m->to), .mark_host = -1 };
+	struct seg_wait w = { .m = m,
+			      .from = host_of(self, m->from),
+			      .to = host_of(self, m->to),
+			      .mark_host = -1 };
 	int64_t begun = sl_now(), cause;
 	char what[200], flags[16] = "any";
 	int ok;
@@ -277,8 +284,10 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 	if ((m->flags && sl_flags_parse(m->flags, &w.need) < 0) ||
 	    (m->not_flags && sl_flags_parse(m->not_flags, &w.forbid) < 0) ||
 	    (!!m->after_segment + !!m->before_segment + !!m->after > 1))
-		sl__role_fail(self, "bad flags, or more than one anchor, in "
-			      "sl_wait_segment()", EINVAL, __FILE__, __LINE__);
+		sl__role_fail(self,
+			      "bad flags, or more than one anchor, in "
+			      "sl_wait_segment()",
+			      EINVAL, __FILE__, __LINE__);
 	if (m->after) {
 		const char *colon = strchr(m->after, ':');
 
@@ -297,17 +306,20 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s] %s%s",
 		 m->from ? " from " : "", m->from ? m->from : "",
 		 m->to ? " to " : "", m->to ? m->to : "", flags,
-		 m->after_segment ? "after the one given" :
+		 m->after_segment  ? "after the one given" :
 		 m->before_segment ? "before the one given" :
-		 m->after ? "after mark " : "since the start",
+		 m->after	   ? "after mark " :
+				     "since the start",
 		 m->after ? m->after : "");
 	ok = sl_wait_for(self, check_segment, &w, &cause);
 	if (w.overrun > 0) {
 		char why[260];
 
-		snprintf(why, sizeof(why), "wait for %.160s: more than %d "
+		snprintf(why, sizeof(why),
+			 "wait for %.160s: more than %d "
 			 "segments since, the captures' ring no longer holds "
-			 "it", what, SL_BOARD_SEGS);
+			 "it",
+			 what, SL_BOARD_SEGS);
 		sl__role_fail(self, why, EOVERFLOW, __FILE__, __LINE__);
 	}
 	if (!ok || w.overrun) {

@@ -37,8 +37,8 @@ struct sl_sock;
 /* check() returns 1 when the wait is over, with *cause the time of the
  * event that ended it (0: found by a poll); it may bring *until forward
  * to be called again then without a wake-up (a poll). */
-typedef int (*sl_wait_check_fn)(struct sl_role *self, void *arg,
-				int64_t *cause, int64_t *until);
+typedef int (*sl_wait_check_fn)(struct sl_role *self, void *arg, int64_t *cause,
+				int64_t *until);
 
 /* Checks, then sleeps on the board until the next change or *until, and
  * checks again, until check() says the wait is over (1) or the role's

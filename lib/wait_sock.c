@@ -22,8 +22,8 @@
  * one (in want, if want is not SL_GONE and several share the 4-tuple),
  * else 0.  self->dumped_at is when the dump returned: what it shows was
  * true then. */
-static int find_tuple(struct sl_role *self, const struct sl_tuple *t,
-		      int want, struct sl_sock *out)
+static int find_tuple(struct sl_role *self, const struct sl_tuple *t, int want,
+		      struct sl_sock *out)
 {
 	struct sl_sock socks[256];
 	struct sl_err e;
@@ -115,7 +115,8 @@ static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
 
 	memset(v, 0, sizeof(*v));
 	sl_board_lock(b);
-	for (unsigned long i = b->nkev; i-- > 0 && b->nkev - i <= SL_BOARD_KEVS;) {
+	for (unsigned long i = b->nkev;
+	     i-- > 0 && b->nkev - i <= SL_BOARD_KEVS;) {
 		const struct sl_board_kev *x = &b->kev[i % SL_BOARD_KEVS];
 
 		if (x->host != self->host || x->k.type != SL_KEV_SET_STATE ||
@@ -139,14 +140,14 @@ static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
 
 struct tuple_wait {
 	const struct sl_tuple *t;
-	int state;		/* TCP_*, or SL_GONE */
+	int state; /* TCP_*, or SL_GONE */
 	int64_t begun;
-	struct sl_sock s;	/* what the last look found */
-	int found;		/* ... a socket */
-	int seen;		/* some look found one */
-	struct sl_sock last;	/* the last one found */
-	int moved_on;		/* reached, but left before a dump saw it */
-	int silent;		/* a look saw the mini-socket in another
+	struct sl_sock s;    /* what the last look found */
+	int found;	     /* ... a socket */
+	int seen;	     /* some look found one */
+	struct sl_sock last; /* the last one found */
+	int moved_on;	     /* reached, but left before a dump saw it */
+	int silent;	     /* a look saw the mini-socket in another
 				 * state first: no event timed the change */
 };
 
@@ -192,9 +193,9 @@ static int check_tuple(struct sl_role *self, void *arg, int64_t *cause,
 	if (w->seen && is_mini(&w->last) && w->last.state != w->state)
 		w->silent = 1;
 	w->found = find_tuple(self, w->t, w->state, &w->s);
-	(void)cause;		/* timed afterwards: wait_flags() */
+	(void)cause; /* timed afterwards: wait_flags() */
 	if (w->state == SL_GONE ? !w->found :
-	    w->found && w->s.state == w->state) {
+				  w->found && w->s.state == w->state) {
 		if (w->found) {
 			w->last = w->s;
 			w->seen = 1;
@@ -272,7 +273,7 @@ struct age_wait {
 	int ms;
 	struct sl_sock s;
 	int found;
-	int64_t due;		/* when the age is reached, by its timer */
+	int64_t due; /* when the age is reached, by its timer */
 };
 
 /* The age of a TIME-WAIT is what its own timer says: the kernel arms it
@@ -301,8 +302,7 @@ static int check_age(struct sl_role *self, void *arg, int64_t *cause,
 	return 0;
 }
 
-void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t,
-			 int ms)
+void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t, int ms)
 {
 	struct age_wait w = { .t = t, .ms = ms };
 	int64_t begun = sl_now(), cause;
@@ -313,12 +313,14 @@ void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t,
 			break;
 		if (!w.found || w.s.state != TCP_TIME_WAIT ||
 		    sl_now() >= self->deadline) {
-			snprintf(what, sizeof(what), "wait for a TIME-WAIT %d "
-				 "ms old on port %u (%s)", ms,
-				 ntohs(t->local.sin_port),
+			snprintf(what, sizeof(what),
+				 "wait for a TIME-WAIT %d "
+				 "ms old on port %u (%s)",
+				 ms, ntohs(t->local.sin_port),
 				 !w.found ? "it is gone" :
 				 w.s.state != TCP_TIME_WAIT ?
-				 sl_state_name(w.s.state) : "deadline");
+					    sl_state_name(w.s.state) :
+					    "deadline");
 			sl__role_fail(self, what, ETIMEDOUT, __FILE__,
 				      __LINE__);
 		}

@@ -11,13 +11,13 @@
 
 static struct sl_predict pred;
 
-#define JUDGE(tl, call)							\
-	({								\
-		struct sl_predict *p = &pred;				\
-		sl_predict_init(p, (tl));				\
-		call;							\
-		assert_int_equal(p->nresults, 1);			\
-		p->result[0].skipped[0] ? -1 : p->result[0].ok;		\
+#define JUDGE(tl, call)                                         \
+	({                                                      \
+		struct sl_predict *p = &pred;                   \
+		sl_predict_init(p, (tl));                       \
+		call;                                           \
+		assert_int_equal(p->nresults, 1);               \
+		p->result[0].skipped[0] ? -1 : p->result[0].ok; \
 	})
 
 #endif

@@ -66,8 +66,10 @@ static void test_roles_end_together(void **state)
 		/* Role 0: its function has returned, sp[1] is still open. */
 		close(sp[0]);
 		sl_board_role_ended(b, 0);
-		_exit(sl_board_wait_roles_ended(b, sl_now() + 10 *
-						SL_NS_PER_SEC) ? 1 : 0);
+		_exit(sl_board_wait_roles_ended(b,
+						sl_now() + 10 * SL_NS_PER_SEC) ?
+			      1 :
+			      0);
 	}
 	close(sp[1]);
 	pfd.fd = sp[0];
@@ -90,11 +92,11 @@ static void test_role_counts_once(void **state)
 	sl_board_role_started(b, 3);
 	assert_int_equal(b->running, 2);
 	sl_board_role_ended(b, 3);
-	sl_board_role_ended(b, 3);	/* crashed, then reaped */
+	sl_board_role_ended(b, 3); /* crashed, then reaped */
 	assert_int_equal(b->running, 1);
-	assert_int_equal(sl_board_wait_roles_ended(b, sl_now() +
-						   20 * SL_NS_PER_MS),
-			 -ETIMEDOUT);
+	assert_int_equal(
+		sl_board_wait_roles_ended(b, sl_now() + 20 * SL_NS_PER_MS),
+		-ETIMEDOUT);
 	sl_board_role_ended(b, 2);
 	assert_int_equal(sl_board_wait_roles_ended(b, sl_now()), 0);
 	/* Hosts the board does not know are ignored. */
@@ -122,8 +124,8 @@ static pid_t asking_role(struct sl_board *b, int64_t wait_ns, int want,
 					   sl_now() + wait_ns, why,
 					   sizeof(why));
 
-		_exit(ret == want && (!why_want || !strcmp(why, why_want)) ?
-		      0 : 1);
+		_exit(ret == want && (!why_want || !strcmp(why, why_want)) ? 0 :
+									     1);
 	}
 	return pid;
 }
@@ -135,8 +137,8 @@ static void test_request_answered(void **state)
 	struct timespec ts = { .tv_sec = 10 };
 	struct sl_board_req req;
 	sigset_t set, old;
-	pid_t pid = asking_role(b, 10 * SL_NS_PER_SEC, -EIO, "refused", &set,
-				&old);
+	pid_t pid =
+		asking_role(b, 10 * SL_NS_PER_SEC, -EIO, "refused", &set, &old);
 	int slot;
 
 	assert_int_equal(sigtimedwait(&set, NULL, &ts), SIGUSR1);
@@ -160,8 +162,8 @@ static void test_request_withdrawn(void **state)
 	struct timespec ts = { .tv_sec = 10 };
 	struct sl_board_req req;
 	sigset_t set, old;
-	pid_t pid = asking_role(b, 20 * SL_NS_PER_MS, -ETIMEDOUT, NULL, &set,
-				&old);
+	pid_t pid =
+		asking_role(b, 20 * SL_NS_PER_MS, -ETIMEDOUT, NULL, &set, &old);
 
 	reap_ok(pid);
 	/* The server was told (and must not die of it), found nothing. */

@@ -12,8 +12,7 @@
 
 #include "call.h"
 
-static void check(const char *args, int ret, const char *expr,
-		  const char *name)
+static void check(const char *args, int ret, const char *expr, const char *name)
 {
 	char e[256], n[64];
 
@@ -39,8 +38,8 @@ static void test_named(void **state)
 {
 	(void)state;
 	check("self, \"bind again\", bind(fd, (struct sockaddr *)&me, "
-	      "sizeof(me))", 0, "bind(fd, (struct sockaddr *)&me, sizeof(me))",
-	      "bind");
+	      "sizeof(me))",
+	      0, "bind(fd, (struct sockaddr *)&me, sizeof(me))", "bind");
 	check("self, \"a, b\", write(fd, \"x,y\", 3)", 0,
 	      "write(fd, \"x,y\", 3)", "write");
 	check("self, name, write(fd, ',', 1)", 0, "write(fd, ',', 1)", "write");
@@ -65,8 +64,8 @@ static void test_sockopt_names_the_option(void **state)
 static void test_not_a_call(void **state)
 {
 	(void)state;
-	check("self, (long)(int32_t)(a - b)", -EINVAL,
-	      "(long)(int32_t)(a - b)", "");
+	check("self, (long)(int32_t)(a - b)", -EINVAL, "(long)(int32_t)(a - b)",
+	      "");
 	check("self, fd", -EINVAL, "fd", "");
 	check("self, 42", -EINVAL, "42", "");
 	check("self, x + f(y)", -EINVAL, "x + f(y)", "");

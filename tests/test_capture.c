@@ -163,11 +163,11 @@ static int group_setup(void **state)
 		rc = ip(&e, "-n", ns_s, "link", "set", veth_s, "name", "eth0",
 			NULL);
 	if (!rc)
-		rc = ip(&e, "-n", ns_c, "addr", "add", CLIENT_ADDR "/24",
-			"dev", "eth0", NULL);
+		rc = ip(&e, "-n", ns_c, "addr", "add", CLIENT_ADDR "/24", "dev",
+			"eth0", NULL);
 	if (!rc)
-		rc = ip(&e, "-n", ns_s, "addr", "add", SERVER_ADDR "/24",
-			"dev", "eth0", NULL);
+		rc = ip(&e, "-n", ns_s, "addr", "add", SERVER_ADDR "/24", "dev",
+			"eth0", NULL);
 	if (!rc)
 		rc = ip(&e, "-n", ns_c, "link", "set", "eth0", "up", NULL);
 	if (!rc)
@@ -230,8 +230,7 @@ struct seen {
 	int64_t t[MAX_PKTS];
 };
 
-static void on_packet(void *arg, const struct sl_packet *pkt,
-		      int64_t t_mono_ns)
+static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t_mono_ns)
 {
 	struct seen *s = arg;
 
@@ -376,8 +375,8 @@ static void capture_sees_connection(void **state)
 				  .sin_port = htons(PORT) };
 	static struct seen seen;
 	struct sl_err e = { "" };
-	const char *tcpdump[] = { "tcpdump", "-nn", "-S", "-t", "-r",
-				  pcap_path, NULL };
+	const char *tcpdump[] = { "tcpdump", "-nn",	"-S", "-t",
+				  "-r",	     pcap_path, NULL };
 	char buf[100] = { 0 }, line[512], errbuf[PCAP_ERRBUF_SIZE];
 	ino_t before = own_netns();
 	struct sl_capture *c;
@@ -399,7 +398,8 @@ static void capture_sees_connection(void **state)
 
 	lfd = socket_in(nsfd_s);
 	assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-				    sizeof(one)), 0);
+				    sizeof(one)),
+			 0);
 	sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	assert_int_equal(listen(lfd, 1), 0);
@@ -441,7 +441,8 @@ static void capture_sees_connection(void **state)
 
 	sl_capture_stats(c, &recv, &drop);
 	print_message("capture: %d TCP segments, kernel counted %u received, "
-		      "%u dropped\n", seen.n, recv, drop);
+		      "%u dropped\n",
+		      seen.n, recv, drop);
 	assert_true(recv >= (unsigned)seen.n);
 	assert_int_equal(drop, 0);
 	sl_capture_close(c);
@@ -461,8 +462,8 @@ static void capture_sees_connection(void **state)
 	ntcp = nframes = 0;
 	while (pcap_next_ex(pc, &h, &bytes) == 1) {
 		struct sl_packet pkt;
-		int64_t rt = (int64_t)h->ts.tv_sec * SL_NS_PER_SEC +
-			     h->ts.tv_usec;
+		int64_t rt =
+			(int64_t)h->ts.tv_sec * SL_NS_PER_SEC + h->ts.tv_usec;
 
 		nframes++;
 		if (sl_packet_decode(bytes, h->caplen, DLT_EN10MB, &pkt))

@@ -37,7 +37,8 @@ static void test_valid_and_invalid(void **state)
 	assert_int_equal(parses(result), 0);
 	assert_int_equal(parses("  {} \n"), 0);
 	assert_int_equal(parses("{\"a\":[1,-0.5,2e+3,true,false,null,"
-				"\"\\u00e9\"]}"), 0);
+				"\"\\u00e9\"]}"),
+			 0);
 	/* What a crash or a stray print leaves. */
 	assert_int_equal(parses("{\"id\":\"x\",\"status\":\"pass\""), -EINVAL);
 	assert_int_equal(parses("{\"id\":\"x\"} trailing"), -EINVAL);
@@ -186,7 +187,8 @@ static void test_write_string(void **state)
 	out = NULL;
 	f = open_memstream(&out, &n);
 	assert_non_null(f);
-	sl_json_string(f, "a\xff" "b");
+	sl_json_string(f, "a\xff"
+			  "b");
 	fclose(f);
 	assert_string_equal(out, "\"a?b\"");
 	free(out);
@@ -202,12 +204,14 @@ static void test_write_line(void **state)
 	assert_non_null(f);
 	/* Compact, in the order written, numbers at six significant
 	 * digits, one line. */
-	assert_int_equal(sl_json_line(f, json_pack("{s:s,s:f,s:i,s:n,s:b}",
-		"id", "x", "duration_s", 0.1234567, "n", 3, "e", "ok", 1)),
-		0);
+	assert_int_equal(sl_json_line(f,
+				      json_pack("{s:s,s:f,s:i,s:n,s:b}", "id",
+						"x", "duration_s", 0.1234567,
+						"n", 3, "e", "ok", 1)),
+			 0);
 	fclose(f);
 	assert_string_equal(out, "{\"id\":\"x\",\"duration_s\":0.123457,"
-			    "\"n\":3,\"e\":null,\"ok\":true}\n");
+				 "\"n\":3,\"e\":null,\"ok\":true}\n");
 	free(out);
 }
 

@@ -63,7 +63,7 @@ static void test_parse_real_files(void **state)
 	assert_non_null(get(&c, 2, "TcpExtListenOverflows"));
 	assert_non_null(get(&c, 2, "TcpOutRsts"));
 	assert_non_null(get(&c, 2, "IpExtInOctets"));
-	x = get(&c, 2, "TcpMaxConn");	/* a gauge, and negative */
+	x = get(&c, 2, "TcpMaxConn"); /* a gauge, and negative */
 	assert_non_null(x);
 	assert_int_equal(x->value, -1);
 	x = get(&c, 2, "TcpRtoMin");
@@ -75,10 +75,10 @@ static void test_parse_real_files(void **state)
 static void test_parse_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"Tcp: ActiveOpens PassiveOpens\nTcp: 1\n",	/* short */
-		"Tcp: ActiveOpens\nUdp: 1\n",			/* mismatch */
-		"Tcp: ActiveOpens\n",				/* no values */
-		"Tcp: ActiveOpens\nTcp: one\n",			/* not a number */
+		"Tcp: ActiveOpens PassiveOpens\nTcp: 1\n", /* short */
+		"Tcp: ActiveOpens\nUdp: 1\n",		   /* mismatch */
+		"Tcp: ActiveOpens\n",			   /* no values */
+		"Tcp: ActiveOpens\nTcp: one\n",		   /* not a number */
 		"garbage\nmore garbage\n",
 	};
 
@@ -104,29 +104,32 @@ static void test_delta(void **state)
 	sl_counters_init(&before);
 	sl_counters_init(&after);
 	sl_timeline_init(&tl);
-	parse_text(&before, 2, "Tcp: OutRsts CurrEstab\nTcp: 5 1\n"
+	parse_text(&before, 2,
+		   "Tcp: OutRsts CurrEstab\nTcp: 5 1\n"
 		   "TcpExt: TCPAbortOnClose TCPAbortOnData\nTcpExt: 7 0\n");
 	parse_text(&before, 0, "Tcp: OutRsts CurrEstab\nTcp: 0 1\n");
 	/* IcmpMsg columns exist only once a type was seen: this one
 	 * appears during the run and counts from 0. */
-	parse_text(&after, 0, "Tcp: OutRsts CurrEstab\nTcp: 0 0\n"
+	parse_text(&after, 0,
+		   "Tcp: OutRsts CurrEstab\nTcp: 0 0\n"
 		   "IcmpMsg: OutType3\nIcmpMsg: 2\n");
-	parse_text(&after, 2, "Tcp: OutRsts CurrEstab\nTcp: 6 1\n"
+	parse_text(&after, 2,
+		   "Tcp: OutRsts CurrEstab\nTcp: 6 1\n"
 		   "TcpExt: TCPAbortOnClose TCPAbortOnData\nTcpExt: 8 0\n");
 	assert_int_equal(sl_counters_delta(&before, &after, &tl), 0);
 	assert_int_equal(tl.counters, 1);
 	assert_int_equal(sl_counters_get(&tl, 2, "TcpOutRsts", &found), 1);
 	assert_int_equal(found, 1);
-	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnClose",
-					 &found), 1);
-	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnData",
-					 &found), 0);
+	assert_int_equal(
+		sl_counters_get(&tl, 2, "TcpExtTCPAbortOnClose", &found), 1);
+	assert_int_equal(
+		sl_counters_get(&tl, 2, "TcpExtTCPAbortOnData", &found), 0);
 	assert_int_equal(found, 1);
 	assert_int_equal(sl_counters_get(&tl, 0, "TcpCurrEstab", &found), -1);
 	assert_int_equal(sl_counters_get(&tl, 0, "IcmpMsgOutType3", &found), 2);
 	/* Read live, every name is known: an unknown one is not a zero. */
-	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnLinger",
-					 &found), 0);
+	assert_int_equal(
+		sl_counters_get(&tl, 2, "TcpExtTCPAbortOnLinger", &found), 0);
 	assert_int_equal(found, 0);
 	sl_counters_free(&before);
 	sl_counters_free(&after);
@@ -143,12 +146,12 @@ static void test_recorded(void **state)
 	(void)state;
 	load_recorded(&tl, "kernel-close-unread-rst.tl");
 	assert_int_equal(tl.counters, 2);
-	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnClose",
-					 &found), 1);
+	assert_int_equal(
+		sl_counters_get(&tl, 2, "TcpExtTCPAbortOnClose", &found), 1);
 	assert_int_equal(found, 1);
 	assert_int_equal(sl_counters_get(&tl, 0, "TcpActiveOpens", &found), 1);
-	assert_int_equal(sl_counters_get(&tl, 2, "TcpExtTCPAbortOnData",
-					 &found), 0);
+	assert_int_equal(
+		sl_counters_get(&tl, 2, "TcpExtTCPAbortOnData", &found), 0);
 	assert_int_equal(found, 1);
 	sl_counters_get(&tl, 2, "AbortOnClose", &found);
 	assert_int_equal(found, 0);

@@ -51,7 +51,7 @@ struct fixture {
 	struct sl_cleanup cleanup;
 	struct sl_topology topo;
 	struct sl_board *board;
-	struct sl_role self;	/* a "client role" in the test process */
+	struct sl_role self; /* a "client role" in the test process */
 	char netns[SL_NHOSTS][64];
 };
 
@@ -70,7 +70,8 @@ static int setup(void **state)
 		fail_msg("topology: %s", e.msg);
 	assert_int_equal(sl_board_create(&f->board, &e), 0);
 	assert_int_equal(sl_cleanup_push(&f->cleanup, destroy_board, f->board,
-					 "board"), 0);
+					 "board"),
+			 0);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		snprintf(f->netns[h], sizeof(f->netns[h]), "%s",
 			 f->topo.host[h].netns);
@@ -134,7 +135,8 @@ static int udp_passes(struct fixture *f, int a, int b)
 		/* A drop in the sender's own output hook fails the send
 		 * (EPERM): that is not passing either. */
 		got = sendto(s, "x", 1, 0, (struct sockaddr *)&to,
-			     sizeof(to)) == 1 && poll(&pfd, 1, 200) == 1;
+			     sizeof(to)) == 1 &&
+		      poll(&pfd, 1, 200) == 1;
 	close(r);
 	close(s);
 	return got;
@@ -322,7 +324,8 @@ static int child_exited(void *arg)
 static int serve_until_exit(struct sl_faults_ctx *fx, pid_t pid)
 {
 	struct child c = { .pid = pid };
-	struct sl_faultserver fs = { .ctx = *fx, .settled = child_exited,
+	struct sl_faultserver fs = { .ctx = *fx,
+				     .settled = child_exited,
 				     .arg = &c };
 
 	if (sl_faultserver_run(&fs, sl_now() + 10 * SL_NS_PER_SEC) < 0) {
@@ -337,7 +340,8 @@ static int serve_until_exit(struct sl_faults_ctx *fx, pid_t pid)
 static void remove_dir(const char *dir)
 {
 	static const char *const names[] = {
-		"client-eth0.pcap", "server-eth0.pcap",
+		"client-eth0.pcap",
+		"server-eth0.pcap",
 		"server-eth0-after-reboot.pcap",
 	};
 	char path[256];
@@ -358,7 +362,9 @@ static void test_reboot(void **state)
 	char dir[] = "/tmp/socklab-test-faults-XXXXXX", path[256];
 	struct sl_observer *obs = NULL;
 	struct sl_faults_ctx fx = {
-		.topo = &f->topo, .cleanup = &f->cleanup, .dir = dir,
+		.topo = &f->topo,
+		.cleanup = &f->cleanup,
+		.dir = dir,
 		.board = f->board,
 	};
 	struct sl_timeline tl;
@@ -377,7 +383,8 @@ static void test_reboot(void **state)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	assert_non_null(mkdtemp(dir));
-	assert_int_equal(sl_observer_start(&obs, &f->topo, dir, f->board, &e), 0);
+	assert_int_equal(sl_observer_start(&obs, &f->topo, dir, f->board, &e),
+			 0);
 	fx.obs = obs;
 	/* A listener the old server had: a reboot forgets it. */
 	lfd = socket_in(f, SL_HOST_SERVER, SOCK_STREAM);
@@ -415,7 +422,8 @@ static void test_reboot(void **state)
 	/* Traffic flows again, and the old listener is gone: refused. */
 	assert_true(udp_passes(f, SL_HOST_CLIENT, SL_HOST_SERVER));
 	cfd = socket_in(f, SL_HOST_CLIENT, SOCK_STREAM);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&srv, sizeof(srv)), -1);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&srv, sizeof(srv)),
+			 -1);
 	assert_int_equal(errno, ECONNREFUSED);
 	close(cfd);
 	close(lfd);
@@ -436,7 +444,7 @@ static void test_reboot(void **state)
 		do {
 			struct timespec ms = { .tv_nsec = SL_NS_PER_MS };
 
-			nanosleep(&ms, NULL);	/* a bounded poll of a counter */
+			nanosleep(&ms, NULL); /* a bounded poll of a counter */
 			sl_observer_cost(obs, &d, &ns);
 		} while (d < d0 + 4 && sl_now() < deadline);
 		assert_true(d >= d0 + 4);
@@ -462,7 +470,7 @@ static void test_reboot(void **state)
 	assert_int_equal(listeners, 1);
 	snprintf(path, sizeof(path), "%s/server-eth0-after-reboot.pcap", dir);
 	assert_int_equal(stat(path, &after), 0);
-	assert_true(after.st_size > 24);	/* more than a pcap header */
+	assert_true(after.st_size > 24); /* more than a pcap header */
 	remove_dir(dir);
 }
 
@@ -487,8 +495,11 @@ static void test_roles_outlive(void **state)
 	struct fixture *f = *state;
 	int64_t deadline = sl_now() + 10 * SL_NS_PER_SEC;
 	struct pollfd pfd = { .events = POLLIN };
-	struct sl_event go = { .kind = SL_EV_MARK, .host = SL_HOST_ROUTER,
-			       .from = -1, .to = -1, .name = "go" };
+	struct sl_event go = { .kind = SL_EV_MARK,
+			       .host = SL_HOST_ROUTER,
+			       .from = -1,
+			       .to = -1,
+			       .name = "go" };
 	pid_t client, server;
 	struct sl_err e;
 	int st;
@@ -517,8 +528,10 @@ static void test_roles_outlive(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_blackhole, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_specs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_blackhole, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bad_specs, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_linkemu_dispatch, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_crash, setup, teardown),
@@ -531,8 +544,8 @@ int main(void)
 		printf("skipped: needs root (network namespaces, nftables)\n");
 		return 77;
 	}
-	if (access("/usr/sbin/nft", X_OK) < 0 && access("/sbin/nft", X_OK) < 0 &&
-	    access("/usr/bin/nft", X_OK) < 0) {
+	if (access("/usr/sbin/nft", X_OK) < 0 &&
+	    access("/sbin/nft", X_OK) < 0 && access("/usr/bin/nft", X_OK) < 0) {
 		printf("skipped: nft (nftables) is not installed\n");
 		return 77;
 	}

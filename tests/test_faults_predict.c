@@ -34,10 +34,12 @@ static int setup(void **state)
 {
 	static struct fixture f;
 
-	assert_int_equal(sl_timeline_load(&f.ok, SL_TEST_DATA
-					  "/faults-retransmit.tl"), 0);
+	assert_int_equal(sl_timeline_load(&f.ok,
+					  SL_TEST_DATA "/faults-retransmit.tl"),
+			 0);
 	assert_int_equal(sl_timeline_load(&f.wrong, SL_TEST_DATA
-					  "/faults-retransmit-nobackoff.tl"), 0);
+					  "/faults-retransmit-nobackoff.tl"),
+			 0);
 	*state = &f;
 	return 0;
 }
@@ -57,40 +59,56 @@ static void test_packets_at_ms(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "client",
-			 .len = 100, .after = "sending")), 1);
+	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(
+					       p, SL_MS(0, 200, 400, 800, 1600),
+					       TOL, .from = "client",
+					       .len = 100, .after = "sending")),
+			 1);
 	/* The evidence prints the measured times. */
-	assert_non_null(strstr(pred.result[0].evidence, "5 matching, at 0.0, "));
+	assert_non_null(
+		strstr(pred.result[0].evidence, "5 matching, at 0.0, "));
 	/* No back-off: the fourth and fifth come early. */
-	assert_int_equal(JUDGE(&f->wrong, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "client",
-			 .len = 100, .after = "sending")), 0);
+	assert_int_equal(
+		JUDGE(&f->wrong,
+		      expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600),
+					   TOL, .from = "client", .len = 100,
+					   .after = "sending")),
+		0);
 	assert_non_null(strstr(pred.result[0].evidence, "(off)"));
 	/* A count that differs fails, even with every time in tolerance. */
-	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800), TOL, .from = "client",
-			 .len = 100, .after = "sending")), 0);
+	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(
+					       p, SL_MS(0, 200, 400, 800), TOL,
+					       .from = "client", .len = 100,
+					       .after = "sending")),
+			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "1 more than"));
-	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800, 1600, 3200), TOL,
-			 .from = "client", .len = 100,
-			 .after = "sending")), 0);
+	assert_int_equal(JUDGE(&f->ok,
+			       expect_packets_at_ms(
+				       p, SL_MS(0, 200, 400, 800, 1600, 3200),
+				       TOL, .from = "client", .len = 100,
+				       .after = "sending")),
+			 0);
 	/* The tolerance is what it says: 1 % is too tight for 207 vs 200. */
-	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800, 1600), SL_TOL(1, 1),
-			 .from = "client", .len = 100,
-			 .after = "sending")), 0);
+	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(
+					       p, SL_MS(0, 200, 400, 800, 1600),
+					       SL_TOL(1, 1), .from = "client",
+					       .len = 100, .after = "sending")),
+			 0);
 	/* Direction: the server sent none of them. */
-	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p,
-			 SL_MS(0, 200, 400, 800, 1600), TOL, .from = "server",
-			 .len = 100, .after = "sending")), 0);
+	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(
+					       p, SL_MS(0, 200, 400, 800, 1600),
+					       TOL, .from = "server",
+					       .len = 100, .after = "sending")),
+			 0);
 	/* Without a mark to count from, or with one that never happened:
 	 * skipped, never observed. */
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p, SL_MS(0), TOL,
-			 .from = "client")), -1);
+							    .from = "client")),
+			 -1);
 	assert_int_equal(JUDGE(&f->ok, expect_packets_at_ms(p, SL_MS(0), TOL,
-			 .from = "client", .after = "never")), -1);
+							    .from = "client",
+							    .after = "never")),
+			 -1);
 }
 
 static void test_call_ms(void **state)
@@ -98,18 +116,23 @@ static void test_call_ms(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->ok, expect_call_ms(p, "client", "read",
-			 "sending", 2400, TOL)), 1);
+						      "sending", 2400, TOL)),
+			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "ETIMEDOUT"));
 	/* Too early on the wrong timeline, and too late for 2000 +/- 10 %. */
 	assert_int_equal(JUDGE(&f->wrong, expect_call_ms(p, "client", "read",
-			 "sending", 2400, TOL)), 0);
+							 "sending", 2400, TOL)),
+			 0);
 	assert_int_equal(JUDGE(&f->ok, expect_call_ms(p, "client", "read",
-			 "sending", 2000, TOL)), 0);
+						      "sending", 2000, TOL)),
+			 0);
 	/* Host and name matter; unknown ones are skipped. */
 	assert_int_equal(JUDGE(&f->ok, expect_call_ms(p, "server", "read",
-			 "sending", 2400, TOL)), -1);
+						      "sending", 2400, TOL)),
+			 -1);
 	assert_int_equal(JUDGE(&f->ok, expect_call_ms(p, "client", "read",
-			 "never", 2400, TOL)), -1);
+						      "never", 2400, TOL)),
+			 -1);
 }
 
 static const struct sl_measure *find(const char *name)

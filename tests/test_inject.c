@@ -70,7 +70,7 @@ static struct sl_packet base(uint8_t flags)
 	inet_pton(AF_INET, "198.19.7.2", &p.daddr);
 	p.sport = 40000;
 	p.dport = 5000;
-	p.seq = 0xfffffff0u;	/* near the wrap: numbers are unsigned */
+	p.seq = 0xfffffff0u; /* near the wrap: numbers are unsigned */
 	p.ack = 123456789;
 	p.flags = flags;
 	p.win = 64240;
@@ -138,9 +138,9 @@ static void test_syn_with_options(void **state)
 	assert_int_equal(len, 20 + 20 + 20);
 	assert_int_equal(buf[20 + 12] >> 4, 10);
 	{
-		static const uint8_t want[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10,
-						0x80, 0, 0, 1, 0, 0, 0, 0,
-						1, 3, 3, 7 };
+		static const uint8_t want[] = { 2,  4,	  0x05, 0xb4, 4, 2, 8,
+						10, 0x80, 0,	0,    1, 0, 0,
+						0,  0,	  1,	3,    3, 7 };
 
 		assert_memory_equal(buf + 40, want, sizeof(want));
 	}
@@ -209,7 +209,8 @@ static void test_data_with_payload(void **state)
 		pseudo[10] = 0;
 		pseudo[11] = (uint8_t)(len - 20);
 		assert_int_not_equal(naive_sum(pseudo, 12, buf + 20,
-					       (size_t)len - 20), 0xffff);
+					       (size_t)len - 20),
+				     0xffff);
 	}
 }
 
@@ -226,8 +227,7 @@ static void test_sizes(void **state)
 	assert_int_equal(sl_segment_build(&p, big, buf, sizeof(buf)),
 			 -EMSGSIZE);
 	p.len = 10;
-	assert_int_equal(sl_segment_build(&p, NULL, buf, sizeof(buf)),
-			 -EINVAL);
+	assert_int_equal(sl_segment_build(&p, NULL, buf, sizeof(buf)), -EINVAL);
 }
 
 static void test_csum_helpers(void **state)
@@ -293,7 +293,8 @@ static void test_through_libpcap(void **state)
 		assert_true(i < 3);
 		assert_int_equal(h->caplen, h->len);
 		assert_int_equal(sl_packet_decode(data, h->caplen,
-						  pcap_datalink(pc), &got), 0);
+						  pcap_datalink(pc), &got),
+				 0);
 		assert_same(&want[i], &got);
 		assert_checksums(data, h->caplen);
 		if (i == 2)

@@ -126,7 +126,7 @@ static void test_marked_once(void **state)
 			assert_true(e->t >= 1000);
 		}
 		if (e->kind == SL_EV_INJECT)
-			assert_int_equal(e->ret, 1);	/* matched: hidden */
+			assert_int_equal(e->ret, 1); /* matched: hidden */
 	}
 	/* Both captures' copies, and not the kernel's own twin at 900. */
 	assert_int_equal(injected, 2);
@@ -200,7 +200,7 @@ static void test_save_load(void **state)
 		injections += back.ev[i].kind == SL_EV_INJECT;
 	}
 	assert_int_equal(marked, 2);
-	assert_int_equal(injections, 0);	/* kept as the mark alone */
+	assert_int_equal(injections, 0); /* kept as the mark alone */
 	sl_timeline_free(&back);
 	/* A mark other than "injected" in that field is garbage. */
 	{

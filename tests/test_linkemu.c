@@ -38,13 +38,17 @@
 #define UDP_PORT (LE_PORT + 1)
 #define NDGRAM 2000
 
-
 static int rule_present(struct le_fixture *f, const char *in, const char *q)
 {
-	const char *argv[] = { "ip", "netns", "exec",
-		f->t.host[SL_HOST_ROUTER].netns, "iptables", "-w", "-t",
-		"mangle", "-C", "FORWARD", "-i", in, "-j", "NFQUEUE",
-		"--queue-num", q, NULL };
+	const char *argv[] = { "ip",	      "netns",
+			       "exec",	      f->t.host[SL_HOST_ROUTER].netns,
+			       "iptables",    "-w",
+			       "-t",	      "mangle",
+			       "-C",	      "FORWARD",
+			       "-i",	      in,
+			       "-j",	      "NFQUEUE",
+			       "--queue-num", q,
+			       NULL };
 	struct sl_err e;
 
 	return sl_exec(argv, &e) == 0;
@@ -57,11 +61,14 @@ static void delay_accuracy(struct le_fixture *f, int busy)
 
 	if (busy)
 		le_busy_start(f);
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 10 }, "linkemu");
-	le_check_rtts(f, 200, base, 10000, busy ?
-		   "delay 10 ms, other core busy: RTT error" :
-		   "delay 10 ms, idle: RTT error");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "delay",
+					  .from = "client",
+					  .delay_ms = 10 },
+		      "linkemu");
+	le_check_rtts(f, 200, base, 10000,
+		      busy ? "delay 10 ms, other core busy: RTT error" :
+			     "delay 10 ms, idle: RTT error");
 	le_busy_stop(f);
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 	assert_false(rule_present(f, "eth0", "0"));
@@ -87,19 +94,26 @@ static void test_delay_directions(void **state)
 	long base = le_base_rtt(f, 31);
 	int id;
 
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "server",
-					  .delay_ms = 20 }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "delay",
+					  .from = "server",
+					  .delay_ms = 20 },
+		      "linkemu");
 	assert_true(rule_present(f, "eth1", "1"));
 	assert_false(rule_present(f, "eth0", "0"));
 	le_check_rtts(f, 20, base, 20000, "delay 20 ms from server: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 }, "linkemu");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 },
+		      "linkemu");
 	le_check_rtts(f, 20, base, 30000, "delay 15 ms both ways: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 110 }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "delay",
+					  .from = "client",
+					  .delay_ms = 110 },
+		      "linkemu");
 	le_check_rtts(f, 10, base, 110000, "delay 110 ms: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 }
@@ -111,8 +125,12 @@ static void test_delay_jitter(void **state)
 	long base = le_base_rtt(f, 31), v[60], stolen;
 	struct le_witness w;
 
-	le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-				     .delay_ms = 10, .jitter_ms = 5 }, "linkemu");
+	le_apply(f,
+		 &(struct sl_fault){ .kind = "delay",
+				     .from = "client",
+				     .delay_ms = 10,
+				     .jitter_ms = 5 },
+		 "linkemu");
 	/* Within 2 ms of the range, plus what the machine took away
 	 * meanwhile (le_check_rtts() says why). */
 	le_witness_start(&w);
@@ -131,8 +149,8 @@ static void test_delay_jitter(void **state)
 
 struct dgrams {
 	int sfd, cfd;
-	int got[NDGRAM];	/* arrival rank of datagram i, -1 lost */
-	int order[NDGRAM];	/* indexes in arrival order */
+	int got[NDGRAM];   /* arrival rank of datagram i, -1 lost */
+	int order[NDGRAM]; /* indexes in arrival order */
 	int n;
 };
 
@@ -145,7 +163,8 @@ static void dgram_open(struct le_fixture *f, struct dgrams *d)
 	d->cfd = le_socket(f, SL_HOST_CLIENT, SOCK_DGRAM);
 	assert_true(d->sfd >= 0 && d->cfd >= 0);
 	assert_int_equal(setsockopt(d->sfd, SOL_SOCKET, SO_RCVBUFFORCE, &big,
-				    sizeof(big)), 0);
+				    sizeof(big)),
+			 0);
 	assert_int_equal(bind(d->sfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(connect(d->cfd, (struct sockaddr *)&a, sizeof(a)), 0);
 }
@@ -207,14 +226,17 @@ static void test_loss(void **state)
 	int id, lost;
 
 	dgram_open(f, &d);
-	id = le_apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
-					  .loss = 0.1 }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){
+			      .kind = "loss", .from = "client", .loss = 0.1 },
+		      "linkemu");
 	dgram_run(&d);
 	assert_int_equal(sl_linkemu_stats(id, &st), 0);
 	lost = NDGRAM - d.n;
 	printf("# loss 10%% of %d datagrams (seed %u): %d lost, emulator "
-	       "saw %llu and dropped %llu\n", NDGRAM, st.seed, lost,
-	       (unsigned long long)st.seen, (unsigned long long)st.dropped);
+	       "saw %llu and dropped %llu\n",
+	       NDGRAM, st.seed, lost, (unsigned long long)st.seen,
+	       (unsigned long long)st.dropped);
 	/* Binomial(2000, 0.1): mean 200, sd 13.4; 3.29 sd is the two-sided
 	 * 99.9 % bound. */
 	assert_in_range(lost, 200 - 44, 200 + 44);
@@ -230,8 +252,12 @@ static void test_loss(void **state)
 	assert_int_equal(sl_linkemu_start(&f->t, &f->c, &f->e), 0);
 	again.sfd = d.sfd;
 	again.cfd = d.cfd;
-	assert_int_equal(le_apply(f, &(struct sl_fault){ .kind = "loss",
-			       .from = "client", .loss = 0.1 }, "linkemu"), id);
+	assert_int_equal(le_apply(f,
+				  &(struct sl_fault){ .kind = "loss",
+						      .from = "client",
+						      .loss = 0.1 },
+				  "linkemu"),
+			 id);
 	dgram_run(&again);
 	for (int i = 0; i < NDGRAM; i++)
 		assert_int_equal(d.got[i] < 0, again.got[i] < 0);
@@ -246,8 +272,11 @@ static void test_reorder(void **state)
 	int id, ahead = 0;
 
 	dgram_open(f, &d);
-	id = le_apply(f, &(struct sl_fault){ .kind = "reorder", .from = "client",
-					  .reorder_pct = 25 }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "reorder",
+					  .from = "client",
+					  .reorder_pct = 25 },
+		      "linkemu");
 	dgram_run(&d);
 	assert_int_equal(sl_linkemu_stats(id, &st), 0);
 	/* Reorder loses nothing. */
@@ -262,8 +291,8 @@ static void test_reorder(void **state)
 		ahead += !first_later;
 	}
 	printf("# reorder 25%% of %d datagrams (seed %u): %d sent ahead, "
-	       "emulator counted %llu\n", NDGRAM, st.seed, ahead,
-	       (unsigned long long)st.reordered);
+	       "emulator counted %llu\n",
+	       NDGRAM, st.seed, ahead, (unsigned long long)st.reordered);
 	/* 500 expected; the binomial 99.9 % bound (+-64) is wider than this
 	 * chain's spread, so it is a fair bound. */
 	assert_in_range(ahead, 500 - 64, 500 + 64);
@@ -295,7 +324,7 @@ static void cap_cb(void *arg, const struct sl_packet *pkt, int64_t t)
 
 struct caps {
 	char dir[64];
-	struct sl_capture *c[2];	/* client eth0, server eth0 */
+	struct sl_capture *c[2]; /* client eth0, server eth0 */
 	struct caplist l[2];
 };
 
@@ -310,7 +339,9 @@ static void caps_open(struct le_fixture *f, struct caps *k)
 
 		snprintf(path, sizeof(path), "%s/%d.pcap", k->dir, i);
 		assert_int_equal(sl_capture_open(&k->c[i],
-			f->t.host[host[i]].nsfd, "eth0", path, &f->e), 0);
+						 f->t.host[host[i]].nsfd,
+						 "eth0", path, &f->e),
+				 0);
 	}
 }
 
@@ -346,8 +377,7 @@ static void caps_close(struct caps *k)
 static int same_segment(const struct sl_packet *a, const struct sl_packet *b)
 {
 	return a->ipid == b->ipid && a->seq == b->seq && a->ack == b->ack &&
-	       a->flags == b->flags && a->len == b->len &&
-	       a->sport == b->sport;
+	       a->flags == b->flags && a->len == b->len && a->sport == b->sport;
 }
 
 /* The client's segments that never reached the server's interface, in
@@ -392,8 +422,13 @@ static void test_drop_pure_ack(void **state)
 	char buf[16];
 
 	caps_open(f, &k);
-	id = le_apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
-		   .flags = ".", .not_flags = "SFRP", .len = SL__LEN(0) }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "drop",
+					  .from = "client",
+					  .flags = ".",
+					  .not_flags = "SFRP",
+					  .len = SL__LEN(0) },
+		      "linkemu");
 	fd = le_socket(f, SL_HOST_CLIENT, SOCK_STREAM);
 	assert_true(fd >= 0);
 	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -424,7 +459,8 @@ static void test_drop_pure_ack(void **state)
 	assert_int_equal(st.matched, 1);
 	assert_int_equal(st.dropped, 1);
 	printf("# drop the next pure ACK from client: 1 of %d pure ACKs "
-	       "missing at the server, the handshake's\n", pure_acks);
+	       "missing at the server, the handshake's\n",
+	       pure_acks);
 }
 
 /* The next two data segments from the client are dropped, then the same
@@ -447,8 +483,12 @@ static void test_drop_two_data(void **state)
 	afd = accept(f->lfd, NULL, NULL);
 	assert_true(afd >= 0);
 	setsockopt(afd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	id = le_apply(f, &(struct sl_fault){ .kind = "drop", .from = "client",
-					  .flags = "P", .count = 2 }, "linkemu");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "drop",
+					  .from = "client",
+					  .flags = "P",
+					  .count = 2 },
+		      "linkemu");
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(send(fd, buf, sizeof(buf), 0), 100);
 	while (got < 500) {
@@ -492,7 +532,8 @@ static void test_stop(void **state)
 	long base = le_base_rtt(f, 31);
 
 	assert_true(pid > 0);
-	le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 5 }, "linkemu");
+	le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 5 },
+		 "linkemu");
 	assert_true(rule_present(f, "eth0", "0"));
 	assert_true(rule_present(f, "eth1", "1"));
 	sl_linkemu_stop();
@@ -502,9 +543,12 @@ static void test_stop(void **state)
 	assert_false(rule_present(f, "eth0", "0"));
 	assert_false(rule_present(f, "eth1", "1"));
 	le_check_rtts(f, 10, base, 0, "after stop: RTT error");
-	assert_int_equal(sl_linkemu_apply(&f->t, &(struct sl_fault){
-		.kind = "delay", .delay_ms = 5 }, NULL, &f->e), -ENOTCONN);
-	sl_linkemu_stop();	/* idempotent */
+	assert_int_equal(sl_linkemu_apply(&f->t,
+					  &(struct sl_fault){ .kind = "delay",
+							      .delay_ms = 5 },
+					  NULL, &f->e),
+			 -ENOTCONN);
+	sl_linkemu_stop(); /* idempotent */
 }
 
 /* Dead (or a zombie nobody has reaped yet: it holds nothing). */
@@ -592,12 +636,15 @@ static void test_cmdlog(void **state)
 	FILE *log = open_memstream(&text, &len);
 	char want[160];
 
-	assert_true(sl_linkemu_apply(&f->t, &(struct sl_fault){
-		.kind = "loss", .from = "server", .loss = 0.25 }, log,
-		&f->e) >= 0);
+	assert_true(sl_linkemu_apply(&f->t,
+				     &(struct sl_fault){ .kind = "loss",
+							 .from = "server",
+							 .loss = 0.25 },
+				     log, &f->e) >= 0);
 	fclose(log);
 	printf("%s", text);
-	snprintf(want, sizeof(want), "ip netns exec %s iptables -w -t mangle "
+	snprintf(want, sizeof(want),
+		 "ip netns exec %s iptables -w -t mangle "
 		 "-A FORWARD -i eth1 -j NFQUEUE --queue-num 1",
 		 f->t.host[SL_HOST_ROUTER].netns);
 	assert_non_null(strstr(text, want));
@@ -615,8 +662,9 @@ static void test_timer(void **state)
 	(void)state;
 	assert_int_equal(sl_linkemu_measure_timer(500, &te, &e), 0);
 	printf("# timer lateness (n=%d, %s): median %.0f us, p99 %.0f us, "
-	       "max %.0f us\n", te.n, te.fifo ? "SCHED_FIFO" : "SCHED_OTHER",
-	       te.median_us, te.p99_us, te.max_us);
+	       "max %.0f us\n",
+	       te.n, te.fifo ? "SCHED_FIFO" : "SCHED_OTHER", te.median_us,
+	       te.p99_us, te.max_us);
 	assert_true(te.median_us >= 0 && te.p99_us < 2000);
 }
 

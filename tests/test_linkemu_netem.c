@@ -23,21 +23,25 @@
 
 #include "test_linkemu_util.h"
 
-
 static void test_netem_delay(void **state)
 {
 	struct le_fixture *f = *state;
 	long base = le_base_rtt(f, 21);
 	int id;
 
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .from = "client",
-					  .delay_ms = 10 }, "netem");
+	id = le_apply(f,
+		      &(struct sl_fault){ .kind = "delay",
+					  .from = "client",
+					  .delay_ms = 10 },
+		      "netem");
 	le_check_rtts(f, 50, base, 10000, "netem delay 10 ms: RTT error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 	le_check_rtts(f, 10, base, 0, "netem lifted: RTT error");
-	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 }, "netem");
-	le_check_rtts(f, 20, base, 30000, "netem delay 15 ms both ways: RTT "
-		   "error");
+	id = le_apply(f, &(struct sl_fault){ .kind = "delay", .delay_ms = 15 },
+		      "netem");
+	le_check_rtts(f, 20, base, 30000,
+		      "netem delay 15 ms both ways: RTT "
+		      "error");
 	assert_int_equal(sl_linkemu_lift(&f->t, id, &f->e), 0);
 }
 
@@ -56,8 +60,10 @@ static void test_netem_loss(void **state)
 	setsockopt(sfd, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
 	assert_int_equal(bind(sfd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(connect(cfd, (struct sockaddr *)&a, sizeof(a)), 0);
-	le_apply(f, &(struct sl_fault){ .kind = "loss", .from = "client",
-				     .loss = 0.1 }, "netem");
+	le_apply(f,
+		 &(struct sl_fault){
+			 .kind = "loss", .from = "client", .loss = 0.1 },
+		 "netem");
 	for (uint32_t i = 0; i < 2000; i++) {
 		assert_int_equal(send(cfd, &i, sizeof(i), 0), sizeof(i));
 		if (i % 20 == 19)
@@ -93,10 +99,14 @@ static const char *netem_missing(void)
 		le_down(&f);
 		return why;
 	}
-	id = sl_linkemu_apply(&f.t, &(struct sl_fault){ .kind = "delay",
-			      .from = "client", .delay_ms = 1 }, NULL, &f.e);
+	id = sl_linkemu_apply(&f.t,
+			      &(struct sl_fault){ .kind = "delay",
+						  .from = "client",
+						  .delay_ms = 1 },
+			      NULL, &f.e);
 	if (id < 0)
-		snprintf(why, sizeof(why), "tc netem does not work in the "
+		snprintf(why, sizeof(why),
+			 "tc netem does not work in the "
 			 "router's namespace (%s); the link emulator serves "
 			 "delay, loss and reorder here, see test_linkemu",
 			 f.e.msg);

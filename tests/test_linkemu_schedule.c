@@ -90,13 +90,13 @@ static uint32_t feed(struct fixture *f, int d, uint8_t flags, uint16_t len)
 	b[2] = iplen >> 8;
 	b[3] = iplen & 0xff;
 	b[8] = 64;
-	b[9] = 6;	/* TCP */
+	b[9] = 6; /* TCP */
 	memcpy(b + 12, (uint8_t[]){ 198, 18, 0, 2, 198, 19, 0, 2 }, 8);
-	b[20] = 0xa0;	/* port 41000 > 5000 */
+	b[20] = 0xa0; /* port 41000 > 5000 */
 	b[21] = 0x28;
 	b[22] = 0x13;
 	b[23] = 0x88;
-	b[32] = 5 << 4;	/* data offset */
+	b[32] = 5 << 4; /* data offset */
 	b[33] = flags;
 	sl__le_schedule_packet(&f->s, d, id, b, sizeof(b), sl_now());
 	return id;
@@ -122,9 +122,14 @@ static void test_drop_next_n_matching(void **state)
 	struct fixture *f = *state;
 	uint32_t syn, ack1, data, ack2, ack3, other;
 
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_DROP, .dirs = 1,
-		.need = SL_TH_ACK, .forbid = SL_TH_SYN | SL_TH_FIN |
-		SL_TH_RST | SL_TH_PSH, .len = 1, .count = 2 });
+	apply(f, 0,
+	      (struct sl__le_spec){ .kind = LE_DROP,
+				    .dirs = 1,
+				    .need = SL_TH_ACK,
+				    .forbid = SL_TH_SYN | SL_TH_FIN |
+					      SL_TH_RST | SL_TH_PSH,
+				    .len = 1,
+				    .count = 2 });
 	syn = feed(f, 0, SL_TH_SYN, 0);
 	ack1 = feed(f, 0, SL_TH_ACK, 0);
 	data = feed(f, 0, SL_TH_ACK, 10);
@@ -147,10 +152,12 @@ static int lose(struct fixture *f, uint32_t seed, int n, uint8_t *lost)
 {
 	f->r.n = 0;
 	memset(&f->sh.f[0].st, 0, sizeof(f->sh.f[0].st));
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_LOSS, .dirs = 3,
-		.loss = 0.25, .seed = seed });
+	apply(f, 0,
+	      (struct sl__le_spec){
+		      .kind = LE_LOSS, .dirs = 3, .loss = 0.25, .seed = seed });
 	for (int i = 0; i < n; i++)
-		lost[i] = verdict_of(f, feed(f, i & 1, SL_TH_ACK, 0)) == NF_DROP;
+		lost[i] = verdict_of(f, feed(f, i & 1, SL_TH_ACK, 0)) ==
+			  NF_DROP;
 	assert_int_equal(f->r.n, n);
 	return (int)f->sh.f[0].st.dropped;
 }
@@ -192,8 +199,9 @@ static void test_delay_not_early(void **state)
 	int64_t t0 = sl_now(), t;
 	uint32_t pkt;
 
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_DELAY, .dirs = 1,
-		.delay_ms = 5 });
+	apply(f, 0,
+	      (struct sl__le_spec){
+		      .kind = LE_DELAY, .dirs = 1, .delay_ms = 5 });
 	pkt = feed(f, 0, SL_TH_SYN, 0);
 	assert_int_equal(verdict_of(f, pkt), -1);
 	do
@@ -210,8 +218,11 @@ static void test_reorder_overtakes(void **state)
 	uint32_t first, second;
 
 	/* 50 %: every other segment is held, so the first one is. */
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_REORDER, .dirs = 1,
-		.reorder_pct = 50, .seed = 1 });
+	apply(f, 0,
+	      (struct sl__le_spec){ .kind = LE_REORDER,
+				    .dirs = 1,
+				    .reorder_pct = 50,
+				    .seed = 1 });
 	first = feed(f, 0, SL_TH_ACK, 100);
 	assert_int_equal(f->r.n, 0);
 	second = feed(f, 0, SL_TH_ACK, 100);
@@ -226,8 +237,11 @@ static void test_lift_releases_hold(void **state)
 	struct fixture *f = *state;
 	uint32_t held;
 
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_REORDER, .dirs = 1,
-		.reorder_pct = 50, .seed = 1 });
+	apply(f, 0,
+	      (struct sl__le_spec){ .kind = LE_REORDER,
+				    .dirs = 1,
+				    .reorder_pct = 50,
+				    .seed = 1 });
 	held = feed(f, 0, SL_TH_ACK, 100);
 	assert_int_equal(verdict_of(f, held), -1);
 	sl__le_schedule_lift(&f->s, 0);
@@ -241,8 +255,9 @@ static void test_flush_in_due_order(void **state)
 	struct fixture *f = *state;
 	uint32_t a, b, c;
 
-	apply(f, 0, (struct sl__le_spec){ .kind = LE_DELAY, .dirs = 3,
-		.delay_ms = 1000 });
+	apply(f, 0,
+	      (struct sl__le_spec){
+		      .kind = LE_DELAY, .dirs = 3, .delay_ms = 1000 });
 	a = feed(f, 1, SL_TH_ACK, 0);
 	b = feed(f, 0, SL_TH_ACK, 0);
 	c = feed(f, 1, SL_TH_ACK, 0);

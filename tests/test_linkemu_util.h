@@ -43,8 +43,8 @@ struct le_fixture {
 	struct sl_topology t;
 	struct sl_cleanup c;
 	struct sl_err e;
-	int lfd;		/* the server's listener on LE_PORT */
-	pid_t busy;		/* the busy loop, or 0 */
+	int lfd;    /* the server's listener on LE_PORT */
+	pid_t busy; /* the busy loop, or 0 */
 };
 
 /* A socket created inside host's namespace (it stays there); -errno. */
@@ -63,7 +63,7 @@ static inline int le_socket(struct le_fixture *f, int host, int type)
 	fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
 	err = errno;
 	if (setns(back, CLONE_NEWNET) < 0)
-		abort();	/* the test process would be lost in a netns */
+		abort(); /* the test process would be lost in a netns */
 	close(back);
 	return fd < 0 ? -err : fd;
 }
@@ -191,8 +191,8 @@ static inline int le_cmp_long(const void *a, const void *b)
 static inline void le_summary(const char *what, long *v, int n)
 {
 	qsort(v, n, sizeof(*v), le_cmp_long);
-	printf("# %s (n=%d, us): median %ld  p99 %ld  min %ld  max %ld\n",
-	       what, n, v[n / 2], v[(n * 99) / 100], v[0], v[n - 1]);
+	printf("# %s (n=%d, us): median %ld  p99 %ld  min %ld  max %ld\n", what,
+	       n, v[n / 2], v[(n * 99) / 100], v[0], v[n - 1]);
 }
 
 /* ---- what both backends' tests share (cmocka must be included first) ---- */
@@ -270,7 +270,7 @@ struct le_witness {
 	int cpu[LE_WITNESS_MAX];
 	int started[LE_WITNESS_MAX];
 	volatile int stop;
-	long late_us[LE_WITNESS_MAX];	/* the worst lateness seen */
+	long late_us[LE_WITNESS_MAX]; /* the worst lateness seen */
 };
 
 struct le_witness_arg {
@@ -288,7 +288,7 @@ static inline void *le_witness_main(void *arg)
 	struct itimerspec its = { .it_interval = { 0, 1000000 } };
 	struct timespec now;
 	cpu_set_t set;
-	int64_t next;		/* the first expiration not yet read */
+	int64_t next; /* the first expiration not yet read */
 	uint64_t n;
 	int fd;
 
@@ -338,8 +338,7 @@ static inline void le_witness_start(struct le_witness *w)
 	for (int k = 0; k < w->ncpu; k++) {
 		le_witness_args[k].w = w;
 		le_witness_args[k].k = k;
-		w->started[k] = pthread_create(&w->th[k], NULL,
-					       le_witness_main,
+		w->started[k] = pthread_create(&w->th[k], NULL, le_witness_main,
 					       &le_witness_args[k]) == 0;
 	}
 }
@@ -366,8 +365,8 @@ static inline long le_witness_stop(struct le_witness *w)
  * every error beyond 2 ms.  The median error must be within 2 ms
  * whatever the machine did: a stall makes a tail, an emulator that is
  * wrong makes a median.  Prints the distribution of the error. */
-static inline void le_check_rtts(struct le_fixture *f, int n, long base, long want_us,
-				  const char *what)
+static inline void le_check_rtts(struct le_fixture *f, int n, long base,
+				 long want_us, const char *what)
 {
 	long *err = calloc(n, sizeof(*err));
 	struct le_witness w;
@@ -387,15 +386,18 @@ static inline void le_check_rtts(struct le_fixture *f, int n, long base, long wa
 	for (int i = 0; i < n; i++) {
 		if (labs(err[i]) <= 2000)
 			continue;
-		print_error("%s: handshake %d off by %ld us (tolerance 2000 us, "
-			    "+ %ld us the machine took from a SCHED_FIFO timer "
-			    "meanwhile)\n", what, i, err[i], stolen);
+		print_error(
+			"%s: handshake %d off by %ld us (tolerance 2000 us, "
+			"+ %ld us the machine took from a SCHED_FIFO timer "
+			"meanwhile)\n",
+			what, i, err[i], stolen);
 		if (labs(err[i]) > allowed)
 			over++;
 	}
 	le_summary(what, err, n);
 	print_message("# %s: the machine kept a SCHED_FIFO 1 ms timer late by "
-		      "up to %ld us meanwhile\n", what, stolen);
+		      "up to %ld us meanwhile\n",
+		      what, stolen);
 	assert_true(over <= (n / 100 > 1 ? n / 100 : 1));
 	/* le_summary() sorted them: the median. */
 	assert_true(labs(err[n / 2]) <= 2000);

@@ -47,9 +47,9 @@ struct seg {
 	uint32_t seq, ack;
 	uint8_t flags;
 	uint16_t win, urp;
-	const uint8_t *opts;	/* a multiple of 4 bytes */
+	const uint8_t *opts; /* a multiple of 4 bytes */
 	size_t optlen;
-	size_t paylen;		/* zero bytes of payload */
+	size_t paylen; /* zero bytes of payload */
 };
 
 static void addr(uint8_t *p, const char *s)
@@ -105,7 +105,7 @@ static size_t wrap(int linktype, uint8_t *out, const uint8_t *ip, size_t n,
 		break;
 	case DLT_LINUX_SLL:
 		memset(out, 0, 16);
-		be16(out + 2, 1);	/* ARPHRD_ETHER */
+		be16(out + 2, 1); /* ARPHRD_ETHER */
 		be16(out + 4, 6);
 		be16(out + 14, ethertype);
 		h = 16;
@@ -113,7 +113,7 @@ static size_t wrap(int linktype, uint8_t *out, const uint8_t *ip, size_t n,
 	case DLT_LINUX_SLL2:
 		memset(out, 0, 20);
 		be16(out, ethertype);
-		be32(out + 4, 7);	/* ifindex */
+		be32(out + 4, 7); /* ifindex */
 		be16(out + 8, 1);
 		out[11] = 6;
 		h = 20;
@@ -129,23 +129,26 @@ static size_t wrap(int linktype, uint8_t *out, const uint8_t *ip, size_t n,
 }
 
 static const uint8_t syn_opts[] = {
-	2, 4, 0x05, 0xb4,		/* mss 1460 */
-	4, 2,				/* sackOK */
-	8, 10, 0, 0, 0, 123, 0, 0, 0, 0, /* TS val 123 ecr 0 */
-	1,				/* nop */
-	3, 3, 7,			/* wscale 7 */
+	2, 4,  0x05, 0xb4,		       /* mss 1460 */
+	4, 2,				       /* sackOK */
+	8, 10, 0,    0,	   0, 123, 0, 0, 0, 0, /* TS val 123 ecr 0 */
+	1,				       /* nop */
+	3, 3,  7,			       /* wscale 7 */
 };
 
 static const uint8_t ts_opts[] = {
-	1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6,	/* nop,nop,TS val 5 ecr 6 */
+	1, 1, 8, 10, 0, 0, 0, 5, 0, 0, 0, 6, /* nop,nop,TS val 5 ecr 6 */
 };
 
 /* ---- decoding ---------------------------------------------------------- */
 
 static void decode_syn_fields(void **state)
 {
-	struct seg s = { .seq = ISN_C, .flags = SL_TH_SYN, .win = 64240,
-			 .opts = syn_opts, .optlen = sizeof(syn_opts) };
+	struct seg s = { .seq = ISN_C,
+			 .flags = SL_TH_SYN,
+			 .win = 64240,
+			 .opts = syn_opts,
+			 .optlen = sizeof(syn_opts) };
 	uint8_t ip[128], fr[160];
 	struct sl_packet p;
 	size_t n;
@@ -178,10 +181,14 @@ static void decode_syn_fields(void **state)
 /* The same segment behind each link layer we take decodes the same. */
 static void decode_link_types(void **state)
 {
-	static const int types[] = { DLT_EN10MB, DLT_LINUX_SLL,
-				     DLT_LINUX_SLL2, DLT_RAW, DLT_IPV4 };
-	struct seg s = { .seq = 7, .ack = 9, .flags = SL_TH_PSH | SL_TH_ACK,
-			 .win = 502, .opts = ts_opts, .optlen = sizeof(ts_opts),
+	static const int types[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
+				     DLT_RAW, DLT_IPV4 };
+	struct seg s = { .seq = 7,
+			 .ack = 9,
+			 .flags = SL_TH_PSH | SL_TH_ACK,
+			 .win = 502,
+			 .opts = ts_opts,
+			 .optlen = sizeof(ts_opts),
 			 .paylen = 100 };
 	uint8_t ip[256], fr[300];
 	struct sl_packet ref, p;
@@ -213,8 +220,10 @@ static void decode_link_types(void **state)
 
 static void decode_rejects_what_is_not_ipv4_tcp(void **state)
 {
-	struct seg s = { .flags = SL_TH_ACK, .opts = ts_opts,
-			 .optlen = sizeof(ts_opts), .paylen = 10 };
+	struct seg s = { .flags = SL_TH_ACK,
+			 .opts = ts_opts,
+			 .optlen = sizeof(ts_opts),
+			 .paylen = 10 };
 	uint8_t ip[128], bad[128], fr[160];
 	struct sl_packet p;
 	size_t n = ip_tcp(ip, &s), fn;
@@ -274,10 +283,13 @@ static void decode_rejects_what_is_not_ipv4_tcp(void **state)
  */
 static void decode_every_truncation(void **state)
 {
-	static const int types[] = { DLT_EN10MB, DLT_LINUX_SLL,
-				     DLT_LINUX_SLL2, DLT_RAW };
-	struct seg s = { .seq = ISN_C, .flags = SL_TH_SYN, .win = 64240,
-			 .opts = syn_opts, .optlen = sizeof(syn_opts),
+	static const int types[] = { DLT_EN10MB, DLT_LINUX_SLL, DLT_LINUX_SLL2,
+				     DLT_RAW };
+	struct seg s = { .seq = ISN_C,
+			 .flags = SL_TH_SYN,
+			 .win = 64240,
+			 .opts = syn_opts,
+			 .optlen = sizeof(syn_opts),
 			 .paylen = 30 };
 	uint8_t ip[128], fr[160];
 	size_t n = ip_tcp(ip, &s);
@@ -337,17 +349,16 @@ static void decode_one(const uint8_t *opts, size_t optlen, struct sl_packet *p)
 static void decode_options_like_the_kernel(void **state)
 {
 	static const uint8_t sack3[] = {
-		1, 1, 5, 26,
-		0, 0, 0, 10, 0, 0, 0, 20, 0, 0, 0, 30, 0, 0, 0, 40,
-		0xff, 0xff, 0xff, 0xf0, 0, 0, 0, 5,
+		1, 1,  5, 26, 0, 0,  0,	   10,	 0,    0,    0, 20, 0, 0,
+		0, 30, 0, 0,  0, 40, 0xff, 0xff, 0xff, 0xf0, 0, 0,  0, 5,
 	};
 	/* The kernel steps over an option by its length byte, whatever
 	 * the kind would want. */
 	static const uint8_t wrong_sizes[] = {
-		2, 3, 5,	/* mss with length 3: ignored */
-		3, 4, 7, 1,	/* wscale with length 4: ignored */
-		8, 10, 0, 0, 0, 1, 0, 0, 0, 2,	/* TS val 1 ecr 2 */
-		4, 2,		/* sackOK */
+		2, 3,  5,    /* mss with length 3: ignored */
+		3, 4,  7, 1, /* wscale with length 4: ignored */
+		8, 10, 0, 0, 0, 1, 0, 0, 0, 2, /* TS val 1 ecr 2 */
+		4, 2,			       /* sackOK */
 		1,
 	};
 	static const uint8_t eol_first[] = { 0, 2, 4, 5, 180, 0, 0, 0 };
@@ -401,8 +412,10 @@ static void decode_options_like_the_kernel(void **state)
  */
 static void decode_and_format_survive_random_bytes(void **state)
 {
-	struct seg s = { .flags = SL_TH_ACK, .opts = ts_opts,
-			 .optlen = sizeof(ts_opts), .paylen = 8 };
+	struct seg s = { .flags = SL_TH_ACK,
+			 .opts = ts_opts,
+			 .optlen = sizeof(ts_opts),
+			 .paylen = 8 };
 	uint8_t ip[128];
 	size_t n = ip_tcp(ip, &s);
 	uint32_t rnd = 12345;
@@ -521,67 +534,93 @@ static void format_examples(void **state)
 	static const uint8_t ack_opts[] = {
 		1, 1, 8, 10, 0, 0, 0, 7, 0, 0, 0, 8,
 	};
-	struct seg syn = { .seq = ISN_C, .flags = SL_TH_SYN, .win = 64240,
-			   .opts = syn_opts, .optlen = sizeof(syn_opts) };
-	struct seg synack = { .src = "198.19.3.2", .dst = "198.18.3.2",
-			      .sport = 5000, .dport = 41234, .seq = ISN_S,
+	struct seg syn = { .seq = ISN_C,
+			   .flags = SL_TH_SYN,
+			   .win = 64240,
+			   .opts = syn_opts,
+			   .optlen = sizeof(syn_opts) };
+	struct seg synack = { .src = "198.19.3.2",
+			      .dst = "198.18.3.2",
+			      .sport = 5000,
+			      .dport = 41234,
+			      .seq = ISN_S,
 			      .ack = ISN_C + 1,
-			      .flags = SL_TH_SYN | SL_TH_ACK, .win = 65160,
-			      .opts = syn_opts, .optlen = sizeof(syn_opts) };
-	struct seg data = { .seq = ISN_C + 1, .ack = ISN_S + 1,
-			    .flags = SL_TH_PSH | SL_TH_ACK, .win = 502,
-			    .opts = ts_opts, .optlen = sizeof(ts_opts),
+			      .flags = SL_TH_SYN | SL_TH_ACK,
+			      .win = 65160,
+			      .opts = syn_opts,
+			      .optlen = sizeof(syn_opts) };
+	struct seg data = { .seq = ISN_C + 1,
+			    .ack = ISN_S + 1,
+			    .flags = SL_TH_PSH | SL_TH_ACK,
+			    .win = 502,
+			    .opts = ts_opts,
+			    .optlen = sizeof(ts_opts),
 			    .paylen = 100 };
-	struct seg ack = { .src = "198.19.3.2", .dst = "198.18.3.2",
-			   .sport = 5000, .dport = 41234, .seq = ISN_S + 1,
-			   .ack = ISN_C + 101, .flags = SL_TH_ACK, .win = 501,
-			   .opts = ack_opts, .optlen = sizeof(ack_opts) };
-	struct seg rst = { .seq = ISN_C + 101, .ack = ISN_S + 1,
+	struct seg ack = { .src = "198.19.3.2",
+			   .dst = "198.18.3.2",
+			   .sport = 5000,
+			   .dport = 41234,
+			   .seq = ISN_S + 1,
+			   .ack = ISN_C + 101,
+			   .flags = SL_TH_ACK,
+			   .win = 501,
+			   .opts = ack_opts,
+			   .optlen = sizeof(ack_opts) };
+	struct seg rst = { .seq = ISN_C + 101,
+			   .ack = ISN_S + 1,
 			   .flags = SL_TH_RST | SL_TH_ACK };
 	char line[256];
 
 	(void)state;
 	format_seg(&syn, true, ISN_C, ISN_S, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [S], seq 0, "
 		"win 64240, options [mss 1460,sackOK,TS val 123 ecr 0,nop,"
 		"wscale 7], length 0");
 	format_seg(&synack, true, ISN_S, ISN_C, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.19.3.2.5000 > 198.18.3.2.41234: Flags [S.], seq 0, "
 		"ack 1, win 65160, options [mss 1460,sackOK,TS val 123 ecr 0,"
 		"nop,wscale 7], length 0");
 	format_seg(&data, true, ISN_C, ISN_S, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [P.], seq 1:101, "
 		"ack 1, win 502, options [nop,nop,TS val 5 ecr 6], length 100");
 	format_seg(&ack, true, ISN_S, ISN_C, line, sizeof(line));
-	assert_string_equal(line,
-		"198.19.3.2.5000 > 198.18.3.2.41234: Flags [.], ack 101, "
-		"win 501, options [nop,nop,TS val 7 ecr 8], length 0");
+	assert_string_equal(
+		line, "198.19.3.2.5000 > 198.18.3.2.41234: Flags [.], ack 101, "
+		      "win 501, options [nop,nop,TS val 7 ecr 8], length 0");
 	format_seg(&rst, true, ISN_C, ISN_S, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [R.], seq 101, "
 		"ack 1, win 0, length 0");
 
 	/* Absolute, as tcpdump -S prints: the bases must not matter. */
 	format_seg(&data, false, 1, 2, line, sizeof(line));
-	assert_string_equal(line,
-		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [P.], "
-		"seq 3000000001:3000000101, ack 123456790, win 502, "
-		"options [nop,nop,TS val 5 ecr 6], length 100");
+	assert_string_equal(
+		line, "198.18.3.2.41234 > 198.19.3.2.5000: Flags [P.], "
+		      "seq 3000000001:3000000101, ack 123456790, win 502, "
+		      "options [nop,nop,TS val 5 ecr 6], length 100");
 }
 
 /* Sequence numbers relative to a base wrap modulo 2^32, as tcpdump's do. */
 static void format_relative_wraps(void **state)
 {
-	struct seg data = { .seq = 10, .ack = 5, .paylen = 20,
-			    .flags = SL_TH_PSH | SL_TH_ACK, .win = 1 };
+	struct seg data = { .seq = 10,
+			    .ack = 5,
+			    .paylen = 20,
+			    .flags = SL_TH_PSH | SL_TH_ACK,
+			    .win = 1 };
 	char line[256];
 
 	(void)state;
 	format_seg(&data, true, 0xfffffff0u, 0xfffffffbu, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [P.], seq 26:46, "
 		"ack 10, win 1, length 20");
 }
@@ -591,10 +630,16 @@ static void format_relative_wraps(void **state)
 static void format_hand_built_options(void **state)
 {
 	struct sl_packet p = {
-		.sport = 41234, .dport = 5000, .seq = 100,
-		.flags = SL_TH_SYN, .win = 64240,
-		.opt = { .mss = 1460, .wscale = 7, .sack_ok = true,
-			 .has_ts = true, .tsval = 123 },
+		.sport = 41234,
+		.dport = 5000,
+		.seq = 100,
+		.flags = SL_TH_SYN,
+		.win = 64240,
+		.opt = { .mss = 1460,
+			 .wscale = 7,
+			 .sack_ok = true,
+			 .has_ts = true,
+			 .tsval = 123 },
 	};
 	char line[256];
 
@@ -602,7 +647,8 @@ static void format_hand_built_options(void **state)
 	inet_aton("198.18.3.2", &p.saddr);
 	inet_aton("198.19.3.2", &p.daddr);
 	sl_packet_format(&p, true, 100, 0, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [S], seq 0, "
 		"win 64240, options [mss 1460,sackOK,TS val 123 ecr 0,nop,"
 		"wscale 7], length 0");
@@ -610,9 +656,9 @@ static void format_hand_built_options(void **state)
 	p.opt.has_ts = false;
 	p.opt.wscale = -1;
 	sl_packet_format(&p, true, 100, 0, line, sizeof(line));
-	assert_string_equal(line,
-		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [S], seq 0, "
-		"win 64240, options [mss 1460,nop,nop,sackOK], length 0");
+	assert_string_equal(
+		line, "198.18.3.2.41234 > 198.19.3.2.5000: Flags [S], seq 0, "
+		      "win 64240, options [mss 1460,nop,nop,sackOK], length 0");
 
 	/* Not a SYN: the SYN-only options stay out, even from a struct
 	 * whose wscale was left at 0; SACK edges relative to the ack base. */
@@ -630,14 +676,15 @@ static void format_hand_built_options(void **state)
 	}
 	sl_packet_format(&p, true, 100, 1000, line, sizeof(line));
 	/* Three blocks fit beside a timestamp, as on the wire. */
-	assert_string_equal(line,
-		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [.], ack 1, "
-		"win 64240, options [nop,nop,TS val 5 ecr 6,nop,nop,"
-		"sack 3 {200:250}{300:350}{400:450}], length 0");
+	assert_string_equal(
+		line, "198.18.3.2.41234 > 198.19.3.2.5000: Flags [.], ack 1, "
+		      "win 64240, options [nop,nop,TS val 5 ecr 6,nop,nop,"
+		      "sack 3 {200:250}{300:350}{400:450}], length 0");
 
 	p.opt.has_ts = false;
 	sl_packet_format(&p, false, 100, 1000, line, sizeof(line));
-	assert_string_equal(line,
+	assert_string_equal(
+		line,
 		"198.18.3.2.41234 > 198.19.3.2.5000: Flags [.], ack 1001, "
 		"win 64240, options [nop,nop,sack 4 {1200:1250}{1300:1350}"
 		"{1400:1450}{1500:1550}], length 0");
@@ -646,8 +693,11 @@ static void format_hand_built_options(void **state)
 /* A short buffer gets a NUL-terminated prefix and its length. */
 static void format_truncates(void **state)
 {
-	struct seg data = { .seq = 1, .ack = 1, .flags = SL_TH_PSH | SL_TH_ACK,
-			    .opts = ts_opts, .optlen = sizeof(ts_opts),
+	struct seg data = { .seq = 1,
+			    .ack = 1,
+			    .flags = SL_TH_PSH | SL_TH_ACK,
+			    .opts = ts_opts,
+			    .optlen = sizeof(ts_opts),
 			    .paylen = 100 };
 	char full[256];
 	uint8_t ip[256];
@@ -685,9 +735,9 @@ static void format_truncates(void **state)
  * sl_packet_format() does the rest.
  */
 struct conv {
-	uint32_t a, b;		/* addresses, in tcpdump's collating order */
+	uint32_t a, b; /* addresses, in tcpdump's collating order */
 	uint32_t ports;
-	uint32_t seq, ack;	/* ISNs of a's and b's direction */
+	uint32_t seq, ack; /* ISNs of a's and b's direction */
 	bool used;
 };
 
@@ -724,11 +774,11 @@ static bool tcpdump_bases(struct conv *tab, size_t n, const struct sl_packet *p,
 	     memcmp(&p->saddr, &p->daddr, sizeof(p->saddr)) > 0))
 		rev = true;
 	if (rev)
-		c = conv_find(tab, n, dst, src, (uint32_t)p->dport << 16 |
-			      p->sport, &found);
+		c = conv_find(tab, n, dst, src,
+			      (uint32_t)p->dport << 16 | p->sport, &found);
 	else
-		c = conv_find(tab, n, src, dst, (uint32_t)p->sport << 16 |
-			      p->dport, &found);
+		c = conv_find(tab, n, src, dst,
+			      (uint32_t)p->sport << 16 | p->dport, &found);
 	if (!found || (p->flags & SL_TH_SYN)) {
 		c->used = true;
 		c->a = rev ? dst : src;
@@ -767,7 +817,7 @@ static char *read_lines(const char *path, char ***lines, size_t *nlines)
 	fclose(f);
 	*lines = calloc(size + 1, sizeof(char *));
 	assert_non_null(*lines);
-	for (s = text; *s; ) {
+	for (s = text; *s;) {
 		char *nl = strchr(s, '\n');
 
 		(*lines)[n++] = s;
@@ -839,7 +889,8 @@ static void compare_with_tcpdump(const char *pcap_name, bool relative)
 		sl_packet_format(&p, rel, sb, ab, line, sizeof(line));
 		if (strcmp(line, want) != 0)
 			print_error("%s frame %zu:\n  tcpdump: %s\n  socklab: "
-				    "%s\n", pcap_name, i + 1, want, line);
+				    "%s\n",
+				    pcap_name, i + 1, want, line);
 		assert_string_equal(line, want);
 		ntcp++;
 		i++;

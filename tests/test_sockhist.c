@@ -89,18 +89,24 @@ static void test_short_state_from_kernel(void **state)
 	sl_spans_free(&sp);
 
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-			 .state = "CLOSING")), 1);
+						 .state = "CLOSING")),
+			 1);
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "kernel: FIN_WAIT1 -> CLOSING"));
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-			 .state = "CLOSING")), 1);
-	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "CLOSING")), 0);
-	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "LAST-ACK")), 1);
-	assert_int_equal(JUDGE(&tl, expect_state_kept(p, .host = "client",
-			 .state = "TIME-WAIT", .after = "client:in TIME-WAIT")),
+						 .state = "CLOSING")),
 			 1);
+	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
+						    .state = "CLOSING")),
+			 0);
+	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
+						    .state = "LAST-ACK")),
+			 1);
+	assert_int_equal(
+		JUDGE(&tl, expect_state_kept(p, .host = "client",
+					     .state = "TIME-WAIT",
+					     .after = "client:in TIME-WAIT")),
+		1);
 	sl_timeline_free(&tl);
 }
 
@@ -123,10 +129,12 @@ static void test_wrong_state_fails(void **state)
 			k->oldstate = TCP_FIN_WAIT2;
 	}
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-			 .state = "CLOSING")), 0);
+						 .state = "CLOSING")),
+			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "FIN-WAIT-2"));
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "CLOSING")), 1);
+						    .state = "CLOSING")),
+			 1);
 	sl_timeline_free(&tl);
 }
 
@@ -141,22 +149,28 @@ static void test_samples_alone_step_aside(void **state)
 	load(&tl, "kernel-closing-unsampled.tl");
 	without_kernel(&tl);
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-			 .state = "CLOSING")), -1);
+						 .state = "CLOSING")),
+			 -1);
 	assert_true(pred.result[0].unavailable);
 	assert_non_null(strstr(pred.result[0].skipped, "may have been missed"));
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "CLOSING")), -1);
+						    .state = "CLOSING")),
+			 -1);
 	assert_true(pred.result[0].unavailable);
 	/* A sample that did show a state is evidence in either mode. */
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-			 .state = "FIN-WAIT-1")), 1);
+						 .state = "FIN-WAIT-1")),
+			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "ss: FIN-WAIT-1"));
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "FIN-WAIT-1")), 0);
+						    .state = "FIN-WAIT-1")),
+			 0);
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-			 .state = "TIME-WAIT")), 1);
+						 .state = "TIME-WAIT")),
+			 1);
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "TIME-WAIT")), 0);
+						    .state = "TIME-WAIT")),
+			 0);
 	sl_timeline_free(&tl);
 }
 
@@ -169,31 +183,44 @@ static void test_gone_and_lasts_by_kernel(void **state)
 	(void)state;
 	load(&tl, "kernel-lastack-dead.tl");
 	assert_int_equal(JUDGE(&tl, expect_gone(p, .host = "server",
-			 .state = "LAST-ACK", .after = "server:closing",
-			 .within_ms = 1800)), 1);
-	assert_non_null(strstr(pred.result[0].evidence,
-			       "kernel: LAST_ACK -> CLOSE"));
+						.state = "LAST-ACK",
+						.after = "server:closing",
+						.within_ms = 1800)),
+			 1);
+	assert_non_null(
+		strstr(pred.result[0].evidence, "kernel: LAST_ACK -> CLOSE"));
 	assert_int_equal(JUDGE(&tl, expect_gone(p, .host = "server",
-			 .state = "LAST-ACK", .after = "server:closing",
-			 .within_ms = 1000)), 0);
+						.state = "LAST-ACK",
+						.after = "server:closing",
+						.within_ms = 1000)),
+			 0);
 	assert_int_equal(JUDGE(&tl, expect_state_lasts(p, .host = "server",
-			 .state = "LAST-ACK", .min_ms = 1440, .max_ms = 1760)),
+						       .state = "LAST-ACK",
+						       .min_ms = 1440,
+						       .max_ms = 1760)),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "kernel: CLOSE_WAIT -> LAST_ACK"));
 	assert_int_equal(JUDGE(&tl, expect_state_lasts(p, .host = "server",
-			 .state = "LAST-ACK", .min_ms = 3000, .max_ms = 3500)),
+						       .state = "LAST-ACK",
+						       .min_ms = 3000,
+						       .max_ms = 3500)),
 			 0);
 	/* Kept to the end: it was not. */
-	assert_int_equal(JUDGE(&tl, expect_state_kept(p, .host = "server",
-			 .state = "LAST-ACK", .after = "server:closing")), 0);
+	assert_int_equal(JUDGE(&tl,
+			       expect_state_kept(p, .host = "server",
+						 .state = "LAST-ACK",
+						 .after = "server:closing")),
+			 0);
 
 	/* From samples alone: from our own FIN (LAST-ACK is entered by
 	 * close(), not by a segment received) to the first look that
 	 * found it gone. */
 	without_kernel(&tl);
 	assert_int_equal(JUDGE(&tl, expect_state_lasts(p, .host = "server",
-			 .state = "LAST-ACK", .min_ms = 1440, .max_ms = 1760)),
+						       .state = "LAST-ACK",
+						       .min_ms = 1440,
+						       .max_ms = 1760)),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "Flags [F.]"));
 	assert_non_null(strstr(pred.result[0].evidence, "as sampled"));
@@ -210,9 +237,13 @@ static void test_reboot_ends_old_sockets(void **state)
 	(void)state;
 	load(&tl, "kernel-reboot.tl");
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-			 .state = "FIN-WAIT-1", .after = "crash server")), 1);
+						 .state = "FIN-WAIT-1",
+						 .after = "crash server")),
+			 1);
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "server",
-			 .state = "FIN-WAIT-1", .after = "reboot server")), 1);
+						    .state = "FIN-WAIT-1",
+						    .after = "reboot server")),
+			 1);
 	/* Without the reboot's note, the old socket would still count. */
 	for (int i = 0; i < tl.n; i++)
 		if (tl.ev[i].kind == SL_EV_NOTE &&
@@ -221,7 +252,9 @@ static void test_reboot_ends_old_sockets(void **state)
 	assert_true(note >= 0);
 	tl.ev[note].name[0] = '\0';
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "server",
-			 .state = "FIN-WAIT-1", .after = "reboot server")), 0);
+						    .state = "FIN-WAIT-1",
+						    .after = "reboot server")),
+			 0);
 	sl_timeline_free(&tl);
 }
 
@@ -248,10 +281,13 @@ static void test_finwait2_orphan_one_span(void **state)
 	assert_null(span_of(&sp, 0, TCP_TIME_WAIT));
 	sl_spans_free(&sp);
 	assert_int_equal(JUDGE(&tl, expect_state_lasts(p, .host = "client",
-			 .state = "FIN-WAIT-2", .min_ms = 4950,
-			 .max_ms = 5600)), 1);
+						       .state = "FIN-WAIT-2",
+						       .min_ms = 4950,
+						       .max_ms = 5600)),
+			 1);
 	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "client",
-			 .state = "TIME-WAIT")), 1);
+						    .state = "TIME-WAIT")),
+			 1);
 	sl_timeline_free(&tl);
 }
 

@@ -40,18 +40,12 @@
 static void test_state_names_round_trip(void **state)
 {
 	static const char *const ss_names[] = {
-		[TCP_ESTABLISHED] = "ESTAB",
-		[TCP_SYN_SENT] = "SYN-SENT",
-		[TCP_SYN_RECV] = "SYN-RECV",
-		[TCP_FIN_WAIT1] = "FIN-WAIT-1",
-		[TCP_FIN_WAIT2] = "FIN-WAIT-2",
-		[TCP_TIME_WAIT] = "TIME-WAIT",
-		[TCP_CLOSE] = "UNCONN",
-		[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
-		[TCP_LAST_ACK] = "LAST-ACK",
-		[TCP_LISTEN] = "LISTEN",
-		[TCP_CLOSING] = "CLOSING",
-		[12] = "NEW-SYN-RECV",
+		[TCP_ESTABLISHED] = "ESTAB",	[TCP_SYN_SENT] = "SYN-SENT",
+		[TCP_SYN_RECV] = "SYN-RECV",	[TCP_FIN_WAIT1] = "FIN-WAIT-1",
+		[TCP_FIN_WAIT2] = "FIN-WAIT-2", [TCP_TIME_WAIT] = "TIME-WAIT",
+		[TCP_CLOSE] = "UNCONN",		[TCP_CLOSE_WAIT] = "CLOSE-WAIT",
+		[TCP_LAST_ACK] = "LAST-ACK",	[TCP_LISTEN] = "LISTEN",
+		[TCP_CLOSING] = "CLOSING",	[12] = "NEW-SYN-RECV",
 	};
 
 	(void)state;
@@ -127,8 +121,7 @@ static void test_timer_text(void **state)
 		{ SL_TIMER_ON, 1000, 0, "timer:(on,1sec,0)" },
 		{ SL_TIMER_ON, 0, 2, "timer:(on,,2)" },
 		{ SL_TIMER_KEEPALIVE, 7200, 0, "timer:(keepalive,7.200ms,0)" },
-		{ SL_TIMER_KEEPALIVE, 9999, 3,
-		  "timer:(keepalive,9.999ms,3)" },
+		{ SL_TIMER_KEEPALIVE, 9999, 3, "timer:(keepalive,9.999ms,3)" },
 		{ SL_TIMER_KEEPALIVE, 10500, 0, "timer:(keepalive,10sec,0)" },
 		{ SL_TIMER_KEEPALIVE, 61000, 0,
 		  "timer:(keepalive,1min1sec,0)" },
@@ -165,7 +158,10 @@ static struct sl_sock mk(int st, const char *la, uint16_t lp, const char *ra,
 			 uint16_t rp, uint32_t rq, uint32_t wq)
 {
 	struct sl_sock s = {
-		.state = st, .lport = lp, .rport = rp, .rqueue = rq,
+		.state = st,
+		.lport = lp,
+		.rport = rp,
+		.rqueue = rq,
 		.wqueue = wq,
 	};
 
@@ -176,15 +172,15 @@ static struct sl_sock mk(int st, const char *la, uint16_t lp, const char *ra,
 
 static void test_line_format(void **state)
 {
-	struct sl_sock tw = mk(TCP_TIME_WAIT, "198.18.3.2", 41234,
-			       "198.19.3.2", 5000, 0, 0);
-	struct sl_sock ls = mk(TCP_LISTEN, "0.0.0.0", 5000, "0.0.0.0", 0,
-			       1, 128);
+	struct sl_sock tw = mk(TCP_TIME_WAIT, "198.18.3.2", 41234, "198.19.3.2",
+			       5000, 0, 0);
+	struct sl_sock ls =
+		mk(TCP_LISTEN, "0.0.0.0", 5000, "0.0.0.0", 0, 1, 128);
 	struct sl_sock es = mk(TCP_ESTABLISHED, "198.19.3.2", 5000,
 			       "198.18.3.2", 41234, 100, 0);
 	struct sl_sock un = mk(TCP_CLOSE, "0.0.0.0", 0, "0.0.0.0", 0, 0, 0);
-	struct sl_sock on = mk(TCP_SYN_SENT, "10.0.0.1", 40000, "10.0.0.2",
-			       80, 0, 1);
+	struct sl_sock on =
+		mk(TCP_SYN_SENT, "10.0.0.1", 40000, "10.0.0.2", 80, 0, 1);
 	char buf[160];
 	const char *want;
 	int len;
@@ -287,11 +283,11 @@ static void test_open_own_namespace(void **state)
 #define WAIT_MS 3000
 
 struct live {
-	char ns[2][64];		/* client, server */
+	char ns[2][64]; /* client, server */
 	bool made[2];
 	int nsfd[2];
 	struct sl_sockdiag *d[2];
-	char skip[256];		/* set when the live tests cannot run here */
+	char skip[256]; /* set when the live tests cannot run here */
 };
 
 enum { C = 0, S = 1 };
@@ -380,8 +376,7 @@ static int live_teardown(void **state)
 		sl_sockdiag_close(l->d[h]);
 		if (l->nsfd[h] >= 0)
 			close(l->nsfd[h]);
-		if (l->made[h] &&
-		    ip(&e, "netns", "del", l->ns[h], NULL) < 0) {
+		if (l->made[h] && ip(&e, "netns", "del", l->ns[h], NULL) < 0) {
 			print_error("teardown: %s\n", e.msg);
 			ret = -1;
 		}
@@ -466,9 +461,10 @@ static struct sl_sock wait_sock(struct live *l, int h, uint16_t lport,
 			return last;
 		if (sl_now() > deadline)
 			fail_msg("%s: socket %u->%u is %s (Recv-Q %u) after "
-				 "%d ms, want %s (Recv-Q %ld)", l->ns[h],
-				 lport, rport, s ? sl_state_name(s->state) :
-				 "gone", s ? s->rqueue : 0, WAIT_MS,
+				 "%d ms, want %s (Recv-Q %ld)",
+				 l->ns[h], lport, rport,
+				 s ? sl_state_name(s->state) : "gone",
+				 s ? s->rqueue : 0, WAIT_MS,
 				 st < 0 ? "gone" : sl_state_name(st), rq);
 		nanosleep(&ms, NULL);
 	}
@@ -576,7 +572,7 @@ static void compare_with_ss(const struct sl_sock *s, const char *ss)
 		sline[len] = '\0';
 		p = eol ? eol + 1 : p + len;
 		if (sline[0] == ' ' || sline[0] == '\t')
-			continue;	/* the tcp_info line */
+			continue; /* the tcp_info line */
 		ns = words(sline, sw, 8);
 		strcpy(mcopy, mine);
 		nm = words(mcopy, mw, 8);
@@ -612,7 +608,8 @@ static void compare_with_ss(const struct sl_sock *s, const char *ss)
 		 * second; ss runs a few ms after our dump. */
 		if (mms < 0 || sms < 0 || sms > mms + 5 || sms < mms - 1500)
 			fail_msg("timer time: ours %ld ms, ss %ld ms (want ss "
-				 "within [-1500, +5] ms of ours)", mms, sms);
+				 "within [-1500, +5] ms of ours)",
+				 mms, sms);
 	}
 }
 
@@ -631,7 +628,7 @@ static void compare_all_with_ss(struct live *l, int h)
 		const char *eol = strchr(p, '\n');
 
 		if (p != ss && *p != ' ' && *p != '\t' && *p != '\n')
-			lines++;	/* the first line is the header */
+			lines++; /* the first line is the header */
 		if (!eol)
 			break;
 		p = eol + 1;
@@ -656,7 +653,8 @@ static void test_live_states(void **state)
 
 	lfd = socket_in(l, S);
 	assert_int_equal(setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one,
-				    sizeof(one)), 0);
+				    sizeof(one)),
+			 0);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&srv, sizeof(srv)), 0);
 	assert_int_equal(listen(lfd, BACKLOG), 0);
 
@@ -672,8 +670,7 @@ static void test_live_states(void **state)
 	assert_true(p->has_info);
 
 	cfd = socket_in(l, C);
-	assert_int_equal(connect(cfd, (struct sockaddr *)&srv, sizeof(srv)),
-			 0);
+	assert_int_equal(connect(cfd, (struct sockaddr *)&srv, sizeof(srv)), 0);
 	assert_int_equal(getsockname(cfd, (struct sockaddr *)&cli, &alen), 0);
 	cport = ntohs(cli.sin_port);
 
@@ -689,7 +686,7 @@ static void test_live_states(void **state)
 	assert_int_equal(s.raddr.s_addr, srv.sin_addr.s_addr);
 	assert_int_equal(s.laddr.s_addr, cli.sin_addr.s_addr);
 	assert_true(s.has_info);
-	assert_true(s.rto_us >= 200000);	/* TCP_RTO_MIN */
+	assert_true(s.rto_us >= 200000); /* TCP_RTO_MIN */
 	s = wait_sock(l, S, SERVER_PORT, cport, TCP_ESTABLISHED, 0);
 	assert_int_equal(s.laddr.s_addr, srv.sin_addr.s_addr);
 	assert_int_equal(s.raddr.s_addr, cli.sin_addr.s_addr);
@@ -736,7 +733,8 @@ static void test_live_states(void **state)
 	assert_int_equal(s.timer, SL_TIMER_TIMEWAIT);
 	if (s.expires_ms > 60000 || s.expires_ms < 57000)
 		fail_msg("TIME-WAIT expires in %u ms, want 60000 ms "
-			 "(tolerance -3000 ms)", s.expires_ms);
+			 "(tolerance -3000 ms)",
+			 s.expires_ms);
 	print_message("TIME-WAIT timer: %u ms (want 60000, -3000 ms)\n",
 		      s.expires_ms);
 	assert_false(s.has_info);
@@ -783,7 +781,8 @@ static void test_live_dump_partial(void **state)
 	for (int i = 0; i < 9; i++) {
 		cfd[i] = socket_in(l, C);
 		assert_int_equal(connect(cfd[i], (struct sockaddr *)&srv,
-					 sizeof(srv)), 0);
+					 sizeof(srv)),
+				 0);
 	}
 	wait_sock(l, S, SERVER_PORT, 0, TCP_LISTEN, 9);
 
@@ -805,8 +804,8 @@ static void test_live_dump_partial(void **state)
 	qsort(c, 100, sizeof(c[0]), cmp_i64);
 	print_message("sock_diag dump of %d sockets in a namespace sharing "
 		      "the machine's hash, 100 dumps: wall median %.1f us "
-		      "(min %.1f, max %.1f), cpu median %.1f us\n", n,
-		      t[50] / 1e3, t[0] / 1e3, t[99] / 1e3, c[50] / 1e3);
+		      "(min %.1f, max %.1f), cpu median %.1f us\n",
+		      n, t[50] / 1e3, t[0] / 1e3, t[99] / 1e3, c[50] / 1e3);
 
 	/* Fewer slots than sockets: the first ones are filled, and the rest
 	 * of the dump is still consumed, so the next full dump is whole. */

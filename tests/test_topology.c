@@ -111,7 +111,7 @@ struct slot_snap {
 static void slot_path(char *buf, size_t n, int slot, int k)
 {
 	static const char *const host[SL_NHOSTS] = { "client", "router",
-						      "server" };
+						     "server" };
 
 	if (k < SL_NHOSTS)
 		snprintf(buf, n, "/run/netns/" SL_NETNS_PREFIX "%d-%s", slot,
@@ -207,8 +207,7 @@ static int listen_in(const struct sl_topology *t, int host)
 
 /* Non-blocking connect from host to the server's address, waiting at most
  * timeout_ms.  Returns the connected fd, or -errno (-ETIMEDOUT). */
-static int connect_from(const struct sl_topology *t, int host,
-			int timeout_ms)
+static int connect_from(const struct sl_topology *t, int host, int timeout_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PORT),
@@ -333,8 +332,9 @@ static void test_up_names_and_cmdlog(void **state)
 			 SL_HOST_ROUTER);
 	assert_int_equal(sl_topology_host_by_addr(t, host_addr(t, 0, 0)),
 			 SL_HOST_CLIENT);
-	assert_int_equal(sl_topology_host_by_addr(t, (struct in_addr){
-				htonl(0x08080808) }), -1);
+	assert_int_equal(sl_topology_host_by_addr(
+				 t, (struct in_addr){ htonl(0x08080808) }),
+			 -1);
 
 	/* The addresses the header promises. */
 	snprintf(want, sizeof(want), "198.18.%d.2", s);
@@ -345,33 +345,46 @@ static void test_up_names_and_cmdlog(void **state)
 	/* The commands a learner would type, among others. */
 	/* The server is made from inside the router, whose setting gives
 	 * it a TCP hash table of its own. */
-	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router sysctl "
-		 "-w net.ipv4.tcp_child_ehash_entries=%d\n", s,
-		 SL_EHASH_ENTRIES);
+	snprintf(want, sizeof(want),
+		 "ip netns exec socklab-%d-router sysctl "
+		 "-w net.ipv4.tcp_child_ehash_entries=%d\n",
+		 s, SL_EHASH_ENTRIES);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "nsenter --net=/run/netns/socklab-%d-router "
-		 "ip netns add socklab-%d-server\n", s, s);
+	snprintf(want, sizeof(want),
+		 "nsenter --net=/run/netns/socklab-%d-router "
+		 "ip netns add socklab-%d-server\n",
+		 s, s);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "ip -n socklab-%d-client link add eth0 "
+	snprintf(want, sizeof(want),
+		 "ip -n socklab-%d-client link add eth0 "
 		 "index 2 type veth peer name eth0 index 3 netns "
-		 "socklab-%d-router\n", s, s);
+		 "socklab-%d-router\n",
+		 s, s);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "ip -n socklab-%d-server route add "
-		 "default via 198.19.%d.1\n", s, s);
+	snprintf(want, sizeof(want),
+		 "ip -n socklab-%d-server route add "
+		 "default via 198.19.%d.1\n",
+		 s, s);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router "
-		 "ethtool -K eth1 tso off gso off gro off tx off\n", s);
+	snprintf(want, sizeof(want),
+		 "ip netns exec socklab-%d-router "
+		 "ethtool -K eth1 tso off gso off gro off tx off\n",
+		 s);
 	assert_non_null(strstr(log, want));
-	snprintf(want, sizeof(want), "ip netns exec socklab-%d-router sysctl "
-		 "-w net.ipv4.ip_forward=1\n", s);
+	snprintf(want, sizeof(want),
+		 "ip netns exec socklab-%d-router sysctl "
+		 "-w net.ipv4.ip_forward=1\n",
+		 s);
 	assert_non_null(strstr(log, want));
 	free(log);
 
 	/* iproute2 itself sees the namespace and the link in it. */
 	{
-		const char *argv[] = { "ip", "-n",
-				       t->host[SL_HOST_ROUTER].netns, "link",
-				       "show", "eth1", NULL };
+		const char *argv[] = {
+			"ip",	"-n",	t->host[SL_HOST_ROUTER].netns,
+			"link", "show", "eth1",
+			NULL
+		};
 
 		if (sl_exec(argv, &f->e) != 0)
 			fail_msg("%s", f->e.msg);
@@ -390,22 +403,28 @@ static void test_tcp_across_router(void **state)
 	up(t, &f->c, NULL);
 	check_tcp(t);
 	assert_string_equal(read_sysctl_in(t, SL_HOST_ROUTER,
-			    "/proc/sys/net/ipv4/ip_forward", buf,
-			    sizeof(buf)), "1");
+					   "/proc/sys/net/ipv4/ip_forward", buf,
+					   sizeof(buf)),
+			    "1");
 	/* The machine's own setting is untouched. */
 	assert_string_equal(read_sysctl_in(t, -1,
-			    "/proc/sys/net/ipv4/ip_forward", buf,
-			    sizeof(buf)), before);
+					   "/proc/sys/net/ipv4/ip_forward", buf,
+					   sizeof(buf)),
+			    before);
 
 	/* The connection really crosses the router: without forwarding
 	 * there, it cannot be made. */
 	assert_int_equal(sl_topology_sysctl(t, SL_HOST_ROUTER,
-			 "net.ipv4.ip_forward", "0", NULL, &f->e), 0);
+					    "net.ipv4.ip_forward", "0", NULL,
+					    &f->e),
+			 0);
 	fd = listen_in(t, SL_HOST_SERVER);
 	assert_true(connect_from(t, SL_HOST_CLIENT, 300) < 0);
 	close(fd);
 	assert_int_equal(sl_topology_sysctl(t, SL_HOST_ROUTER,
-			 "net.ipv4.ip_forward", "1", NULL, &f->e), 0);
+					    "net.ipv4.ip_forward", "1", NULL,
+					    &f->e),
+			 0);
 	check_tcp(t);
 }
 
@@ -466,20 +485,26 @@ static void test_private_ehash(void **state)
 	up(t, &f->c, NULL);
 	assert_true(t->private_ehash);
 	snprintf(want, sizeof(want), "%d", SL_EHASH_ENTRIES);
-	assert_string_equal(read_sysctl_in(t, SL_HOST_CLIENT,
-			    "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
-			    sizeof(buf)), want);
-	assert_string_equal(read_sysctl_in(t, SL_HOST_SERVER,
-			    "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
-			    sizeof(buf)), want);
+	assert_string_equal(
+		read_sysctl_in(t, SL_HOST_CLIENT,
+			       "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
+			       sizeof(buf)),
+		want);
+	assert_string_equal(
+		read_sysctl_in(t, SL_HOST_SERVER,
+			       "/proc/sys/net/ipv4/tcp_ehash_entries", buf,
+			       sizeof(buf)),
+		want);
 	/* Negative: the router does not own its table. */
 	machine = -atol(read_sysctl_in(t, SL_HOST_ROUTER,
 				       "/proc/sys/net/ipv4/tcp_ehash_entries",
 				       buf, sizeof(buf)));
 	assert_true(machine > 0);
-	assert_string_equal(read_sysctl_in(t, -1,
-			    "/proc/sys/net/ipv4/tcp_child_ehash_entries", buf,
-			    sizeof(buf)), before);
+	assert_string_equal(
+		read_sysctl_in(t, -1,
+			       "/proc/sys/net/ipv4/tcp_child_ehash_entries",
+			       buf, sizeof(buf)),
+		before);
 	check_tcp(t);
 
 	/* What it buys: a dump where the table is private against one where
@@ -487,8 +512,8 @@ static void test_private_ehash(void **state)
 	priv = dump_cpu(t, SL_HOST_SERVER);
 	shared = dump_cpu(t, SL_HOST_ROUTER);
 	print_message("sock_diag dump, median cpu: %.1f us with %d private "
-		      "buckets, %.1f us with the machine's %ld\n", priv / 1e3,
-		      SL_EHASH_ENTRIES, shared / 1e3, machine);
+		      "buckets, %.1f us with the machine's %ld\n",
+		      priv / 1e3, SL_EHASH_ENTRIES, shared / 1e3, machine);
 	if (machine >= 16L * SL_EHASH_ENTRIES)
 		assert_true(priv < shared);
 }
@@ -523,7 +548,9 @@ static struct ethtool_gstrings *feature_names(int fd, const char *ifname)
 static void check_offloads(int fd, const char *ns, const char *ifname)
 {
 	static const char *const patterns[] = { "tx-checksum-*",
-		"tx-tcp*-segmentation", "tx-generic-segmentation", "rx-gro" };
+						"tx-tcp*-segmentation",
+						"tx-generic-segmentation",
+						"rx-gro" };
 	static const unsigned int legacy[] = { ETHTOOL_GTXCSUM, ETHTOOL_GTSO,
 					       ETHTOOL_GGSO, ETHTOOL_GGRO };
 	struct ethtool_gstrings *gs = feature_names(fd, ifname);
@@ -600,8 +627,8 @@ static void test_offloads_off_and_links_running(void **state)
 					break;
 				if (sl_now() > deadline)
 					fail_msg("%s in %s not running 200 ms "
-						 "after up", h->iface[k].name,
-						 h->netns);
+						 "after up",
+						 h->iface[k].name, h->netns);
 				usleep(1000);
 			}
 		}
@@ -629,28 +656,29 @@ static void test_sysctl(void **state)
 	up(t, &f->c, NULL);
 	cmdlog = open_memstream(&log, &loglen);
 	assert_non_null(cmdlog);
-	ret = sl_topology_sysctl(t, SL_HOST_CLIENT, "net.ipv4.tcp_rfc1337",
-				 "1", cmdlog, &f->e);
+	ret = sl_topology_sysctl(t, SL_HOST_CLIENT, "net.ipv4.tcp_rfc1337", "1",
+				 cmdlog, &f->e);
 	fclose(cmdlog);
 	if (ret != 0)
 		fail_msg("%s", f->e.msg);
 	assert_in_origin();
-	snprintf(want, sizeof(want), "ip netns exec %s sysctl -w "
-		 "net.ipv4.tcp_rfc1337=1\n", t->host[SL_HOST_CLIENT].netns);
+	snprintf(want, sizeof(want),
+		 "ip netns exec %s sysctl -w "
+		 "net.ipv4.tcp_rfc1337=1\n",
+		 t->host[SL_HOST_CLIENT].netns);
 	assert_string_equal(log, want);
 	free(log);
-	assert_string_equal(read_sysctl_in(t, SL_HOST_CLIENT, p, buf,
-					   sizeof(buf)), "1");
-	assert_string_equal(read_sysctl_in(t, SL_HOST_SERVER, p, buf,
-					   sizeof(buf)), "0");
-	assert_string_equal(read_sysctl_in(t, -1, p, buf, sizeof(buf)),
-			    before);
+	assert_string_equal(
+		read_sysctl_in(t, SL_HOST_CLIENT, p, buf, sizeof(buf)), "1");
+	assert_string_equal(
+		read_sysctl_in(t, SL_HOST_SERVER, p, buf, sizeof(buf)), "0");
+	assert_string_equal(read_sysctl_in(t, -1, p, buf, sizeof(buf)), before);
 
 	/* From inside another host, the thread goes back there, not to
 	 * the origin. */
 	enter(t, SL_HOST_SERVER);
-	ret = sl_topology_sysctl(t, SL_HOST_ROUTER, "net.ipv4.tcp_rfc1337",
-				 "1", NULL, &f->e);
+	ret = sl_topology_sysctl(t, SL_HOST_ROUTER, "net.ipv4.tcp_rfc1337", "1",
+				 NULL, &f->e);
 	{
 		struct stat a, b;
 
@@ -663,14 +691,19 @@ static void test_sysctl(void **state)
 
 	/* Refusals say what and where. */
 	assert_int_equal(sl_topology_sysctl(t, SL_HOST_CLIENT,
-			 "kernel.hostname", "x", NULL, &f->e), -EINVAL);
+					    "kernel.hostname", "x", NULL,
+					    &f->e),
+			 -EINVAL);
 	assert_non_null(strstr(f->e.msg, "kernel.hostname"));
 	assert_int_equal(sl_topology_sysctl(t, SL_HOST_CLIENT,
-			 "net.ipv4.no_such_knob", "1", NULL, &f->e), -ENOENT);
+					    "net.ipv4.no_such_knob", "1", NULL,
+					    &f->e),
+			 -ENOENT);
 	assert_non_null(strstr(f->e.msg, "net.ipv4.no_such_knob"));
 	assert_non_null(strstr(f->e.msg, t->host[SL_HOST_CLIENT].netns));
 	assert_int_equal(sl_topology_sysctl(t, 7, "net.ipv4.tcp_rfc1337", "1",
-					    NULL, &f->e), -EINVAL);
+					    NULL, &f->e),
+			 -EINVAL);
 	assert_int_equal(sl_topology_enter(t, -1, &f->e), -EINVAL);
 	assert_in_origin();
 }
@@ -902,8 +935,8 @@ static void test_timing(void **state)
 	qsort(tot, N, sizeof(tot[0]), cmp_i64);
 	printf("topology over %d runs (ms): up median %.2f min %.2f max %.2f;"
 	       " down median %.2f min %.2f max %.2f; up+down median %.2f "
-	       "min %.2f max %.2f (target: median < 60)\n", N,
-	       upt[N / 2] / 1e6, upt[0] / 1e6, upt[N - 1] / 1e6,
+	       "min %.2f max %.2f (target: median < 60)\n",
+	       N, upt[N / 2] / 1e6, upt[0] / 1e6, upt[N - 1] / 1e6,
 	       downt[N / 2] / 1e6, downt[0] / 1e6, downt[N - 1] / 1e6,
 	       tot[N / 2] / 1e6, tot[0] / 1e6, tot[N - 1] / 1e6);
 	assert_true(tot[N / 2] < 60 * SL_NS_PER_MS);
@@ -937,8 +970,8 @@ static const char *why_not_runnable(void)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_up_names_and_cmdlog,
-						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_up_names_and_cmdlog, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_across_router, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(

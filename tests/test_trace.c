@@ -121,8 +121,9 @@ static void test_format_files(void **state)
 	addr[1].s_addr = inet_addr("198.19.217.2");
 	sl_trace_decoder_filter(d, SL_KEV_SET_STATE, addr, 2, filter,
 				sizeof(filter));
-	snprintf(filter + 200, 56, "family == 2 && (saddr == %u || saddr == %u)",
-		 addr[0].s_addr, addr[1].s_addr);
+	snprintf(filter + 200, 56,
+		 "family == 2 && (saddr == %u || saddr == %u)", addr[0].s_addr,
+		 addr[1].s_addr);
 	assert_string_equal(filter, filter + 200);
 	sl_trace_decoder_filter(d, SL_KEV_SEND_RESET, addr, 2, filter,
 				sizeof(filter));
@@ -130,7 +131,8 @@ static void test_format_files(void **state)
 
 	/* Not a format file at all. */
 	assert_int_equal(sl_trace_decoder_add(d, SL_KEV_SET_STATE,
-					      "hello\nworld\n", 12), -EINVAL);
+					      "hello\nworld\n", 12),
+			 -EINVAL);
 	sl_trace_decoder_free(d);
 }
 
@@ -178,8 +180,8 @@ static void test_real_page(void **state)
 
 	(void)state;
 	assert_int_equal(len, 4096);
-	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r,
-					  &lost) > 3);
+	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r, &lost) >
+		    3);
 	assert_int_equal(lost, 0);
 	assert_int_equal(r.resets, 1);
 	assert_int_equal(r.drops, 1);
@@ -209,19 +211,22 @@ static void test_bad_pages(void **state)
 	memcpy(&orig, page + 8, 8);
 	commit = orig | 1ull << 31;
 	memcpy(page + 8, &commit, 8);
-	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r,
-					  &lost) > 3);
+	assert_true(sl_trace_decoder_page(d, page, len, 1, collect, &r, &lost) >
+		    3);
 	assert_int_equal(lost, 1);
 
 	commit = 8000;
 	memcpy(page + 8, &commit, 8);
 	assert_int_equal(sl_trace_decoder_page(d, page, len, 1, collect, &r,
-					       &lost), -EINVAL);
+					       &lost),
+			 -EINVAL);
 	memcpy(page + 8, &orig, 8);
 	assert_int_equal(sl_trace_decoder_page(d, page, 64, 1, collect, &r,
-					       &lost), -EINVAL);
+					       &lost),
+			 -EINVAL);
 	assert_int_equal(sl_trace_decoder_page(d, page, 8, 1, collect, &r,
-					       &lost), -EINVAL);
+					       &lost),
+			 -EINVAL);
 	sl_trace_decoder_free(d);
 	free(page);
 }
@@ -233,13 +238,16 @@ static struct sl_trace_rec rec(int64_t t, int host, int cpu, uint64_t sk,
 			       const char *reason)
 {
 	struct sl_trace_rec r = {
-		.t = t, .host = host, .cpu = cpu, .sk = sk, .skb = skb,
+		.t = t,
+		.host = host,
+		.cpu = cpu,
+		.sk = sk,
+		.skb = skb,
 		.k = { .type = type, .oldstate = oldstate, .state = st },
 	};
 
 	snprintf(r.k.reason, sizeof(r.k.reason), "%s", reason ? reason : "");
-	inet_pton(AF_INET, host == 0 ? "198.18.9.2" : "198.19.9.2",
-		  &r.k.laddr);
+	inet_pton(AF_INET, host == 0 ? "198.18.9.2" : "198.19.9.2", &r.k.laddr);
 	r.k.lport = host == 0 ? 40000 : 5000;
 	return r;
 }
@@ -249,7 +257,8 @@ static int count(const struct sl_timeline *tl, int type, const char *reason)
 	int n = 0;
 
 	for (int i = 0; i < tl->n; i++)
-		n += tl->ev[i].kind == SL_EV_KERNEL && tl->ev[i].k.type == type &&
+		n += tl->ev[i].kind == SL_EV_KERNEL &&
+		     tl->ev[i].k.type == type &&
 		     (!reason || !strcmp(tl->ev[i].k.reason, reason));
 	return n;
 }
@@ -264,23 +273,29 @@ static void test_attribution(void **state)
 		rec(10 * ms, 2, 0, A, 0, SL_KEV_SET_STATE, 10, 3, NULL),
 		rec(11 * ms, 2, 0, A, 0, SL_KEV_SET_STATE, 3, 1, NULL),
 		/* a drop while A was ours: kept, on the server */
-		rec(20 * ms, -1, 1, A, 0x1, SL_KEV_DROP, 0, 0, "TCP_OLD_SEQUENCE"),
+		rec(20 * ms, -1, 1, A, 0x1, SL_KEV_DROP, 0, 0,
+		    "TCP_OLD_SEQUENCE"),
 		rec(50 * ms, 2, 0, A, 0, SL_KEV_SET_STATE, 1, 7, NULL),
 		/* after A's CLOSE the address may be anybody's: left out */
-		rec(60 * ms, -1, 1, A, 0x2, SL_KEV_DROP, 0, 0, "TCP_RFC7323_PAWS"),
+		rec(60 * ms, -1, 1, A, 0x2, SL_KEV_DROP, 0, 0,
+		    "TCP_RFC7323_PAWS"),
 		/* a socket we never saw: left out */
-		rec(30 * ms, -1, 0, B, 0x3, SL_KEV_DROP, 0, 0, "TCP_OVERWINDOW"),
+		rec(30 * ms, -1, 0, B, 0x3, SL_KEV_DROP, 0, 0,
+		    "TCP_OVERWINDOW"),
 		/* the RST answering packet S, and S dropped on the same CPU
 		 * just after: kept, on the RST's host */
 		rec(100 * ms, 2, 1, 0, S, SL_KEV_SEND_RESET, 0, 0, "NO_SOCKET"),
-		rec(100 * ms + 6000, -1, 1, 0, S, SL_KEV_DROP, 0, 0, "NO_SOCKET"),
+		rec(100 * ms + 6000, -1, 1, 0, S, SL_KEV_DROP, 0, 0,
+		    "NO_SOCKET"),
 		/* S again, on another CPU, or much later: left out */
-		rec(100 * ms + 7000, -1, 0, 0, S, SL_KEV_DROP, 0, 0, "IP_INHDR"),
+		rec(100 * ms + 7000, -1, 0, 0, S, SL_KEV_DROP, 0, 0,
+		    "IP_INHDR"),
 		rec(103 * ms, -1, 1, 0, S, SL_KEV_DROP, 0, 0, "TCP_CSUM"),
 		/* S's memory handed out again at once and freed again on the
 		 * same CPU (the RST going back, say): only the first free
 		 * after the RST is its packet */
-		rec(100 * ms + 9000, -1, 1, 0, S, SL_KEV_DROP, 0, 0, "TCP_RESET"),
+		rec(100 * ms + 9000, -1, 1, 0, S, SL_KEV_DROP, 0, 0,
+		    "TCP_RESET"),
 		/* a RST whose packet is freed without a reason: that free
 		 * takes the pairing and is not shown, and the next free of
 		 * the same address is not the packet */
@@ -346,21 +361,29 @@ static void test_text(void **state)
 	load_recorded(&tl, "kernel-close-unread-rst.tl");
 	assert_int_equal(tl.kernel, SL_KEV_ALL);
 	/* The state change says why, in the learner's words. */
-	assert_true(find_line(&tl, "server  kernel: ESTABLISHED -> CLOSE "
-			      "(RST sent: TCP_ABORT_ON_CLOSE)", line,
-			      sizeof(line)) >= 0);
-	assert_true(find_line(&tl, "client  kernel: ESTABLISHED -> CLOSE "
-			      "(RST received)", line, sizeof(line)) >= 0);
-	assert_true(find_line(&tl, "kernel: RST sent, reason "
-			      "TCP_ABORT_ON_CLOSE (socket in CLOSE)", line,
-			      sizeof(line)) >= 0);
+	assert_true(find_line(&tl,
+			      "server  kernel: ESTABLISHED -> CLOSE "
+			      "(RST sent: TCP_ABORT_ON_CLOSE)",
+			      line, sizeof(line)) >= 0);
+	assert_true(find_line(&tl,
+			      "client  kernel: ESTABLISHED -> CLOSE "
+			      "(RST received)",
+			      line, sizeof(line)) >= 0);
+	assert_true(find_line(&tl,
+			      "kernel: RST sent, reason "
+			      "TCP_ABORT_ON_CLOSE (socket in CLOSE)",
+			      line, sizeof(line)) >= 0);
 	sl_timeline_free(&tl);
 
 	load_recorded(&tl, "kernel-rst-refused.tl");
-	assert_true(find_line(&tl, "server  kernel: RST sent, reason "
-			      "NO_SOCKET (no socket)", line, sizeof(line)) >= 0);
-	assert_true(find_line(&tl, "server  kernel: packet dropped, reason "
-			      "NO_SOCKET", line, sizeof(line)) >= 0);
+	assert_true(find_line(&tl,
+			      "server  kernel: RST sent, reason "
+			      "NO_SOCKET (no socket)",
+			      line, sizeof(line)) >= 0);
+	assert_true(find_line(&tl,
+			      "server  kernel: packet dropped, reason "
+			      "NO_SOCKET",
+			      line, sizeof(line)) >= 0);
 	sl_timeline_free(&tl);
 }
 

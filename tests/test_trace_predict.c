@@ -62,8 +62,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	struct sl_timeline *all[] = { &f->rst, &f->linger, &f->refused, &f->tw,
-				      &f->retrans, &f->notrace, &f->old };
+	struct sl_timeline *all[] = { &f->rst, &f->linger,  &f->refused,
+				      &f->tw,  &f->retrans, &f->notrace,
+				      &f->old };
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		sl_timeline_free(all[i]);
@@ -74,117 +75,186 @@ static void test_expect_kernel_rst_reason(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .reason = "TCP_ABORT_ON_CLOSE",
-			 .after = "closing", .within_ms = 50)), 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "server",
+					     .event = "tcp_send_reset",
+					     .reason = "TCP_ABORT_ON_CLOSE",
+					     .after = "closing",
+					     .within_ms = 50)),
+			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "1 matching"));
 	/* linger {1, 0}: a RST, but for another reason; the evidence says
 	 * which. */
-	assert_int_equal(JUDGE(&f->linger, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .reason = "TCP_ABORT_ON_CLOSE",
-			 .after = "closing")), 0);
-	assert_non_null(strstr(pred.result[0].evidence,
-			       "RST sent, reason TCP_STATE"));
+	assert_int_equal(JUDGE(&f->linger,
+			       expect_kernel(p, .host = "server",
+					     .event = "tcp_send_reset",
+					     .reason = "TCP_ABORT_ON_CLOSE",
+					     .after = "closing")),
+			 0);
+	assert_non_null(
+		strstr(pred.result[0].evidence, "RST sent, reason TCP_STATE"));
 	/* the host matters: the client sent no RST */
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "client",
-			 .event = "tcp_send_reset")), 0);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "client",
+					     .event = "tcp_send_reset")),
+			 0);
 	/* the window matters: nothing before the mark */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .before = "closing")), 0);
+						      .event = "tcp_send_reset",
+						      .before = "closing")),
+			 0);
 	/* the port matters */
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "server",
+					     .event = "tcp:tcp_send_reset",
+					     .lport = 5000)),
+			 1);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp:tcp_send_reset", .lport = 5000)), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .lport = 5001)), 0);
+						      .event = "tcp_send_reset",
+						      .lport = 5001)),
+			 0);
 	/* the socket's state at the RST */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .state = "CLOSE")), 1);
+						      .event = "tcp_send_reset",
+						      .state = "CLOSE")),
+			 1);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .state = "ESTABLISHED")), 0);
+						      .event = "tcp_send_reset",
+						      .state = "ESTABLISHED")),
+			 0);
 	/* counted */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .min = 2)), 0);
+						      .event = "tcp_send_reset",
+						      .min = 2)),
+			 0);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .min = 1,
-			 .max = 1)), 1);
+						      .event = "tcp_send_reset",
+						      .min = 1, .max = 1)),
+			 1);
 	/* a name that is no event, a mark that never happened: skipped */
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_rst")), -1);
+						      .event = "tcp_send_rst")),
+			 -1);
 	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset", .after = "never")), -1);
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "nobody",
-			 .event = "tcp_send_reset")), -1);
+						      .event = "tcp_send_reset",
+						      .after = "never")),
+			 -1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "nobody",
+					     .event = "tcp_send_reset")),
+			 -1);
 }
 
 static void test_expect_no_kernel(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->linger, expect_no_kernel(p, .host = "server",
-			 .event = "tcp_send_reset",
-			 .reason = "TCP_ABORT_ON_CLOSE")), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_no_kernel(p, .host = "server",
-			 .event = "tcp_send_reset",
-			 .reason = "TCP_ABORT_ON_CLOSE")), 0);
-	assert_int_equal(JUDGE(&f->tw, expect_no_kernel(p,
-			 .event = "tcp_send_reset")), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_no_kernel(p,
-			 .event = "tcp_send_reset")), 0);
+	assert_int_equal(
+		JUDGE(&f->linger,
+		      expect_no_kernel(p, .host = "server",
+				       .event = "tcp_send_reset",
+				       .reason = "TCP_ABORT_ON_CLOSE")),
+		1);
+	assert_int_equal(
+		JUDGE(&f->rst,
+		      expect_no_kernel(p, .host = "server",
+				       .event = "tcp_send_reset",
+				       .reason = "TCP_ABORT_ON_CLOSE")),
+		0);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_no_kernel(p, .event = "tcp_send_reset")),
+			 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_no_kernel(p, .event = "tcp_send_reset")),
+			 0);
 }
 
 static void test_expect_receive_reset(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "client",
-			 .event = "tcp_receive_reset", .after = "closing")), 1);
-	assert_int_equal(JUDGE(&f->tw, expect_kernel(p, .host = "client",
-			 .event = "tcp_receive_reset")), 0);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "client",
+					     .event = "tcp_receive_reset",
+					     .after = "closing")),
+			 1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_kernel(p, .host = "client",
+					     .event = "tcp_receive_reset")),
+			 0);
 }
 
 static void test_expect_state_change(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->rst, expect_state_change(p, .host = "server",
-			 .old_state = "ESTABLISHED", .state = "CLOSE",
-			 .after = "closing")), 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_state_change(p, .host = "server",
+						   .old_state = "ESTABLISHED",
+						   .state = "CLOSE",
+						   .after = "closing")),
+			 1);
 	/* An orderly close never goes from ESTABLISHED straight to CLOSE;
 	 * the evidence lists the changes there were. */
-	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "server",
-			 .old_state = "ESTABLISHED", .state = "CLOSE")), 0);
-	assert_non_null(strstr(pred.result[0].evidence,
-			       "ESTABLISHED -> CLOSE_WAIT"));
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_state_change(p, .host = "server",
+						   .old_state = "ESTABLISHED",
+						   .state = "CLOSE")),
+			 0);
+	assert_non_null(
+		strstr(pred.result[0].evidence, "ESTABLISHED -> CLOSE_WAIT"));
 	/* ss's names work too */
-	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .old_state = "FIN-WAIT-2", .state = "CLOSE")), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_state_change(p, .host = "client",
-			 .old_state = "FIN-WAIT-2", .state = "CLOSE")), 0);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_state_change(p, .host = "client",
+						   .old_state = "FIN-WAIT-2",
+						   .state = "CLOSE")),
+			 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_state_change(p, .host = "client",
+						   .old_state = "FIN-WAIT-2",
+						   .state = "CLOSE")),
+			 0);
 	/* The kernel never reports TIME_WAIT: a prediction on it could not
 	 * fail, so it is skipped with the way to predict it instead. */
-	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .state = "TIME_WAIT")), -1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_state_change(p, .host = "client",
+						   .state = "TIME_WAIT")),
+			 -1);
 	assert_non_null(strstr(pred.result[0].skipped, "expect_state"));
-	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "server", .state = "TIME-WAIT")), -1);
-	assert_int_equal(JUDGE(&f->tw, expect_state_change(p, .host = "client",
-			 .state = "NOT_A_STATE")), -1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_no_state_change(p, .host = "server",
+						      .state = "TIME-WAIT")),
+			 -1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_state_change(p, .host = "client",
+						   .state = "NOT_A_STATE")),
+			 -1);
 }
 
 static void test_expect_no_state_change(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->refused, expect_no_state_change(p,
-			 .host = "client", .state = "ESTABLISHED")), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_no_state_change(p,
-			 .host = "client", .state = "ESTABLISHED")), 0);
-	assert_int_equal(JUDGE(&f->linger, expect_no_state_change(p,
-			 .host = "server", .state = "FIN_WAIT1")), 1);
-	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "server", .state = "FIN_WAIT1")), 1);
-	assert_int_equal(JUDGE(&f->tw, expect_no_state_change(p,
-			 .host = "client", .state = "FIN_WAIT1")), 0);
+	assert_int_equal(JUDGE(&f->refused,
+			       expect_no_state_change(p, .host = "client",
+						      .state = "ESTABLISHED")),
+			 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_no_state_change(p, .host = "client",
+						      .state = "ESTABLISHED")),
+			 0);
+	assert_int_equal(JUDGE(&f->linger,
+			       expect_no_state_change(p, .host = "server",
+						      .state = "FIN_WAIT1")),
+			 1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_no_state_change(p, .host = "server",
+						      .state = "FIN_WAIT1")),
+			 1);
+	assert_int_equal(JUDGE(&f->tw,
+			       expect_no_state_change(p, .host = "client",
+						      .state = "FIN_WAIT1")),
+			 0);
 }
 
 static void test_expect_drop(void **state)
@@ -192,11 +262,16 @@ static void test_expect_drop(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->refused, expect_drop(p, .host = "server",
-			 .reason = "NO_SOCKET", .after = "connecting")), 1);
+							.reason = "NO_SOCKET",
+							.after = "connecting")),
+			 1);
 	assert_int_equal(JUDGE(&f->rst, expect_drop(p, .host = "server",
-			 .reason = "NO_SOCKET")), 0);
-	assert_int_equal(JUDGE(&f->refused, expect_drop(p, .host = "server",
-			 .reason = "TCP_OLD_SEQUENCE")), 0);
+						    .reason = "NO_SOCKET")),
+			 0);
+	assert_int_equal(JUDGE(&f->refused,
+			       expect_drop(p, .host = "server",
+					   .reason = "TCP_OLD_SEQUENCE")),
+			 0);
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "packet dropped, reason NO_SOCKET"));
 	assert_int_equal(JUDGE(&f->refused, expect_drop(p, .host = "client")),
@@ -207,25 +282,38 @@ static void test_expect_retransmits(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .min = 3)), 1);
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .min = 5, .max = 5,
-			 .after = "sending")), 1);
+	assert_int_equal(
+		JUDGE(&f->retrans,
+		      expect_retransmits(p, .host = "client", .min = 3)),
+		1);
+	assert_int_equal(JUDGE(&f->retrans,
+			       expect_retransmits(p, .host = "client", .min = 5,
+						  .max = 5,
+						  .after = "sending")),
+			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "5 matching"));
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .max = 4)), 0);
+	assert_int_equal(
+		JUDGE(&f->retrans,
+		      expect_retransmits(p, .host = "client", .max = 4)),
+		0);
 	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p, .host = "client",
-			 .min = 3)), 0);
+							   .min = 3)),
+			 0);
 	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p, .host = "client",
-			 .max = 0)), 1);
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client", .max = 0)), 0);
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "server", .min = 1)), 0);
+							   .max = 0)),
+			 1);
+	assert_int_equal(
+		JUDGE(&f->retrans,
+		      expect_retransmits(p, .host = "client", .max = 0)),
+		0);
+	assert_int_equal(
+		JUDGE(&f->retrans,
+		      expect_retransmits(p, .host = "server", .min = 1)),
+		0);
 	/* A count without bounds cannot fail: skipped. */
-	assert_int_equal(JUDGE(&f->retrans, expect_retransmits(p,
-			 .host = "client")), -1);
+	assert_int_equal(JUDGE(&f->retrans,
+			       expect_retransmits(p, .host = "client")),
+			 -1);
 }
 
 static void test_expect_counter(void **state)
@@ -233,39 +321,68 @@ static void test_expect_counter(void **state)
 	struct fixture *f = *state;
 
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose", .min = 1)), 1);
-	assert_int_equal(JUDGE(&f->linger, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose", .min = 1)), 0);
+						       "TcpExtTCPAbortOnClose",
+						       .min = 1)),
+			 1);
+	assert_int_equal(JUDGE(&f->linger,
+			       expect_counter(p, "server",
+					      "TcpExtTCPAbortOnClose",
+					      .min = 1)),
+			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "+0"));
 	/* The historical names: linger {1, 0} counts as "abort on data". */
-	assert_int_equal(JUDGE(&f->linger, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnData", .min = 1, .max = 1)),
+	assert_int_equal(JUDGE(&f->linger,
+			       expect_counter(p, "server",
+					      "TcpExtTCPAbortOnData", .min = 1,
+					      .max = 1)),
 			 1);
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnData", .min = 1)), 0);
-	assert_int_equal(JUDGE(&f->linger, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnLinger", .max = 0)), 1);
+						       "TcpExtTCPAbortOnData",
+						       .min = 1)),
+			 0);
+	assert_int_equal(JUDGE(&f->linger,
+			       expect_counter(p, "server",
+					      "TcpExtTCPAbortOnLinger",
+					      .max = 0)),
+			 1);
 	/* .max = 0 is "never", not "no bound". */
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose", .max = 0)), 0);
+						       "TcpExtTCPAbortOnClose",
+						       .max = 0)),
+			 0);
 	assert_non_null(strstr(pred.result[0].what, "at most 0"));
-	assert_int_equal(JUDGE(&f->refused, expect_counter(p, "client",
-			 "TcpAttemptFails", .min = 1)), 1);
-	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "client",
-			 "TcpAttemptFails", .min = 1)), 0);
+	assert_int_equal(
+		JUDGE(&f->refused,
+		      expect_counter(p, "client", "TcpAttemptFails", .min = 1)),
+		1);
+	assert_int_equal(
+		JUDGE(&f->rst,
+		      expect_counter(p, "client", "TcpAttemptFails", .min = 1)),
+		0);
 	/* Counters are read without tracefs too. */
-	assert_int_equal(JUDGE(&f->notrace, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose", .min = 1)), 1);
+	assert_int_equal(JUDGE(&f->notrace,
+			       expect_counter(p, "server",
+					      "TcpExtTCPAbortOnClose",
+					      .min = 1)),
+			 1);
 	/* No such counter, no bound, no such host: skipped, never passed. */
-	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
-			 "AbortOnClose", .min = 1)), -1);
-	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose")), -1);
+	assert_int_equal(
+		JUDGE(&f->rst,
+		      expect_counter(p, "server", "AbortOnClose", .min = 1)),
+		-1);
+	assert_int_equal(
+		JUDGE(&f->rst,
+		      expect_counter(p, "server", "TcpExtTCPAbortOnClose")),
+		-1);
 	assert_int_equal(JUDGE(&f->rst, expect_counter(p, "nobody",
-			 "TcpExtTCPAbortOnClose", .min = 1)), -1);
+						       "TcpExtTCPAbortOnClose",
+						       .min = 1)),
+			 -1);
 	/* A recording from before counters existed. */
 	assert_int_equal(JUDGE(&f->old, expect_counter(p, "server",
-			 "TcpExtTCPAbortOnClose", .min = 1)), -1);
+						       "TcpExtTCPAbortOnClose",
+						       .min = 1)),
+			 -1);
 	assert_int_equal(pred.result[0].unavailable, 1);
 }
 
@@ -276,13 +393,16 @@ static void test_unavailable(void **state)
 	struct fixture *f = *state;
 	struct sl_predict *p = &pred;
 
-	assert_int_equal(JUDGE(&f->notrace, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset")), -1);
+	assert_int_equal(JUDGE(&f->notrace,
+			       expect_kernel(p, .host = "server",
+					     .event = "tcp_send_reset")),
+			 -1);
 	assert_int_equal(pred.result[0].unavailable, 1);
 	assert_int_equal(pred.result[0].ok, 0);
 	assert_non_null(strstr(pred.result[0].skipped, "no tracefs"));
-	assert_int_equal(JUDGE(&f->old, expect_state_change(p,
-			 .host = "server", .state = "CLOSE")), -1);
+	assert_int_equal(JUDGE(&f->old, expect_state_change(p, .host = "server",
+							    .state = "CLOSE")),
+			 -1);
 	assert_int_equal(pred.result[0].unavailable, 1);
 
 	sl_predict_init(p, &f->notrace);
@@ -322,12 +442,17 @@ static void test_lost_events(void **state)
 	struct fixture *f = *state;
 
 	f->rst.kernel_lost = 1;
-	assert_int_equal(JUDGE(&f->rst, expect_no_kernel(p, .host = "client",
-			 .event = "tcp_send_reset")), -1);
-	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p,
-			 .host = "client", .max = 0)), -1);
-	assert_int_equal(JUDGE(&f->rst, expect_kernel(p, .host = "server",
-			 .event = "tcp_send_reset")), 1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_no_kernel(p, .host = "client",
+						.event = "tcp_send_reset")),
+			 -1);
+	assert_int_equal(JUDGE(&f->rst, expect_retransmits(p, .host = "client",
+							   .max = 0)),
+			 -1);
+	assert_int_equal(JUDGE(&f->rst,
+			       expect_kernel(p, .host = "server",
+					     .event = "tcp_send_reset")),
+			 1);
 	f->rst.kernel_lost = 0;
 }
 

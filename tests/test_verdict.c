@@ -19,11 +19,12 @@
 /* The macros themselves, in this test's own (otherwise empty) registry:
  * the default declares "holds", and the optional initialiser overrides it
  * without a warning under -Wextra -Werror. */
-KNOBS(macro) {
+KNOBS(macro)
+{
 	int n;
 };
-VARIANT(macro, plain) { .n = 1 };
-VARIANT(macro, declared_not_to_hold, .holds = false) { .n = 2 };
+VARIANT(macro, plain){ .n = 1 };
+VARIANT(macro, declared_not_to_hold, .holds = false){ .n = 2 };
 
 static void test_derive(void **state)
 {
@@ -61,12 +62,12 @@ static void test_macro_declarations(void **state)
 	assert_int_equal(reg->nvariants, 2);
 	assert_string_equal(reg->variant[0]->name, "plain");
 	assert_true(reg->variant[0]->decl.holds);
-	assert_int_equal(((const struct macro__knobs *)
-			  reg->variant[0]->knobs)->n, 1);
+	assert_int_equal(
+		((const struct macro__knobs *)reg->variant[0]->knobs)->n, 1);
 	assert_string_equal(reg->variant[1]->name, "declared_not_to_hold");
 	assert_false(reg->variant[1]->decl.holds);
-	assert_int_equal(((const struct macro__knobs *)
-			  reg->variant[1]->knobs)->n, 2);
+	assert_int_equal(
+		((const struct macro__knobs *)reg->variant[1]->knobs)->n, 2);
 }
 
 static void test_as_declared(void **state)
@@ -216,9 +217,9 @@ static void test_report_json(void **state)
 	fake_init(&f, SL_NUANCED, 3, (int[]){ 1, 0, 1 });
 	memset(out, 0, sizeof(out));
 	out[0].done = out[1].done = 1;
-	out[0].holds = 1;	/* as declared */
-	out[1].holds = 1;	/* declared not to hold: a finding */
-	out[2].error = 1;	/* could not run */
+	out[0].holds = 1; /* as declared */
+	out[1].holds = 1; /* declared not to hold: a finding */
+	out[2].error = 1; /* could not run */
 	snprintf(out[2].why, sizeof(out[2].why), "role timed out");
 	rep.reg = &f.reg;
 	rep.out = out;
@@ -226,8 +227,8 @@ static void test_report_json(void **state)
 	rep.dir = "/tmp/x";
 	rep.dirfd = -1;
 	rep.verdict = SL_ERROR;
-	rep.status = sl_verdict_judge(3, (int[]){ 1, 1, 0 },
-				      (int[]){ 0, 0, 1 }, (int[]){ 1, 0, 1 });
+	rep.status = sl_verdict_judge(3, (int[]){ 1, 1, 0 }, (int[]){ 0, 0, 1 },
+				      (int[]){ 1, 0, 1 });
 	m = open_memstream(&buf, &len);
 	assert_non_null(m);
 	sl_report_json(m, &rep);
@@ -248,8 +249,8 @@ static void test_report_json(void **state)
 	out[2].error = 0;
 	out[2].holds = 1;
 	rep.verdict = SL_CONFIRMED;
-	rep.status = sl_verdict_judge(3, (int[]){ 1, 1, 1 },
-				      (int[]){ 0, 0, 0 }, (int[]){ 1, 0, 1 });
+	rep.status = sl_verdict_judge(3, (int[]){ 1, 1, 1 }, (int[]){ 0, 0, 0 },
+				      (int[]){ 1, 0, 1 });
 	assert_int_equal(rep.status, SL_STATUS_FAIL);
 	buf = NULL;
 	m = open_memstream(&buf, &len);
