@@ -479,17 +479,22 @@ static void print_text(const struct doctor *d)
 	}
 }
 
+/* {"ok":..,"checks":[{"name":..,"ok":..,"detail":..},...]}, through
+ * jansson as every JSON socklab writes. */
 static void print_json(const struct doctor *d, int ok)
 {
-	printf("{\"ok\":%s,\"checks\":[", ok ? "true" : "false");
-	for (int i = 0; i < d->n; i++) {
-		printf("%s{\"name\":", i ? "," : "");
-		sl_json_string(stdout, d->c[i].name);
-		printf(",\"ok\":%s,\"detail\":", d->c[i].ok ? "true" : "false");
-		sl_json_string(stdout, d->c[i].detail);
-		putchar('}');
-	}
-	puts("]}");
+	json_t *checks = json_array();
+
+	for (int i = 0; checks && i < d->n; i++)
+		json_array_append_new(checks,
+				      json_pack("{s:o, s:b, s:o}", "name",
+						sl_json_text(d->c[i].name),
+						"ok", d->c[i].ok, "detail",
+						sl_json_text(d->c[i].detail)));
+	if (sl_json_line(stdout, json_pack("{s:b, s:o}", "ok", ok, "checks",
+					   checks)) < 0)
+		fprintf(stderr, "socklab: doctor: writing JSON: out of "
+				"memory\n");
 }
 
 static int essential_ok(const struct doctor *d)

@@ -49,14 +49,6 @@ int sl_json_line(FILE *f, json_t *v)
 	return ret < 0 ? -EIO : 0;
 }
 
-void sl_json_string(FILE *f, const char *s)
-{
-	json_t *v = sl_json_text(s);
-
-	json_dumpf(v, f, JSON_ENCODE_ANY);
-	json_decref(v);
-}
-
 const char *sl_report_status(const struct sl_report *r)
 {
 	return sl_status_name(r->status);

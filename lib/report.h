@@ -51,7 +51,4 @@ json_t *sl_json_text(const char *s);
  * significant digits.  Returns 0 or -EIO (v NULL: memory ran out). */
 int sl_json_line(FILE *f, json_t *v);
 
-/* A JSON string literal, escaped (sl_json_text()). */
-void sl_json_string(FILE *f, const char *s);
-
 #endif
