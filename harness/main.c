@@ -49,7 +49,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", commands[i].name,
 			commands[i].summary);
 	fputs("\n"
-	      "`socklab <command> --help` describes each one.  Typical use:\n"
+	      "`socklab <command> --help` describes each one; `socklab --version`\n"
+	      "says which socklab this is.  Typical use:\n"
 	      "  socklab list\n"
 	      "  sudo socklab run close-unread-rst\n"
 	      "  sudo socklab run --all --json > verdicts.jsonl\n"
@@ -204,6 +205,12 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return help(1, argv);
+	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V")) {
+		/* As `ip -V` and `tcpdump --version` do: the name and the
+		 * version on one line. */
+		printf("socklab %s\n", SL_VERSION);
+		return 0;
+	}
 	if (argv[1][0] == '-') {
 		fprintf(stderr,
 			"socklab: unknown option '%s' (see socklab --help)\n",

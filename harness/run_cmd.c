@@ -68,6 +68,62 @@ static int has_variant(const struct cli_exp *x, const char *name)
 	return 0;
 }
 
+/* The edit distance between a and b (insertions, deletions and
+ * substitutions, each 1), as git's and many shells' "did you mean" use. */
+static int distance(const char *a, const char *b)
+{
+	size_t n = strlen(b);
+	int row[n + 1];
+
+	for (size_t j = 0; j <= n; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; *a; a++, i++) {
+		int diag = row[0];
+
+		row[0] = (int)i;
+		for (size_t j = 1; j <= n; j++) {
+			int up = row[j], best = diag + (*a != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[n];
+}
+
+/* An id that is not in the catalogue: one line, naming the nearest id when
+ * one is near (a few letters off, or the typed text begins it). */
+static int unknown_experiment(const struct cli_catalog *reg, const char *id)
+{
+	const char *best = NULL;
+	int best_d = 3 + (int)strlen(id) / 8;
+
+	for (int i = 0; i < reg->n; i++) {
+		const char *x = reg->exp[i].id;
+		int d = strncmp(x, id, strlen(id)) ? distance(id, x) : 1;
+
+		if (d < best_d) {
+			best = x;
+			best_d = d;
+		}
+	}
+	if (best)
+		fprintf(stderr,
+			"socklab: unknown experiment '%s'; did you mean "
+			"'%s'? (socklab list shows the catalogue)\n",
+			id, best);
+	else
+		fprintf(stderr,
+			"socklab: unknown experiment '%s' "
+			"(socklab list shows the catalogue)\n",
+			id);
+	return SL_EXIT_USAGE;
+}
+
 /* Checks the selection before anything is created: an unknown id or
  * variant is a typo, and a typo must not leave a results folder behind. */
 static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
@@ -85,13 +141,8 @@ static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 					  cli_catalog_find(reg, ids[i]);
 		int dup = 0;
 
-		if (!x) {
-			fprintf(stderr,
-				"socklab: unknown experiment '%s' "
-				"(socklab list shows the catalogue)\n",
-				ids[i]);
-			return SL_EXIT_USAGE;
-		}
+		if (!x)
+			return unknown_experiment(reg, ids[i]);
 		for (int k = 0; k < r->njobs; k++)
 			dup |= r->job[k].exp == x;
 		if (dup)
@@ -192,8 +243,8 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 	case 'j':
 		if (cli_parse_int(optarg, 1, 4096, &o->jobs))
 			return cli_usage_error("run",
-					       "-j needs a number of "
-					       "jobs >= 1, not '%s'",
+					       "-j takes a number of jobs "
+					       "from 1 to 4096, not '%s'",
 					       optarg);
 		return -1;
 	case 't':

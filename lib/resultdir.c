@@ -80,7 +80,9 @@ static int open_or_make(int at, const char *name, int follow)
 	    !fstatat(at, name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
 		return -ELOOP;
 
-	if (fd == -ENOENT) {
+	/* Only the results folder itself is created: a folder above it that
+	 * is missing is a typo more often than a wish (mkdir, not mkdir -p). */
+	if (fd == -ENOENT && !follow) {
 		if (mkdirat(at, name, 0700) == 0)
 			made = 1;
 		else if (errno != EEXIST)
@@ -132,7 +134,7 @@ static int check_owner(int fd, const char *path, struct sl_err *e)
 int sl_resultdir_open(const char *path, struct sl_err *e)
 {
 	char *copy = strdup(path), *s, *next;
-	int at, fd, ret;
+	int at, fd, ret, missing_above = 0;
 
 	if (!copy)
 		return sl_errf(e, ENOMEM, "cannot write results folder '%s'",
@@ -151,6 +153,7 @@ int sl_resultdir_open(const char *path, struct sl_err *e)
 		if (!*s)
 			continue;
 		fd = open_or_make(at, s, next != NULL);
+		missing_above = fd == -ENOENT && next;
 		close(at);
 		at = fd;
 	}
@@ -162,6 +165,13 @@ int sl_resultdir_open(const char *path, struct sl_err *e)
 			"the folder itself",
 			path);
 		return -ELOOP;
+	}
+	if (missing_above) {
+		sl_errf(e, 0,
+			"cannot write results folder '%s': a folder above it "
+			"does not exist (only the last one is created)",
+			path);
+		return -ENOENT;
 	}
 	if (at < 0)
 		return sl_errf(e, -at, "cannot write results folder '%s'",

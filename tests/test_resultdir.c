@@ -109,8 +109,16 @@ static void test_results_folder(void **state)
 	char path[128], link[128];
 	int fd;
 
-	/* Created with what is missing on the way. */
+	/* Only the last folder is created: a missing one above it is
+	 * refused with the reason, and nothing is made on the way. */
 	snprintf(path, sizeof(path), "%s/a/b/results", s->dir);
+	assert_int_equal(sl_resultdir_open(path, &e), -ENOENT);
+	assert_non_null(strstr(e.msg, "a folder above it does not exist"));
+	snprintf(link, sizeof(link), "%s/a", s->dir);
+	assert_int_equal(access(link, F_OK), -1);
+	assert_int_equal(mkdir(link, 0700), 0);
+	snprintf(link, sizeof(link), "%s/a/b", s->dir);
+	assert_int_equal(mkdir(link, 0700), 0);
 	fd = sl_resultdir_open(path, &e);
 	assert_true(fd >= 0);
 	close(fd);

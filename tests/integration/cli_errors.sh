@@ -140,6 +140,14 @@ no_group_left() {
 ns_before=$(ns_list)
 
 expect_one_line 64 "unknown experiment" "$bin" run no-such-experiment
+grep -q "did you mean" "$tmp/err" &&
+	bad "unknown experiment: a suggestion for an id near nothing"
+expect_one_line 64 "an id one letter off" "$bin" run pas
+grep -q "did you mean 'pass'?" "$tmp/err" ||
+	bad "an id one letter off: no \"did you mean 'pass'?\""
+expect_one_line 64 "-j past its range" "$bin" run -j 10000 pass
+grep -q "from 1 to 4096, not '10000'" "$tmp/err" ||
+	bad "-j past its range: the message does not give the range"
 expect_one_line 64 "unknown option" "$bin" run --foo pass
 expect_one_line 64 "unknown short option" "$bin" run -x pass
 expect_one_line 64 "option without its value" "$bin" run pass --timeout
@@ -148,6 +156,22 @@ expect_one_line 2 "results folder cannot be written" \
 	"$bin" run --results /proc/socklab-nope pass
 grep -q "cannot write results folder '/proc/socklab-nope'" "$tmp/err" ||
 	bad "results folder: message does not name the folder"
+# Only the last folder of --results is created (mkdir, not mkdir -p): a
+# missing folder above it is refused, and nothing is created on the way.
+expect_one_line 2 "results folder under a missing folder" \
+	"$bin" run --results "$tmp/missing/deep/dir" pass
+grep -q "a folder above it does not exist" "$tmp/err" ||
+	bad "results under a missing folder: the message does not say why"
+[ -e "$tmp/missing" ] && bad "--results created $tmp/missing on the way"
+# --version: one line, "socklab <version>", as ip -V and tcpdump say theirs.
+version=$("$bin" --version 2> "$tmp/err")
+rc=$?
+if [ "$rc" != 0 ] || ! grep -Eq '^socklab [^ ]+$' <<< "$version" ||
+	[ -s "$tmp/err" ]; then
+	bad "--version: exit $rc, said '$version'"
+else
+	echo "ok: --version -> $version"
+fi
 
 if setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$bin"; then
 	expect_one_line 77 "run as non-root" \
