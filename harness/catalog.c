@@ -42,13 +42,6 @@ struct probe {
 
 #define EXPERIMENTS_VAR "SOCKLAB_EXPERIMENTS_DIR"
 
-const char *cli_catalog_dir(void)
-{
-	const char *d = getenv(EXPERIMENTS_VAR);
-
-	return d && *d ? d : SL_EXPERIMENTS_DIR;
-}
-
 /* Root starts every executable of the folder: one that the environment
  * names is honoured only when only root can change it or any of its
  * executables (lib/envdir.h).  dir becomes its real path, what was

@@ -33,9 +33,6 @@ struct cli_catalog {
 	struct cli_exp *exp; /* sorted by id */
 };
 
-/* The folder the experiments are taken from. */
-const char *cli_catalog_dir(void);
-
 /* Lists the folder and runs every executable in it with --describe, all at
  * once, each within a few seconds.  Returns 0 or -errno with a reason in e
  * (the folder cannot be read); broken experiments are not a failure here. */

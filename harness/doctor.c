@@ -32,6 +32,7 @@
 #include "sweep.h"
 #include "topology.h"
 #include "trace.h"
+#include "trace_instance.h"
 
 #define MAX_CHECKS 24
 

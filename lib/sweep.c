@@ -20,7 +20,7 @@
 #include "slot.h"
 #include "sweep.h"
 #include "topology.h"
-#include "trace.h"
+#include "trace_instance.h"
 
 struct sweep {
 	FILE *log;

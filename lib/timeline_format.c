@@ -7,7 +7,7 @@
 
 #include "clock.h"
 #include "timeline.h"
-#include "trace.h"
+#include "kevent.h"
 
 static const char *host_name(const struct sl_timeline *tl, int h)
 {

@@ -35,10 +35,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "counters.h"
+#include "counter.h"
 #include "err.h"
 #include "timeline.h"
-#include "trace.h"
+#include "kevent.h"
 
 #define MAX_FIELDS 16
 #define MAX_LINE 1024

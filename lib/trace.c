@@ -29,6 +29,7 @@
 #include "topology.h"
 #include "trace.h"
 #include "trace_attribute.h"
+#include "trace_instance.h"
 #include "trace_decode.h"
 
 /* The reader empties the buffer (the kernel's default for an instance,

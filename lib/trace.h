@@ -32,7 +32,6 @@
 #define SL_TRACE_H
 
 #include "kevent.h"
-#include "trace_instance.h"
 
 struct sl_err;
 struct sl_event;
