@@ -32,7 +32,65 @@ void sl__describe_match(const struct sl_match *m, int count, char *buf,
 		sl__appendf(buf, n, " without [%s]", m->not_flags);
 	if (m->len != SL__ANY)
 		sl__appendf(buf, n, " of length %ld", m->len);
+	if (m->win != SL__ANY)
+		sl__appendf(buf, n, " with win %ld", m->win);
+	if (m->min_win != SL__ANY)
+		sl__appendf(buf, n, " with win >= %ld", m->min_win);
+	if (m->dup_ack != SL__ANY)
+		sl__appendf(buf, n,
+			    m->dup_ack ? " that is a duplicate ACK" :
+					 " that is not a duplicate ACK");
+	if (m->sack != SL__ANY)
+		sl__appendf(buf, n, " with %ld SACK block%s", m->sack,
+			    m->sack == 1 ? "" : "s");
+	if (m->dsack != SL__ANY)
+		sl__appendf(buf, n,
+			    m->dsack ? " with a D-SACK" : " without a D-SACK");
 	sl__describe_scope(buf, n, 0, 0, m->after, m->within_ms, m->before);
+}
+
+/* Seq-space "a before b" (RFC 9293's modular comparison). */
+static int before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+
+/* RFC 2883: a D-SACK is the first block, and it reports data below the
+ * cumulative ACK, or data inside the block that follows it. */
+static int has_dsack(const struct sl_packet *k)
+{
+	const struct sl_tcpopts *o = &k->opt;
+
+	if (o->nsack == 0)
+		return 0;
+	if (before(o->sack[0][0], k->ack))
+		return 1;
+	return o->nsack > 1 && !before(o->sack[0][0], o->sack[1][0]) &&
+	       !before(o->sack[1][1], o->sack[0][1]);
+}
+
+/* A duplicate ACK, as RFC 5681 defines it for fast retransmit: no data,
+ * no SYN, FIN or RST, and the ACK number and window that the same
+ * sender's previous segment to that peer carried.  A window update (the
+ * same ACK, a new window) is not one, for Linux's tcp_ack() either
+ * (FLAG_WIN_UPDATE); SACK blocks do not matter. */
+static int is_dup_ack(const struct sl_timeline *tl, const struct sl_event *e)
+{
+	const struct sl_packet *k = &e->pkt;
+
+	if (k->len || !(k->flags & SL_TH_ACK) ||
+	    (k->flags & (SL_TH_SYN | SL_TH_FIN | SL_TH_RST)))
+		return 0;
+	for (const struct sl_event *q = e - 1; q >= tl->ev; q--) {
+		if (!sl_timeline_is_sent(q) || q->from != e->from ||
+		    q->pkt.saddr.s_addr != k->saddr.s_addr ||
+		    q->pkt.daddr.s_addr != k->daddr.s_addr ||
+		    q->pkt.sport != k->sport || q->pkt.dport != k->dport)
+			continue;
+		return (q->pkt.flags & SL_TH_ACK) && q->pkt.ack == k->ack &&
+		       q->pkt.win == k->win;
+	}
+	return 0;
 }
 
 /* Does event e (a sent packet) match m, apart from the time window? */
@@ -49,6 +107,16 @@ static int packet_matches(const struct sl_timeline *tl,
 	if ((e->pkt.flags & need) != need || (e->pkt.flags & forbid))
 		return 0;
 	if (m->len != SL__ANY && (long)e->pkt.len != m->len)
+		return 0;
+	if (m->win != SL__ANY && (long)e->pkt.win != m->win)
+		return 0;
+	if (m->min_win != SL__ANY && (long)e->pkt.win < m->min_win)
+		return 0;
+	if (m->sack != SL__ANY && (long)e->pkt.opt.nsack != m->sack)
+		return 0;
+	if (m->dsack != SL__ANY && has_dsack(&e->pkt) != !!m->dsack)
+		return 0;
+	if (m->dup_ack != SL__ANY && is_dup_ack(tl, e) != !!m->dup_ack)
 		return 0;
 	return 1;
 }

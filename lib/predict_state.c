@@ -67,6 +67,105 @@ static void skip_sampled(struct sl_result *r, const struct sl_spans *sp)
 	r->unavailable = 1;
 }
 
+/* Does sample e (a socket-state line) show a socket of m, in state
+ * (-1: any), with m's queues? */
+static int sample_matches(const struct sl_timeline *tl,
+			  const struct sl_event *e,
+			  const struct sl_sock_match *m, int state)
+{
+	if (e->kind != SL_EV_STATE || (state >= 0 && e->sock.state != state))
+		return 0;
+	if (m->host && (e->host < 0 || e->host >= tl->nhosts ||
+			strcmp(tl->host[e->host], m->host)))
+		return 0;
+	if ((m->lport && e->sock.lport != m->lport) ||
+	    (m->rport && e->sock.rport != m->rport))
+		return 0;
+	return 1;
+}
+
+/* With .rqueue or .wqueue, a state is judged on the samples alone: only
+ * sock_diag tells a socket's queues, and the samplers record a line each
+ * time they change, so every value they saw is on the timeline. */
+static void expect_queues(struct sl_predict *p, struct sl_result *r,
+			  const struct sl_sock_match *m, int state, int seen,
+			  int64_t lo, int64_t hi)
+{
+	const struct sl_timeline *tl = p->tl;
+	long rmin = -1, rmax = -1, wmin = -1, wmax = -1;
+	char l[512];
+
+	if (m->rqueue != SL__ANY)
+		sl__appendf(r->what, sizeof(r->what), " with Recv-Q %ld",
+			    m->rqueue);
+	if (m->wqueue != SL__ANY)
+		sl__appendf(r->what, sizeof(r->what), " with Send-Q %ld",
+			    m->wqueue);
+	for (int i = 0; i < tl->n; i++) {
+		const struct sl_event *e = &tl->ev[i];
+
+		if (e->t < lo || e->t > hi || !sample_matches(tl, e, m, state))
+			continue;
+		if ((m->rqueue == SL__ANY || e->sock.rqueue == m->rqueue) &&
+		    (m->wqueue == SL__ANY || e->sock.wqueue == m->wqueue)) {
+			r->ok = seen;
+			sl_timeline_format(tl, i, l, sizeof(l));
+			snprintf(r->evidence, sizeof(r->evidence), "seen: %s",
+				 l);
+			return;
+		}
+		if (rmin < 0 || e->sock.rqueue < rmin)
+			rmin = e->sock.rqueue;
+		if ((long)e->sock.rqueue > rmax)
+			rmax = e->sock.rqueue;
+		if (wmin < 0 || e->sock.wqueue < wmin)
+			wmin = e->sock.wqueue;
+		if ((long)e->sock.wqueue > wmax)
+			wmax = e->sock.wqueue;
+	}
+	r->ok = !seen;
+	if (rmax < 0)
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "no sample showed such a socket in %s", m->state);
+	else
+		snprintf(r->evidence, sizeof(r->evidence),
+			 "samples in %s showed Recv-Q %ld..%ld, Send-Q "
+			 "%ld..%ld",
+			 m->state, rmin, rmax, wmin, wmax);
+}
+
+void sl__measure_queues(struct sl_predict *p, const char *name,
+			const struct sl_sock_match *m)
+{
+	const struct sl_timeline *tl = p->tl;
+	int state = m->state ? sl_state_parse(m->state) : -1;
+	long rmax = -1, wmax = -1;
+	char mname[96];
+	int64_t lo, hi;
+	char why[160];
+
+	if ((m->state && state < 0) ||
+	    sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi,
+			       why, sizeof(why)) < 0)
+		return;
+	for (int i = 0; i < tl->n; i++) {
+		const struct sl_event *e = &tl->ev[i];
+
+		if (e->t < lo || e->t > hi || !sample_matches(tl, e, m, state))
+			continue;
+		if ((long)e->sock.rqueue > rmax)
+			rmax = e->sock.rqueue;
+		if ((long)e->sock.wqueue > wmax)
+			wmax = e->sock.wqueue;
+	}
+	if (rmax < 0)
+		return;
+	snprintf(mname, sizeof(mname), "%s.recv_q_max", name);
+	sl_predict_measure(p, mname, (double)rmax, "bytes");
+	snprintf(mname, sizeof(mname), "%s.send_q_max", name);
+	sl_predict_measure(p, mname, (double)wmax, "bytes");
+}
+
 void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,
 		      int seen, int line)
 {
@@ -89,6 +188,10 @@ void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,
 	if (sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi,
 			       r->skipped, sizeof(r->skipped)) < 0)
 		return;
+	if (m->rqueue != SL__ANY || m->wqueue != SL__ANY) {
+		expect_queues(p, r, m, state, seen, lo, hi);
+		return;
+	}
 	if (sl_spans_build(tl, &sp) < 0) {
 		snprintf(r->skipped, sizeof(r->skipped), "out of memory");
 		return;

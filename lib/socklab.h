@@ -315,13 +315,29 @@ struct sl_match {
 	const char *flags;	/* that must be set, tcpdump letters: "R", "F." */
 	const char *not_flags;	/* that must not be set */
 	long len;		/* payload bytes, exactly */
+	long win;		/* the window field as on the wire (not
+				 * scaled), exactly: .win = 0, a zero window */
+	long min_win;		/* the window field at least this */
+	long sack;		/* SACK blocks in the options, exactly */
+	long dsack;		/* 1: the first SACK block is a D-SACK (RFC
+				 * 2883: below the ACK number, or inside the
+				 * second block); 0: it is not (or none) */
+	long dup_ack;		/* 1: a duplicate ACK (RFC 5681: no payload,
+				 * no SYN, FIN or RST, and the ACK number and
+				 * window of the same sender's previous
+				 * segment to that peer); 0: not one */
 	const char *after;	/* mark */
 	const char *before;	/* mark */
 	int within_ms;		/* with after: no later than this after the mark */
 };
 
 #define SL__MATCH(call, ...)						\
-	SL__WITH(struct sl_match, sl__m, .len = SL__ANY, call, __VA_ARGS__)
+	SL__WITH(struct sl_match, sl__m,				\
+		 .len = SL__ANY SL__COMMA .win = SL__ANY SL__COMMA	\
+		 .min_win = SL__ANY SL__COMMA .sack = SL__ANY SL__COMMA \
+		 .dsack = SL__ANY SL__COMMA .dup_ack = SL__ANY,		\
+		 call, __VA_ARGS__)
+#define SL__COMMA ,
 
 /* At least one packet matches. */
 #define expect_packet(p, ...)						\
@@ -367,10 +383,15 @@ struct sl_sock_match {
 	const char *before;	/* mark */
 	int within_ms;		/* with after: no later than this after it */
 	int min_ms, max_ms;	/* durations: the tolerance, printed */
+	long rqueue, wqueue;	/* Recv-Q and Send-Q as ss shows them,
+				 * exactly; of a LISTEN socket: the accept
+				 * queue's fill and its size */
 };
 
 #define SL__SOCK(call, ...)						\
-	SL__WITH(struct sl_sock_match, sl__m, .host = NULL, call, __VA_ARGS__)
+	SL__WITH(struct sl_sock_match, sl__m,				\
+		 .rqueue = SL__ANY SL__COMMA .wqueue = SL__ANY,		\
+		 call, __VA_ARGS__)
 
 /* A socket on host was in state (in the window .after/.before give). */
 #define expect_state(p, ...)						\
@@ -401,8 +422,16 @@ struct sl_sock_match {
 #define expect_state_timer(p, ...)					\
 	SL__SOCK(sl__expect_state_ms((p), &sl__m, 1, __LINE__), __VA_ARGS__)
 
+/* Measurements, never failing: name.recv_q_max and name.send_q_max, the
+ * largest Recv-Q and Send-Q that the samples saw of the matching sockets
+ * (a buffer filling, as ss would have shown it). */
+#define measure_queues(p, name, ...)					\
+	SL__SOCK(sl__measure_queues((p), (name), &sl__m), __VA_ARGS__)
+
 void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,
 		      int seen, int line);
+void sl__measure_queues(struct sl_predict *p, const char *name,
+			const struct sl_sock_match *m);
 void sl__expect_gone(struct sl_predict *p, const struct sl_sock_match *m,
 		     int line);
 void sl__expect_state_kept(struct sl_predict *p,
@@ -489,7 +518,6 @@ struct sl_kernel_match {
 		 .min = SL__ANY SL__COMMA .max = SL__ANY,		\
 		 sl__expect_kernel((p), &sl__m, (event), (mode), __LINE__), \
 		 __VA_ARGS__)
-#define SL__COMMA ,
 
 /* At least one kernel event matches (with .min/.max: that many):
  *	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
@@ -657,6 +685,7 @@ struct sl_segment_match {
 						 * after this segment */
 	const struct sl_segment *before_segment; /* the last match sent
 						  * before this segment */
+	bool zero_window;	/* only segments advertising a zero window */
 };
 
 /* The segment that matches closest to its anchor, waiting until the

@@ -4,7 +4,7 @@
  * One event per line, fields separated by tabs:
  *   host-names line: "hosts<TAB>client<TAB>router<TAB>server"
  *   "P t host from to saddr sport daddr dport seq ack flags win len
- *    [injected]"
+ *    [injected] [sack=L-R,L-R]" (SACK blocks, absolute)
  *   "M t host name"
  *   "C t t_start host ret err name"
  *   "S t host state laddr lport raddr rport rq wq timer expires retrans"
@@ -27,6 +27,7 @@
  * than loaded as something else.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -51,11 +52,15 @@ static void save_packet(FILE *f, const struct sl_event *e)
 
 	inet_ntop(AF_INET, &e->pkt.saddr, a, sizeof(a));
 	inet_ntop(AF_INET, &e->pkt.daddr, b, sizeof(b));
-	fprintf(f,
-		"P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s\n",
+	fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s",
 		(long long)e->t, e->host, e->from, e->to, a, e->pkt.sport, b,
 		e->pkt.dport, e->pkt.seq, e->pkt.ack, e->pkt.flags, e->pkt.win,
 		e->pkt.len, strcmp(e->name, "injected") ? "" : "\tinjected");
+	for (int i = 0; i < e->pkt.opt.nsack; i++)
+		fprintf(f, "%s%u-%u",
+			i ? "," : "\tsack=", e->pkt.opt.sack[i][0],
+			e->pkt.opt.sack[i][1]);
+	fputc('\n', f);
 }
 
 static void save_sock(FILE *f, const struct sl_event *e)
@@ -244,17 +249,57 @@ static void text(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
+/* SACK blocks "L-R,L-R": up to four, as a header holds them. */
+static void load_sack(struct reader *r, const char *v, struct sl_tcpopts *o)
+{
+	const char *all = v;
+
+	while (*v && r->ret == 0) {
+		unsigned long long b[2];
+		char *end;
+
+		if (o->nsack == 4) {
+			refuse(r, "more than 4 SACK blocks");
+			return;
+		}
+		for (int k = 0; k < 2; k++) {
+			/* The left edge ends at '-', the right one at ','
+			 * before the next block, or at the end. */
+			int ok;
+
+			errno = 0;
+			b[k] = strtoull(v, &end, 10);
+			ok = !errno && isdigit((unsigned char)*v) &&
+			     b[k] <= UINT32_MAX &&
+			     (k == 0 ? *end == '-' :
+				       *end == '\0' || (*end == ',' && end[1]));
+			if (!ok) {
+				refuse(r, "bad SACK blocks \"%s\"", all);
+				return;
+			}
+			v = end + (*end != '\0');
+		}
+		o->sack[o->nsack][0] = b[0];
+		o->sack[o->nsack][1] = b[1];
+		o->nsack++;
+	}
+}
+
 static int load_packet(struct reader *r, struct sl_event *e)
 {
 	struct sl_packet *p = &e->pkt;
 
-	if (r->nf == 15 && strcmp(r->f[14], "injected"))
-		return refuse(r,
-			      "a packet's last field is \"%s\", not "
-			      "\"injected\"",
-			      r->f[14]);
-	if (r->nf == 15)
-		text(e->name, sizeof(e->name), "injected");
+	for (int i = 14; i < r->nf; i++) {
+		if (!strcmp(r->f[i], "injected") && i == 14)
+			text(e->name, sizeof(e->name), "injected");
+		else if (!strncmp(r->f[i], "sack=", 5) && i == r->nf - 1)
+			load_sack(r, r->f[i] + 5, &p->opt);
+		else
+			return refuse(r,
+				      "a packet's field %d is \"%s\", not "
+				      "\"injected\" or sack=L-R,...",
+				      i + 1, r->f[i]);
+	}
 	e->kind = SL_EV_PACKET;
 	e->t = when(r, 1, "time");
 	e->host = host(r, 2, 0, "host");
@@ -374,7 +419,7 @@ static const struct event_line {
 	int (*load)(struct reader *r, struct sl_event *e);
 	const char *what;
 } event_lines[] = {
-	{ "P", 14, 15, load_packet, "packet" },
+	{ "P", 14, 16, load_packet, "packet" },
 	{ "M", 4, 4, load_mark, "mark" },
 	{ "C", 7, 7, load_call, "call" },
 	{ "S", 13, 13, load_sock, "socket state" },

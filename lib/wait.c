@@ -200,7 +200,8 @@ static int seg_matches(const struct seg_wait *w, const struct sl_board_seg *a)
 		 (m->sport && a->pkt.sport != m->sport) ||
 		 (m->dport && a->pkt.dport != m->dport) ||
 		 (a->pkt.flags & w->need) != w->need ||
-		 (a->pkt.flags & w->forbid));
+		 (a->pkt.flags & w->forbid) ||
+		 (m->zero_window && a->pkt.win != 0));
 }
 
 /* The match closest to the anchor: the first after it (.after_segment, .after,
@@ -303,9 +304,10 @@ struct sl_segment sl__wait_segment(struct sl_role *self,
 	}
 	if (m->flags)
 		snprintf(flags, sizeof(flags), "%s", m->flags);
-	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s] %s%s",
+	snprintf(what, sizeof(what), "a segment%s%s%s%s [%s]%s %s%s",
 		 m->from ? " from " : "", m->from ? m->from : "",
 		 m->to ? " to " : "", m->to ? m->to : "", flags,
+		 m->zero_window ? " with win 0" : "",
 		 m->after_segment  ? "after the one given" :
 		 m->before_segment ? "before the one given" :
 		 m->after	   ? "after mark " :

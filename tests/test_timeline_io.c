@@ -36,6 +36,8 @@ static const struct refusal refusals[] = {
 	{ "malformed-unknown-kind.tl", 4, "unknown line kind \"Q\"" },
 	{ "malformed-no-hosts.tl", 3, "host \"2\" before the hosts line" },
 	{ "malformed-hosts-twice.tl", 5, "a second hosts line" },
+	{ "malformed-sack.tl", 4, "bad SACK blocks \"1200-\"" },
+	{ "bad-sack-count.tl", 4, "more than 4 SACK blocks" },
 };
 
 static void test_refuses_crafted(void **state)
@@ -87,6 +89,43 @@ static void test_loads_every_recording(void **state)
 	assert_true(n >= 10);
 }
 
+/* SACK blocks are what predictions on D-SACKs and duplicate ACKs read, so
+ * a recording keeps them: saved and loaded again, they are the same. */
+static void test_sack_round_trip(void **state)
+{
+	struct sl_timeline a, b;
+	char path[] = "/tmp/socklab-test-sack-XXXXXX";
+	int fd, blocks = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(sl_timeline_load(&a, SL_TEST_DATA "/window-sack.tl"),
+			 0);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	/* It closes f. */
+	assert_int_equal(sl_timeline_save_to(&a, f), 0);
+	assert_int_equal(sl_timeline_load(&b, path), 0);
+	unlink(path);
+	assert_int_equal(a.n, b.n);
+	for (int i = 0; i < a.n; i++) {
+		const struct sl_tcpopts *x = &a.ev[i].pkt.opt,
+					*y = &b.ev[i].pkt.opt;
+
+		assert_int_equal(x->nsack, y->nsack);
+		for (int k = 0; k < x->nsack; k++) {
+			assert_int_equal(x->sack[k][0], y->sack[k][0]);
+			assert_int_equal(x->sack[k][1], y->sack[k][1]);
+		}
+		blocks += x->nsack;
+	}
+	assert_int_equal(blocks, 2);
+	sl_timeline_free(&a);
+	sl_timeline_free(&b);
+}
+
 static void test_missing_file_names_it(void **state)
 {
 	struct sl_timeline tl;
@@ -126,6 +165,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_refuses_crafted),
 		cmocka_unit_test(test_loads_every_recording),
+		cmocka_unit_test(test_sack_round_trip),
 		cmocka_unit_test(test_missing_file_names_it),
 		cmocka_unit_test(test_refuses_long_line),
 	};
