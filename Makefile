@@ -20,10 +20,10 @@ SOCKLAB := ./$(BUILD)/socklab
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
-	libjansson-dev clang-format
+	libjansson-dev clang-format jq
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
-	format format-check
+	format format-check catalogue
 
 all: build
 
@@ -87,6 +87,12 @@ bench: build
 
 list: build
 	$(SOCKLAB) list
+
+# CATALOGUE.md from the experiments' own claims and the verdicts of the
+# last run (run `make run-all` first for fresh ones).
+catalogue: build
+	tools/catalogue.sh $(SOCKLAB) $(wildcard results/latest) > CATALOGUE.md.tmp
+	mv CATALOGUE.md.tmp CATALOGUE.md
 
 doctor: build
 	$(SOCKLAB) doctor

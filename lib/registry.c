@@ -56,6 +56,23 @@ static const char *const names[] = {
 	[SL_ERROR] = "ERROR",
 };
 
+static const char *const topics[] = {
+	[SL_TOPIC_NONE] = NULL,
+	[SL_TOPIC_ESTABLISHMENT] = "establishment",
+	[SL_TOPIC_ACKS] = "acks",
+	[SL_TOPIC_FLOW_CONTROL] = "flow-control",
+	[SL_TOPIC_RST] = "rst",
+	[SL_TOPIC_TEARDOWN] = "teardown",
+	[SL_TOPIC_TIME_WAIT] = "time-wait",
+	[SL_TOPIC_KEEPALIVE] = "keepalive",
+	[SL_TOPIC_QUEUES] = "queues",
+};
+
+const char *sl_topic_name(enum sl_topic t)
+{
+	return (unsigned)t <= SL_TOPIC_QUEUES ? topics[t] : NULL;
+}
+
 const char *sl_verdict_name(enum sl_verdict v)
 {
 	return (unsigned)v <= SL_ERROR ? names[v] : "?";

@@ -35,6 +35,9 @@ const struct sl_registry *sl_registry(void);
 int sl_registry_check(const struct sl_registry *reg, char *why, size_t n);
 
 const char *sl_verdict_name(enum sl_verdict v);
+/* "establishment", "acks", ... as CATALOGUE.md heads them; NULL for
+ * SL_TOPIC_NONE. */
+const char *sl_topic_name(enum sl_topic t);
 int sl_verdict_parse(const char *s, enum sl_verdict *v);
 
 #endif

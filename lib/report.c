@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -70,9 +71,12 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg)
 				      sl_json_text(reg->variant[i]->name));
 	sl_json_line(
 		f,
-		json_pack("{s:o,s:o,s:o,s:i,s:o}", "id", sl_json_text(reg->id),
-			  "claim", sl_json_text(reg->x->claim), "expected",
+		json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o}", "id",
+			  sl_json_text(reg->id), "claim",
+			  sl_json_text(reg->x->claim), "expected",
 			  sl_json_text(sl_verdict_name(reg->x->expected)),
+			  "belief", sl_json_text(reg->x->belief), "topic",
+			  sl_json_text(sl_topic_name(reg->x->topic)),
 			  "timeout_s",
 			  (reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
 			  "variants", vars));
@@ -202,6 +206,15 @@ static json_t *json_measured(const struct sl_report *r)
 	return m;
 }
 
+/* The kernel that gave the verdict (uname -r), so that a verdict read
+ * later says which kernel it was true of. */
+static const char *kernel_release(void)
+{
+	static struct utsname u;
+
+	return uname(&u) == 0 ? u.release : NULL;
+}
+
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
 	json_t *vars = json_array();
@@ -214,13 +227,14 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 	}
 	sl_json_line(
 		f,
-		json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+		json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
 			  sl_json_text(r->reg->id), "claim",
 			  sl_json_text(r->reg->x->claim), "verdict",
 			  sl_json_text(sl_verdict_name(r->verdict)), "expected",
 			  sl_json_text(sl_verdict_name(r->reg->x->expected)),
-			  "status", sl_json_text(sl_report_status(r)),
-			  "duration_s", json_num(r->duration_s), "harness_s",
+			  "kernel", sl_json_text(kernel_release()), "status",
+			  sl_json_text(sl_report_status(r)), "duration_s",
+			  json_num(r->duration_s), "harness_s",
 			  json_num(harness), "results", sl_json_text(r->dir),
 			  "variants", vars, "measured", json_measured(r)));
 }

@@ -71,9 +71,30 @@ enum sl_verdict {
 	SL_ERROR,	/* could not run: never a verdict on the claim */
 };
 
+/* Where a claim belongs in the catalogue (CATALOGUE.md), in the order a
+ * learner meets the subjects: a connection opens, data is acknowledged
+ * and paced, it is reset or torn down, TIME-WAIT, dead peers, the listen
+ * queues. */
+enum sl_topic {
+	SL_TOPIC_NONE,
+	SL_TOPIC_ESTABLISHMENT,
+	SL_TOPIC_ACKS,
+	SL_TOPIC_FLOW_CONTROL,
+	SL_TOPIC_RST,
+	SL_TOPIC_TEARDOWN,
+	SL_TOPIC_TIME_WAIT,
+	SL_TOPIC_KEEPALIVE,
+	SL_TOPIC_QUEUES,
+};
+
 struct sl_experiment {
 	const char *claim;
 	enum sl_verdict expected;
+	/* What we believe Linux does, beyond the verdict: the condition of a
+	 * NUANCED, what a REFUTED does instead ("quick-ACK at connection
+	 * start, then tens of ms").  NULL: the claim, as stated. */
+	const char *belief;
+	enum sl_topic topic;
 	/* Longest a variant's roles may take, in seconds (default 20).  Past
 	 * it the roles are killed and the run is an ERROR, not a verdict. */
 	int timeout_s;

@@ -44,38 +44,35 @@ static void test_win(void **state)
 {
 	(void)state;
 	/* The zero window comes once the buffer fills, not before. */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .win = 0,
+	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server", .win = 0,
 						  .after = "filling")),
 			 1);
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .win = 0,
+	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server", .win = 0,
 						  .before = "filling")),
 			 0);
 	assert_non_null(strstr(pred.result[0].what, "with win 0"));
 	/* The client never advertised one. */
-	assert_int_equal(JUDGE(&tl, expect_no_packet(p, .from = "client",
-						     .win = 0)),
-			 1);
+	assert_int_equal(
+		JUDGE(&tl, expect_no_packet(p, .from = "client", .win = 0)), 1);
 	/* Two zero windows: the first ACK and the answer to the probe. */
-	assert_int_equal(JUDGE(&tl, expect_packets(p, 2, .from = "server",
-						   .win = 0)),
-			 1);
+	assert_int_equal(
+		JUDGE(&tl, expect_packets(p, 2, .from = "server", .win = 0)),
+		1);
 }
 
 static void test_min_win(void **state)
 {
 	(void)state;
 	/* The update after the read opens the window again... */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .min_win = 1, .len = 0,
-						  .after = "reading")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .min_win = 1,
+					     .len = 0, .after = "reading")),
 			 1);
 	/* ...which nothing between the zero window and the read did. */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .min_win = 1,
-						  .after = "filling",
-						  .before = "reading")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .min_win = 1,
+					     .after = "filling",
+					     .before = "reading")),
 			 0);
 	assert_non_null(strstr(pred.result[0].what, "win >= 1"));
 	/* At least is at least: 509 was the most since the handshake. */
@@ -93,41 +90,40 @@ static void test_sack(void **state)
 {
 	(void)state;
 	/* One SACK block in the duplicate ACK for the hole... */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .sack = 1, .dsack = 0,
-						  .after = "sending")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .sack = 1,
+					     .dsack = 0, .after = "sending")),
 			 1);
 	/* ...none in the ACKs before it, and never two. */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .sack = 1,
-						  .before = "sending")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .sack = 1,
+					     .before = "sending")),
 			 0);
 	assert_int_equal(JUDGE(&tl, expect_packet(p, .sack = 2)), 0);
 	assert_non_null(strstr(pred.result[0].what, "2 SACK blocks"));
 	/* .sack = 0 is "none", not "any": the client's segments have none. */
-	assert_int_equal(JUDGE(&tl, expect_no_packet(p, .from = "client",
-						     .sack = 0)),
-			 0);
+	assert_int_equal(
+		JUDGE(&tl, expect_no_packet(p, .from = "client", .sack = 0)),
+		0);
 }
 
 static void test_dsack(void **state)
 {
 	(void)state;
 	/* The block below the ACK number reports a duplicate. */
-	assert_int_equal(JUDGE(&tl, expect_packets(p, 1, .from = "server",
-						   .dsack = 1)),
-			 1);
+	assert_int_equal(
+		JUDGE(&tl, expect_packets(p, 1, .from = "server", .dsack = 1)),
+		1);
 	/* The hole's block lies above it: an ordinary SACK. */
 	assert_int_equal(JUDGE(&tl, expect_packets(p, 1, .from = "server",
 						   .sack = 1, .dsack = 0)),
 			 1);
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .dsack = 1,
-						  .before = "client:sending")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .dsack = 1,
+					     .before = "client:sending")),
 			 0);
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "client",
-						  .dsack = 1)),
-			 0);
+	assert_int_equal(
+		JUDGE(&tl, expect_packet(p, .from = "client", .dsack = 1)), 0);
 	assert_non_null(strstr(pred.result[0].what, "with a D-SACK"));
 }
 
@@ -140,19 +136,18 @@ static void test_dup_ack(void **state)
 			 1);
 	/* The window update repeats the ACK number with a new window: RFC
 	 * 5681 does not count it. */
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .dup_ack = 1,
-						  .after = "reading")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .dup_ack = 1,
+					     .after = "reading")),
 			 0);
 	assert_non_null(strstr(pred.result[0].what, "a duplicate ACK"));
-	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "server",
-						  .dup_ack = 0, .len = 0,
-						  .after = "reading")),
+	assert_int_equal(JUDGE(&tl,
+			       expect_packet(p, .from = "server", .dup_ack = 0,
+					     .len = 0, .after = "reading")),
 			 1);
 	/* Data is never a duplicate ACK, even a retransmission... */
 	assert_int_equal(JUDGE(&tl, expect_packet(p, .from = "client",
-						  .flags = "P.",
-						  .dup_ack = 1)),
+						  .flags = "P.", .dup_ack = 1)),
 			 0);
 	/* ...but a zero-window probe (no data, the ACK and window of the
 	 * segment before it) looks exactly like one, as on the wire. */
@@ -165,33 +160,32 @@ static void test_queues(void **state)
 {
 	(void)state;
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-						 .state = "LISTEN",
-						 .rqueue = 3, .wqueue = 2)),
+						 .state = "LISTEN", .rqueue = 3,
+						 .wqueue = 2)),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "seen: "));
 	/* A fill never sampled fails, and says which ones were. */
-	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-						 .state = "LISTEN",
-						 .rqueue = 4)),
+	assert_int_equal(JUDGE(&tl,
+			       expect_state(p, .host = "server",
+					    .state = "LISTEN", .rqueue = 4)),
 			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "Recv-Q 0..3"));
-	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-						 .state = "LISTEN",
-						 .wqueue = 3)),
+	assert_int_equal(JUDGE(&tl,
+			       expect_state(p, .host = "server",
+					    .state = "LISTEN", .wqueue = 3)),
 			 0);
-	assert_int_equal(JUDGE(&tl, expect_no_state(p, .host = "server",
-						    .state = "LISTEN",
-						    .rqueue = 3)),
+	assert_int_equal(JUDGE(&tl,
+			       expect_no_state(p, .host = "server",
+					       .state = "LISTEN", .rqueue = 3)),
 			 0);
 	/* Before the clients came, the queue was empty. */
 	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "server",
-						 .state = "LISTEN",
-						 .rqueue = 1,
+						 .state = "LISTEN", .rqueue = 1,
 						 .before = "listening")),
 			 0);
-	assert_int_equal(JUDGE(&tl, expect_state(p, .host = "client",
-						 .state = "LISTEN",
-						 .rqueue = 0)),
+	assert_int_equal(JUDGE(&tl,
+			       expect_state(p, .host = "client",
+					    .state = "LISTEN", .rqueue = 0)),
 			 0);
 }
 
@@ -220,9 +214,12 @@ static void test_measure_queues(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_win),	 cmocka_unit_test(test_min_win),
-		cmocka_unit_test(test_sack),	 cmocka_unit_test(test_dsack),
-		cmocka_unit_test(test_dup_ack),	 cmocka_unit_test(test_queues),
+		cmocka_unit_test(test_win),
+		cmocka_unit_test(test_min_win),
+		cmocka_unit_test(test_sack),
+		cmocka_unit_test(test_dsack),
+		cmocka_unit_test(test_dup_ack),
+		cmocka_unit_test(test_queues),
 		cmocka_unit_test(test_measure_queues),
 	};
 

@@ -19,6 +19,7 @@ EXPERIMENT(close_unread_rst) {
 	.claim = "close() while unread data sits in the receive queue sends "
 		 "RST, not FIN (peer read() gets ECONNRESET)",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

@@ -34,6 +34,11 @@ EXPERIMENT(close_unread_two_buffers) {
 		 "sends 100 more that the server never reads: close() does a "
 		 "normal four-way FIN close",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_RST,
+	.belief = "REFUTED when the second 100 bytes have arrived: they sit "
+		  "in the receive queue, so close() sends RST; only if they "
+		  "had not arrived yet does it send FIN, and their arrival "
+		  "then draws a RST",
 	.timeout_s = 10,
 };
 

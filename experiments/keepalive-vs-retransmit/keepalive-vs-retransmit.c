@@ -48,6 +48,10 @@ EXPERIMENT(keepalive_vs_retransmit) {
 		 "idle connection is detected by keepalive after idle + intvl "
 		 "x cnt; both end with ETIMEDOUT",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_KEEPALIVE,
+	.belief = "with the timings measured: RTO back-off to tcp_retries2 or "
+		  "TCP_USER_TIMEOUT with data in flight, idle + intvl x cnt "
+		  "when idle",
 	.timeout_s = 15,
 };
 

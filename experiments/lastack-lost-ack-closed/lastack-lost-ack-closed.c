@@ -53,6 +53,7 @@ EXPERIMENT(lastack_lost_ack_closed) {
 		 "the retransmitted FIN is answered with RST and the passive "
 		 "closer goes to CLOSED",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
 };
 

@@ -39,6 +39,9 @@ EXPERIMENT(lastack_lost_ack_timewait) {
 		 "its FIN; the active closer in TIME_WAIT ACKs it again and "
 		 "restarts its TIME_WAIT timer",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TEARDOWN,
+	.belief = "the TIME-WAIT timer jumps back to its full length on the "
+		  "retransmitted FIN",
 	.timeout_s = 10,
 };
 

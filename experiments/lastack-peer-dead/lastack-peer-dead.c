@@ -44,6 +44,8 @@ EXPERIMENT(lastack_peer_dead) {
 		 "retransmits its FIN with back-off until its retries run "
 		 "out, then drops the connection",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TEARDOWN,
+	.belief = "the retries counted and timed",
 	.timeout_s = 10,
 };
 

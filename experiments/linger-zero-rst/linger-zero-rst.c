@@ -36,6 +36,7 @@ EXPERIMENT(linger_zero_rst) {
 		 "unsent data and leaves no TIME-WAIT; shutdown() ignores "
 		 "SO_LINGER",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

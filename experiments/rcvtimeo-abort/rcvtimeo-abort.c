@@ -39,6 +39,12 @@ EXPERIMENT(rcvtimeo_abort) {
 	.claim = "a 100 ms SO_RCVTIMEO plus a 110 ms SYN/SYN-ACK round trip "
 		 "makes the client send RST",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_RST,
+	.belief = "REFUTED as stated: SO_RCVTIMEO does not bound connect(); "
+		  "the mechanism is real with SO_SNDTIMEO, which bounds a "
+		  "blocking connect(): the application gives up and closes, "
+		  "and the late SYN-ACK reaches a socket that no longer "
+		  "exists and draws RST",
 	.timeout_s = 10,
 };
 

@@ -45,6 +45,8 @@ EXPERIMENT(retries_thresholds) {
 		 "advice to the IP layer), then R2 (tcp_retries2: the "
 		 "connection is dropped)",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_KEEPALIVE,
+	.belief = "the retransmissions counted",
 	.timeout_s = 10,
 };
 

@@ -32,6 +32,7 @@ EXPERIMENT(rst_peer_crashed) {
 	.claim = "a crashed peer (no reply at all) never sends RST: the "
 		 "sender only retransmits, then times out (ETIMEDOUT)",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

@@ -34,6 +34,7 @@ EXPERIMENT(rst_peer_rebooted) {
 	.claim = "after the peer reboots, data or a keepalive probe sent to "
 		 "it draws a RST; the sender sees ECONNRESET",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

@@ -25,6 +25,7 @@ EXPERIMENT(rst_refused) {
 	.claim = "a SYN to a port with no listener is answered with RST; "
 		 "connect() fails with ECONNREFUSED",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

@@ -30,6 +30,7 @@ EXPERIMENT(simultaneous_close) {
 	.claim = "when both sides close at once, both pass through CLOSING "
 		 "and both end in TIME_WAIT",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
 };
 

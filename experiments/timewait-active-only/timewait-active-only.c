@@ -44,6 +44,7 @@ EXPERIMENT(timewait_active_only) {
 		 "passive closer goes CLOSE_WAIT -> LAST_ACK -> CLOSED on the "
 		 "final ACK",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TIME_WAIT,
 	.timeout_s = 10,
 };
 

@@ -44,6 +44,8 @@ EXPERIMENT(timewait_duration) {
 	.claim = "TIME_WAIT lasts a fixed 60 s on Linux, not tunable by "
 		 "tcp_fin_timeout (which bounds FIN_WAIT_2)",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TIME_WAIT,
+	.belief = "measured: the 60 s of TCP_TIMEWAIT_LEN",
 	/* 60 s of TIME-WAIT, up to 5 s of timer wheel, and the rest. */
 	.timeout_s = 75,
 };

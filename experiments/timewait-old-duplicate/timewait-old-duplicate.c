@@ -70,6 +70,9 @@ EXPERIMENT(timewait_old_duplicate) {
 		 "TIME_WAIT lets it in unless sequence checks or PAWS reject "
 		 "it",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_TIME_WAIT,
+	.belief = "what protects the new connection when TIME-WAIT is "
+		  "skipped: sequence checks and PAWS",
 	.timeout_s = 10,
 };
 

@@ -50,9 +50,14 @@ EXPERIMENT(timewait_reuse_client) {
 	.claim = "a client holding a 4-tuple in TIME_WAIT needs SO_REUSEADDR "
 		 "to bind() its port again and tcp_tw_reuse with timestamps "
 		 "to connect() from it",
-	/* CLAIMS.md believes CONFIRMED; the kernel shows conditions the
+	/* First believed CONFIRMED; the kernel shows conditions the
 	 * claim does not state (see the lab guide). */
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_TIME_WAIT,
+	.belief = "on Linux 6.18: bind() needs SO_REUSEADDR on both the old "
+		  "and the new socket; after an explicit bind(), connect() to "
+		  "the same peer succeeds with timestamps whatever "
+		  "tcp_tw_reuse says",
 	.timeout_s = 10,
 };
 

@@ -41,9 +41,12 @@ EXPERIMENT(timewait_reuse_server) {
 	.claim = "a server in TIME_WAIT accepts a SYN on the same 4-tuple "
 		 "with a higher sequence number (or timestamp) and answers "
 		 "otherwise",
-	/* CLAIMS.md believes CONFIRMED; the kernel shows a condition the
+	/* First believed CONFIRMED; the kernel shows a condition the
 	 * claim does not state (see the lab guide). */
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_TIME_WAIT,
+	.belief = "on Linux 6.18: a newer timestamp wins over a higher "
+		  "sequence number",
 	.timeout_s = 10,
 };
 

@@ -32,6 +32,8 @@ EXPERIMENT(timewait_rst_assassination) {
 	.claim = "a RST arriving in TIME_WAIT kills the TIME_WAIT socket "
 		 "early unless net.ipv4.tcp_rfc1337=1",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_TIME_WAIT,
+	.belief = "the claim names its condition: both settings shown",
 	.timeout_s = 10,
 };
 
