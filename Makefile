@@ -20,7 +20,7 @@ SOCKLAB := ./$(BUILD)/socklab
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
-	libjansson-dev clang-format jq
+	libjansson-dev clang-format jq librsvg2-dev fonts-dejavu-core
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
 	format format-check catalogue
@@ -66,7 +66,9 @@ test: build
 test-asan: deps
 	cmake -S . -B $(BUILD)-asan -DSOCKLAB_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD)-asan -j$$(nproc)
-	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure
+	cd $(BUILD)-asan && ASAN_OPTIONS=detect_leaks=1 \
+		LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+		ctest --output-on-failure
 
 # The layout of every tracked C file, by .clang-format (kernel style).  The
 # experiments and the negative ones are laid out by hand (their own

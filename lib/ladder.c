@@ -6,9 +6,7 @@
 
 #define LADDER_WIDTH 44 /* characters between the two rails */
 
-/* The copy of a sent segment at its receiver, if the receiver's capture
- * saw it. */
-static int delivered(const struct sl_timeline *tl, int i)
+int sl_ladder_delivered(const struct sl_timeline *tl, int i)
 {
 	const struct sl_event *s = &tl->ev[i];
 
@@ -20,14 +18,12 @@ static int delivered(const struct sl_timeline *tl, int i)
 		    r->pkt.sport == s->pkt.sport && r->pkt.seq == s->pkt.seq &&
 		    r->pkt.ack == s->pkt.ack && r->pkt.flags == s->pkt.flags &&
 		    r->pkt.len == s->pkt.len)
-			return 1;
+			return j;
 	}
-	return 0;
+	return -1;
 }
 
-/* The label on an arrow: flags, then relative seq/ack as the timeline
- * shows them ("P. 1:101 ack 1"). */
-static void label(const struct sl_timeline *tl, int i, char *buf, size_t n)
+void sl_ladder_label(const struct sl_timeline *tl, int i, char *buf, size_t n)
 {
 	char line[512], flags[16];
 	const struct sl_packet *p = &tl->ev[i].pkt;
@@ -55,6 +51,21 @@ static void label(const struct sl_timeline *tl, int i, char *buf, size_t n)
 
 		snprintf(buf + used, n - used, " (%u)", p->len);
 	}
+}
+
+void sl_ladder_note_text(const struct sl_event *e, char *buf, size_t n)
+{
+	/* "read" prints as "read()"; "setsockopt(SO_LINGER)" has its own. */
+	const char *parens = strpbrk(e->name, "( ") ? "" : "()";
+
+	if (e->kind == SL_EV_MARK)
+		snprintf(buf, n, "[%s]", e->name);
+	else if (e->ret < 0 && e->err)
+		snprintf(buf, n, "%s%s = -1 %s", e->name, parens,
+			 strerrorname_np(e->err) ? strerrorname_np(e->err) :
+						   "?");
+	else
+		snprintf(buf, n, "%s%s = %ld", e->name, parens, e->ret);
 }
 
 static void arrow(char *row, int rightward, int lost, const char *text)
@@ -96,23 +107,14 @@ void sl_ladder_write(const struct sl_timeline *tl, int left, int right, FILE *f)
 			    !((e->from == left && e->to == right) ||
 			      (e->from == right && e->to == left)))
 				continue;
-			label(tl, i, text, sizeof(text));
-			arrow(row, e->from == left, !delivered(tl, i), text);
+			sl_ladder_label(tl, i, text, sizeof(text));
+			arrow(row, e->from == left,
+			      sl_ladder_delivered(tl, i) < 0, text);
 			fprintf(f, "%10.6f  |%s|\n", t, row);
 		} else if (e->kind == SL_EV_MARK || e->kind == SL_EV_CALL) {
 			char what[96];
 
-			if (e->kind == SL_EV_MARK)
-				snprintf(what, sizeof(what), "[%s]", e->name);
-			else if (e->ret < 0 && e->err)
-				snprintf(what, sizeof(what), "%s() = -1 %s",
-					 e->name,
-					 strerrorname_np(e->err) ?
-						 strerrorname_np(e->err) :
-						 "?");
-			else
-				snprintf(what, sizeof(what), "%s() = %ld",
-					 e->name, e->ret);
+			sl_ladder_note_text(e, what, sizeof(what));
 			if (e->host == left)
 				fprintf(f, "%10.6f  | %-*s|\n", t,
 					LADDER_WIDTH - 1, what);

@@ -19,6 +19,8 @@
 #include "faults.h"
 #include "faultserver.h"
 #include "ladder.h"
+#include "ladder_mermaid.h"
+#include "ladder_svg.h"
 #include "linkemu.h"
 #include "observe.h"
 #include "resultdir.h"
@@ -70,6 +72,28 @@ static void fail(struct sl_outcome *out, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(out->why, sizeof(out->why), fmt, ap);
 	va_end(ap);
+}
+
+/* The ladder pictures beside ladder.txt: ladder.svg to look at, and
+ * ladder.mmd, the Mermaid text a guide embeds. */
+static void write_pictures(const struct sl_timeline *tl, const char *dir,
+			   const char *title)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/ladder.svg", dir);
+	f = sl_resultdir_fopen(AT_FDCWD, path);
+	if (f) {
+		sl_ladder_svg(tl, title, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/ladder.mmd", dir);
+	f = sl_resultdir_fopen(AT_FDCWD, path);
+	if (f) {
+		sl_ladder_mermaid(tl, f);
+		fclose(f);
+	}
 }
 
 static void write_timeline(const struct sl_timeline *tl, const char *dir,
@@ -612,6 +636,7 @@ static void kernel_stop(struct run *r)
 static void collect(struct run *r)
 {
 	const char *names[SL_NHOSTS];
+	char title[160];
 	int64_t t;
 	int ret;
 
@@ -633,6 +658,8 @@ static void collect(struct run *r)
 		fail(r->out, "out of memory building the timeline");
 	sl_timeline_finish(&r->tl);
 	write_timeline(&r->tl, r->opts->dir, &r->topo);
+	snprintf(title, sizeof(title), "%s: %s", r->reg->id, r->var->name);
+	write_pictures(&r->tl, r->opts->dir, title);
 }
 
 /* 6. The experiment's predictions, judged on the timeline. */
