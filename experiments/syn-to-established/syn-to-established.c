@@ -47,7 +47,6 @@
 #include <fcntl.h>
 
 #include "socklab.h"
-#include "../common.h"
 
 /* Offsets of the crafted SYN from the server's rcv_nxt: well inside the
  * 64 KB a fresh connection advertises, and far beyond any window this
