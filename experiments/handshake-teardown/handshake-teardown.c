@@ -56,6 +56,12 @@ EXPERIMENT(handshake_teardown) {
 		 "ACK, FIN, ACK; the active closer ends in TIME_WAIT, the "
 		 "passive one in CLOSED",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_ESTABLISHMENT,
+	.belief = "the passive closer's ACK of the FIN is delayed (40 ms once "
+		  "data has arrived), so when its application closes at once "
+		  "its FIN rides on that ACK and the close takes three "
+		  "segments; four only when it closes later than the delayed "
+		  "ACK",
 	.timeout_s = 10,
 };
 

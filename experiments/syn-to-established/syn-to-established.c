@@ -59,6 +59,12 @@ EXPERIMENT(syn_to_established) {
 		 "at the server does not open a second connection: it gets a "
 		 "challenge ACK",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_ESTABLISHMENT,
+	.belief = "on an ESTABLISHED 4-tuple, one challenge ACK and no second "
+		  "connection; on a SYN_RECV request socket, RFC 793's answer "
+		  "instead: a RST for an in-window SYN (the half-open "
+		  "connection is dropped), a plain ACK for an out-of-window "
+		  "one",
 	.timeout_s = 10,
 };
 
