@@ -30,6 +30,7 @@ static const struct command commands[] = {
 	{ "doctor", cli_cmd_doctor, "check what this machine supports" },
 	{ "clean", cli_cmd_clean, "remove what killed runs left behind" },
 	{ "bench", cli_cmd_bench, "measure the harness's own cost per run" },
+	{ "states", cli_cmd_states, "draw the TCP state machine a run walked" },
 	{ "help", NULL, "show this help, or a command's" },
 };
 
