@@ -63,14 +63,27 @@ ROLE(ack_out_of_order, server)
 	int lfd = sl_listen(self, SL_PORT);
 	int fd = sl_call(self, accept(lfd, NULL, NULL));
 	int off = 0;
+	struct sl_segment first;
 
-	/* Delayed-ACK ("pingpong") mode from the start: an in-order
-	 * segment now waits for the delayed-ACK timer instead of being
-	 * acknowledged at once as at the start of a connection. */
+	/* Delayed-ACK ("pingpong") mode: an in-order segment now waits for
+	 * the delayed-ACK timer, instead of being acknowledged at once as
+	 * at the start of a connection. */
 	if (variant->delayed_acks)
 		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &off,
 					 sizeof(off)));
 	sl_mark(self, "accepted");
+	if (variant->delayed_acks) {
+		/* TCP_QUICKACK is not permanent: when the delayed-ACK timer
+		 * fires, the kernel leaves pingpong mode
+		 * (tcp_delack_timer_handler()).  Once the ACK of the first
+		 * segment has left, set it again for the rest. */
+		first = sl_wait_segment(self, .from = "client",
+					.after = "client:sending in order");
+		sl_wait_segment(self, .from = "server", .after_segment = &first);
+		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &off,
+					 sizeof(off)));
+		sl_mark(self, "delayed acks again");
+	}
 	/* Reads only once the client is done: a read() may send an ACK of
 	 * its own (a window update, tcp_cleanup_rbuf()), and every ACK in
 	 * the exchange should be the kernel's answer to a segment. */
@@ -84,7 +97,7 @@ ROLE(ack_out_of_order, client)
 	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 	int mss = MAXSEG, n = SEG * (1 + variant->after_hole);
 	char buf[SEG * 4];
-	struct sl_segment lost, answer, seg, acked;
+	struct sl_segment seg, lost, answer, acked;
 
 	SL_REQUIRE(self, n <= (int)sizeof(buf), "at most 3 after the hole");
 	memset(buf, 'x', sizeof(buf));
@@ -95,6 +108,18 @@ ROLE(ack_out_of_order, client)
 	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	sl_mark(self, "connected");
 	sl_wait_mark(self, "server", "accepted");
+
+	/* One segment in order first, and its ACK: the server's last
+	 * segment before the hole is then an ACK of data, with the window
+	 * it keeps advertising (the SYN-ACK's window field is not scaled,
+	 * so a duplicate ACK cannot repeat it). */
+	sl_mark(self, "sending in order");
+	sl_try(self, "write in order", write(fd, buf, SEG));
+	seg = sl_wait_segment(self, .from = "client",
+			      .after = "sending in order");
+	sl_wait_segment(self, .from = "server", .after_segment = &seg);
+	if (variant->delayed_acks)
+		sl_wait_mark(self, "server", "delayed acks again");
 
 	/* The next data segment from the client is dropped, once. */
 	sl_fault(self, .kind = "drop", .from = "client", .len = SEG,
@@ -112,7 +137,7 @@ ROLE(ack_out_of_order, client)
 
 	/* The retransmission: the client's next segment with the lost
 	 * one's sequence number.  The server's answer to it acknowledges
-	 * everything (n bytes from the lost one's first). */
+	 * all n bytes from the lost one's first. */
 	seg = lost;
 	do
 		seg = sl_wait_segment(self, .from = "client",
@@ -123,11 +148,12 @@ ROLE(ack_out_of_order, client)
 	       (int32_t)(acked.ack - lost.seq));
 
 	if (variant->delayed_acks) {
-		/* For contrast, a segment in order: its ACK waits. */
-		sl_mark(self, "sending in order");
-		sl_try(self, "write in order", write(fd, buf, SEG));
+		/* And one more in order: still in delayed-ACK mode, its ACK
+		 * waits again. */
+		sl_mark(self, "sending in order again");
+		sl_try(self, "write in order again", write(fd, buf, SEG));
 		seg = sl_wait_segment(self, .from = "client",
-				      .after = "sending in order");
+				      .after = "sending in order again");
 		sl_wait_segment(self, .from = "server", .after_segment = &seg);
 	}
 	sl_mark(self, "closing");
@@ -145,20 +171,29 @@ PREDICT(ack_out_of_order)
 {
 	int n = SEG * (1 + variant->after_hole);
 
-	/* Each segment after the hole draws one ACK at once ... */
-	expect_packets(p, variant->after_hole, .from = "server", .len = 0,
-		       .after = "sending", .within_ms = AT_ONCE_MS);
-	/* ... for the first byte of the hole. */
+	/* Each segment after the hole draws, at once, a duplicate ACK
+	 * (the ACK number and window of the server's previous ACK) with
+	 * one SACK block, and not a D-SACK ... */
+	expect_packets(p, variant->after_hole, .from = "server", .dup_ack = 1,
+		       .sack = 1, .dsack = 0, .after = "sending",
+		       .within_ms = AT_ONCE_MS);
+	/* ... whose ACK number is the first byte of the hole. */
 	expect_ret(p, "client", "first answer: ack - lost seq", 0);
+	/* The kernel's count of segments queued out of order. */
+	expect_counter(p, "server", "TcpExtTCPOFOQueue",
+		       .min = variant->after_hole, .max = variant->after_hole);
 	/* The retransmission fills the hole and everything is ACKed. */
 	expect_ret(p, "client", "after the retransmission: ack - lost seq", n);
 	expect_ret(p, "server", "read until EOF",
-		   n + (variant->delayed_acks ? SEG : 0));
+		   SEG + n + (variant->delayed_acks ? SEG : 0));
 
-	measure_packet_ms(p, "dup_ack", .from = "server", .after = "sending");
-	measure_packet_ms(p, "retransmission", .from = "client", .len = SEG,
-			  .after = "server:accepted");
+	measure_packet_ms(p, "dup_ack", .from = "server", .dup_ack = 1,
+			  .after = "sending");
+	measure_packet_ms(p, "in_order_ack", .from = "server",
+			  .after = "sending in order");
 	if (variant->delayed_acks)
-		measure_packet_ms(p, "in_order_ack", .from = "server",
-				  .after = "sending in order");
+		measure_packet_ms(p, "in_order_ack_again", .from = "server",
+				  .after = "sending in order again");
+	measure_gaps_ms(p, "dup_acks", .from = "server", .dup_ack = 1,
+			.after = "sending");
 }

@@ -147,7 +147,14 @@ PREDICT(retransmit_duplicate_data)
 	expect_packets(p, variant->writes + copies, .from = "client",
 		       .len = LEN, .after = "sending");
 	expect_retransmits(p, .host = "client", .min = copies, .max = copies);
-	/* The server: each copy dropped as old data and D-SACKed. */
+	/* The server: each copy answered at once by an ACK whose one SACK
+	 * block is a D-SACK (it lies below the ACK number: the copy's own
+	 * range), counted by the kernel, and dropped as old data. */
+	if (copies)
+		expect_packets(p, copies, .from = "server", .sack = 1,
+			       .dsack = 1, .after = "sending");
+	else
+		expect_no_packet(p, .from = "server", .dsack = 1);
 	expect_counter(p, "server", "TcpExtTCPDSACKOldSent", .min = copies,
 		       .max = copies);
 	if (copies) {
@@ -163,6 +170,8 @@ PREDICT(retransmit_duplicate_data)
 	expect_ret(p, "server", "bytes unlike what was written", 0);
 	expect_ret(p, "client", "last answer: ack - first seq", n);
 
+	/* Recv-Q as the samples saw it while ESTABLISHED (never fails). */
+	measure_queues(p, "server", .host = "server", .state = "ESTAB");
 	measure_gaps_ms(p, "copies", .from = "client", .len = LEN,
 			.after = "sending");
 }
