@@ -81,20 +81,20 @@ ROLE(ack_keepalive_probe, client)
 	keepalive_on(self, fd);	/* mark "keepalive on", SO_KEEPALIVE */
 
 	for (int k = 1; k <= PROBES; k++) {
-		/* The client sends nothing else, so its next segment
-		 * without data is the probe. */
+		/* The client's next segment: a probe, or if the
+		 * connection was given up, its RST. */
 		if (k == 1)
 			probe = sl_wait_segment(self, .from = "client",
-						.not_flags = "SFRP",
 						.after = "keepalive on");
 		else
 			probe = sl_wait_segment(self, .from = "client",
-						.not_flags = "SFRP",
 						.after_segment = &next);
 		snprintf(name, sizeof(name), "probe %d: seq - snd_nxt", k);
 		sl_try(self, name, (int32_t)(probe.seq - snd_nxt));
 		snprintf(name, sizeof(name), "probe %d: bytes", k);
 		sl_try(self, name, probe.len);
+		if (probe.flags & (TH_SYN | TH_FIN | TH_RST))
+			break;
 		/* Whatever comes next, from either host: the server's
 		 * answer, or if there is none the client's next probe or
 		 * its RST when it gives up. */
@@ -105,8 +105,6 @@ ROLE(ack_keepalive_probe, client)
 		       next.saddr.s_addr == server.sin_addr.s_addr);
 		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt", k);
 		sl_try(self, name, (int32_t)(next.ack - snd_nxt));
-		if (next.saddr.s_addr != server.sin_addr.s_addr)
-			break;
 	}
 	/* The keepalive timer and its count of unanswered probes, as ss
 	 * shows them: timer:(keepalive,...,0). */

@@ -23,13 +23,17 @@
  * emulator, counted exactly); the others reach the server after a hole.
  * A dropped segment is as good as a reordered one to the receiver, and
  * unlike a random reorder it happens every run, to the segment we choose.
- * The client's retransmission then fills the hole.
+ * The client's retransmission then fills the hole.  One segment goes in
+ * order first, and its ACK: a duplicate ACK repeats the ACK number and
+ * the window of the receiver's previous segment (RFC 5681), and without
+ * it that would be the SYN-ACK, whose window field is not scaled.
  *
  * Variants: one segment after the hole; three (three duplicate ACKs, the
  * SACK block growing, and the client's fast retransmit); and one after
- * the hole with the server in delayed-ACK mode (TCP_QUICKACK 0), where an
- * in-order segment would wait for the delayed-ACK timer: the client then
- * sends one more segment in order, whose ACK is measured for contrast.
+ * the hole with the server in delayed-ACK mode (TCP_QUICKACK 0), where a
+ * segment in order waits for the delayed-ACK timer: the ACKs of the
+ * segments in order before and after the hole are measured, for
+ * contrast.
  */
 #include <string.h>
 
