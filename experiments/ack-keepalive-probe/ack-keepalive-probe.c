@@ -113,12 +113,16 @@ ROLE(ack_keepalive_probe, client)
 	sl_try(self, close(fd));
 }
 
-/* Tolerance: the keepalive timers are whole seconds on the kernel's timer
- * wheel, which fires a timer of 1 or 2 s (250 or 500 jiffies at HZ=250)
- * up to 8 jiffies (32 ms) late; each probe after the first waits for two
- * such timers counted from the previous answer, so the k-th is at most
- * k x 64 ms late: 5 % of the k-th time covers it (100 ms at 2 s). */
-#define KEEPALIVE_TOL SL_TOL(5, 20)
+/* Tolerance: the keepalive timer runs on the kernel's timer wheel, which
+ * fires a timer up to one granule of its level late, and a granule is at
+ * most 1/8 of the shortest timeout that lands in that level (the table at
+ * the top of kernel/time/timer.c), whatever HZ is: 32 ms for a 1 s timer
+ * at HZ=250, 80 ms at HZ=100.  Each step to the next probe is one or two
+ * such timers adding up to the step, so the k-th probe is at most 12.5 %
+ * late; 20 ms covers a jiffy of rounding where that is smaller.  Even so
+ * 4000 and 6000 ms stay apart from the 3000 and 4000 ms a dead peer would
+ * give idle_2s_intvl_1s_cnt_1 (one probe every TCP_KEEPINTVL). */
+#define KEEPALIVE_TOL SL_TOL(12.5, 20)
 
 PREDICT(ack_keepalive_probe)
 {
