@@ -43,7 +43,8 @@ EXPERIMENT(ack_keepalive_probe) {
 };
 
 KNOBS(ack_keepalive_probe) {
-	int idle_s, intvl_s, cnt;	/* TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT */
+	/* TCP_KEEPIDLE, TCP_KEEPINTVL (s), TCP_KEEPCNT */
+	int idle_s, intvl_s, cnt;
 };
 
 VARIANT(ack_keepalive_probe, idle_2s_intvl_1s_cnt_1) {
@@ -55,7 +56,7 @@ VARIANT(ack_keepalive_probe, idle_1s_intvl_2s_cnt_1) {
 
 ROLE(ack_keepalive_probe, server)
 {
-	int fd = accept_marked(self);	/* listen, accept, mark "accepted" */
+	int fd = accept_marked(self);	/* listen, accept, "accepted" */
 	char c;
 
 	/* Blocked in read() all along: the probes are answered by the
@@ -103,7 +104,8 @@ ROLE(ack_keepalive_probe, client)
 			 k);
 		sl_try(self, name,
 		       next.saddr.s_addr == server.sin_addr.s_addr);
-		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt", k);
+		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt",
+			 k);
 		sl_try(self, name, (int32_t)(next.ack - snd_nxt));
 	}
 	/* The keepalive timer and its count of unanswered probes, as ss
@@ -154,7 +156,8 @@ PREDICT(ack_keepalive_probe)
 		snprintf(name, sizeof(name), "after probe %d: from the server",
 			 k);
 		expect_ret(p, "client", name, 1);
-		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt", k);
+		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt",
+			 k);
 		expect_ret(p, "client", name, 0);
 	}
 	/* The connection lives on: neither side leaves ESTABLISHED before

@@ -83,7 +83,8 @@ ROLE(ack_out_of_order, server)
 		 * segment has left, set it again for the rest. */
 		first = sl_wait_segment(self, .from = "client",
 					.after = "client:sending in order");
-		sl_wait_segment(self, .from = "server", .after_segment = &first);
+		sl_wait_segment(self, .from = "server",
+				.after_segment = &first);
 		sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &off,
 					 sizeof(off)));
 		sl_mark(self, "delayed acks again");

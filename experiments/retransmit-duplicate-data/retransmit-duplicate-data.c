@@ -47,7 +47,7 @@ EXPERIMENT(retransmit_duplicate_data) {
 };
 
 KNOBS(retransmit_duplicate_data) {
-	int acks_lost;		/* the server's ACKs dropped on the router */
+	int acks_lost;		/* server ACKs the router drops */
 	int writes;		/* write() calls of the same 100 bytes */
 };
 
