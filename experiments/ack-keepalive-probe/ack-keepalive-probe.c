@@ -107,6 +107,9 @@ ROLE(ack_keepalive_probe, client)
 		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt",
 			 k);
 		sl_try(self, name, (int32_t)(next.ack - snd_nxt));
+		/* Unanswered: the watch ends, and the predictions say so. */
+		if (next.saddr.s_addr != server.sin_addr.s_addr)
+			break;
 	}
 	/* The keepalive timer and its count of unanswered probes, as ss
 	 * shows them: timer:(keepalive,...,0). */
