@@ -344,12 +344,21 @@ static int apply_linkemu(const struct sl_topology *t, struct sl_board *b,
 	else if (!strcmp(f->kind, "reorder"))
 		snprintf(what, sizeof(what), "reorder %d%% %s", f->reorder_pct,
 			 dir);
-	else
+	else {
+		/* The fault's .len is n + 1 for n bytes (SL__LEN), 0 any. */
+		char len[32] = "";
+
+		if (f->len)
+			snprintf(len, sizeof(len), " of length %ld",
+				 f->len - 1);
 		snprintf(what, sizeof(what),
-			 "drop the next %d segment(s) "
-			 "with [%s] without [%s] %s",
-			 f->count > 0 ? f->count : 1, f->flags ? f->flags : "",
-			 f->not_flags ? f->not_flags : "", dir);
+			 "drop the next %d segment(s)%s%s%s%s%s%s%s %s",
+			 f->count > 0 ? f->count : 1, f->flags ? " with [" : "",
+			 f->flags ? f->flags : "", f->flags ? "]" : "",
+			 f->not_flags ? " without [" : "",
+			 f->not_flags ? f->not_flags : "",
+			 f->not_flags ? "]" : "", len, dir);
+	}
 	rec_on(b, id, backend ? backend : "linkemu", bid, what);
 	event(b, SL_EV_NOTE, SL_HOST_ROUTER, "fault", "fault %d: %s (%s)", id,
 	      what, backend ? backend : "linkemu");

@@ -39,6 +39,10 @@
 EXPERIMENT(ack_keepalive_probe) {
 	.claim = "a live peer answers each keepalive probe with an ACK",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_ACKS,
+	.belief = "answered probes come every max(TCP_KEEPIDLE, "
+		  "TCP_KEEPINTVL); answers to out-of-window segments are "
+		  "rate-limited by tcp_invalid_ratelimit",
 	.timeout_s = 15,
 };
 

@@ -43,6 +43,8 @@ EXPERIMENT(retransmit_duplicate_data) {
 		 "(dropped and D-SACKed); an application that sends twice "
 		 "delivers the bytes twice",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_ACKS,
+	.belief = "the copy is dropped (TCP_OLD_DATA), D-SACKed and read once",
 	.timeout_s = 10,
 };
 
