@@ -258,6 +258,10 @@ PREDICT(backlog_accept_full)
 		    .after = "client:burst");
 	expect_counter(p, "server", "TcpExtListenOverflows", .min = 1);
 	expect_counter(p, "server", "TcpExtListenDrops", .min = 1);
+	/* Full, as ss -lnt shows it: 3 waiting (Recv-Q), backlog 2
+	 * (Send-Q). */
+	expect_state(p, .host = "server", .state = "LISTEN",
+		     .rqueue = BACKLOG + 1, .wqueue = BACKLOG);
 
 	/* The claim: the ACK is dropped without a word, the server keeps
 	 * the request and retransmits its SYN-ACK 1 s later, and the

@@ -162,6 +162,13 @@ PREDICT(backlog_size)
 		expect_ret(p, "client", name, 0);
 	}
 	expect_ret(p, "server", "accept queue (tcpi_unacked)", size + 1);
+	/* ss -lnt: the fill as Recv-Q, the size as Send-Q; never more than
+	 * size + 1 waiting. */
+	expect_state(p, .host = "server", .state = "LISTEN",
+		     .rqueue = size + 1, .wqueue = size);
+	expect_no_state(p, .host = "server", .state = "LISTEN",
+			.rqueue = size + 2);
+	measure_queues(p, "listener", .host = "server", .state = "LISTEN");
 
 	/* The next one does not: its SYN is dropped, never answered, the
 	 * client's kernel sends it again, and connect() fails. */

@@ -91,18 +91,21 @@ ROLE(syn_queue_flood, server)
 {
 	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
 	int lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
-	struct sl_tuple t;
+	struct sl_tuple t, listener = { .local = a };
 
 	sl_call(self, bind(lfd, (struct sockaddr *)&a, sizeof(a)));
 	sl_call(self, listen(lfd, BACKLOG));
 	sl_mark(self, "listening");
 
-	/* What the flood left here: a request (SYN-RECV) per SYN. */
+	/* What the flood left here: a request (SYN-RECV) per SYN, and the
+	 * listener as ss -lnt shows it. */
 	sl_wait_mark(self, "client", "flooded");
 	for (int i = 0; i < FLOOD; i++) {
 		t = at_server(self, FLOOD_PORT + i);
 		sl_record_tuple(self, &t);
 	}
+	sl_record_tuple(self, &listener);
+	sl_mark(self, "looked");
 	/* And what the real client got: nothing, or a connection. */
 	sl_wait_mark(self, "client", "tried");
 	t = at_server(self, CLIENT_PORT);
@@ -129,6 +132,8 @@ ROLE(syn_queue_flood, client)
 				.dport = FLOOD_PORT + i, .after_segment = &syn);
 	}
 	sl_mark(self, "flooded");
+	/* The server looks at its queues before anyone else comes. */
+	sl_wait_mark(self, "server", "looked");
 
 	fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
 	sl_call(self, bind(fd, (struct sockaddr *)&a, sizeof(a)));
@@ -146,6 +151,15 @@ PREDICT(syn_queue_flood)
 	 * request each, BACKLOG + 1 of them. */
 	expect_packets(p, FLOOD, .from = "server", .flags = "S.",
 		       .after = "client:flooding", .before = "client:flooded");
+	expect_state(p, .host = "server", .state = "SYN-RECV",
+		     .after = "client:flooded");
+	/* None of it shows in ss -lnt: Recv-Q is the accept queue, and it
+	 * stays empty while the SYN queue is full. */
+	expect_state(p, .host = "server", .state = "LISTEN", .rqueue = 0,
+		     .wqueue = BACKLOG, .after = "client:flooded",
+		     .before = "client:tried");
+	expect_no_state(p, .host = "server", .state = "LISTEN", .rqueue = 1,
+			.before = "client:connecting");
 
 	/* The claim: the next client is dropped.  Its SYN gets no answer,
 	 * the kernel counts the drop, and connect() times out with nothing
