@@ -276,8 +276,11 @@ PREDICT(backlog_accept_full)
 			     .after = "client:burst", .before = "client:done");
 	expect_kernel(p, .host = "server", .event = "tcp_retransmit_synack",
 		      .after = "client:connected");
+	/* Its ACKs keep meeting the full queue: each is dropped the same
+	 * way (the server's look may come a few microseconds before its
+	 * kernel has taken the last one, so the window is left open). */
 	expect_drop(p, .host = "server", .reason = "TCP_LISTEN_OVERFLOW",
-		    .after = "client:connected", .before = "server:looked");
+		    .after = "client:connected");
 	expect_ret(p, "server", "the left-out connection here", TCP_SYN_RECV);
 	expect_ret(p, "client", "the left-out connection here",
 		   TCP_ESTABLISHED);
