@@ -44,7 +44,7 @@
 
 #define BACKLOG 2		/* listen(): the queue holds BACKLOG + 1 */
 #define FIRST_PORT 40001	/* the clients' ports, one after the other */
-#define NFILL 2			/* connections that wait before the burst */
+#define NFILL 2		/* in the queue before the burst */
 #define NBURST 2		/* then these connect at once */
 #define PATH_DELAY_MS 100	/* the server's segments, on the router */
 
@@ -57,7 +57,7 @@ EXPERIMENT(backlog_accept_full) {
 };
 
 KNOBS(backlog_accept_full) {
-	int abort_on_overflow;	/* net.ipv4.tcp_abort_on_overflow, server */
+	int abort_on_overflow;	/* tcp_abort_on_overflow, server */
 };
 
 VARIANT(backlog_accept_full, abort_on_overflow_0) { .abort_on_overflow = 0 };

@@ -151,7 +151,8 @@ ROLE(backlog_size, client)
 
 PREDICT(backlog_size)
 {
-	int size = variant->backlog < NS_SOMAXCONN ? variant->backlog : NS_SOMAXCONN;
+	int size = variant->backlog < NS_SOMAXCONN ? variant->backlog :
+						     NS_SOMAXCONN;
 	char name[32], mark[32];
 
 	/* The kernel keeps min(backlog, somaxconn), and size + 1 clients
@@ -177,7 +178,8 @@ PREDICT(backlog_size)
 	expect_errno(p, "client", name, ETIMEDOUT);
 	expect_no_packet(p, .from = "server", .flags = "S.", .after = mark);
 	expect_retransmits(p, .host = "client", .min = 1, .after = mark);
-	measure_gaps_ms(p, "syn", .from = "client", .flags = "S", .after = mark);
+	measure_gaps_ms(p, "syn", .from = "client", .flags = "S",
+			.after = mark);
 	expect_counter(p, "server", "TcpExtListenOverflows", .min = 1);
 	expect_counter(p, "server", "TcpExtListenDrops", .min = 1);
 }

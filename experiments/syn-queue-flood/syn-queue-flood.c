@@ -10,10 +10,10 @@
  * listener's backlog, the same min(backlog, somaxconn) as the accept
  * queue: the SYN queue is full when more requests wait than that
  * (inet_csk_reqsk_queue_is_full(), ">" since a 2025 fix, so it holds
- * backlog + 1 like the accept queue; ">=" before).  A SYN that finds it full goes to
- * tcp_syn_flood_action(): with net.ipv4.tcp_syncookies=0 it is dropped
- * (TcpExtTCPReqQFullDrop, TcpExtListenDrops), and the client's connect()
- * only retransmits its SYN; with 1 it is answered with a SYN cookie
+ * backlog + 1 like the accept queue; ">=" before).  A SYN that finds it
+ * full goes to tcp_syn_flood_action(): with net.ipv4.tcp_syncookies=0 it
+ * is dropped (TcpExtTCPReqQFullDrop, TcpExtListenDrops), and the client's
+ * connect() only retransmits its SYN; with 1 it is answered with a cookie
  * (TcpExtTCPReqQFullDoCookies, TcpExtSyncookiesSent): a SYN-ACK whose
  * sequence number encodes the connection, with no request kept, so that
  * the client's final ACK alone lets cookie_v4_check() build the socket
