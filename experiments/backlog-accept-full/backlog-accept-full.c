@@ -44,7 +44,7 @@
 
 #define BACKLOG 2		/* listen(): the queue holds BACKLOG + 1 */
 #define FIRST_PORT 40001	/* the clients' ports, one after the other */
-#define NFILL 2		/* in the queue before the burst */
+#define NFILL 2			/* in the queue before the burst */
 #define NBURST 2		/* then these connect at once */
 #define PATH_DELAY_MS 100	/* the server's segments, on the router */
 
