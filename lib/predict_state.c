@@ -160,10 +160,14 @@ void sl__measure_queues(struct sl_predict *p, const char *name,
 	}
 	if (rmax < 0)
 		return;
+	/* A listener's queues count connections: its accept queue's fill
+	 * and size (inet_diag), not bytes. */
 	snprintf(mname, sizeof(mname), "%s.recv_q_max", name);
-	sl_predict_measure(p, mname, (double)rmax, "bytes");
+	sl_predict_measure(p, mname, (double)rmax,
+			   state == TCP_LISTEN ? "conns" : "bytes");
 	snprintf(mname, sizeof(mname), "%s.send_q_max", name);
-	sl_predict_measure(p, mname, (double)wmax, "bytes");
+	sl_predict_measure(p, mname, (double)wmax,
+			   state == TCP_LISTEN ? "conns" : "bytes");
 }
 
 void sl__expect_state(struct sl_predict *p, const struct sl_sock_match *m,

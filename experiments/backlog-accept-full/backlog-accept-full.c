@@ -53,6 +53,10 @@ EXPERIMENT(backlog_accept_full) {
 		 "dropped and the SYN-ACK retransmitted; the client believes "
 		 "it is connected (tcp_abort_on_overflow=1: RST instead)",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_QUEUES,
+	.belief = "by tcp_abort_on_overflow: 0 drops the final ACK and "
+		  "retransmits the SYN-ACK while the client believes it is "
+		  "connected; 1 answers the final ACK with RST",
 	.timeout_s = 10,
 };
 

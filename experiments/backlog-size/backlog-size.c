@@ -47,6 +47,9 @@ EXPERIMENT(backlog_size) {
 		 "connections; ss -lnt shows its fill as Recv-Q and its size "
 		 "as Send-Q",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_QUEUES,
+	.belief = "a client that arrives when the queue is full has its SYN "
+		  "dropped (not its final ACK): its connect() times out",
 	.timeout_s = 10,
 };
 

@@ -55,6 +55,10 @@ EXPERIMENT(syn_queue_flood) {
 		 "off new clients are dropped, with syncookies on they still "
 		 "connect",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_QUEUES,
+	.belief = "by tcp_syncookies: 0 drops new clients' SYNs once the "
+		  "half-open queue (the listen backlog + 1) is full; 1 "
+		  "answers them with a cookie SYN-ACK and they connect",
 	.timeout_s = 10,
 };
 
