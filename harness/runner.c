@@ -39,6 +39,7 @@
 #include "protocol.h"
 #include "repeat.h"
 #include "resultdir.h"
+#include "report_html.h"
 #include "runner.h"
 
 #define GRACE_S 5.0
@@ -450,6 +451,27 @@ static void reset_jobs(struct runner *r)
 	r->run_fd = -1;
 }
 
+/* The run's index.html, for a browser; the lab guides are linked where
+ * the checkout the build came from still has them. */
+static void run_report(struct runner *r)
+{
+	const char **ids = calloc(r->njobs ? r->njobs : 1, sizeof(*ids));
+	const char *guides = SL_SOURCE_DIR "/experiments";
+	const char *name = strrchr(r->run_shown, '/');
+	int ret;
+
+	if (!ids)
+		return;
+	for (int i = 0; i < r->njobs; i++)
+		ids[i] = r->job[i].exp->id;
+	ret = cli_report_html(r->run_fd, name ? name + 1 : r->run_shown, ids,
+			      r->njobs, access(guides, R_OK) ? NULL : guides);
+	if (ret < 0)
+		fprintf(stderr, "socklab: run: cannot write %s/index.html: %s\n",
+			r->run_shown, strerror(-ret));
+	free(ids);
+}
+
 /* One whole run of the selection: its folder, the experiments, the
  * summary.  Returns the run's exit status. */
 static int one_run(struct runner *r)
@@ -457,6 +479,7 @@ static int one_run(struct runner *r)
 	if (run_folder_make(r))
 		return SL_EXIT_ERROR;
 	run_loop(r);
+	run_report(r);
 	/* Under sudo, the results are the invoking user's, whatever the
 	 * experiments managed to hand over before they ended. */
 	sl_resultdir_hand_over(r->run_fd);
