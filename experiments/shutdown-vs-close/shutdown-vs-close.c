@@ -21,16 +21,18 @@
  * RCV_SHUTDOWN, so data that comes later is still acknowledged, queued,
  * and handed to the next read().
  *
- * Variants: the server ends its side four ways while the client keeps
+ * Variants: the server ends its side five ways while the client keeps
  * talking.  shut_wr: shutdown(SHUT_WR), then it reads the client's reply.
  * close_one_dup: close() of one of two dup()ed descriptors, then a write
- * and the final close() on the other.  shut_wr_one_dup: shutdown(SHUT_WR)
- * on one of two dup()ed descriptors, then a send() and a read() on the
- * other.  shut_rd: shutdown(SHUT_RD), a read(), then what the client sends
- * afterwards.
+ * and the final close() on the other.  close_one_fork: the same with the
+ * other descriptor in a child process, whose exit is the last close().
+ * shut_wr_one_dup: shutdown(SHUT_WR) on one of two dup()ed descriptors,
+ * then a send() and a read() on the other.  shut_rd: shutdown(SHUT_RD), a
+ * read(), then what the client sends afterwards.
  */
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
+#include <sys/wait.h>
 
 #include "socklab.h"
 
@@ -46,6 +48,7 @@ EXPERIMENT(shutdown_vs_close) {
 enum ending {
 	SHUT_WR_ONLY,		/* shutdown(fd, SHUT_WR) */
 	CLOSE_ONE_DUP,		/* close(fd) while dup(fd) stays open */
+	CLOSE_ONE_FORK,		/* close(fd) while a child holds its copy */
 	SHUT_WR_ONE_DUP,	/* shutdown(fd, SHUT_WR) while dup(fd) is open */
 	SHUT_RD_ONLY,		/* shutdown(fd, SHUT_RD) */
 };
@@ -56,6 +59,7 @@ KNOBS(shutdown_vs_close) {
 
 VARIANT(shutdown_vs_close, shut_wr) { .ending = SHUT_WR_ONLY };
 VARIANT(shutdown_vs_close, close_one_dup) { .ending = CLOSE_ONE_DUP };
+VARIANT(shutdown_vs_close, close_one_fork) { .ending = CLOSE_ONE_FORK };
 VARIANT(shutdown_vs_close, shut_wr_one_dup) { .ending = SHUT_WR_ONE_DUP };
 VARIANT(shutdown_vs_close, shut_rd) { .ending = SHUT_RD_ONLY };
 
@@ -67,12 +71,28 @@ static long recv_queue(int fd)
 	return ioctl(fd, SIOCINQ, &bytes) < 0 ? -1 : bytes;
 }
 
+/* The child of close_one_fork: it holds its copy of the connection until
+ * the parent writes a byte to the pipe (or goes away: end of file), then
+ * writes 100 bytes on it and exits.  Exiting closes every descriptor the
+ * child has, and the copy of the connection is the last one: that is
+ * when the FIN leaves.  Plain code, no recording: the parent times it. */
+static void __attribute__((noreturn)) child_holds(int fd, int go)
+{
+	char buf[100] = { 0 };
+
+	if (read(go, buf, 1) >= 0 && write(fd, buf, 100) == 100)
+		_exit(0);
+	_exit(1);
+}
+
 ROLE(shutdown_vs_close, server)
 {
 	char buf[100] = { 0 };
 	int lfd = sl_listen(self, SL_PORT);
 	int fd = sl_call(self, accept(lfd, NULL, NULL));
-	int other;
+	struct sl_tuple t = sl_tuple(self, fd);
+	int other, go[2], status;
+	pid_t child;
 
 	switch (variant->ending) {
 	case SHUT_WR_ONLY:
@@ -96,6 +116,25 @@ ROLE(shutdown_vs_close, server)
 		sl_mark(self, "closing the other");
 		sl_try(self, "close the other", close(other));
 		sl_mark(self, "closed the other");
+		break;
+	case CLOSE_ONE_FORK:
+		sl_call(self, pipe(go));
+		/* fork() is called plainly: the child must record nothing
+		 * and leave the run alone. */
+		child = fork();
+		if (child == 0) {
+			close(go[1]);
+			child_holds(fd, go[0]);
+		}
+		SL_REQUIRE(self, child > 0, "fork()");
+		close(go[0]);
+		sl_mark(self, "closing one");
+		sl_try(self, close(fd));
+		sl_mark(self, "telling the child");
+		sl_try(self, write(go[1], "x", 1));
+		sl_try(self, "child's exit status",
+		       waitpid(child, &status, 0) == child ? status : -1);
+		sl_mark(self, "child exited");
 		break;
 	case SHUT_WR_ONE_DUP:
 		other = sl_call(self, dup(fd));
@@ -124,6 +163,7 @@ ROLE(shutdown_vs_close, server)
 		sl_wait_mark(self, "client", "sent");
 		sl_wait_segment(self, .from = "server", .after = "client:sending");
 		sl_try(self, "ioctl(SIOCINQ)", recv_queue(fd));
+		sl_record_tuple(self, &t);	/* what ss shows now */
 		sl_try(self, "read after data came", read(fd, buf, 100));
 		break;
 	}
@@ -145,6 +185,7 @@ ROLE(shutdown_vs_close, client)
 		sl_try(self, write(fd, buf, 100));
 		break;
 	case CLOSE_ONE_DUP:
+	case CLOSE_ONE_FORK:
 		/* The server's 100 bytes, written on the descriptor it kept,
 		 * then its FIN once that one is closed too. */
 		sl_wait_recvq(self, fd, 100);
@@ -223,6 +264,26 @@ PREDICT(shutdown_vs_close)
 				    .before = "closed the other");
 		expect_ret(p, "client", "read EOF", 0);
 		break;
+	case CLOSE_ONE_FORK:
+		/* The parent's close() sends nothing; the child's exit, the
+		 * last close(), sends its data and the FIN, before waitpid()
+		 * returns. */
+		expect_no_packet(p, .after = "closing one",
+				 .before = "telling the child");
+		expect_no_packet(p, .from = "server", .flags = "F",
+				 .before = "telling the child");
+		expect_no_state_change(p, .host = "server",
+				       .old_state = "ESTABLISHED",
+				       .before = "telling the child");
+		expect_ret(p, "server", "child's exit status", 0);
+		expect_packets(p, 1, .from = "server", .len = 100,
+			       .after = "telling the child");
+		expect_packet(p, .from = "server", .flags = "F",
+			      .after = "telling the child",
+			      .before = "child exited");
+		expect_ret(p, "client", "read", 100);
+		expect_ret(p, "client", "read EOF", 0);
+		break;
 	case SHUT_RD_ONLY:
 		/* SHUT_RD: no packet, and read() returns 0 at once. */
 		expect_no_packet(p, .from = "server",
@@ -240,6 +301,9 @@ PREDICT(shutdown_vs_close)
 		expect_no_packet(p, .from = "server", .flags = "R",
 				 .before = "done");
 		expect_ret(p, "server", "ioctl(SIOCINQ)", 100);
+		expect_state(p, .host = "server", .state = "ESTAB",
+			     .rqueue = 100, .after = "sending",
+			     .before = "done");
 		expect_ret(p, "server", "read after data came", 100);
 		break;
 	}
