@@ -140,7 +140,7 @@ ROLE(rst_write_after_peer_close, server)
 	 * would be: a listener left there would answer the client's data
 	 * itself (with a RST for an unexpected ACK, reason TCP_FLAGS) once
 	 * the connection's own socket is gone. */
-	sl_call(self, close(lfd));
+	sl_call(self, "close the listener", close(lfd));
 	/* A full close: nothing unread, no linger, so an ordinary FIN. */
 	sl_mark(self, "closing");
 	sl_try(self, close(fd));
