@@ -17,9 +17,13 @@
  * tcp_shutdown() does nothing at all: TCP has no segment for "I will read
  * no more".  inet_shutdown() only sets RCV_SHUTDOWN in sk_shutdown, which
  * makes a read() on an empty queue return 0 instead of blocking.  The
- * receive path (tcp_rcv_established(), tcp_data_queue()) never looks at
- * RCV_SHUTDOWN, so data that comes later is still acknowledged, queued,
- * and handed to the next read().
+ * receive path of an ESTABLISHED socket (tcp_rcv_established(),
+ * tcp_data_queue()) never looks at RCV_SHUTDOWN, so data that comes later
+ * is still acknowledged, queued, and handed to the next read().  Only
+ * once the socket has sent its FIN as well does RCV_SHUTDOWN count:
+ * tcp_rcv_state_process() answers new data in FIN-WAIT-1 or FIN-WAIT-2
+ * with a RST when the socket is shut for receiving ("RFC 1122 says we
+ * MUST send a reset"), the socket's own read() then gets ECONNRESET.
  *
  * Variants: the server ends its side five ways while the client keeps
  * talking.  shut_wr: shutdown(SHUT_WR), then it reads the client's reply.
@@ -28,7 +32,8 @@
  * other descriptor in a child process, whose exit is the last close().
  * shut_wr_one_dup: shutdown(SHUT_WR) on one of two dup()ed descriptors,
  * then a send() and a read() on the other.  shut_rd: shutdown(SHUT_RD), a
- * read(), then what the client sends afterwards.
+ * read(), then what the client sends afterwards.  shut_rdwr: both at once,
+ * shutdown(SHUT_RDWR), and what the client's reply meets then.
  */
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -51,6 +56,7 @@ enum ending {
 	CLOSE_ONE_FORK,		/* close(fd) while a child holds its copy */
 	SHUT_WR_ONE_DUP,	/* shutdown(fd, SHUT_WR) while dup(fd) is open */
 	SHUT_RD_ONLY,		/* shutdown(fd, SHUT_RD) */
+	SHUT_RDWR_BOTH,		/* shutdown(fd, SHUT_RDWR) */
 };
 
 KNOBS(shutdown_vs_close) {
@@ -62,6 +68,7 @@ VARIANT(shutdown_vs_close, close_one_dup) { .ending = CLOSE_ONE_DUP };
 VARIANT(shutdown_vs_close, close_one_fork) { .ending = CLOSE_ONE_FORK };
 VARIANT(shutdown_vs_close, shut_wr_one_dup) { .ending = SHUT_WR_ONE_DUP };
 VARIANT(shutdown_vs_close, shut_rd) { .ending = SHUT_RD_ONLY };
+VARIANT(shutdown_vs_close, shut_rdwr) { .ending = SHUT_RDWR_BOTH };
 
 /* Bytes waiting to be read, as ss's Recv-Q shows them. */
 static long recv_queue(int fd)
@@ -149,6 +156,16 @@ ROLE(shutdown_vs_close, server)
 		sl_wait_recvq(self, other, 100);
 		sl_try(self, "read on the other", read(other, buf, 100));
 		break;
+	case SHUT_RDWR_BOTH:
+		sl_mark(self, "shutting down");
+		sl_try(self, shutdown(fd, SHUT_RDWR));
+		sl_mark(self, "shut down");
+		/* The client replies to our FIN with 100 bytes.  Wait for
+		 * our kernel's answer to them, whatever it is, then read. */
+		sl_wait_segment(self, .from = "server",
+				.after = "client:replying");
+		sl_try(self, "read after shutdown", read(fd, buf, 100));
+		break;
 	case SHUT_RD_ONLY:
 		sl_mark(self, "shutting down read");
 		sl_try(self, shutdown(fd, SHUT_RD));
@@ -178,6 +195,7 @@ ROLE(shutdown_vs_close, client)
 	switch (variant->ending) {
 	case SHUT_WR_ONLY:
 	case SHUT_WR_ONE_DUP:
+	case SHUT_RDWR_BOTH:
 		/* The server's FIN: end of file.  Then a reply, which the
 		 * half-closed server still reads. */
 		sl_try(self, "read EOF", read(fd, buf, sizeof(buf)));
@@ -283,6 +301,31 @@ PREDICT(shutdown_vs_close)
 			      .before = "child exited");
 		expect_ret(p, "client", "read", 100);
 		expect_ret(p, "client", "read EOF", 0);
+		break;
+	case SHUT_RDWR_BOTH:
+		/* The FIN, at once, as for SHUT_WR. */
+		expect_packet(p, .from = "server", .flags = "F",
+			      .after = "shutting down", .before = "shut down");
+		expect_ret(p, "client", "read EOF", 0);
+		/* But the reply meets a socket shut for reading that has
+		 * sent its FIN: one RST, no ACK for the data, and the
+		 * server's own socket is reset (its read() reports it). */
+		expect_packets(p, 1, .from = "client", .len = 100,
+			       .after = "replying");
+		expect_packets(p, 1, .from = "server", .flags = "R",
+			       .after = "replying", .before = "done");
+		expect_no_packet(p, .from = "server", .flags = ".",
+				 .not_flags = "R", .after = "replying",
+				 .before = "done");
+		expect_kernel(p, .host = "server", .event = "tcp_send_reset",
+			      .reason = "TCP_ABORT_ON_DATA",
+			      .after = "replying");
+		expect_state_change(p, .host = "server",
+				    .old_state = "FIN_WAIT2", .state = "CLOSE",
+				    .after = "replying");
+		expect_counter(p, "server", "TcpExtTCPAbortOnData", .min = 1,
+			       .max = 1);
+		expect_errno(p, "server", "read after shutdown", ECONNRESET);
 		break;
 	case SHUT_RD_ONLY:
 		/* SHUT_RD: no packet, and read() returns 0 at once. */
