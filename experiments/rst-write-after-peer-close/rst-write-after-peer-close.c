@@ -60,6 +60,18 @@ enum sigpipe_how {
 	NOSIGNAL,		/* send(..., MSG_NOSIGNAL), handler installed */
 };
 
+/* peer_gone's net.ipv4.tcp_fin_timeout, in ms. */
+#define FIN_TIMEOUT_MS 1000
+/* Its timer as sock_diag reads it: in jiffies, by a dump that takes a
+ * fraction of a millisecond (the margin timewait-duration uses). */
+#define TIMER_TOL_MS 50
+/* The timer fires no earlier than a jiffy before its time (10 ms at
+ * HZ=100, the coarsest), and late by the timer wheel's granularity for a
+ * 1 s timer (8 jiffies at HZ=100 and HZ=250, 64 at HZ=1000: at most
+ * 80 ms) plus the samplers' period (20 ms). */
+#define JIFFY_MS 10
+#define WHEEL_MS 100
+
 KNOBS(rst_write_after_peer_close) {
 	enum sigpipe_how sigpipe;
 	int peer_gone;		/* write once the server has no socket left */
@@ -198,11 +210,12 @@ ROLE(rst_write_after_peer_close, client)
 PREDICT(rst_write_after_peer_close)
 {
 	/* The first write is taken and sent: its 100 bytes leave, and the
-	 * closed server answers them with a RST, at once. */
+	 * closed server answers them with a RST (before the second write,
+	 * which waits for it). */
 	expect_ret(p, "client", "first write", 100);
 	expect_packets(p, 1, .from = "client", .len = 100, .after = "writing");
-	expect_packet(p, .from = "server", .flags = "R", .after = "writing",
-		      .within_ms = 50);
+	expect_packets(p, 1, .from = "server", .flags = "R", .after = "writing",
+		       .before = "writing again");
 	measure_packet_ms(p, "rst_after_write", .from = "server",
 			  .flags = "R", .after = "writing");
 	/* No signal for a write that succeeded. */
@@ -231,7 +244,8 @@ PREDICT(rst_write_after_peer_close)
 	expect_kernel(p, .host = "server", .event = "tcp_send_reset",
 		      .reason = variant->peer_gone ? "NO_SOCKET" :
 						     "TCP_TIMEWAIT_SOCKET",
-		      .after = "writing", .within_ms = 50, .min = 1, .max = 1);
+		      .after = "writing", .before = "writing again", .min = 1,
+		      .max = 1);
 	expect_no_kernel(p, .host = "server", .event = "inet_sock_set_state",
 			 .after = "writing", .before = "done");
 	expect_counter(p, "server", "TcpExtTCPAbortOnData", .max = 0);
@@ -240,12 +254,16 @@ PREDICT(rst_write_after_peer_close)
 		      .after = "writing", .min = 1, .max = 1);
 	expect_state_change(p, .host = "client", .old_state = "CLOSE_WAIT",
 			    .state = "CLOSE", .after = "writing");
-	/* peer_gone: the FIN-WAIT-2 lasted tcp_fin_timeout, 1 s, from the
-	 * ACK of the FIN that started its timer to the first look that no
-	 * longer found it: a jiffy early at most (4 ms at HZ=250), and late
-	 * by the timer wheel's slack for a 1 s timer (32 ms) plus the
-	 * look's own period (20 ms). */
-	if (variant->peer_gone)
+	/* peer_gone: the FIN-WAIT-2 mini-socket lasted tcp_fin_timeout,
+	 * 1 s: by its own timer, read by sock_diag in jiffies, and from the
+	 * ACK of the FIN that armed it to the first look that no longer
+	 * found it, which the timer wheel and the looks make late. */
+	if (variant->peer_gone) {
+		expect_state_timer(p, .host = "server", .state = "FIN-WAIT-2",
+				   .min_ms = FIN_TIMEOUT_MS - TIMER_TOL_MS,
+				   .max_ms = FIN_TIMEOUT_MS + TIMER_TOL_MS);
 		expect_state_lasts(p, .host = "server", .state = "FIN-WAIT-2",
-				   .min_ms = 996, .max_ms = 1056);
+				   .min_ms = FIN_TIMEOUT_MS - JIFFY_MS,
+				   .max_ms = FIN_TIMEOUT_MS + WHEEL_MS);
+	}
 }
