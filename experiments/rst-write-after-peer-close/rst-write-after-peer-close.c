@@ -11,8 +11,7 @@
  * is accepted, queued and sent.  The closed socket, now an orphan in
  * FIN-WAIT-2 with nobody to read, must not take data: RFC 1122 section
  * 4.2.2.13 says a host that closed its receive side answers new data with
- * a RST, and tcp_rcv_state_process() (net/ipv4/tcp_input.c) does so when
- * the segment carries data beyond rcv_nxt on a socket shut for receiving.
+ * a RST (below: which socket of the server's answers, and why).
  * The writer's tcp_reset() then picks the error "as BSD sees it": EPIPE
  * for a socket in CLOSE-WAIT, ECONNRESET for one still ESTABLISHED; it
  * stores it in sk_err and closes the socket both ways.  The next write
