@@ -36,6 +36,9 @@ EXPERIMENT(rst_no_ack) {
 		 "reports EPOLLIN|EPOLLHUP|EPOLLERR, then read() fails with "
 		 "ECONNRESET",
 	.expected = SL_CONFIRMED,
+	.belief = "ECONNRESET is reported once: the read() after it returns 0, "
+		  "as after a FIN",
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 

@@ -49,6 +49,12 @@ EXPERIMENT(rst_write_after_peer_close) {
 		 "RST; the next write fails with EPIPE (SIGPIPE unless "
 		 "ignored or MSG_NOSIGNAL)",
 	.expected = SL_CONFIRMED,
+	.belief = "the RST comes from the closed socket's FIN-WAIT-2 "
+		  "mini-socket (TCP_TIMEWAIT_SOCKET), or from no socket once "
+		  "that has timed out (NO_SOCKET); the error is EPIPE because "
+		  "the RST finds the writer in CLOSE-WAIT (ECONNRESET from "
+		  "ESTABLISHED)",
+	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
 };
 
@@ -56,7 +62,7 @@ enum sigpipe_how {
 	CAUGHT,			/* a handler counts the signals */
 	BLOCKED,		/* sigprocmask() blocks it: it stays pending */
 	IGNORED,		/* SIG_IGN: discarded */
-	NOSIGNAL,		/* send(..., MSG_NOSIGNAL), handler installed */
+	NOSIGNAL,		/* MSG_NOSIGNAL, handler installed */
 };
 
 /* peer_gone's net.ipv4.tcp_fin_timeout, in ms. */
@@ -67,7 +73,7 @@ enum sigpipe_how {
 
 KNOBS(rst_write_after_peer_close) {
 	enum sigpipe_how sigpipe;
-	int peer_gone;		/* write once the server has no socket left */
+	int peer_gone;		/* write once the server has no socket */
 };
 
 VARIANT(rst_write_after_peer_close, sigpipe_caught) { .sigpipe = CAUGHT };

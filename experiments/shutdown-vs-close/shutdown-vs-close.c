@@ -47,14 +47,19 @@ EXPERIMENT(shutdown_vs_close) {
 		 "shutdown() acts whatever the descriptor count; SHUT_RD "
 		 "sends no packet",
 	.expected = SL_CONFIRMED,
+	.belief = "after SHUT_RD, data that comes later is still "
+		  "acknowledged, queued and read while ESTABLISHED; once the "
+		  "FIN has left too (SHUT_RDWR), new data draws a RST "
+		  "(TCP_ABORT_ON_DATA)",
+	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
 };
 
 enum ending {
 	SHUT_WR_ONLY,		/* shutdown(fd, SHUT_WR) */
 	CLOSE_ONE_DUP,		/* close(fd) while dup(fd) stays open */
-	CLOSE_ONE_FORK,		/* close(fd) while a child holds its copy */
-	SHUT_WR_ONE_DUP,	/* shutdown(fd, SHUT_WR) while dup(fd) is open */
+	CLOSE_ONE_FORK,		/* close(fd), a child holding its copy */
+	SHUT_WR_ONE_DUP,	/* shutdown(fd, SHUT_WR), dup(fd) open */
 	SHUT_RD_ONLY,		/* shutdown(fd, SHUT_RD) */
 	SHUT_RDWR_BOTH,		/* shutdown(fd, SHUT_RDWR) */
 };
@@ -178,7 +183,8 @@ ROLE(shutdown_vs_close, server)
 		 * write to have returned and for our kernel's answer to the
 		 * segment, whatever it is, and only then look. */
 		sl_wait_mark(self, "client", "sent");
-		sl_wait_segment(self, .from = "server", .after = "client:sending");
+		sl_wait_segment(self, .from = "server",
+				.after = "client:sending");
 		sl_try(self, "ioctl(SIOCINQ)", recv_queue(fd));
 		sl_record_tuple(self, &t);	/* what ss shows now */
 		sl_try(self, "read after data came", read(fd, buf, 100));
@@ -236,7 +242,8 @@ PREDICT(shutdown_vs_close)
 		expect_state_change(p, .host = "server",
 				    .old_state = "ESTABLISHED",
 				    .state = "FIN_WAIT1",
-				    .after = "shutting down", .before = "shut down");
+				    .after = "shutting down",
+				    .before = "shut down");
 		expect_ret(p, "client", "read EOF", 0);
 		/* Half-closed: the client's reply arrives, is acknowledged
 		 * and read. */
