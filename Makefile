@@ -20,7 +20,7 @@ SOCKLAB := ./$(BUILD)/socklab
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
-	libjansson-dev clang-format jq librsvg2-dev fonts-dejavu-core libgraphviz-dev
+	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin fonts-dejavu-core libgraphviz-dev chromium
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
 	format format-check catalogue

@@ -183,9 +183,9 @@ static void variant(FILE *f, int run_fd, const char *id, const json_t *var)
 	fprintf(f, "<details open><summary><b>");
 	put_html(f, name);
 	fprintf(f, "</b>: %s%s</summary>\n",
-		error		  ? "error" :
-		holds == 1	  ? "the claim holds" :
-				    "the claim does not hold",
+		error	   ? "error" :
+		holds == 1 ? "the claim holds" :
+			     "the claim does not hold",
 		as_declared == 1 ? ", as declared" : ", NOT as declared");
 	if (error) {
 		fprintf(f, "<p class=\"no\">");
@@ -234,12 +234,11 @@ static void experiment(FILE *f, int run_fd, const char *id, const json_t *v,
 		fprintf(f, "/README.md\">lab guide</a>");
 	}
 	fprintf(f, "</p>\n");
-	json_array_foreach(vars, i, var)
-		variant(f, run_fd, id, var);
+	json_array_foreach(vars, i, var) variant(f, run_fd, id, var);
 }
 
-int cli_report_html(int run_fd, const char *run, const char *const *ids,
-		    int n, const char *guides)
+int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
+		    const char *guides)
 {
 	json_t **v = calloc(n ? n : 1, sizeof(*v));
 	FILE *f;
@@ -266,8 +265,9 @@ int cli_report_html(int run_fd, const char *run, const char *const *ids,
 	fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head>"
 		   "<meta charset=\"utf-8\"><title>socklab run ");
 	put_html(f, run);
-	fprintf(f, "</title><style>%s</style></head><body>\n"
-		   "<h1>socklab run ",
+	fprintf(f,
+		"</title><style>%s</style></head><body>\n"
+		"<h1>socklab run ",
 		style);
 	put_html(f, run);
 	fprintf(f, "</h1>\n<table><tr><th>experiment</th><th>verdict</th>"

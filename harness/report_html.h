@@ -8,7 +8,7 @@
  * evidence, its ladder picture inline, its timeline, and links to its
  * files; guides is the folder of the lab guides (NULL: no links).
  * Returns 0 or -errno. */
-int cli_report_html(int run_fd, const char *run, const char *const *ids,
-		    int n, const char *guides);
+int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
+		    const char *guides);
 
 #endif

@@ -467,7 +467,8 @@ static void run_report(struct runner *r)
 	ret = cli_report_html(r->run_fd, name ? name + 1 : r->run_shown, ids,
 			      r->njobs, access(guides, R_OK) ? NULL : guides);
 	if (ret < 0)
-		fprintf(stderr, "socklab: run: cannot write %s/index.html: %s\n",
+		fprintf(stderr,
+			"socklab: run: cannot write %s/index.html: %s\n",
 			r->run_shown, strerror(-ret));
 	free(ids);
 }
