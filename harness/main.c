@@ -31,6 +31,7 @@ static const struct command commands[] = {
 	{ "clean", cli_cmd_clean, "remove what killed runs left behind" },
 	{ "bench", cli_cmd_bench, "measure the harness's own cost per run" },
 	{ "states", cli_cmd_states, "draw the TCP state machine a run walked" },
+	{ "diff", cli_cmd_diff, "what changed between two runs" },
 	{ "help", NULL, "show this help, or a command's" },
 };
 

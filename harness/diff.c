@@ -1,0 +1,400 @@
+/* diff.c: `socklab diff`, what changed between two runs.
+ *
+ * "Does this still hold on the kernel we ship?" is answered by running the
+ * catalogue on both and comparing: per claim its verdict, per variant
+ * whether it held and behaved as declared, per prediction whether it was
+ * observed, and the measurements that moved by more than a tolerance.
+ * Everything comes from the runs' verdict.json files, which name the
+ * kernel each was found on, so two folders copied from two machines
+ * compare as well as two runs of one.
+ *
+ * Like diff(1), the exit status says whether anything differed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "cli.h"
+#include "json.h"
+#include "report.h"
+
+static const char diff_help[] =
+	"usage: socklab diff [options] RUN_A RUN_B\n"
+	"\n"
+	"Compares two run folders (results/<run>, possibly from two machines\n"
+	"or kernels): per experiment its verdict, per variant whether it held\n"
+	"and behaved as declared, per prediction whether it was observed, and\n"
+	"every measurement that moved by more than the tolerance.  Experiments\n"
+	"in only one run are named as such.\n"
+	"\n"
+	"  --tolerance PCT  how far a measurement may move, in percent of\n"
+	"                   RUN_A's value, before it is a difference (default\n"
+	"                   25)\n"
+	"  --min-ms MS      and, for a time, by more than MS ms (default 10:\n"
+	"                   what a busy machine adds to a sub-millisecond\n"
+	"                   reply is not a change of the kernel)\n"
+	"  --json           one JSON object per experiment that differs\n"
+	"  -h, --help       this text\n"
+	"\n"
+	"exit status: 0 no difference, 1 differences, 2 a run could not be\n"
+	"read, 64 bad command line.\n";
+
+/* RUN/<id>/verdict.json, or NULL. */
+static json_t *load(const char *run, const char *id)
+{
+	char path[4096];
+	json_error_t err;
+
+	snprintf(path, sizeof(path), "%s/%s/verdict.json", run, id);
+	return json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The experiments of a run: its folders that hold a verdict.json. */
+static int ids_of(const char *run, char ***ids, int *n)
+{
+	DIR *d = opendir(run);
+	struct dirent *x;
+
+	if (!d)
+		return -errno;
+	while ((x = readdir(d))) {
+		char path[4096];
+		char **grown;
+
+		if (x->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/verdict.json", run,
+			 x->d_name);
+		if (access(path, R_OK) != 0)
+			continue;
+		grown = realloc(*ids, (*n + 1) * sizeof(**ids));
+		if (!grown || !(grown[*n] = strdup(x->d_name))) {
+			free(grown);
+			closedir(d);
+			return -ENOMEM;
+		}
+		*ids = grown;
+		(*n)++;
+	}
+	closedir(d);
+	return 0;
+}
+
+static int has(char **ids, int n, const char *id)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(ids[i], id))
+			return 1;
+	return 0;
+}
+
+/* The differences of one experiment, as lines of text in a JSON array
+ * (the text form prints them, the JSON form carries them). */
+struct changes {
+	json_t *lines;
+};
+
+static void change(struct changes *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void change(struct changes *c, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_array_append_new(c->lines, json_string(buf));
+}
+
+static const json_t *variant_named(const json_t *v, const char *name)
+{
+	const json_t *vars = json_object_get(v, "variants");
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(vars, i, x)
+	{
+		const char *n = cli_json_str(x, "name");
+
+		if (n && !strcmp(n, name))
+			return x;
+	}
+	return NULL;
+}
+
+static const char *str(const json_t *o, const char *key)
+{
+	const char *s = cli_json_str(o, key);
+
+	return s ? s : "?";
+}
+
+static void compare_predictions(struct changes *c, const char *name,
+				const json_t *a, const json_t *b)
+{
+	const json_t *pa = json_object_get(a, "predictions");
+	const json_t *pb = json_object_get(b, "predictions");
+	size_t i;
+	json_t *x;
+
+	/* Predictions are matched by what they say: an experiment that
+	 * changed its predictions in between still compares the rest. */
+	json_array_foreach(pa, i, x)
+	{
+		const char *what = cli_json_str(x, "what");
+		size_t k;
+		json_t *y;
+
+		json_array_foreach(pb, k, y)
+		{
+			int oa, ob;
+
+			if (!what || !cli_json_str(y, "what") ||
+			    strcmp(what, cli_json_str(y, "what")))
+				continue;
+			oa = cli_json_get_bool(x, "ok");
+			ob = cli_json_get_bool(y, "ok");
+			if (oa != ob)
+				change(c, "%s: %s: %s -> %s", name, what,
+				       oa == 1 ? "observed" : "not observed",
+				       ob == 1 ? "observed" : "not observed");
+			break;
+		}
+	}
+}
+
+static void compare_variants(struct changes *c, const json_t *a,
+			     const json_t *b)
+{
+	const json_t *vars = json_object_get(a, "variants");
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(vars, i, x)
+	{
+		const char *name = cli_json_str(x, "name");
+		const json_t *y = name ? variant_named(b, name) : NULL;
+		int ha, hb, da, db;
+
+		if (!name)
+			continue;
+		if (!y) {
+			change(c, "%s: only in the first run", name);
+			continue;
+		}
+		ha = cli_json_get_bool(x, "holds");
+		hb = cli_json_get_bool(y, "holds");
+		da = cli_json_get_bool(x, "as_declared");
+		db = cli_json_get_bool(y, "as_declared");
+		if (ha != hb)
+			change(c, "%s: %s -> %s", name,
+			       ha == 1 ? "holds" : "does not hold",
+			       hb == 1 ? "holds" : "does not hold");
+		if (da != db)
+			change(c, "%s: %s -> %s", name,
+			       da == 1 ? "as declared" : "NOT as declared",
+			       db == 1 ? "as declared" : "NOT as declared");
+		if (!cli_json_str(x, "error") != !cli_json_str(y, "error"))
+			change(c, "%s: error %s -> %s", name,
+			       cli_json_str(x, "error") ?: "none",
+			       cli_json_str(y, "error") ?: "none");
+		compare_predictions(c, name, x, y);
+	}
+	vars = json_object_get(b, "variants");
+	json_array_foreach(vars, i, x)
+	{
+		const char *name = cli_json_str(x, "name");
+
+		if (name && !variant_named(a, name))
+			change(c, "%s: only in the second run", name);
+	}
+}
+
+static void compare_measures(struct changes *c, const json_t *a,
+			     const json_t *b, double tol, double min_ms)
+{
+	const json_t *ma = json_object_get(a, "measured");
+	const json_t *mb = json_object_get(b, "measured");
+	const char *key;
+	json_t *x;
+
+	json_object_foreach((json_t *)ma, key, x)
+	{
+		const json_t *y = json_object_get(mb, key);
+		double va, vb;
+
+		if (!y || cli_json_get_number(x, "value", &va) ||
+		    cli_json_get_number(y, "value", &vb))
+			continue;
+		/* Both the share and, for times, an absolute floor: a 50 us
+		 * RST that takes 150 us under load has tripled, and says
+		 * nothing about the kernel. */
+		if (fabs(vb - va) <= fabs(va) * tol / 100 ||
+		    (!strcmp(str(x, "unit"), "ms") && fabs(vb - va) < min_ms))
+			continue;
+		change(c, "measured %s: %g -> %g %s (%+.0f%%)", key, va, vb,
+		       str(x, "unit"),
+		       va != 0 ? 100 * (vb - va) / fabs(va) : INFINITY);
+	}
+}
+
+static int compare(const char *id, const json_t *a, const json_t *b, double tol,
+		   double min_ms, int json)
+{
+	struct changes c = { json_array() };
+	const char *va = str(a, "verdict"), *vb = str(b, "verdict");
+	size_t i;
+	json_t *line;
+	int n;
+
+	if (strcmp(va, vb))
+		change(&c, "verdict %s -> %s", va, vb);
+	if (strcmp(str(a, "status"), str(b, "status")))
+		change(&c, "result %s -> %s", str(a, "status"),
+		       str(b, "status"));
+	compare_variants(&c, a, b);
+	compare_measures(&c, a, b, tol, min_ms);
+	n = (int)json_array_size(c.lines);
+	if (n && json) {
+		sl_json_line(stdout,
+			     json_pack("{s:s,s:s,s:s,s:s,s:s,s:O}", "id", id,
+				       "verdict_a", va, "verdict_b", vb,
+				       "kernel_a", str(a, "kernel"), "kernel_b",
+				       str(b, "kernel"), "changes", c.lines));
+	} else if (n) {
+		printf("%s:\n", id);
+		json_array_foreach(c.lines, i, line)
+			printf("  %s\n", json_string_value(line));
+	}
+	json_decref(c.lines);
+	return n;
+}
+
+static void header(const char *ra, const char *rb, char **ids, int n)
+{
+	const char *ka = "?", *kb = "?";
+	json_t *a = NULL, *b = NULL;
+
+	for (int i = 0; i < n && (!a || !b); i++) {
+		if (!a)
+			a = load(ra, ids[i]);
+		if (!b)
+			b = load(rb, ids[i]);
+	}
+	if (a)
+		ka = str(a, "kernel");
+	if (b)
+		kb = str(b, "kernel");
+	printf("--- %s (Linux %s)\n+++ %s (Linux %s)\n", ra, ka, rb, kb);
+	json_decref(a);
+	json_decref(b);
+}
+
+int cli_cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "tolerance", required_argument, NULL, 't' },
+		{ "min-ms", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char **ia = NULL, **ib = NULL;
+	int na = 0, nb = 0, c, json = 0, differ = 0, ret;
+	long tol = 25, min_ms = 10;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(diff_help, stdout);
+			return 0;
+		} else if (c == 'j') {
+			json = 1;
+		} else if (c == 'm') {
+			if (cli_parse_int(optarg, 0, 3600000, &min_ms))
+				return cli_usage_error("diff",
+						       "--min-ms is a number "
+						       "of ms, not '%s'",
+						       optarg);
+		} else if (c == 't') {
+			if (cli_parse_int(optarg, 0, 1000, &tol))
+				return cli_usage_error("diff",
+						       "--tolerance is a "
+						       "percentage from 0 to "
+						       "1000, not '%s'",
+						       optarg);
+		} else {
+			return cli_getopt_error("diff", c, argv);
+		}
+	}
+	if (argc - optind != 2)
+		return cli_usage_error("diff", "two run folders to compare");
+	for (int k = 0; k < 2; k++) {
+		ret = ids_of(argv[optind + k], k ? &ib : &ia, k ? &nb : &na);
+		if (ret < 0 || (k ? nb : na) == 0) {
+			fprintf(stderr, "socklab: diff: %s: %s\n",
+				argv[optind + k],
+				ret < 0 ? strerror(-ret) :
+					  "no experiment's verdict.json in it");
+			return SL_EXIT_ERROR;
+		}
+	}
+	qsort(ia, na, sizeof(*ia), cmp_str);
+	qsort(ib, nb, sizeof(*ib), cmp_str);
+	if (!json)
+		header(argv[optind], argv[optind + 1], ia, na);
+	for (int i = 0; i < na; i++) {
+		json_t *a = load(argv[optind], ia[i]), *b;
+
+		if (!has(ib, nb, ia[i])) {
+			if (json)
+				sl_json_line(stdout,
+					     json_pack("{s:s,s:b}", "id", ia[i],
+						       "only_in_a", 1));
+			else
+				printf("%s: only in the first run\n", ia[i]);
+			differ++;
+		} else if (a && (b = load(argv[optind + 1], ia[i]))) {
+			differ += compare(ia[i], a, b, (double)tol,
+					  (double)min_ms, json) > 0;
+			json_decref(b);
+		}
+		json_decref(a);
+	}
+	for (int i = 0; i < nb; i++)
+		if (!has(ia, na, ib[i])) {
+			if (json)
+				sl_json_line(stdout,
+					     json_pack("{s:s,s:b}", "id", ib[i],
+						       "only_in_b", 1));
+			else
+				printf("%s: only in the second run\n", ib[i]);
+			differ++;
+		}
+	if (!json)
+		printf("%d of %d experiments differ\n", differ,
+		       na > nb ? na : nb);
+	for (int i = 0; i < na; i++)
+		free(ia[i]);
+	for (int i = 0; i < nb; i++)
+		free(ib[i]);
+	free(ia);
+	free(ib);
+	return differ ? 1 : 0;
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# socklab diff: two run folders (crafted verdict.json files, as two kernels
+# might leave them) compared claim by claim: a verdict that changed, a
+# variant that stopped holding, a prediction that flipped, a measurement
+# beyond the tolerance, an experiment in one run only; identical runs
+# differ in nothing (exit 0), different ones exit 1, like diff(1).
+# usage: diff.sh <socklab binary> <build dir>
+set -u
+bin=$(realpath "$1")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+verdict() { # run id kernel verdict holds ok ms
+	mkdir -p "$tmp/$1/$2"
+	cat > "$tmp/$1/$2/verdict.json" <<JSON
+{"id":"$2","claim":"c","verdict":"$4","expected":"CONFIRMED","kernel":"$3","status":"pass",
+ "variants":[{"name":"v1","holds":$5,"as_declared":true,"error":null,
+   "predictions":[{"what":"a RST from server","ok":$6,"skipped":null,"evidence":"e"}]}],
+ "measured":{"v1.delay":{"value":$7,"unit":"ms"},"v1.tiny":{"value":0.05,"unit":"ms"}}}
+JSON
+}
+verdict a rst-x 6.1.0 CONFIRMED true true 200
+verdict a same 6.1.0 CONFIRMED true true 40
+verdict a gone 6.1.0 CONFIRMED true true 40
+verdict b rst-x 6.18.0 NUANCED false false 400
+verdict b same 6.18.0 CONFIRMED true true 42
+verdict b new 6.18.0 CONFIRMED true true 40
+sed -i 's/"value":0.05/"value":0.15/' "$tmp/b/same/verdict.json"
+
+out=$("$bin" diff "$tmp/a" "$tmp/b"); rc=$?
+[ $rc = 1 ] || fail "differing runs exited $rc"
+grep -q '^--- .*(Linux 6.1.0)' <<<"$out" || fail "no kernel of the first run: $out"
+grep -q '^+++ .*(Linux 6.18.0)' <<<"$out" || fail "no kernel of the second run"
+grep -q 'verdict CONFIRMED -> NUANCED' <<<"$out" || fail "verdict change unseen: $out"
+grep -q 'v1: holds -> does not hold' <<<"$out" || fail "variant change unseen"
+grep -q 'v1: a RST from server: observed -> not observed' <<<"$out" ||
+	fail "prediction flip unseen"
+grep -q 'measured v1.delay: 200 -> 400 ms' <<<"$out" || fail "measurement unseen"
+grep -q '^same:' <<<"$out" && fail "40 -> 42 ms or 0.05 -> 0.15 ms counted as a change"
+grep -q '^gone: only in the first run' <<<"$out" || fail "gone unseen"
+grep -q '^new: only in the second run' <<<"$out" || fail "new unseen"
+grep -q '^3 of 3 experiments differ' <<<"$out" || fail "count: $out"
+
+# A tighter tolerance sees the small change; the floor still keeps the
+# sub-millisecond one out.
+out=$("$bin" diff --tolerance 1 "$tmp/a" "$tmp/b")
+grep -q 'measured v1.delay: 40 -> 42' <<<"$out" && fail "2 ms under the 10 ms floor counted"
+out=$("$bin" diff --tolerance 1 --min-ms 0 "$tmp/a" "$tmp/b")
+grep -q 'measured v1.delay: 40 -> 42' <<<"$out" || fail "--min-ms 0 still hides 40 -> 42"
+
+# JSON: one line per experiment that differs.
+"$bin" diff --json "$tmp/a" "$tmp/b" > "$tmp/j"
+[ "$(wc -l < "$tmp/j")" = 3 ] || fail "JSON lines: $(cat "$tmp/j")"
+jq -s -e '.[] | select(.id == "rst-x") | .verdict_b == "NUANCED" and (.changes | length) >= 4' \
+	"$tmp/j" > /dev/null || fail "JSON of rst-x: $(cat "$tmp/j")"
+
+"$bin" diff "$tmp/a" "$tmp/a" > /dev/null || fail "a run differs from itself"
+"$bin" diff "$tmp/a" 2> /dev/null; [ $? = 64 ] || fail "one run is not a usage error"
+"$bin" diff "$tmp/a" "$tmp/none" 2> /dev/null; [ $? = 2 ] || fail "a missing run is not an error"
+echo "ok: socklab diff"
