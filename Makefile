@@ -23,7 +23,7 @@ DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin fonts-dejavu-core libgraphviz-dev chromium
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
-	format format-check catalogue
+	format format-check catalogue pictures
 
 all: build
 
@@ -89,6 +89,11 @@ bench: build
 
 list: build
 	$(SOCKLAB) list
+
+# docs/'s pictures (ladders, the state machine, the report), rendered from
+# the last run: run `make run-all` first.
+pictures: build
+	tools/pictures.sh $(SOCKLAB) results/latest
 
 # CATALOGUE.md from the experiments' own claims and the verdicts of the
 # last run (run `make run-all` first for fresh ones).
