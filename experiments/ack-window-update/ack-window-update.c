@@ -9,29 +9,36 @@
  * ACK at once, from inside the read() call, when that window is not zero
  * and at least twice the window the peer last heard of (from zero, any
  * opening counts).  No probe is needed for it: the sender learns of the
- * room without waiting for its persist timer.  But the freed space is
- * counted in memory, not bytes: the receive queue holds socket buffers,
- * each freed only when the application has read every byte of it, and TCP
- * merges in-order segments into the buffer before them (tcp_try_coalesce(),
- * nstat TcpExtTCPRcvCoalesce).  And a window of less than one MSS is
- * offered as zero (__tcp_select_window(): receiver-side silly window
- * avoidance, RFC 1122 4.2.3.3).  A read of a few bytes frees nothing, so
- * the window stays zero and no update leaves.
+ * room without waiting for its persist timer.  But the free space is
+ * counted in memory (sk_rmem_alloc against sk_rcvbuf), not in bytes: the
+ * receive queue holds socket buffers, each charged until the application
+ * has read every byte of it, and TCP merges each in-order segment into the
+ * buffer before it when it can (tcp_try_coalesce(), nstat
+ * TcpExtTCPRcvCoalesce).  And a window of less than one MSS is offered as
+ * zero (__tcp_select_window(): receiver-side silly window avoidance, RFC
+ * 1122 4.2.3.3).  So a read frees nothing, and sends no update, until it
+ * has emptied a whole buffer.
  *
  * How: as in flow-control-zero-window, a server with SO_RCVBUF 8 KB (the
- * kernel makes it 16 KB, 10 segments of data) that does not read, and a
- * client that sends 128 KB.  Once the window is zero and the client's
- * first persist probe has been answered (the next probe is then 2 RTOs,
- * at least 400 ms, away), the server marks "reading" and reads once.
- * The update is told from an answer to a probe by when it leaves: between
- * "reading" and "read returned", inside the read() call, with no probe
- * from the client in that span for it to answer.
+ * kernel makes it 16 KB; it fills with 10 segments, 14480 bytes) that does
+ * not read, and a client that sends 128 KB.  Once the window is zero and
+ * the client's first persist probe has been answered (the next probe is
+ * then 2 RTOs, at least 400 ms, away), the server marks "reading" and
+ * reads once.  The update is told from an answer to a probe by when it
+ * leaves: between "reading" and "read returned", inside the read() call,
+ * with no probe from the client in that span for it to answer.  Then the
+ * server waits for its own next segment (the next probe's answer, or the
+ * ACK of the data the update let in) and reads the rest.
  *
- * Variants: the read drains the whole queue (read_all); the read takes 10
- * bytes (read_10_bytes), declared not to hold: the kernel sends no update,
- * and the next probe's answer still says zero.  Then the server reads the
- * rest, so that the client's send() completes.
+ * Variants: the read takes everything queued (read_all); all but the last
+ * 10 bytes (read_all_but_10_bytes); 10 bytes (read_10_bytes).  The last
+ * two are declared not to hold: on this path TCP merges the 10 segments
+ * into one buffer, which the kernel frees only with its last byte, so both
+ * reads leave the window at zero, and the next probe's answer says so.
  */
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
 #include "socklab.h"
 #include "../common.h"
 
@@ -47,11 +54,15 @@ EXPERIMENT(ack_window_update) {
 };
 
 KNOBS(ack_window_update) {
-	int read_bytes;		/* what the one read() asks for */
+	int read_bytes;		/* what the one read() takes; 0: all that is
+				 * queued (SIOCINQ) but leave_bytes */
+	int leave_bytes;
 };
 
-/* 64 KB: more than the queue holds, so read() takes all of it. */
-VARIANT(ack_window_update, read_all) { .read_bytes = 65536 };
+VARIANT(ack_window_update, read_all) { .leave_bytes = 0 };
+VARIANT(ack_window_update, read_all_but_10_bytes, .holds = false) {
+	.leave_bytes = 10,
+};
 VARIANT(ack_window_update, read_10_bytes, .holds = false) {
 	.read_bytes = 10,
 };
@@ -59,7 +70,7 @@ VARIANT(ack_window_update, read_10_bytes, .holds = false) {
 ROLE(ack_window_update, server)
 {
 	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
-	int rcvbuf = RCVBUF, lfd, fd;
+	int rcvbuf = RCVBUF, lfd, fd, queued, n;
 	static char buf[65536];
 	struct sl_segment seg;
 	struct sl_tuple t;
@@ -87,8 +98,13 @@ ROLE(ack_window_update, server)
 	sl_wait_segment(self, .from = "server", .after_segment = &seg);
 
 	sl_record_tuple(self, &t);	/* Recv-Q before the read */
+	sl_call(self, ioctl(fd, SIOCINQ, &queued));	/* the same, here */
+	n = variant->read_bytes ? variant->read_bytes
+				: queued - variant->leave_bytes;
+	SL_REQUIRE(self, n > 0 && n <= (int)sizeof(buf),
+		   "a read of 1 byte to 64 KB");
 	sl_mark(self, "reading");
-	sl_try(self, read(fd, buf, variant->read_bytes));
+	sl_try(self, read(fd, buf, n));
 	sl_mark(self, "read returned");
 	sl_record_tuple(self, &t);	/* and after it */
 
