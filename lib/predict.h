@@ -114,6 +114,15 @@ void sl__describe_match(const struct sl_match *m, int count, char *buf,
 int sl__collect_packets(const struct sl_timeline *tl, const struct sl_match *m,
 			int *idx, int max, char *why, size_t n);
 
+struct sl_tol;
+
+/* Whether measured is within tol of predicted: tol.pct percent of it or
+ * tol.ms, whichever is wider (predict_timing.c). */
+int sl__tol_ok(double measured, double predicted, struct sl_tol tol);
+
+/* Appends " (+/- 10% or 20 ms)" for tol. */
+void sl__describe_tol(struct sl_tol tol, char *buf, size_t n);
+
 /* Appends where a prediction looks: the ports (0: any) and the window of
  * its marks, " (local port 5000) after \"closing\" within 50 ms". */
 void sl__describe_scope(char *buf, size_t n, int lport, int rport,

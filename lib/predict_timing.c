@@ -14,7 +14,7 @@
  * little) and calls when they returned.  Each result prints the measured
  * values next to the predicted ones and the tolerance. */
 
-static int tol_ok(double measured, double predicted, struct sl_tol tol)
+int sl__tol_ok(double measured, double predicted, struct sl_tol tol)
 {
 	double d = measured - predicted, w = predicted * tol.pct / 100;
 
@@ -25,7 +25,7 @@ static int tol_ok(double measured, double predicted, struct sl_tol tol)
 	return d <= (w > tol.ms ? w : tol.ms);
 }
 
-static void describe_tol(struct sl_tol tol, char *buf, size_t n)
+void sl__describe_tol(struct sl_tol tol, char *buf, size_t n)
 {
 	if (tol.pct > 0 && tol.ms > 0)
 		sl__appendf(buf, n, " (+/- %g%% or %g ms)", tol.pct, tol.ms);
@@ -51,7 +51,7 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 		sl__appendf(r->what, sizeof(r->what), "%s%g", k ? ", " : " ",
 			    ms[k]);
 	sl__appendf(r->what, sizeof(r->what), " ms");
-	describe_tol(tol, r->what, sizeof(r->what));
+	sl__describe_tol(tol, r->what, sizeof(r->what));
 	if (!m->after || n < 1 || n > SL__MAX_TIMES) {
 		snprintf(r->skipped, sizeof(r->skipped),
 			 "needs .after and 1 to "
@@ -69,7 +69,7 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 	for (int k = 0; k < found && k < SL__MAX_TIMES; k++) {
 		double t =
 			(double)(tl->ev[idx[k]].t - tl->ev[a].t) / SL_NS_PER_MS;
-		int good = k < n && tol_ok(t, ms[k], tol);
+		int good = k < n && sl__tol_ok(t, ms[k], tol);
 
 		ok = ok && good;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s%.1f%s",
@@ -152,11 +152,11 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
 
 	snprintf(r->what, sizeof(r->what), "%s: %s returns %g ms after \"%s\"",
 		 host, name, ms, after ? after : "?");
-	describe_tol(tol, r->what, sizeof(r->what));
+	sl__describe_tol(tol, r->what, sizeof(r->what));
 	if (call_ms(p->tl, host, name, after, &got, &i, r->skipped,
 		    sizeof(r->skipped)) < 0)
 		return;
-	r->ok = tol_ok(got, ms, tol);
+	r->ok = sl__tol_ok(got, ms, tol);
 	sl_timeline_format(p->tl, i, l, sizeof(l));
 	snprintf(r->evidence, sizeof(r->evidence), "%.1f ms after \"%s\": %s",
 		 got, after, l);

@@ -498,6 +498,19 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
 #define measure_gaps_ms(p, name, ...)					\
 	SL__MATCH(sl__measure_gaps_ms((p), (name), &sl__m), __VA_ARGS__)
 
+/* A timer that backs off: at least three packets match, and each gap
+ * between successive ones, from the second on, is factor times the gap
+ * before it, within tol (of that product).  The first gap is whatever the
+ * run made it, so a timer whose first interval depends on the path (the
+ * RTO, the persist timer: TCP_RTO_MIN plus the RTT) is judged on how it
+ * grows:
+ *	expect_backoff(p, 2, SL_TOL(12.5, 10), .from = "client", .len = 0,
+ *		       .after = "zero window", .before = "reading");
+ * The evidence prints each gap and its ratio to the one before. */
+#define expect_backoff(p, factor, tol, ...)				\
+	SL__MATCH(sl__expect_backoff((p), (factor), (tol), &sl__m,	\
+				     __LINE__), __VA_ARGS__)
+
 /* Measurement: ms from the mark after to the return of the last call named
  * name on host. */
 void measure_call_ms(struct sl_predict *p, const char *mname,
@@ -508,6 +521,8 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 			      int line);
 void sl__measure_gaps_ms(struct sl_predict *p, const char *name,
 			 const struct sl_match *m);
+void sl__expect_backoff(struct sl_predict *p, double factor, struct sl_tol tol,
+			const struct sl_match *m, int line);
 
 /* ---- the kernel's own account ----
  *
