@@ -49,7 +49,11 @@
 EXPERIMENT(ack_window_update) {
 	.claim = "a receiver that advertised a zero window sends a window "
 		 "update once the application drains the buffer",
-	.expected = SL_NUANCED,		/* CLAIMS.md: CONFIRMED */
+	.expected = SL_NUANCED,		/* first believed CONFIRMED */
+	.topic = SL_TOPIC_ACKS,
+	.belief = "the update leaves inside read(), but only once a whole "
+		  "receive buffer is freed: a read that leaves bytes of the "
+		  "last coalesced buffer sends none",
 	.timeout_s = 10,
 };
 

@@ -57,6 +57,11 @@ EXPERIMENT(flow_control_zero_window) {
 		 "blocks (non-blocking: EAGAIN) once its buffer is full, and a "
 		 "window update resumes the transfer when the receiver reads",
 	.expected = SL_CONFIRMED,
+	.topic = SL_TOPIC_FLOW_CONTROL,
+	.belief = "with the buffer fills as ss shows them, the persist probes "
+		  "doubling from the RTO, and the resume measured; a peer "
+		  "answers at most one out-of-window probe per "
+		  "tcp_invalid_ratelimit",
 	.timeout_s = 15,
 };
 
