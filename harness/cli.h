@@ -39,6 +39,17 @@ int cli_getopt_error(const char *cmd, int c, char **argv);
 int cli_parse_json_only(const char *cmd, const char *help, int argc,
 			char **argv, int *json);
 
+/* The signals that ask socklab to stop, short of SIGKILL: a terminal's
+ * Ctrl-C, Ctrl-\ and hang-up, kill's default, and the ones whose default
+ * action would end the process unasked (SIGALRM, SIGUSR1, SIGUSR2).  A
+ * command that holds anything in the kernel catches them all, since any
+ * one left to its default action would end socklab with that still held. */
+extern const int cli_stop_signals[];
+extern const int cli_nstop_signals;
+
+/* "SIGINT" for SIGINT: the name a user gives kill(1). */
+const char *cli_signal_name(int sig);
+
 /* Returns 0 when running as root; otherwise prints "socklab: <cmd> needs
  * root (<why>); try sudo" and returns SL_EXIT_SKIP. */
 int cli_need_root(const char *cmd, const char *why);

@@ -171,7 +171,7 @@ static int make_scratch(struct doctor *d, struct sl_err *e)
 static void remove_scratch(struct doctor *d)
 {
 	const char *argv[] = { "ip", "netns", "delete", d->netns, NULL };
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old[8];
 	struct sl_err e;
 	char path[128];
 
@@ -180,14 +180,14 @@ static void remove_scratch(struct doctor *d)
 	/* A second Ctrl-C must not stop the removal halfway: ignore it here,
 	 * and in the `ip` we start (ignored signals stay ignored across
 	 * exec), since the terminal sends it to that process too. */
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGTERM, &ign, &old_term);
+	for (int i = 0; i < cli_nstop_signals; i++)
+		sigaction(cli_stop_signals[i], &ign, &old[i]);
 	snprintf(path, sizeof(path), "/run/netns/%s", d->netns);
 	if (access(path, F_OK) == 0 && sl_exec(argv, &e))
 		fprintf(stderr, "socklab: doctor: %s\n", e.msg);
 	d->netns_made = 0;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	for (int i = 0; i < cli_nstop_signals; i++)
+		sigaction(cli_stop_signals[i], &old[i], NULL);
 }
 
 /* Kernel events: tracefs mounted (or mountable by a run), the six
@@ -528,21 +528,24 @@ int cli_cmd_doctor(int argc, char **argv)
 	 * finishes (or fails, as the terminal interrupts it too), and the
 	 * scratch namespace is removed on the way out below. */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < cli_nstop_signals; i++)
+		sigaction(cli_stop_signals[i], &sa, NULL);
 
 	check_root(&d);
 	check_netns(&d);
 	if (!interrupted)
 		check_probes(&d, d.c[0].ok && d.c[1].ok);
 	remove_scratch(&d);
+	if (!interrupted) {
+		check_linkemu(&d);
+		check_sampling(&d);
+		check_tracefs(&d);
+	}
 	if (interrupted) {
-		fprintf(stderr, "socklab: doctor: interrupted\n");
+		fprintf(stderr, "socklab: doctor: interrupted by %s\n",
+			cli_signal_name(interrupted));
 		return 128 + interrupted;
 	}
-	check_linkemu(&d);
-	check_sampling(&d);
-	check_tracefs(&d);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);
 

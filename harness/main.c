@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,20 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 	if (c == ':')
 		return cli_usage_error(cmd, "option '%s' needs a value", name);
 	return cli_usage_error(cmd, "unknown option '%s'", name);
+}
+
+const int cli_stop_signals[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
+				 SIGALRM, SIGUSR1, SIGUSR2 };
+const int cli_nstop_signals =
+	sizeof(cli_stop_signals) / sizeof(cli_stop_signals[0]);
+
+const char *cli_signal_name(int sig)
+{
+	static char buf[32];
+	const char *abbrev = sigabbrev_np(sig);
+
+	snprintf(buf, sizeof(buf), "SIG%s", abbrev ? abbrev : "?");
+	return buf;
 }
 
 int cli_need_root(const char *cmd, const char *why)

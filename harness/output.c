@@ -348,8 +348,10 @@ int run_summary(struct runner *r)
 	print_table(f, r);
 	fputc('\n', f);
 	if (r->signum)
-		fprintf(f, "interrupted by %s\n",
-			r->signum == SIGINT ? "SIGINT" : "SIGTERM");
+		fprintf(f,
+			"interrupted by %s (should anything be left behind, "
+			"`socklab clean` removes it)\n",
+			cli_signal_name(r->signum));
 	fprintf(f, "%d passed, %d failed, %d error%s", count[R_PASS],
 		count[R_FAIL], count[R_ERROR], count[R_ERROR] == 1 ? "" : "s");
 	if (count[R_SKIP])

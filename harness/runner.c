@@ -14,13 +14,17 @@
  * The special problem of stopping: an experiment owns namespaces, captures
  * and role processes, and only it knows how to take them down.  So a
  * deadline or a Ctrl-C first sends it SIGTERM, which it answers by unwinding
- * its cleanup stack, and only after a grace period SIGKILL, sent to its
- * whole process group so that no role is left behind.  Whatever a SIGKILL
- * leaves in the kernel (a namespace, a slot) is found and removed by the
- * next run or by `socklab clean`, because a slot's lock dies with its owner.
- * The experiments are in process groups of their own for the same reason: a
- * Ctrl-C on the terminal reaches the CLI alone, which stops them in order
- * instead of having them all die at once in the middle of a teardown.
+ * its cleanup stack, and only after a grace period (or a second signal)
+ * SIGKILL, sent to its whole process group so that no role is left behind.
+ * What a SIGKILL leaves in the kernel (namespaces, a trace instance) is
+ * removed before the CLI exits, by the sweep that `socklab clean` does: a
+ * slot's lock dies with the last process of its run, so once the killed
+ * groups are reaped their slots are provably dead (lib/sweep.h).  Only a
+ * SIGKILL of the CLI itself leaves anything, for the next run or `socklab
+ * clean`.  The experiments are in process groups of their own for the same
+ * reason: a Ctrl-C on the terminal (or GNU timeout's signal to its group)
+ * reaches the CLI alone, which stops them in order instead of having them
+ * all die at once in the middle of a teardown.
  */
 #include <errno.h>
 #include <signal.h>
@@ -34,6 +38,7 @@
 
 #include <ev.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "proc.h"
 #include "protocol.h"
@@ -41,6 +46,7 @@
 #include "resultdir.h"
 #include "report_html.h"
 #include "runner.h"
+#include "sweep.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
@@ -152,13 +158,19 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	job_done(j);
 }
 
+/* SIGKILL to the job's whole group: what its teardown had not undone yet
+ * is swept once the group is gone (sweep_killed()). */
+static void job_kill(struct job *j)
+{
+	kill(-j->pid, SIGKILL);
+	j->r->killed = 1;
+}
+
 static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct job *j = w->data;
-
 	(void)loop;
 	(void)revents;
-	kill(-j->pid, SIGKILL);
+	job_kill(w->data);
 }
 
 /* SIGTERM now, SIGKILL to the group after the grace period. */
@@ -285,19 +297,27 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	run_status_clear(r);
 	if (r->signum) {
-		/* Asked twice: no more waiting for clean teardowns. */
-		fprintf(stderr, "socklab: run: killing the experiments\n");
+		/* Asked twice (GNU timeout always asks twice: socklab, then
+		 * its process group): no more waiting for clean teardowns.
+		 * Said once, however many more come. */
+		if (r->insisted)
+			return;
+		r->insisted = 1;
+		fprintf(stderr,
+			"socklab: run: %s again: killing the experiments, "
+			"then removing what they leave\n",
+			cli_signal_name(w->signum));
 		for (int i = 0; i < r->njobs; i++)
 			if (r->job[i].state == J_RUNNING && r->job[i].pid > 0)
-				kill(-r->job[i].pid, SIGKILL);
+				job_kill(&r->job[i]);
 		return;
 	}
 	r->signum = w->signum;
 	if (r->running)
 		fprintf(stderr,
 			"socklab: run: %s: stopping %d running "
-			"experiment%s (again to kill them)\n",
-			w->signum == SIGINT ? "SIGINT" : "SIGTERM", r->running,
+			"experiment%s (again to kill them at once)\n",
+			cli_signal_name(w->signum), r->running,
 			r->running == 1 ? "" : "s");
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
@@ -364,11 +384,14 @@ static int loop_start(struct runner *r)
 		fprintf(stderr, "socklab: run: cannot start the event loop\n");
 		return -ENOMEM;
 	}
-	ev_signal_init(&r->sigint_w, signal_cb, SIGINT);
-	ev_signal_init(&r->sigterm_w, signal_cb, SIGTERM);
-	r->sigint_w.data = r->sigterm_w.data = r;
-	ev_signal_start(r->loop, &r->sigint_w);
-	ev_signal_start(r->loop, &r->sigterm_w);
+	/* Every signal that would end the CLI short of SIGKILL: one left to
+	 * its default action would leave the experiments running on alone,
+	 * to tear down after the CLI has said it is done. */
+	for (int i = 0; i < cli_nstop_signals; i++) {
+		ev_signal_init(&r->sig_w[i], signal_cb, cli_stop_signals[i]);
+		r->sig_w[i].data = r;
+		ev_signal_start(r->loop, &r->sig_w[i]);
+	}
 	/* Orphans of the experiments come to us instead of init, so that
 	 * reap_orphans() can make sure none outlives the run. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -379,10 +402,54 @@ static int loop_start(struct runner *r)
 
 static void loop_stop(struct runner *r)
 {
+	sigset_t set;
+
 	if (!r->loop)
 		return;
-	ev_signal_stop(r->loop, &r->sigint_w);
-	ev_signal_stop(r->loop, &r->sigterm_w);
+	/* Blocked, not back to their default actions: the run is over and
+	 * its exit status already says whether it was interrupted; a signal
+	 * now (the second of a pair that came as it ended) must not turn it
+	 * into a death by that signal halfway through the tally. */
+	sigemptyset(&set);
+	for (int i = 0; i < cli_nstop_signals; i++)
+		sigaddset(&set, cli_stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < cli_nstop_signals; i++)
+		ev_signal_stop(r->loop, &r->sig_w[i]);
+}
+
+/* After a SIGKILL, what the killed experiments had not torn down: their
+ * groups are gone and reaped (reap_orphans()), so their slots' locks are
+ * free and the sweep takes exactly what they left, as `socklab clean`
+ * would; a live run's slot is never touched.  After an interruption too,
+ * whatever stopped the experiments: an interrupted teardown that failed
+ * halfway would otherwise leave its part for the next run. */
+static void sweep_killed(struct runner *r)
+{
+	struct sl_err e = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log;
+	int n;
+
+	if (!r->killed && !r->signum)
+		return;
+	r->killed = 0;
+	log = open_memstream(&text, &len);
+	n = sl_sweep_stale(log, &e);
+	if (log)
+		fclose(log);
+	if (len && !r->quiet)
+		fprintf(stderr,
+			"socklab: run: removed what the killed "
+			"experiments left:\n%s",
+			text);
+	if (n < 0)
+		fprintf(stderr,
+			"socklab: run: removing what the killed experiments "
+			"left: %s (`socklab clean` tries again)\n",
+			e.msg);
+	free(text);
 }
 
 static void run_loop(struct runner *r)
@@ -414,6 +481,7 @@ static void run_loop(struct runner *r)
 	if (r->tty)
 		ev_timer_stop(r->loop, &r->status_w);
 	reap_orphans();
+	sweep_killed(r);
 }
 
 void run_job_free(struct job *j)

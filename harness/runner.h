@@ -79,8 +79,10 @@ struct runner {
 	int tty;
 	int drawn;
 	ev_timer status_w;
-	ev_signal sigint_w, sigterm_w;
-	int signum;
+	ev_signal sig_w[8]; /* one per cli_stop_signals[] */
+	int signum;	    /* the first stop signal, or 0 */
+	int insisted;	    /* a second stop signal came */
+	int killed;	    /* some experiment's group got SIGKILL */
 	int64_t t0;
 };
 
