@@ -44,8 +44,8 @@ int cli_parse_json_only(const char *cmd, const char *help, int argc,
  * action would end the process unasked (SIGALRM, SIGUSR1, SIGUSR2).  A
  * command that holds anything in the kernel catches them all, since any
  * one left to its default action would end socklab with that still held. */
-extern const int cli_stop_signals[];
-extern const int cli_nstop_signals;
+#define CLI_NSTOP_SIGNALS 7
+extern const int cli_stop_signals[CLI_NSTOP_SIGNALS];
 
 /* "SIGINT" for SIGINT: the name a user gives kill(1). */
 const char *cli_signal_name(int sig);

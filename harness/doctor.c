@@ -171,7 +171,8 @@ static int make_scratch(struct doctor *d, struct sl_err *e)
 static void remove_scratch(struct doctor *d)
 {
 	const char *argv[] = { "ip", "netns", "delete", d->netns, NULL };
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old[8];
+	struct sigaction ign = { .sa_handler = SIG_IGN },
+			 old[CLI_NSTOP_SIGNALS];
 	struct sl_err e;
 	char path[128];
 
@@ -180,13 +181,13 @@ static void remove_scratch(struct doctor *d)
 	/* A second Ctrl-C must not stop the removal halfway: ignore it here,
 	 * and in the `ip` we start (ignored signals stay ignored across
 	 * exec), since the terminal sends it to that process too. */
-	for (int i = 0; i < cli_nstop_signals; i++)
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
 		sigaction(cli_stop_signals[i], &ign, &old[i]);
 	snprintf(path, sizeof(path), "/run/netns/%s", d->netns);
 	if (access(path, F_OK) == 0 && sl_exec(argv, &e))
 		fprintf(stderr, "socklab: doctor: %s\n", e.msg);
 	d->netns_made = 0;
-	for (int i = 0; i < cli_nstop_signals; i++)
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
 		sigaction(cli_stop_signals[i], &old[i], NULL);
 }
 
@@ -528,7 +529,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	 * finishes (or fails, as the terminal interrupts it too), and the
 	 * scratch namespace is removed on the way out below. */
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < cli_nstop_signals; i++)
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
 		sigaction(cli_stop_signals[i], &sa, NULL);
 
 	check_root(&d);

@@ -109,10 +109,9 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 	return cli_usage_error(cmd, "unknown option '%s'", name);
 }
 
-const int cli_stop_signals[] = { SIGHUP,  SIGINT,  SIGQUIT, SIGTERM,
-				 SIGALRM, SIGUSR1, SIGUSR2 };
-const int cli_nstop_signals =
-	sizeof(cli_stop_signals) / sizeof(cli_stop_signals[0]);
+const int cli_stop_signals[CLI_NSTOP_SIGNALS] = { SIGHUP,  SIGINT,  SIGQUIT,
+						  SIGTERM, SIGALRM, SIGUSR1,
+						  SIGUSR2 };
 
 const char *cli_signal_name(int sig)
 {

@@ -387,7 +387,7 @@ static int loop_start(struct runner *r)
 	/* Every signal that would end the CLI short of SIGKILL: one left to
 	 * its default action would leave the experiments running on alone,
 	 * to tear down after the CLI has said it is done. */
-	for (int i = 0; i < cli_nstop_signals; i++) {
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++) {
 		ev_signal_init(&r->sig_w[i], signal_cb, cli_stop_signals[i]);
 		r->sig_w[i].data = r;
 		ev_signal_start(r->loop, &r->sig_w[i]);
@@ -411,10 +411,10 @@ static void loop_stop(struct runner *r)
 	 * now (the second of a pair that came as it ended) must not turn it
 	 * into a death by that signal halfway through the tally. */
 	sigemptyset(&set);
-	for (int i = 0; i < cli_nstop_signals; i++)
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
 		sigaddset(&set, cli_stop_signals[i]);
 	sigprocmask(SIG_BLOCK, &set, NULL);
-	for (int i = 0; i < cli_nstop_signals; i++)
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
 		ev_signal_stop(r->loop, &r->sig_w[i]);
 }
 

@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include "catalog.h"
+#include "cli.h"
 
 #define STDERR_FILE "stderr.txt"
 
@@ -79,10 +80,10 @@ struct runner {
 	int tty;
 	int drawn;
 	ev_timer status_w;
-	ev_signal sig_w[8]; /* one per cli_stop_signals[] */
-	int signum;	    /* the first stop signal, or 0 */
-	int insisted;	    /* a second stop signal came */
-	int killed;	    /* some experiment's group got SIGKILL */
+	ev_signal sig_w[CLI_NSTOP_SIGNALS]; /* one per cli_stop_signals[] */
+	int signum;			    /* the first stop signal, or 0 */
+	int insisted;			    /* a second stop signal came */
+	int killed; /* some experiment's group got SIGKILL */
 	int64_t t0;
 };
 
