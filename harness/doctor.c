@@ -36,23 +36,6 @@
 
 #define MAX_CHECKS 24
 
-static const char doctor_help[] =
-	"usage: socklab doctor [--json]\n"
-	"\n"
-	"Checks what this machine supports, one line each: root, network\n"
-	"namespaces, veth, tracefs, sch_netem, nftables, NFQUEUE, the link\n"
-	"emulator's backend and timer error, and the\n"
-	"tools (tcpdump, ss, ethtool, iptables, nft, ip, tc).  The probes run\n"
-	"in a scratch namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the "
-	"end.\n"
-	"\n"
-	"  --json   one JSON object: {\"ok\":..,\"checks\":[{\"name\",\"ok\","
-	"\"detail\"}]}\n"
-	"  --help   this text\n"
-	"\n"
-	"exit status: 0 when root, network namespaces and veth work (what\n"
-	"every experiment needs), 1 otherwise.\n";
-
 struct check {
 	const char *name;
 	int ok;
@@ -520,7 +503,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	struct doctor d = { .n = 0 };
 	int json = 0, c, ok;
 
-	c = cli_parse_json_only("doctor", doctor_help, argc, argv, &json);
+	c = cli_parse_json_only("doctor", argc, argv, &json);
 	if (c >= 0)
 		return c;
 	snprintf(d.netns, sizeof(d.netns), SL_DOCTOR_NETNS_PREFIX "%d",

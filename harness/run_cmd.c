@@ -16,49 +16,11 @@
 
 #include "cli.h"
 #include "err.h"
+#include "help.h"
 #include "runner.h"
 #include "sweep.h"
 
 #define MAX_REPEAT 10000
-
-static const char run_help[] =
-	"usage: socklab run [options] <id>...\n"
-	"       socklab run [options] --all\n"
-	"\n"
-	"Runs experiments, each in its own network namespaces and all at once\n"
-	"by default, derives each claim's verdict and judges each variant\n"
-	"against what it declared.  Needs root.\n"
-	"\n"
-	"  --all            every experiment of `socklab list`\n"
-	"  -j, --jobs N     at most N experiments at a time (default: all)\n"
-	"  --timeout SEC    deadline per experiment, instead of its own; past\n"
-	"                   it, SIGTERM, and SIGKILL 5 s later: an error\n"
-	"  --results DIR    where run folders go (default: ./results); each run\n"
-	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ (-PID-K for\n"
-	"                   run K of --repeat) and DIR/latest points at the\n"
-	"                   newest\n"
-	"  --variant NAME   only this variant (repeatable)\n"
-	"  --repeat N       run the selection N whole times in a row (1 to\n"
-	"                   10000), each a normal run with its own folder,\n"
-	"                   then print how often each experiment passed, its\n"
-	"                   verdicts, and which variants did not behave as\n"
-	"                   declared how often; exit 0 only when every\n"
-	"                   experiment passed every time\n"
-	"  --keep           keep each run's namespaces for inspection with\n"
-	"                   `ip netns exec`; `socklab clean` removes them\n"
-	"  --json           print each experiment's result as one JSON line on\n"
-	"                   stdout as it completes (JSON Lines), nothing\n"
-	"                   else; with --repeat, then one line per experiment\n"
-	"                   with its counts: {\"id\":..,\"repeat\":{...}}\n"
-	"  -q, --quiet      print only the summary\n"
-	"  -h, --help       this text\n"
-	"\n"
-	"An experiment passes when each of its variants held, or did not,\n"
-	"as it declared (VARIANT(..., .holds = false): not to hold).\n"
-	"\n"
-	"exit status: 0 every experiment passed, 1 some variant did not\n"
-	"behave as declared (a finding), 2 some experiment could not run\n"
-	"(error wins over failure), 77 skipped here, 130/143 interrupted.\n";
 
 static int has_variant(const struct cli_exp *x, const char *name)
 {
@@ -274,7 +236,7 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 					       MAX_REPEAT, optarg);
 		return -1;
 	case 'h':
-		fputs(run_help, stdout);
+		cli_help_text(stdout, cli_help_find("run"));
 		return 0;
 	}
 	return cli_getopt_error("run", c, argv);
