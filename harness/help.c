@@ -35,6 +35,7 @@ static const struct cli_help_section socklab_sections[] = {
 	{ "examples", "  socklab list\n"
 		      "  sudo socklab run close-unread-rst\n"
 		      "  sudo socklab run --all --json > verdicts.jsonl\n"
+		      "  sudo socklab run --all --format ktap > results.ktap\n"
 		      "  sudo socklab run --all --repeat 10" },
 	{ "exit status",
 	  "0 all passed, 1 a claim did not behave as expected, 2 something "
@@ -129,10 +130,15 @@ static const struct cli_help_opt run_opts[] = {
 	  "every time" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean` removes them" },
-	{ "--json", "print each experiment's result as one JSON line on "
-		    "stdout as it completes (JSON Lines), nothing else; with "
-		    "--repeat, then one line per experiment with its counts: "
-		    "{\"id\":..,\"repeat\":{...}}" },
+	{ "--format FMT",
+	  "what goes to stdout: text (the default: the summary, then the "
+	  "evidence), json (JSON Lines: each experiment's result as one line "
+	  "as it completes; with --repeat, then one line per experiment with "
+	  "its counts) or ktap (KTAP version 1, the kernel's test output: one "
+	  "test per experiment, a subtest per variant, ok when it behaved as "
+	  "declared; with --repeat, one test per run).  With json and ktap "
+	  "the summary goes to stderr" },
+	{ "--json", "the same as --format json" },
 	{ "-q, --quiet", "print only the summary" },
 	{ "-h, --help", "show this help" },
 	{ NULL },

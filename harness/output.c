@@ -107,8 +107,10 @@ static void print_json_line(const struct job *j)
 
 void run_report_done(struct runner *r, const struct job *j)
 {
-	if (r->json)
+	if (r->format == FORMAT_JSON)
 		print_json_line(j);
+	if (r->format == FORMAT_KTAP)
+		run_ktap_job(r, j);
 	if (r->quiet)
 		return;
 	if (r->tty) {
@@ -317,7 +319,7 @@ static void print_table(FILE *f, const struct runner *r)
 static void print_evidence_of_run(FILE *f, const struct runner *r)
 {
 	if (r->njobs == 1) {
-		if (!r->quiet && !r->json) {
+		if (!r->quiet && r->format == FORMAT_TEXT) {
 			print_file(&r->job[0], "timeline.txt");
 			print_file(&r->job[0], STDERR_FILE);
 		}
@@ -338,7 +340,9 @@ static void print_evidence_of_run(FILE *f, const struct runner *r)
 
 int run_summary(struct runner *r)
 {
-	FILE *f = r->json ? stderr : stdout;
+	/* stdout is the JSON Lines or the KTAP alone: the summary, for
+	 * people, goes beside it. */
+	FILE *f = r->format == FORMAT_TEXT ? stdout : stderr;
 	double wall = (double)(sl_now() - r->t0) / SL_NS_PER_SEC;
 	int count[5] = { 0 };
 

@@ -164,7 +164,35 @@ struct run_opts {
 	const char *base;
 	int all;
 	long jobs, repeat;
+	int format_given; /* --format or --json seen */
 };
+
+/* --format FMT, or --json (the same as --format json): one format, said
+ * once or said the same way twice. */
+static int set_format(struct runner *r, struct run_opts *o, const char *fmt)
+{
+	static const char *const names[] = {
+		[FORMAT_TEXT] = "text",
+		[FORMAT_JSON] = "json",
+		[FORMAT_KTAP] = "ktap",
+	};
+	int f;
+
+	for (f = 0; f < 3 && strcmp(fmt, names[f]); f++)
+		;
+	if (f == 3)
+		return cli_usage_error("run",
+				       "--format takes text, json or ktap, "
+				       "not '%s'",
+				       fmt);
+	if (o->format_given && (int)r->format != f)
+		return cli_usage_error("run",
+				       "two output formats given (%s and %s)",
+				       names[r->format], names[f]);
+	o->format_given = 1;
+	r->format = (enum run_format)f;
+	return -1;
+}
 
 static int add_variant(struct runner *r, const char *name)
 {
@@ -221,8 +249,9 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		r->keep = 1;
 		return -1;
 	case 'J':
-		r->json = 1;
-		return -1;
+		return set_format(r, o, "json");
+	case 'F':
+		return set_format(r, o, optarg);
 	case 'q':
 		r->quiet = 1;
 		return -1;
@@ -252,6 +281,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "results", required_argument, NULL, 'r' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'R' },

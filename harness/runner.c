@@ -545,14 +545,26 @@ static void run_report(struct runner *r)
  * summary.  Returns the run's exit status. */
 static int one_run(struct runner *r)
 {
-	if (run_folder_make(r))
-		return SL_EXIT_ERROR;
-	run_loop(r);
-	run_report(r);
-	/* Under sudo, the results are the invoking user's, whatever the
-	 * experiments managed to hand over before they ended. */
-	sl_resultdir_hand_over(r->run_fd);
-	return run_summary(r);
+	int status;
+
+	if (r->format == FORMAT_KTAP)
+		run_ktap_plan(r);
+	if (run_folder_make(r)) {
+		for (int i = 0; i < r->njobs; i++)
+			run_set_reason(&r->job[i], NULL,
+				       "not run: no results folder");
+		status = SL_EXIT_ERROR;
+	} else {
+		run_loop(r);
+		run_report(r);
+		/* Under sudo, the results are the invoking user's, whatever
+		 * the experiments managed to hand over before they ended. */
+		sl_resultdir_hand_over(r->run_fd);
+		status = run_summary(r);
+	}
+	if (r->format == FORMAT_KTAP)
+		run_ktap_end(r, status);
+	return status;
 }
 
 /* How bad an exit status is, to keep the worst of --repeat's runs: an
@@ -615,13 +627,18 @@ int run_all(struct runner *r)
 		}
 		/* A run that could not even start (no results folder)
 		 * would fail the same way every time. */
-		if (r->done == 0)
+		if (r->done == 0) {
+			r->rep++;
 			break;
+		}
 	}
 	loop_stop(r);
+	if (r->format == FORMAT_KTAP)
+		run_ktap_unrun(r, r->rep);
 	if (tally) {
-		cli_tally_print(r->json ? stderr : stdout, tally);
-		if (r->json)
+		cli_tally_print(r->format == FORMAT_TEXT ? stdout : stderr,
+				tally);
+		if (r->format == FORMAT_JSON)
 			cli_tally_json(stdout, tally);
 		/* Every run's status is in ret already; this says the same
 		 * thing from the tally's side, and guards it. */
