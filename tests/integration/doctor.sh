@@ -26,7 +26,7 @@ widths() {
 one_line() {
 	local text=$1 name=$2
 	check "$name fits one line" \
-		'awk -v name="$name" "index(\$0, name) == 1 { getline; exit \$0 ~ /^ {25}/ }" "$text"'
+		'awk -v name="$name" "index(\$0, name) == 1 { getline; exit substr(\$0, 1, 25) ~ /^ +\$/ }" "$text"'
 }
 
 "$bin" doctor >"$tmp/root.txt" 2>&1
