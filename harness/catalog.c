@@ -42,22 +42,64 @@ struct probe {
 
 #define EXPERIMENTS_VAR "SOCKLAB_EXPERIMENTS_DIR"
 
-/* Root starts every executable of the folder: one that the environment
- * names is honoured only when only root can change it or any of its
- * executables (lib/envdir.h).  dir becomes its real path, what was
- * checked. */
-static int check_env_dir(const char **dir, char *real, size_t n,
-			 struct sl_err *e)
+/* Where an installed socklab's experiments are, relative to the folder of
+ * its executable (the build sets it from the install layout). */
+#ifndef SL_EXPERIMENTS_RELDIR
+#define SL_EXPERIMENTS_RELDIR "../libexec/socklab"
+#endif
+
+/* The folder beside socklab's own executable: SL_EXPERIMENTS_RELDIR once
+ * installed, experiments/ in a build tree.  Found from /proc/self/exe, the
+ * executable's real path, so that an installed tree can be moved, and a
+ * build tree too, and neither ever looks into the other: no path is baked
+ * in.  It is trusted as the executable is, which whoever could change it
+ * could replace as well. */
+static int beside_exe(char *dir, size_t n, struct sl_err *e)
+{
+	static const char *const rel[] = { SL_EXPERIMENTS_RELDIR,
+					   "experiments" };
+	char exe[PATH_MAX], try[PATH_MAX + 64], real[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (len < 0)
+		return sl_errf(e, errno,
+			       "cannot find socklab's own executable "
+			       "(/proc/self/exe): set " EXPERIMENTS_VAR);
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		struct stat st;
+
+		snprintf(try, sizeof(try), "%s/%s", exe, rel[i]);
+		if (stat(try, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    realpath(try, real)) {
+			snprintf(dir, n, "%s", real);
+			return 0;
+		}
+	}
+	return sl_errf(e, ENOENT,
+		       "no experiments beside socklab: neither %s/%s nor "
+		       "%s/experiments is a folder (the build makes the "
+		       "second, the install the first; or set " EXPERIMENTS_VAR
+		       ")",
+		       exe, SL_EXPERIMENTS_RELDIR, exe);
+}
+
+int cli_catalog_dir(char *dir, size_t n, int *from_env, struct sl_err *e)
 {
 	const char *d = getenv(EXPERIMENTS_VAR);
-	int ret;
 
-	if (!d || !*d)
-		return 0;
-	ret = sl_envdir_check(EXPERIMENTS_VAR, d, real, n, e);
-	if (ret == 0)
-		*dir = real;
-	return ret;
+	*from_env = d && *d;
+	/* Root starts every executable of the folder: one that the
+	 * environment names is honoured only when only root can change it
+	 * or any of its executables (lib/envdir.h).  dir becomes its real
+	 * path, what was checked. */
+	if (*from_env)
+		return sl_envdir_check(EXPERIMENTS_VAR, d, dir, n, e);
+	return beside_exe(dir, n, e);
 }
 
 static int broken(struct cli_exp *x, const char *fmt, ...)
@@ -98,8 +140,8 @@ static int scan_dir(struct cli_catalog *r, const char *dir, int checked,
 	if (!dp)
 		return sl_errf(e, errno,
 			       "cannot read experiments folder '%s' "
-			       "(the build makes it; or set "
-			       "SOCKLAB_EXPERIMENTS_DIR)",
+			       "(the build makes it; or set " EXPERIMENTS_VAR
+			       ")",
 			       dir);
 	while ((errno = 0, d = readdir(dp))) {
 		struct cli_exp *x;
@@ -351,19 +393,18 @@ static int by_id(const void *a, const void *b)
 
 int cli_catalog_load(struct cli_catalog *r, struct sl_err *e)
 {
-	const char *dir = SL_EXPERIMENTS_DIR;
-	char real[PATH_MAX];
+	char dir[PATH_MAX];
 	struct probe *pr;
-	int ret;
+	int ret, from_env;
 
 	memset(r, 0, sizeof(*r));
-	ret = check_env_dir(&dir, real, sizeof(real), e);
+	ret = cli_catalog_dir(dir, sizeof(dir), &from_env, e);
 	if (ret < 0)
 		return ret;
 	r->dir = strdup(dir);
 	if (!r->dir)
 		return sl_errf(e, ENOMEM, "loading the experiments");
-	ret = scan_dir(r, dir, dir == real, e);
+	ret = scan_dir(r, dir, from_env, e);
 	if (ret <= 0)
 		return ret;
 	pr = calloc(r->n, sizeof(*pr));

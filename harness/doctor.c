@@ -8,7 +8,9 @@
  * removed on every way out, Ctrl-C included, and `socklab clean` removes it
  * if the doctor was killed outright.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "cli.h"
 #include "err.h"
 #include "exec.h"
@@ -205,6 +208,38 @@ static void check_linkemu(struct doctor *d)
 	    "late by p50 %.2f, p99 %.2f, max %.2f ms (bound %d ms; %s)",
 	    te.median_us / 1000, te.p99_us / 1000, te.max_us / 1000,
 	    SL_LINKEMU_BOUND_MS, te.fifo ? "SCHED_FIFO" : "SCHED_OTHER");
+}
+
+/* Where the experiments are, and how many executables the folder holds
+ * (none is started: `socklab list` asks each what it is). */
+static void check_experiments(struct doctor *d)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct sl_err e;
+	int from_env, n = 0;
+	DIR *dp;
+
+	if (cli_catalog_dir(dir, sizeof(dir), &from_env, &e) < 0) {
+		add(d, "experiments", 0, "%s", e.msg);
+		return;
+	}
+	dp = opendir(dir);
+	if (!dp) {
+		add(d, "experiments", 0, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dp))) {
+		struct stat st;
+
+		if (de->d_name[0] != '.' &&
+		    fstatat(dirfd(dp), de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR))
+			n++;
+	}
+	closedir(dp);
+	add(d, "experiments", n > 0, "%d in %s (%s)", n, dir,
+	    from_env ? "SOCKLAB_EXPERIMENTS_DIR" : "beside socklab");
 }
 
 /* The kernel that runs the experiments: what every verdict is about. */
@@ -537,6 +572,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	}
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);
+	check_experiments(&d);
 
 	ok = essential_ok(&d);
 	if (json)

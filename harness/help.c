@@ -198,8 +198,8 @@ static const struct cli_help doctor_help = {
 	.text = "Checks what this machine supports, one line each: the "
 		"kernel, root, network namespaces, veth, sch_netem, nftables, "
 		"NFQUEUE, the link emulator's backend and its timer's error, "
-		"socket sampling, tracefs, and the tools (tcpdump, ss, "
-		"ethtool, iptables, nft, ip, tc).  The probes run in a scratch "
+		"socket sampling, tracefs, the tools (tcpdump, ss, ethtool, "
+		"iptables, nft, ip, tc) and where the experiments are.  The probes run in a scratch "
 		"namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the end.",
 	.opts = doctor_opts,
 	.sections = doctor_sections,

@@ -1,0 +1,1 @@
+# bash completion for socklab: written in the next commit.
