@@ -14,7 +14,8 @@ tmp=$(mktemp -d /tmp/socklab-install-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 cmake --install "$build" --prefix "$tmp/p" >"$tmp/install.log" 2>&1
-check "cmake --install --prefix: exit 0" '[ $? = 0 ]' || { cat "$tmp/install.log"; exit 1; }
+rc=$?
+check "cmake --install --prefix: exit 0, got $rc" '[ $rc = 0 ]' || { cat "$tmp/install.log"; exit 1; }
 
 ids=$(cd "$build/experiments" && ls)
 p=$tmp/p
