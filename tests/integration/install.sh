@@ -29,8 +29,9 @@ check "every experiment in libexec/socklab, its guide in share/doc/socklab/exper
 	'[ -z "$missing" ]'
 check "nothing else in libexec/socklab (every file there is run as an experiment)" \
 	'[ "$(cd "$p/libexec/socklab" && ls)" = "$ids" ]'
-check "the top README and the index of claims" \
-	'[ -f "$p/share/doc/socklab/README.md" ] && [ -f "$p/share/doc/socklab/experiments/README.md" ]'
+check "the top README, the catalogue and the index of claims" \
+	'[ -f "$p/share/doc/socklab/README.md" ] && [ -f "$p/share/doc/socklab/CATALOGUE.md" ] &&
+	 [ -f "$p/share/doc/socklab/experiments/README.md" ]'
 check "bash completion in share/bash-completion/completions/socklab" \
 	'[ -f "$p/share/bash-completion/completions/socklab" ]'
 for page in socklab socklab-run socklab-list socklab-doctor socklab-clean socklab-bench; do
