@@ -7,8 +7,9 @@
 # line), so that nothing here can drift from it: the commands come from
 # `socklab --help`, each command's options (and which take a value) from
 # `socklab <command> --help`, the experiment ids and their variants from
-# `socklab list --json`.  Only --format's three values are written here,
-# and tests/integration/completion.sh checks that socklab accepts each.
+# `socklab list --json`.  Only --format's values are written here (run's and
+# states'), and tests/integration/completion.sh checks that socklab
+# accepts each.
 
 # The commands: the "commands:" list of socklab --help.
 _socklab_commands()
@@ -112,10 +113,16 @@ _socklab()
 			done
 			COMPREPLY=($(compgen -W "$(_socklab_variants "$bin" "${ids[@]}")" -- "$cur")) ;;
 		--format)
-			COMPREPLY=($(compgen -W "text json ktap" -- "$cur")) ;;
+			case $cmd in
+			run) COMPREPLY=($(compgen -W "text json ktap" -- "$cur")) ;;
+			states) COMPREPLY=($(compgen -W "svg dot text" -- "$cur")) ;;
+			esac ;;
 		--results)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -d -- "$cur")) ;;
+		-o | --output)
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur")) ;;
 		esac
 		return
 	fi
@@ -123,9 +130,14 @@ _socklab()
 		COMPREPLY=($(compgen -W "$(_socklab_options "$bin" "$cmd" | awk '{ print $1 }')" -- "$cur"))
 		return
 	fi
-	if [ "$cmd" = run ]; then
-		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur"))
-	fi
+	case $cmd in
+	run)
+		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur")) ;;
+	states | diff)
+		# Run folders.
+		compopt -o filenames 2>/dev/null
+		COMPREPLY=($(compgen -d -- "$cur")) ;;
+	esac
 }
 
 complete -F _socklab socklab

@@ -27,6 +27,7 @@
  * all die at once in the middle of a teardown.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -519,17 +520,27 @@ static void reset_jobs(struct runner *r)
 	r->run_fd = -1;
 }
 
-/* The run's index.html, for a browser; the lab guides are linked where
- * the checkout the build came from still has them. */
+/* Where the lab guides of an installed socklab are, relative to its
+ * executable (the build sets it from the install layout). */
+#ifndef SL_GUIDES_RELDIR
+#define SL_GUIDES_RELDIR "../share/doc/socklab/experiments"
+#endif
+
+/* The run's index.html, for a browser; the lab guides are linked where an
+ * install put them beside socklab, or else where the checkout the build
+ * came from still has them. */
 static void run_report(struct runner *r)
 {
 	const char **ids = calloc(r->njobs ? r->njobs : 1, sizeof(*ids));
 	const char *guides = SL_SOURCE_DIR "/experiments";
 	const char *name = strrchr(r->run_shown, '/');
+	char installed[PATH_MAX];
 	int ret;
 
 	if (!ids)
 		return;
+	if (cli_beside_exe(SL_GUIDES_RELDIR, installed, sizeof(installed)) == 0)
+		guides = installed;
 	for (int i = 0; i < r->njobs; i++)
 		ids[i] = r->job[i].exp->id;
 	ret = cli_report_html(r->run_fd, name ? name + 1 : r->run_shown, ids,
