@@ -55,6 +55,8 @@ if [ "$(id -u)" = 0 ] && [ -x "$p/libexec/socklab/rst-refused" ]; then
 	"$p/bin/socklab" run --quiet --results "$tmp/res" rst-refused >"$tmp/run.log" 2>&1
 	rc=$?
 	check "the installed socklab runs rst-refused: exit 0, got $rc" '[ $rc = 0 ]' || cat "$tmp/run.log"
+	check "its index.html links the installed lab guide" \
+		'grep -qF "$p/share/doc/socklab/experiments/rst-refused/README.md" "$tmp"/res/latest/index.html'
 else
 	echo "not run: rst-refused from the install (needs root)"
 fi
