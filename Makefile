@@ -5,6 +5,8 @@
 #   make run-all          install what is missing, build, run every experiment
 #   make run EXP=<id>     the same for one experiment
 #   make test             install what is missing, build, run ctest
+#   make install          install under PREFIX (default /usr/local)
+#   make deb              a Debian package, in build/
 #   make bench | list | doctor | clean
 #   make format           lay the C sources out in kernel style (.clang-format)
 #   make format-check     fail on any source clang-format would change (CI)
@@ -16,14 +18,19 @@ SOCKLAB := ./$(BUILD)/socklab
 
 # What the build and the experiments need.  `deps` asks dpkg first and only
 # calls apt-get (update + install) when something is missing, so that a
-# machine that has everything never touches the network.
+# machine that has everything never touches the network.  dpkg-dev and
+# file: CPack's deb finds the package's library dependencies with them
+# (dpkg-shlibdeps); man-db: the test that reads the man pages.
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
-	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin fonts-dejavu-core libgraphviz-dev chromium
+	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
+	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db
+
+PREFIX ?= /usr/local
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
-	format format-check catalogue pictures
+	format format-check catalogue pictures install deb
 
 all: build
 
@@ -61,6 +68,16 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# bin/socklab, its experiments in libexec/socklab (found relative to
+# bin/socklab, so the tree can be moved), man pages, bash completion and
+# the lab guides in share/doc/socklab.  DESTDIR works as usual.
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+# build/socklab_<version>_<arch>.deb, installing under /usr.
+deb: build
+	cd $(BUILD) && cpack -G DEB
 
 # The same tests on an AddressSanitizer + UBSan build (CI runs it too).
 test-asan: deps

@@ -6,17 +6,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "err.h"
-
-static const char bench_help[] =
-	"usage: socklab bench [-n N]\n"
-	"\n"
-	"Measures what the harness costs one experiment with no role running:\n"
-	"topology up, observers started and stopped, topology down.  Prints\n"
-	"the median, min and max over N samples, and each phase's median,\n"
-	"against the 100 ms target.  Needs root.\n"
-	"\n"
-	"  -n, --samples N   number of samples (default 20)\n"
-	"  -h, --help        this text\n";
+#include "help.h"
 
 int cli_cmd_bench(int argc, char **argv)
 {
@@ -42,7 +32,7 @@ int cli_cmd_bench(int argc, char **argv)
 					optarg);
 			break;
 		case 'h':
-			fputs(bench_help, stdout);
+			cli_help_text(stdout, cli_help_find("bench"));
 			return 0;
 		default:
 			return cli_getopt_error("bench", c, argv);

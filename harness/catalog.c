@@ -42,22 +42,86 @@ struct probe {
 
 #define EXPERIMENTS_VAR "SOCKLAB_EXPERIMENTS_DIR"
 
-/* Root starts every executable of the folder: one that the environment
- * names is honoured only when only root can change it or any of its
- * executables (lib/envdir.h).  dir becomes its real path, what was
- * checked. */
-static int check_env_dir(const char **dir, char *real, size_t n,
-			 struct sl_err *e)
+/* Where an installed socklab's experiments are, relative to the folder of
+ * its executable (the build sets it from the install layout). */
+#ifndef SL_EXPERIMENTS_RELDIR
+#define SL_EXPERIMENTS_RELDIR "../libexec/socklab"
+#endif
+
+/* The folder beside socklab's own executable: SL_EXPERIMENTS_RELDIR once
+ * installed, experiments/ in a build tree.  Found from /proc/self/exe, the
+ * executable's real path, so that an installed tree can be moved, and a
+ * build tree too, and neither ever looks into the other: no path is baked
+ * in.  It is trusted as the executable is, which whoever could change it
+ * could replace as well. */
+/* The folder of socklab's own executable, from /proc/self/exe: its real
+ * path, whatever link or relative path it was started by.  0 or -errno. */
+static int exe_dir(char *dir, size_t n)
+{
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (len < 0)
+		return -errno;
+	exe[len] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(dir, n, "%s", exe);
+	return 0;
+}
+
+int cli_beside_exe(const char *rel, char *dir, size_t n)
+{
+	char exe[PATH_MAX], try[PATH_MAX + 256], real[PATH_MAX];
+	struct stat st;
+	int ret = exe_dir(exe, sizeof(exe));
+
+	if (ret < 0)
+		return ret;
+	snprintf(try, sizeof(try), "%s/%s", exe, rel);
+	if (stat(try, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (!realpath(try, real))
+		return -errno;
+	snprintf(dir, n, "%s", real);
+	return 0;
+}
+
+static int beside_exe(char *dir, size_t n, struct sl_err *e)
+{
+	char exe[PATH_MAX];
+
+	if (exe_dir(exe, sizeof(exe)) < 0)
+		return sl_errf(e, errno,
+			       "cannot find socklab's own executable "
+			       "(/proc/self/exe): set " EXPERIMENTS_VAR);
+	if (cli_beside_exe(SL_EXPERIMENTS_RELDIR, dir, n) == 0 ||
+	    cli_beside_exe("experiments", dir, n) == 0)
+		return 0;
+	return sl_errf(e, ENOENT,
+		       "no experiments beside socklab: neither %s/%s nor "
+		       "%s/experiments is a folder (the build makes the "
+		       "second, the install the first; or set " EXPERIMENTS_VAR
+		       ")",
+		       exe, SL_EXPERIMENTS_RELDIR, exe);
+}
+
+int cli_catalog_dir(char *dir, size_t n, int *from_env, struct sl_err *e)
 {
 	const char *d = getenv(EXPERIMENTS_VAR);
-	int ret;
 
-	if (!d || !*d)
-		return 0;
-	ret = sl_envdir_check(EXPERIMENTS_VAR, d, real, n, e);
-	if (ret == 0)
-		*dir = real;
-	return ret;
+	*from_env = d && *d;
+	/* Root starts every executable of the folder: one that the
+	 * environment names is honoured only when only root can change it
+	 * or any of its executables (lib/envdir.h).  dir becomes its real
+	 * path, what was checked. */
+	if (*from_env)
+		return sl_envdir_check(EXPERIMENTS_VAR, d, dir, n, e);
+	return beside_exe(dir, n, e);
 }
 
 static int broken(struct cli_exp *x, const char *fmt, ...)
@@ -98,8 +162,8 @@ static int scan_dir(struct cli_catalog *r, const char *dir, int checked,
 	if (!dp)
 		return sl_errf(e, errno,
 			       "cannot read experiments folder '%s' "
-			       "(the build makes it; or set "
-			       "SOCKLAB_EXPERIMENTS_DIR)",
+			       "(the build makes it; or set " EXPERIMENTS_VAR
+			       ")",
 			       dir);
 	while ((errno = 0, d = readdir(dp))) {
 		struct cli_exp *x;
@@ -351,19 +415,18 @@ static int by_id(const void *a, const void *b)
 
 int cli_catalog_load(struct cli_catalog *r, struct sl_err *e)
 {
-	const char *dir = SL_EXPERIMENTS_DIR;
-	char real[PATH_MAX];
+	char dir[PATH_MAX];
 	struct probe *pr;
-	int ret;
+	int ret, from_env;
 
 	memset(r, 0, sizeof(*r));
-	ret = check_env_dir(&dir, real, sizeof(real), e);
+	ret = cli_catalog_dir(dir, sizeof(dir), &from_env, e);
 	if (ret < 0)
 		return ret;
 	r->dir = strdup(dir);
 	if (!r->dir)
 		return sl_errf(e, ENOMEM, "loading the experiments");
-	ret = scan_dir(r, dir, dir == real, e);
+	ret = scan_dir(r, dir, from_env, e);
 	if (ret <= 0)
 		return ret;
 	pr = calloc(r->n, sizeof(*pr));

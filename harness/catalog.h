@@ -2,13 +2,16 @@
  * themselves.
  *
  * There is one list of experiments and it is the folder of executables:
- * each experiments/<id>/ folder builds <id> into SL_EXPERIMENTS_DIR (or
- * $SOCKLAB_EXPERIMENTS_DIR), and `<id> --describe` says what it is
- * (lib/protocol.h).  Nothing in the harness names an experiment, so adding
+ * each experiments/<id>/ folder builds <id> into the build's experiments/,
+ * beside the socklab executable (an install puts them in
+ * ../libexec/socklab beside it; $SOCKLAB_EXPERIMENTS_DIR names another),
+ * and `<id> --describe` says what it is (lib/protocol.h).  Nothing in the harness names an experiment, so adding
  * one never touches harness/.
  */
 #ifndef CLI_CATALOG_H
 #define CLI_CATALOG_H
+
+#include <stddef.h>
 
 struct sl_err;
 
@@ -32,6 +35,17 @@ struct cli_catalog {
 	int n;
 	struct cli_exp *exp; /* sorted by id */
 };
+
+/* The experiments' folder, its real path in dir: $SOCKLAB_EXPERIMENTS_DIR
+ * when set (*from_env then 1; checked as root, lib/envdir.h), else the one
+ * beside socklab's own executable, installed or in a build.  Returns 0 or
+ * -errno with the reason in e. */
+int cli_catalog_dir(char *dir, size_t n, int *from_env, struct sl_err *e);
+
+/* The folder rel (relative to the folder of socklab's own executable, from
+ * /proc/self/exe), its real path in dir.  0, or -errno when it is no
+ * folder. */
+int cli_beside_exe(const char *rel, char *dir, size_t n);
 
 /* Lists the folder and runs every executable in it with --describe, all at
  * once, each within a few seconds.  Returns 0 or -errno with a reason in e

@@ -10,15 +10,8 @@
 
 #include "cli.h"
 #include "err.h"
+#include "help.h"
 #include "sweep.h"
-
-static const char clean_help[] =
-	"usage: socklab clean\n"
-	"\n"
-	"Removes the namespaces and trace instances of runs that were\n"
-	"killed, the namespaces kept by `socklab run --keep`, and the scratch\n"
-	"namespaces and instances of doctors that were killed: only the names\n"
-	"socklab gives them, never a run that is still going.  Needs root.\n";
 
 int cli_cmd_clean(int argc, char **argv)
 {
@@ -33,7 +26,7 @@ int cli_cmd_clean(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c != 'h')
 			return cli_getopt_error("clean", c, argv);
-		fputs(clean_help, stdout);
+		cli_help_text(stdout, cli_help_find("clean"));
 		return 0;
 	}
 	if (optind < argc)

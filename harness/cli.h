@@ -34,10 +34,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 int cli_getopt_error(const char *cmd, int c, char **argv);
 
 /* The options of a command that takes only --json and --help (list,
- * doctor): sets *json; returns -1 to go on, or the exit status to return
+ * doctor): sets *json, prints the command's help (help.h) for --help; returns -1 to go on, or the exit status to return
  * (0 after printing help, 64 for a bad option or argument). */
-int cli_parse_json_only(const char *cmd, const char *help, int argc,
-			char **argv, int *json);
+int cli_parse_json_only(const char *cmd, int argc, char **argv, int *json);
+
+/* The signals that ask socklab to stop, short of SIGKILL: a terminal's
+ * Ctrl-C, Ctrl-\ and hang-up, kill's default, and the ones whose default
+ * action would end the process unasked (SIGALRM, SIGUSR1, SIGUSR2).  A
+ * command that holds anything in the kernel catches them all, since any
+ * one left to its default action would end socklab with that still held. */
+#define CLI_NSTOP_SIGNALS 7
+extern const int cli_stop_signals[CLI_NSTOP_SIGNALS];
+
+/* "SIGINT" for SIGINT: the name a user gives kill(1). */
+const char *cli_signal_name(int sig);
 
 /* Returns 0 when running as root; otherwise prints "socklab: <cmd> needs
  * root (<why>); try sudo" and returns SL_EXIT_SKIP. */

@@ -24,29 +24,9 @@
 #include <jansson.h>
 
 #include "cli.h"
+#include "help.h"
 #include "json.h"
 #include "report.h"
-
-static const char diff_help[] =
-	"usage: socklab diff [options] RUN_A RUN_B\n"
-	"\n"
-	"Compares two run folders (results/<run>, possibly from two machines\n"
-	"or kernels): per experiment its verdict, per variant whether it held\n"
-	"and behaved as declared, per prediction whether it was observed, and\n"
-	"every measurement that moved by more than the tolerance.  Experiments\n"
-	"in only one run are named as such.\n"
-	"\n"
-	"  --tolerance PCT  how far a measurement may move, in percent of\n"
-	"                   RUN_A's value, before it is a difference (default\n"
-	"                   25)\n"
-	"  --min-ms MS      and, for a time, by more than MS ms (default 10:\n"
-	"                   what a busy machine adds to a sub-millisecond\n"
-	"                   reply is not a change of the kernel)\n"
-	"  --json           one JSON object per experiment that differs\n"
-	"  -h, --help       this text\n"
-	"\n"
-	"exit status: 0 no difference, 1 differences, 2 a run could not be\n"
-	"read, 64 bad command line.\n";
 
 /* RUN/<id>/verdict.json, or NULL. */
 static json_t *load(const char *run, const char *id)
@@ -322,7 +302,7 @@ int cli_cmd_diff(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(diff_help, stdout);
+			cli_help_text(stdout, cli_help_find("diff"));
 			return 0;
 		} else if (c == 'j') {
 			json = 1;

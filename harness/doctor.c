@@ -8,7 +8,9 @@
  * removed on every way out, Ctrl-C included, and `socklab clean` removes it
  * if the doctor was killed outright.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <sched.h>
 #include <signal.h>
@@ -17,10 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "catalog.h"
 #include "cli.h"
 #include "err.h"
 #include "exec.h"
@@ -35,23 +39,6 @@
 #include "trace_instance.h"
 
 #define MAX_CHECKS 24
-
-static const char doctor_help[] =
-	"usage: socklab doctor [--json]\n"
-	"\n"
-	"Checks what this machine supports, one line each: root, network\n"
-	"namespaces, veth, tracefs, sch_netem, nftables, NFQUEUE, the link\n"
-	"emulator's backend and timer error, and the\n"
-	"tools (tcpdump, ss, ethtool, iptables, nft, ip, tc).  The probes run\n"
-	"in a scratch namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the "
-	"end.\n"
-	"\n"
-	"  --json   one JSON object: {\"ok\":..,\"checks\":[{\"name\",\"ok\","
-	"\"detail\"}]}\n"
-	"  --help   this text\n"
-	"\n"
-	"exit status: 0 when root, network namespaces and veth work (what\n"
-	"every experiment needs), 1 otherwise.\n";
 
 struct check {
 	const char *name;
@@ -171,7 +158,8 @@ static int make_scratch(struct doctor *d, struct sl_err *e)
 static void remove_scratch(struct doctor *d)
 {
 	const char *argv[] = { "ip", "netns", "delete", d->netns, NULL };
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	struct sigaction ign = { .sa_handler = SIG_IGN },
+			 old[CLI_NSTOP_SIGNALS];
 	struct sl_err e;
 	char path[128];
 
@@ -180,22 +168,22 @@ static void remove_scratch(struct doctor *d)
 	/* A second Ctrl-C must not stop the removal halfway: ignore it here,
 	 * and in the `ip` we start (ignored signals stay ignored across
 	 * exec), since the terminal sends it to that process too. */
-	sigaction(SIGINT, &ign, &old_int);
-	sigaction(SIGTERM, &ign, &old_term);
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaction(cli_stop_signals[i], &ign, &old[i]);
 	snprintf(path, sizeof(path), "/run/netns/%s", d->netns);
 	if (access(path, F_OK) == 0 && sl_exec(argv, &e))
 		fprintf(stderr, "socklab: doctor: %s\n", e.msg);
 	d->netns_made = 0;
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaction(cli_stop_signals[i], &old[i], NULL);
 }
 
-/* Kernel events: tracefs mounted (or mountable by a run), the six
- * tracepoints, and a private instance tried for real (lib/trace.c). */
-/* Which backend serves delay, loss and reorder here, and how late the
- * link emulator's timer fires on this machine now: a delay is only as good
- * as its timer, and a busy or virtual machine can make it worse than the
- * figures measured where socklab was built (linkemu.h). */
+/* Which backend serves delay, loss and reorder here, and, on a line of
+ * its own, how late the link emulator's timer fires on this machine now: a
+ * delay is only as good as its timer, and a busy or virtual machine can
+ * make it worse than the bound the experiments assume (linkemu.h, which
+ * also has the figures measured where socklab was built).  Each fits one
+ * line of the text. */
 static void check_linkemu(struct doctor *d)
 {
 	struct sl_linkemu_timer_error te;
@@ -207,27 +195,62 @@ static void check_linkemu(struct doctor *d)
 		netem |= !strcmp(d->c[i].name, "sch_netem") && d->c[i].ok;
 		nfq |= !strcmp(d->c[i].name, "NFQUEUE") && d->c[i].ok;
 	}
-	backend = netem ? "tc netem (one-shot drops: socklab's link emulator)" :
-		  nfq	? "socklab's link emulator (no sch_netem): NFQUEUE "
-			  "in the router, timerfd" :
+	backend = netem ? "tc netem; one-shot drops: socklab's own (NFQUEUE)" :
+		  nfq	? "socklab's own: NFQUEUE in the router, timerfd "
+			  "(no sch_netem)" :
 			  "none: neither sch_netem nor NFQUEUE works";
+	add(d, "link emulator", netem || nfq, "%s", backend);
 	if (sl_linkemu_measure_timer(200, &te, &e) < 0) {
-		add(d, "link emulator", netem || nfq,
-		    "%s; timer not measured: "
-		    "%s",
-		    backend, e.msg);
+		add(d, "emulator timer", 0, "not measured: %s", e.msg);
 		return;
 	}
-	add(d, "link emulator", netem || nfq,
-	    "%s; error bound %d ms on a "
-	    "delay (p99); emulator timer here, now: late by median %.0f us, p99 "
-	    "%.0f us, max %.0f us (%d timers, %s); at build: %s",
-	    backend, SL_LINKEMU_BOUND_MS, te.median_us, te.p99_us, te.max_us,
-	    te.n,
-	    te.fifo ? "SCHED_FIFO" :
-		      "SCHED_OTHER: SCHED_FIFO refused, "
-		      "expect a longer tail on a busy machine",
-	    SL_LINKEMU_MEASURED);
+	add(d, "emulator timer", te.p99_us <= SL_LINKEMU_BOUND_MS * 1000.0,
+	    "late by p50 %.2f, p99 %.2f, max %.2f ms (bound %d ms; %s)",
+	    te.median_us / 1000, te.p99_us / 1000, te.max_us / 1000,
+	    SL_LINKEMU_BOUND_MS, te.fifo ? "SCHED_FIFO" : "SCHED_OTHER");
+}
+
+/* Where the experiments are, and how many executables the folder holds
+ * (none is started: `socklab list` asks each what it is). */
+static void check_experiments(struct doctor *d)
+{
+	char dir[PATH_MAX];
+	struct dirent *de;
+	struct sl_err e;
+	int from_env, n = 0;
+	DIR *dp;
+
+	if (cli_catalog_dir(dir, sizeof(dir), &from_env, &e) < 0) {
+		add(d, "experiments", 0, "%s", e.msg);
+		return;
+	}
+	dp = opendir(dir);
+	if (!dp) {
+		add(d, "experiments", 0, "%s: %s", dir, strerror(errno));
+		return;
+	}
+	while ((de = readdir(dp))) {
+		struct stat st;
+
+		if (de->d_name[0] != '.' &&
+		    fstatat(dirfd(dp), de->d_name, &st, 0) == 0 &&
+		    S_ISREG(st.st_mode) && (st.st_mode & S_IXUSR))
+			n++;
+	}
+	closedir(dp);
+	add(d, "experiments", n > 0, "%d in %s (%s)", n, dir,
+	    from_env ? "SOCKLAB_EXPERIMENTS_DIR" : "beside socklab");
+}
+
+/* The kernel that runs the experiments: what every verdict is about. */
+static void check_kernel(struct doctor *d)
+{
+	struct utsname u;
+
+	if (uname(&u) < 0)
+		add(d, "kernel", 0, "uname: %s", strerror(errno));
+	else
+		add(d, "kernel", 1, "%s (uname -r), %s", u.release, u.machine);
 }
 
 static int64_t thread_cpu_ns(void)
@@ -455,7 +478,7 @@ static void check_tool(struct doctor *d, const char *name)
 }
 
 /* Lines of at most TEXT_COLUMNS: a detail goes on under itself, broken
- * at spaces (a word longer than a line stays whole). */
+ * at spaces (a word longer than a line, at the line's end). */
 #define TEXT_COLUMNS 100
 #define TEXT_INDENT 25 /* "%-19s %-3s  " */
 
@@ -472,7 +495,7 @@ static void print_text(const struct doctor *d)
 			while (cut > 0 && p[cut] != ' ')
 				cut--;
 			if (cut == 0)
-				cut = (int)strcspn(p + room, " ") + room;
+				cut = room;
 			printf("%.*s\n%*s", cut, p, TEXT_INDENT, "");
 			p += cut + (p[cut] == ' ');
 		}
@@ -519,7 +542,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	struct doctor d = { .n = 0 };
 	int json = 0, c, ok;
 
-	c = cli_parse_json_only("doctor", doctor_help, argc, argv, &json);
+	c = cli_parse_json_only("doctor", argc, argv, &json);
 	if (c >= 0)
 		return c;
 	snprintf(d.netns, sizeof(d.netns), SL_DOCTOR_NETNS_PREFIX "%d",
@@ -528,23 +551,28 @@ int cli_cmd_doctor(int argc, char **argv)
 	 * finishes (or fails, as the terminal interrupts it too), and the
 	 * scratch namespace is removed on the way out below. */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaction(cli_stop_signals[i], &sa, NULL);
 
+	check_kernel(&d);
 	check_root(&d);
 	check_netns(&d);
 	if (!interrupted)
-		check_probes(&d, d.c[0].ok && d.c[1].ok);
+		check_probes(&d, d.c[1].ok && d.c[2].ok);
 	remove_scratch(&d);
+	if (!interrupted) {
+		check_linkemu(&d);
+		check_sampling(&d);
+		check_tracefs(&d);
+	}
 	if (interrupted) {
-		fprintf(stderr, "socklab: doctor: interrupted\n");
+		fprintf(stderr, "socklab: doctor: interrupted by %s\n",
+			cli_signal_name(interrupted));
 		return 128 + interrupted;
 	}
-	check_linkemu(&d);
-	check_sampling(&d);
-	check_tracefs(&d);
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);
+	check_experiments(&d);
 
 	ok = essential_ok(&d);
 	if (json)

@@ -240,8 +240,8 @@ void run_judge(struct job *j)
 			       r->timeout ? r->timeout : j->exp->timeout_s);
 	else if (j->stopped &&
 		 !(res && (code == SL_EXIT_PASS || code == SL_EXIT_FAIL)))
-		run_set_reason(j, NULL, "interrupted by %s",
-			       r->signum == SIGINT ? "SIGINT" : "SIGTERM");
+		/* The signal is the run's news, said once in the summary. */
+		run_set_reason(j, NULL, "interrupted");
 	else if (WIFSIGNALED(j->wstatus))
 		run_set_reason(j, NULL, "crashed: %s", how);
 	else if (code == SL_EXIT_PASS || code == SL_EXIT_FAIL)

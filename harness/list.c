@@ -10,21 +10,6 @@
 #include "report.h"
 #include "catalog.h"
 
-static const char list_help[] =
-	"usage: socklab list [--json]\n"
-	"\n"
-	"Shows every experiment: its id, the verdict expected on Linux, its\n"
-	"number of variants and its claim.  The experiments are the\n"
-	"executables in $SOCKLAB_EXPERIMENTS_DIR, or else in\n"
-	"  " SL_EXPERIMENTS_DIR "\n"
-	"\n"
-	"  --json   one JSON object per experiment (JSON Lines), as the\n"
-	"           experiment describes itself\n"
-	"  --help   this text\n"
-	"\n"
-	"An experiment whose --describe fails is listed as broken, with the\n"
-	"reason, and the exit status is then 2.\n";
-
 static void print_json(const struct cli_catalog *r)
 {
 	for (int i = 0; i < r->n; i++) {
@@ -81,7 +66,7 @@ int cli_cmd_list(int argc, char **argv)
 	struct sl_err e = { "" };
 	int json = 0, c, nbroken = 0;
 
-	c = cli_parse_json_only("list", list_help, argc, argv, &json);
+	c = cli_parse_json_only("list", argc, argv, &json);
 	if (c >= 0)
 		return c;
 	if (cli_catalog_load(&r, &e)) {

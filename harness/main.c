@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,51 +18,23 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "help.h"
 
+/* The commands; what each says of itself (its summary, its --help, its
+ * man page) is in help.c. */
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "list", cli_cmd_list, "show the catalogue of experiments" },
-	{ "run", cli_cmd_run, "run experiments and judge their claims" },
-	{ "doctor", cli_cmd_doctor, "check what this machine supports" },
-	{ "clean", cli_cmd_clean, "remove what killed runs left behind" },
-	{ "bench", cli_cmd_bench, "measure the harness's own cost per run" },
-	{ "states", cli_cmd_states, "draw the TCP state machine a run walked" },
-	{ "diff", cli_cmd_diff, "what changed between two runs" },
-	{ "help", NULL, "show this help, or a command's" },
+	{ "list", cli_cmd_list },     { "run", cli_cmd_run },
+	{ "doctor", cli_cmd_doctor }, { "clean", cli_cmd_clean },
+	{ "bench", cli_cmd_bench },   { "states", cli_cmd_states },
+	{ "diff", cli_cmd_diff },     { "help", NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
-
-static void usage(FILE *f)
-{
-	fputs("usage: socklab <command> [options]\n"
-	      "\n"
-	      "Puts claims about Linux TCP sockets to the test, between hosts in\n"
-	      "network namespaces, and derives a verdict from what the kernel "
-	      "did.\n"
-	      "\n"
-	      "commands:\n",
-	      f);
-	for (size_t i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name,
-			commands[i].summary);
-	fputs("\n"
-	      "`socklab <command> --help` describes each one; `socklab --version`\n"
-	      "says which socklab this is.  Typical use:\n"
-	      "  socklab list\n"
-	      "  sudo socklab run close-unread-rst\n"
-	      "  sudo socklab run --all --json > verdicts.jsonl\n"
-	      "  sudo socklab run --all --repeat 10\n"
-	      "\n"
-	      "exit status: 0 all passed, 1 a claim did not behave as expected,\n"
-	      "2 something could not run, 64 bad command line, 77 needs root.\n",
-	      f);
-}
 
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -106,6 +79,19 @@ int cli_getopt_error(const char *cmd, int c, char **argv)
 	if (c == ':')
 		return cli_usage_error(cmd, "option '%s' needs a value", name);
 	return cli_usage_error(cmd, "unknown option '%s'", name);
+}
+
+const int cli_stop_signals[CLI_NSTOP_SIGNALS] = { SIGHUP,  SIGINT,  SIGQUIT,
+						  SIGTERM, SIGALRM, SIGUSR1,
+						  SIGUSR2 };
+
+const char *cli_signal_name(int sig)
+{
+	static char buf[32];
+	const char *abbrev = sigabbrev_np(sig);
+
+	snprintf(buf, sizeof(buf), "SIG%s", abbrev ? abbrev : "?");
+	return buf;
 }
 
 int cli_need_root(const char *cmd, const char *why)
@@ -182,8 +168,15 @@ static int help(int argc, char **argv)
 	const struct command *c;
 	char *hargv[] = { NULL, "--help", NULL };
 
-	if (argc < 2 || !strcmp(argv[1], "help")) {
-		usage(stdout);
+	/* `socklab help`: socklab's own; `socklab help help` and `socklab
+	 * help --help`: the help command's. */
+	if (argc < 2) {
+		cli_help_text(stdout, cli_help_find("socklab"));
+		return 0;
+	}
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		cli_help_text(stdout, cli_help_find("help"));
 		return 0;
 	}
 	c = find_command(argv[1]);
@@ -202,7 +195,7 @@ int main(int argc, char **argv)
 	const struct command *c;
 
 	if (argc < 2) {
-		usage(stderr);
+		cli_help_text(stderr, cli_help_find("socklab"));
 		return SL_EXIT_USAGE;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
@@ -233,8 +226,7 @@ int main(int argc, char **argv)
 	return c->fn(argc - 1, argv + 1);
 }
 
-int cli_parse_json_only(const char *cmd, const char *help, int argc,
-			char **argv, int *json)
+int cli_parse_json_only(const char *cmd, int argc, char **argv, int *json)
 {
 	static const struct option opts[] = {
 		{ "json", no_argument, NULL, 'J' },
@@ -250,7 +242,7 @@ int cli_parse_json_only(const char *cmd, const char *help, int argc,
 			*json = 1;
 			break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help_text(stdout, cli_help_find(cmd));
 			return 0;
 		default:
 			return cli_getopt_error(cmd, c, argv);

@@ -107,8 +107,10 @@ static void print_json_line(const struct job *j)
 
 void run_report_done(struct runner *r, const struct job *j)
 {
-	if (r->json)
+	if (r->format == FORMAT_JSON)
 		print_json_line(j);
+	if (r->format == FORMAT_KTAP)
+		run_ktap_job(r, j);
 	if (r->quiet)
 		return;
 	if (r->tty) {
@@ -317,7 +319,7 @@ static void print_table(FILE *f, const struct runner *r)
 static void print_evidence_of_run(FILE *f, const struct runner *r)
 {
 	if (r->njobs == 1) {
-		if (!r->quiet && !r->json) {
+		if (!r->quiet && r->format == FORMAT_TEXT) {
 			print_file(&r->job[0], "timeline.txt");
 			print_file(&r->job[0], STDERR_FILE);
 		}
@@ -338,7 +340,9 @@ static void print_evidence_of_run(FILE *f, const struct runner *r)
 
 int run_summary(struct runner *r)
 {
-	FILE *f = r->json ? stderr : stdout;
+	/* stdout is the JSON Lines or the KTAP alone: the summary, for
+	 * people, goes beside it. */
+	FILE *f = r->format == FORMAT_TEXT ? stdout : stderr;
 	double wall = (double)(sl_now() - r->t0) / SL_NS_PER_SEC;
 	int count[5] = { 0 };
 
@@ -348,8 +352,10 @@ int run_summary(struct runner *r)
 	print_table(f, r);
 	fputc('\n', f);
 	if (r->signum)
-		fprintf(f, "interrupted by %s\n",
-			r->signum == SIGINT ? "SIGINT" : "SIGTERM");
+		fprintf(f,
+			"interrupted by %s (should anything be left behind, "
+			"`socklab clean` removes it)\n",
+			cli_signal_name(r->signum));
 	fprintf(f, "%d passed, %d failed, %d error%s", count[R_PASS],
 		count[R_FAIL], count[R_ERROR], count[R_ERROR] == 1 ? "" : "s");
 	if (count[R_SKIP])

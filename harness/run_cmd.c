@@ -16,49 +16,11 @@
 
 #include "cli.h"
 #include "err.h"
+#include "help.h"
 #include "runner.h"
 #include "sweep.h"
 
 #define MAX_REPEAT 10000
-
-static const char run_help[] =
-	"usage: socklab run [options] <id>...\n"
-	"       socklab run [options] --all\n"
-	"\n"
-	"Runs experiments, each in its own network namespaces and all at once\n"
-	"by default, derives each claim's verdict and judges each variant\n"
-	"against what it declared.  Needs root.\n"
-	"\n"
-	"  --all            every experiment of `socklab list`\n"
-	"  -j, --jobs N     at most N experiments at a time (default: all)\n"
-	"  --timeout SEC    deadline per experiment, instead of its own; past\n"
-	"                   it, SIGTERM, and SIGKILL 5 s later: an error\n"
-	"  --results DIR    where run folders go (default: ./results); each run\n"
-	"                   gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ (-PID-K for\n"
-	"                   run K of --repeat) and DIR/latest points at the\n"
-	"                   newest\n"
-	"  --variant NAME   only this variant (repeatable)\n"
-	"  --repeat N       run the selection N whole times in a row (1 to\n"
-	"                   10000), each a normal run with its own folder,\n"
-	"                   then print how often each experiment passed, its\n"
-	"                   verdicts, and which variants did not behave as\n"
-	"                   declared how often; exit 0 only when every\n"
-	"                   experiment passed every time\n"
-	"  --keep           keep each run's namespaces for inspection with\n"
-	"                   `ip netns exec`; `socklab clean` removes them\n"
-	"  --json           print each experiment's result as one JSON line on\n"
-	"                   stdout as it completes (JSON Lines), nothing\n"
-	"                   else; with --repeat, then one line per experiment\n"
-	"                   with its counts: {\"id\":..,\"repeat\":{...}}\n"
-	"  -q, --quiet      print only the summary\n"
-	"  -h, --help       this text\n"
-	"\n"
-	"An experiment passes when each of its variants held, or did not,\n"
-	"as it declared (VARIANT(..., .holds = false): not to hold).\n"
-	"\n"
-	"exit status: 0 every experiment passed, 1 some variant did not\n"
-	"behave as declared (a finding), 2 some experiment could not run\n"
-	"(error wins over failure), 77 skipped here, 130/143 interrupted.\n";
 
 static int has_variant(const struct cli_exp *x, const char *name)
 {
@@ -202,7 +164,35 @@ struct run_opts {
 	const char *base;
 	int all;
 	long jobs, repeat;
+	int format_given; /* --format or --json seen */
 };
+
+/* --format FMT, or --json (the same as --format json): one format, said
+ * once or said the same way twice. */
+static int set_format(struct runner *r, struct run_opts *o, const char *fmt)
+{
+	static const char *const names[] = {
+		[FORMAT_TEXT] = "text",
+		[FORMAT_JSON] = "json",
+		[FORMAT_KTAP] = "ktap",
+	};
+	int f;
+
+	for (f = 0; f < 3 && strcmp(fmt, names[f]); f++)
+		;
+	if (f == 3)
+		return cli_usage_error("run",
+				       "--format takes text, json or ktap, "
+				       "not '%s'",
+				       fmt);
+	if (o->format_given && (int)r->format != f)
+		return cli_usage_error("run",
+				       "two output formats given (%s and %s)",
+				       names[r->format], names[f]);
+	o->format_given = 1;
+	r->format = (enum run_format)f;
+	return -1;
+}
 
 static int add_variant(struct runner *r, const char *name)
 {
@@ -259,8 +249,9 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		r->keep = 1;
 		return -1;
 	case 'J':
-		r->json = 1;
-		return -1;
+		return set_format(r, o, "json");
+	case 'F':
+		return set_format(r, o, optarg);
 	case 'q':
 		r->quiet = 1;
 		return -1;
@@ -274,7 +265,7 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 					       MAX_REPEAT, optarg);
 		return -1;
 	case 'h':
-		fputs(run_help, stdout);
+		cli_help_text(stdout, cli_help_find("run"));
 		return 0;
 	}
 	return cli_getopt_error("run", c, argv);
@@ -290,6 +281,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "results", required_argument, NULL, 'r' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "json", no_argument, NULL, 'J' },
+		{ "format", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'R' },

@@ -14,15 +14,20 @@
  * The special problem of stopping: an experiment owns namespaces, captures
  * and role processes, and only it knows how to take them down.  So a
  * deadline or a Ctrl-C first sends it SIGTERM, which it answers by unwinding
- * its cleanup stack, and only after a grace period SIGKILL, sent to its
- * whole process group so that no role is left behind.  Whatever a SIGKILL
- * leaves in the kernel (a namespace, a slot) is found and removed by the
- * next run or by `socklab clean`, because a slot's lock dies with its owner.
- * The experiments are in process groups of their own for the same reason: a
- * Ctrl-C on the terminal reaches the CLI alone, which stops them in order
- * instead of having them all die at once in the middle of a teardown.
+ * its cleanup stack, and only after a grace period (or a second signal)
+ * SIGKILL, sent to its whole process group so that no role is left behind.
+ * What a SIGKILL leaves in the kernel (namespaces, a trace instance) is
+ * removed before the CLI exits, by the sweep that `socklab clean` does: a
+ * slot's lock dies with the last process of its run, so once the killed
+ * groups are reaped their slots are provably dead (lib/sweep.h).  Only a
+ * SIGKILL of the CLI itself leaves anything, for the next run or `socklab
+ * clean`.  The experiments are in process groups of their own for the same
+ * reason: a Ctrl-C on the terminal (or GNU timeout's signal to its group)
+ * reaches the CLI alone, which stops them in order instead of having them
+ * all die at once in the middle of a teardown.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,6 +39,7 @@
 
 #include <ev.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "proc.h"
 #include "protocol.h"
@@ -41,6 +47,7 @@
 #include "resultdir.h"
 #include "report_html.h"
 #include "runner.h"
+#include "sweep.h"
 
 #define GRACE_S 5.0
 #define STATUS_INTERVAL_S 0.5
@@ -152,13 +159,19 @@ static void child_cb(struct ev_loop *loop, ev_child *w, int revents)
 	job_done(j);
 }
 
+/* SIGKILL to the job's whole group: what its teardown had not undone yet
+ * is swept once the group is gone (sweep_killed()). */
+static void job_kill(struct job *j)
+{
+	kill(-j->pid, SIGKILL);
+	j->r->killed = 1;
+}
+
 static void grace_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct job *j = w->data;
-
 	(void)loop;
 	(void)revents;
-	kill(-j->pid, SIGKILL);
+	job_kill(w->data);
 }
 
 /* SIGTERM now, SIGKILL to the group after the grace period. */
@@ -285,19 +298,27 @@ static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)revents;
 	run_status_clear(r);
 	if (r->signum) {
-		/* Asked twice: no more waiting for clean teardowns. */
-		fprintf(stderr, "socklab: run: killing the experiments\n");
+		/* Asked twice (GNU timeout always asks twice: socklab, then
+		 * its process group): no more waiting for clean teardowns.
+		 * Said once, however many more come. */
+		if (r->insisted)
+			return;
+		r->insisted = 1;
+		fprintf(stderr,
+			"socklab: run: %s again: killing the experiments, "
+			"then removing what they leave\n",
+			cli_signal_name(w->signum));
 		for (int i = 0; i < r->njobs; i++)
 			if (r->job[i].state == J_RUNNING && r->job[i].pid > 0)
-				kill(-r->job[i].pid, SIGKILL);
+				job_kill(&r->job[i]);
 		return;
 	}
 	r->signum = w->signum;
 	if (r->running)
 		fprintf(stderr,
 			"socklab: run: %s: stopping %d running "
-			"experiment%s (again to kill them)\n",
-			w->signum == SIGINT ? "SIGINT" : "SIGTERM", r->running,
+			"experiment%s (again to kill them at once)\n",
+			cli_signal_name(w->signum), r->running,
 			r->running == 1 ? "" : "s");
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
@@ -364,11 +385,14 @@ static int loop_start(struct runner *r)
 		fprintf(stderr, "socklab: run: cannot start the event loop\n");
 		return -ENOMEM;
 	}
-	ev_signal_init(&r->sigint_w, signal_cb, SIGINT);
-	ev_signal_init(&r->sigterm_w, signal_cb, SIGTERM);
-	r->sigint_w.data = r->sigterm_w.data = r;
-	ev_signal_start(r->loop, &r->sigint_w);
-	ev_signal_start(r->loop, &r->sigterm_w);
+	/* Every signal that would end the CLI short of SIGKILL: one left to
+	 * its default action would leave the experiments running on alone,
+	 * to tear down after the CLI has said it is done. */
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++) {
+		ev_signal_init(&r->sig_w[i], signal_cb, cli_stop_signals[i]);
+		r->sig_w[i].data = r;
+		ev_signal_start(r->loop, &r->sig_w[i]);
+	}
 	/* Orphans of the experiments come to us instead of init, so that
 	 * reap_orphans() can make sure none outlives the run. */
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
@@ -379,10 +403,54 @@ static int loop_start(struct runner *r)
 
 static void loop_stop(struct runner *r)
 {
+	sigset_t set;
+
 	if (!r->loop)
 		return;
-	ev_signal_stop(r->loop, &r->sigint_w);
-	ev_signal_stop(r->loop, &r->sigterm_w);
+	/* Blocked, not back to their default actions: the run is over and
+	 * its exit status already says whether it was interrupted; a signal
+	 * now (the second of a pair that came as it ended) must not turn it
+	 * into a death by that signal halfway through the tally. */
+	sigemptyset(&set);
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		sigaddset(&set, cli_stop_signals[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	for (int i = 0; i < CLI_NSTOP_SIGNALS; i++)
+		ev_signal_stop(r->loop, &r->sig_w[i]);
+}
+
+/* After a SIGKILL, what the killed experiments had not torn down: their
+ * groups are gone and reaped (reap_orphans()), so their slots' locks are
+ * free and the sweep takes exactly what they left, as `socklab clean`
+ * would; a live run's slot is never touched.  After an interruption too,
+ * whatever stopped the experiments: an interrupted teardown that failed
+ * halfway would otherwise leave its part for the next run. */
+static void sweep_killed(struct runner *r)
+{
+	struct sl_err e = { "" };
+	char *text = NULL;
+	size_t len = 0;
+	FILE *log;
+	int n;
+
+	if (!r->killed && !r->signum)
+		return;
+	r->killed = 0;
+	log = open_memstream(&text, &len);
+	n = sl_sweep_stale(log, &e);
+	if (log)
+		fclose(log);
+	if (len && !r->quiet)
+		fprintf(stderr,
+			"socklab: run: removed what the killed "
+			"experiments left:\n%s",
+			text);
+	if (n < 0)
+		fprintf(stderr,
+			"socklab: run: removing what the killed experiments "
+			"left: %s (`socklab clean` tries again)\n",
+			e.msg);
+	free(text);
 }
 
 static void run_loop(struct runner *r)
@@ -414,6 +482,7 @@ static void run_loop(struct runner *r)
 	if (r->tty)
 		ev_timer_stop(r->loop, &r->status_w);
 	reap_orphans();
+	sweep_killed(r);
 }
 
 void run_job_free(struct job *j)
@@ -451,17 +520,27 @@ static void reset_jobs(struct runner *r)
 	r->run_fd = -1;
 }
 
-/* The run's index.html, for a browser; the lab guides are linked where
- * the checkout the build came from still has them. */
+/* Where the lab guides of an installed socklab are, relative to its
+ * executable (the build sets it from the install layout). */
+#ifndef SL_GUIDES_RELDIR
+#define SL_GUIDES_RELDIR "../share/doc/socklab/experiments"
+#endif
+
+/* The run's index.html, for a browser; the lab guides are linked where an
+ * install put them beside socklab, or else where the checkout the build
+ * came from still has them. */
 static void run_report(struct runner *r)
 {
 	const char **ids = calloc(r->njobs ? r->njobs : 1, sizeof(*ids));
 	const char *guides = SL_SOURCE_DIR "/experiments";
 	const char *name = strrchr(r->run_shown, '/');
+	char installed[PATH_MAX];
 	int ret;
 
 	if (!ids)
 		return;
+	if (cli_beside_exe(SL_GUIDES_RELDIR, installed, sizeof(installed)) == 0)
+		guides = installed;
 	for (int i = 0; i < r->njobs; i++)
 		ids[i] = r->job[i].exp->id;
 	ret = cli_report_html(r->run_fd, name ? name + 1 : r->run_shown, ids,
@@ -477,14 +556,26 @@ static void run_report(struct runner *r)
  * summary.  Returns the run's exit status. */
 static int one_run(struct runner *r)
 {
-	if (run_folder_make(r))
-		return SL_EXIT_ERROR;
-	run_loop(r);
-	run_report(r);
-	/* Under sudo, the results are the invoking user's, whatever the
-	 * experiments managed to hand over before they ended. */
-	sl_resultdir_hand_over(r->run_fd);
-	return run_summary(r);
+	int status;
+
+	if (r->format == FORMAT_KTAP)
+		run_ktap_plan(r);
+	if (run_folder_make(r)) {
+		for (int i = 0; i < r->njobs; i++)
+			run_set_reason(&r->job[i], NULL,
+				       "not run: no results folder");
+		status = SL_EXIT_ERROR;
+	} else {
+		run_loop(r);
+		run_report(r);
+		/* Under sudo, the results are the invoking user's, whatever
+		 * the experiments managed to hand over before they ended. */
+		sl_resultdir_hand_over(r->run_fd);
+		status = run_summary(r);
+	}
+	if (r->format == FORMAT_KTAP)
+		run_ktap_end(r, status);
+	return status;
 }
 
 /* How bad an exit status is, to keep the worst of --repeat's runs: an
@@ -547,13 +638,18 @@ int run_all(struct runner *r)
 		}
 		/* A run that could not even start (no results folder)
 		 * would fail the same way every time. */
-		if (r->done == 0)
+		if (r->done == 0) {
+			r->rep++;
 			break;
+		}
 	}
 	loop_stop(r);
+	if (r->format == FORMAT_KTAP)
+		run_ktap_unrun(r, r->rep);
 	if (tally) {
-		cli_tally_print(r->json ? stderr : stdout, tally);
-		if (r->json)
+		cli_tally_print(r->format == FORMAT_TEXT ? stdout : stderr,
+				tally);
+		if (r->format == FORMAT_JSON)
 			cli_tally_json(stdout, tally);
 		/* Every run's status is in ret already; this says the same
 		 * thing from the tally's side, and guards it. */

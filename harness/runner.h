@@ -15,6 +15,7 @@
 #include <ev.h>
 
 #include "catalog.h"
+#include "cli.h"
 
 #define STDERR_FILE "stderr.txt"
 
@@ -55,6 +56,9 @@ struct job {
 	int json_agrees; /* ... and says what we concluded */
 };
 
+/* What `socklab run` prints on stdout (--format). */
+enum run_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_KTAP };
+
 struct runner {
 	struct ev_loop *loop;
 	struct job *job;
@@ -65,7 +69,8 @@ struct runner {
 	/* options */
 	int max_jobs;
 	double timeout; /* 0: each experiment's own */
-	int keep, json, quiet;
+	int keep, quiet;
+	enum run_format format;
 	const char **variants;
 	int nvariants;
 	int rep, nrep; /* this run, of --repeat's */
@@ -79,9 +84,12 @@ struct runner {
 	int tty;
 	int drawn;
 	ev_timer status_w;
-	ev_signal sigint_w, sigterm_w;
-	int signum;
+	ev_signal sig_w[CLI_NSTOP_SIGNALS]; /* one per cli_stop_signals[] */
+	int signum;			    /* the first stop signal, or 0 */
+	int insisted;			    /* a second stop signal came */
+	int killed; /* some experiment's group got SIGKILL */
 	int64_t t0;
+	int ktap_n; /* the KTAP results printed in this run */
 };
 
 /* Formatting that cannot fail visibly: on ENOMEM the text is lost (NULL),
@@ -118,5 +126,15 @@ void run_status_clear(struct runner *r);
 void run_status_draw(struct runner *r);
 void run_report_done(struct runner *r, const struct job *j);
 int run_summary(struct runner *r);
+
+/* ktap.c: --format ktap.  The version and the plan when a run starts (and
+ * the top level's first, with --repeat), each experiment's result as it is
+ * done, the experiments that never ran and the run's own result when it
+ * ends (status: its exit status), and the runs of --repeat that never
+ * started, from run number from on. */
+void run_ktap_plan(struct runner *r);
+void run_ktap_job(struct runner *r, const struct job *j);
+void run_ktap_end(struct runner *r, int status);
+void run_ktap_unrun(struct runner *r, int from);
 
 #endif

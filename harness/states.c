@@ -20,28 +20,10 @@
 #include <graphviz/gvc.h>
 
 #include "cli.h"
+#include "help.h"
 #include "err.h"
 #include "statemachine.h"
 #include "timeline.h"
-
-static const char states_help[] =
-	"usage: socklab states [options] [RUN]\n"
-	"\n"
-	"Draws TCP's state diagram (RFC 9293, figure 5) with every transition\n"
-	"that the kernel made in the run's experiments: each observed edge\n"
-	"bold and labelled with the experiments that exercised it, the\n"
-	"diagram's other edges faint, and the kernel's transitions that the\n"
-	"diagram does not have (an abort, a RST) in orange.  RUN is a run\n"
-	"folder (default: results/latest).\n"
-	"\n"
-	"  -o, --output FILE  where the picture goes (default:\n"
-	"                     RUN/states.svg; - for stdout)\n"
-	"  --format FMT       svg (default), dot (Graphviz's input), or text\n"
-	"                     (one line per edge, on stdout)\n"
-	"  -h, --help         this text\n"
-	"\n"
-	"exit status: 0 drawn, 2 the run could not be read, 64 bad command\n"
-	"line.\n";
 
 /* Lays every variant of every experiment of run over m. */
 static int read_run(const char *run, struct sl_sm *m)
@@ -147,7 +129,7 @@ int cli_cmd_states(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":o:h", opts, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(states_help, stdout);
+			cli_help_text(stdout, cli_help_find("states"));
 			return 0;
 		} else if (c == 'o') {
 			output = optarg;

@@ -1,7 +1,8 @@
 /* protocol.h: how the socklab CLI talks to an experiment executable.
  *
- * Each experiments/<id>/ folder builds one executable, <id>, into
- * SL_EXPERIMENTS_DIR (or $SOCKLAB_EXPERIMENTS_DIR).  The CLI finds them by
+ * Each experiments/<id>/ folder builds one executable, <id>, into the
+ * build's experiments/ (installed: libexec/socklab/; or the folder
+ * $SOCKLAB_EXPERIMENTS_DIR names: harness/catalog.h).  The CLI finds them by
  * listing that folder, and drives each one as a child process (one process
  * per experiment, as libuv's test runner does, so a crash or a hang stays in
  * its own process):

@@ -29,6 +29,14 @@ const char *sl_trace_root(void)
 	return r && *r ? r : SL_TRACEFS;
 }
 
+/* The errno of statfs(path), or 0 when it works. */
+static int statfs_errno(const char *path)
+{
+	struct statfs st;
+
+	return statfs(path, &st) < 0 ? errno : 0;
+}
+
 int sl_trace_is_tracefs(const char *path)
 {
 	struct statfs st;
@@ -394,6 +402,18 @@ int sl_trace_doctor(char *detail, size_t n)
 		snprintf(detail, n,
 			 "turned off by SOCKLAB_TRACEFS=off: runs go "
 			 "without kernel events");
+		return 0;
+	}
+	/* tracefs is root's (mode 0700): to anybody else it is there but
+	 * closed, which is not the same as missing, and each tracepoint
+	 * would otherwise be reported missing for the same one reason. */
+	if (statfs_errno(root) == EACCES ||
+	    (sl_trace_is_tracefs(root) && access(root, R_OK | X_OK) < 0 &&
+	     errno == EACCES)) {
+		snprintf(detail, n,
+			 "%s: permission denied (tracefs is root's: run as "
+			 "root)",
+			 root);
 		return 0;
 	}
 	if (!sl_trace_is_tracefs(root)) {

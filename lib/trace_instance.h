@@ -72,7 +72,8 @@ int sl_trace_remove_instance(int slot, FILE *log);
 /* What `socklab doctor` says about kernel events on this machine, in
  * detail: tracefs mounted or mountable, the six tracepoints present, a
  * private instance with the mono clock tried for real (as
- * socklab-doctor-<pid>, removed at once).  Returns 1 when runs will record
+ * socklab-doctor-<pid>, removed at once); "permission denied" when tracefs
+ * is there but closed to this user.  Returns 1 when runs will record
  * kernel events. */
 int sl_trace_doctor(char *detail, size_t n);
 

@@ -235,8 +235,10 @@ kill -INT "$runner"
 wait "$runner"
 rc=$?
 [ "$rc" = 130 ] || bad "sigint: exit $rc, expected 130"
-grep -q "^hang: interrupted by SIGINT" "$tmp/out" ||
+grep -q "^hang: interrupted$" "$tmp/out" ||
 	bad "sigint: no 'interrupted' reason for hang"
+grep -q "^interrupted by SIGINT" "$tmp/out" ||
+	bad "sigint: the summary does not name the signal"
 grep -q "^pass .* pass " "$tmp/out" ||
 	bad "sigint: the finished experiment is missing from the summary"
 for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do

@@ -2,8 +2,14 @@
 # (not *.sh, so that tests/CMakeLists.txt does not make a test of it).
 
 fail=0
-# check "what" 'shell condition': prints ok/FAILED and remembers a failure.
-check() { if eval "$2"; then echo "ok: $1"; else echo "FAILED: $1"; fail=1; fi; }
+# check "what" 'shell condition': prints ok/FAILED and remembers a failure;
+# returns the condition's truth, for `check ... || what to do then`.
+check() {
+	if eval "$2"; then echo "ok: $1"; return 0; fi
+	echo "FAILED: $1"
+	fail=1
+	return 1
+}
 
 # The namespaces a run made, from the commands.sh of each of its variants
 # (results/<run>/<id>/<variant>/commands.sh; `latest` repeats them, hence

@@ -1,0 +1,715 @@
+/* help.c: every --help text and man page of socklab, from one set of data
+ * (help.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "help.h"
+#include "sweep.h"
+
+/* Where an installed socklab finds its experiments, relative to its own
+ * executable (catalog.c); the build defines it from the install layout. */
+#ifndef SL_EXPERIMENTS_RELDIR
+#define SL_EXPERIMENTS_RELDIR "../libexec/socklab"
+#endif
+
+#define TEXT_WIDTH 72
+
+static const char *const socklab_usage[] = {
+	"socklab <command> [options]",
+	"socklab --version",
+	NULL,
+};
+
+static const struct cli_help_opt socklab_opts[] = {
+	{ "-h, --help", "show this help" },
+	{ "-V, --version",
+	  "which socklab this is: `git describe` of the checkout it was built "
+	  "from, taken when the build was configured" },
+	{ NULL },
+};
+
+static const struct cli_help_section socklab_sections[] = {
+	/* No text: the commands, listed from cli_helps[]. */
+	{ "commands", NULL },
+	{ "examples", "  socklab list\n"
+		      "  sudo socklab run close-unread-rst\n"
+		      "  sudo socklab run --all --json > verdicts.jsonl\n"
+		      "  sudo socklab run --all --format ktap > results.ktap\n"
+		      "  sudo socklab run --all --repeat 10" },
+	{ "exit status",
+	  "0 all passed, 1 a claim did not behave as expected, 2 something "
+	  "could not run, 64 bad command line, 77 needs root." },
+	{ "environment",
+	  "SOCKLAB_EXPERIMENTS_DIR: the folder of experiment executables, "
+	  "instead of the one beside socklab's own executable (" SL_EXPERIMENTS_RELDIR
+	  " once installed, experiments/ in a build).  As root it is honoured "
+	  "only when only root can change it and every folder above it.\n\n"
+	  "SOCKLAB_TRACEFS: where tracefs is (default /sys/kernel/tracing), or "
+	  "off to run without the kernel's events; as root, the same rule.\n\n"
+	  "SUDO_UID, SUDO_GID: under sudo, the results are handed over to "
+	  "this user." },
+	{ "files",
+	  "results/ (or --results): one folder per run, results/latest the "
+	  "newest; readable by their owner only.\n\n"
+	  "/run/socklab: the run slots' lock files, which tell `socklab "
+	  "clean` which namespaces and trace instances a killed run left." },
+	{ NULL },
+};
+
+static const struct cli_help socklab_help = {
+	.name = "socklab",
+	.summary = "put claims about Linux TCP sockets to the test",
+	.usage = socklab_usage,
+	.text = "Puts claims about Linux TCP sockets to the test, between "
+		"hosts in network namespaces, and derives a verdict from what "
+		"the kernel did: CONFIRMED, REFUTED or NUANCED.  Each claim "
+		"is an experiment, a small C program whose variants declare "
+		"whether the claim holds for them; every experiment folder "
+		"has a lab guide, README.md.\n\n"
+		"`socklab <command> --help` describes each command, as does "
+		"its man page, socklab-<command>(1).",
+	.opts = socklab_opts,
+	.sections = socklab_sections,
+};
+
+static const char *const list_usage[] = { "socklab list [--json]", NULL };
+
+static const struct cli_help_opt json_only_opts[] = {
+	{ "--json", "one JSON object per experiment (JSON Lines), as the "
+		    "experiment describes itself" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section list_sections[] = {
+	{ "exit status",
+	  "0; 2 when an experiment's --describe fails: it is listed as "
+	  "broken, with the reason." },
+	{ NULL },
+};
+
+static const struct cli_help list_help = {
+	.name = "list",
+	.summary = "show the catalogue of experiments",
+	.usage = list_usage,
+	.text = "Shows every experiment: its id, the verdict expected on "
+		"Linux, its number of variants and its claim.  The "
+		"experiments are the executables in $SOCKLAB_EXPERIMENTS_DIR, "
+		"or else in the folder beside socklab's own executable: " SL_EXPERIMENTS_RELDIR
+		" once installed, experiments/ in a build.  Each is asked "
+		"what it is (`<id> --describe`); none is run.",
+	.opts = json_only_opts,
+	.sections = list_sections,
+};
+
+static const char *const run_usage[] = {
+	"socklab run [options] <id>...",
+	"socklab run [options] --all",
+	NULL,
+};
+
+static const struct cli_help_opt run_opts[] = {
+	{ "--all", "every experiment of `socklab list`" },
+	{ "-j, --jobs N", "at most N experiments at a time, 1 to 4096 "
+			  "(default: all at once)" },
+	{ "--timeout SEC",
+	  "deadline per experiment, instead of its own; past it, SIGTERM, "
+	  "and SIGKILL 5 s later: an error" },
+	{ "--results DIR",
+	  "where run folders go (default: ./results, created, but not the "
+	  "folders above it); each run gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ "
+	  "(-PID-K for run K of --repeat) and DIR/latest points at the "
+	  "newest" },
+	{ "--variant NAME", "only this variant (repeatable)" },
+	{ "--repeat N",
+	  "run the selection N whole times in a row (1 to 10000), each a "
+	  "normal run with its own folder, then print how often each "
+	  "experiment passed, its verdicts, and which variants did not behave "
+	  "as declared how often; exit 0 only when every experiment passed "
+	  "every time" },
+	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
+		    "exec`; `socklab clean` removes them" },
+	{ "--format FMT",
+	  "what goes to stdout: text (the default: the summary, then the "
+	  "evidence), json (JSON Lines: each experiment's result as one line "
+	  "as it completes; with --repeat, then one line per experiment with "
+	  "its counts) or ktap (KTAP version 1, the kernel's test output: one "
+	  "test per experiment, a subtest per variant, ok when it behaved as "
+	  "declared; with --repeat, one test per run).  With json and ktap "
+	  "the summary goes to stderr" },
+	{ "--json", "the same as --format json" },
+	{ "-q, --quiet", "print only the summary" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section run_sections[] = {
+	{ "exit status",
+	  "0 every experiment passed, 1 some variant did not behave as "
+	  "declared (a finding), 2 some experiment could not run (error wins "
+	  "over failure), 77 skipped here, 128 + N stopped by signal N (130 "
+	  "for SIGINT, 143 for SIGTERM)." },
+	{ "signals",
+	  "SIGINT, SIGTERM, SIGHUP, SIGQUIT (and SIGALRM, SIGUSR1, SIGUSR2) "
+	  "stop the run: each experiment gets SIGTERM and tears its "
+	  "namespaces down.  A second signal kills the experiments at once, "
+	  "and socklab then removes what they left, as `socklab clean` "
+	  "does.  Only a SIGKILL of socklab itself leaves anything behind, "
+	  "for `socklab clean` or the next run." },
+	{ NULL },
+};
+
+static const struct cli_help run_help = {
+	.name = "run",
+	.summary = "run experiments and judge their claims",
+	.usage = run_usage,
+	.text = "Runs experiments, each in its own network namespaces and "
+		"all at once by default, derives each claim's verdict and "
+		"judges each variant against what it declared.  Needs "
+		"root.\n\n"
+		"An experiment passes when each of its variants held, or did "
+		"not, as it declared (VARIANT(..., .holds = false): not to "
+		"hold).",
+	.opts = run_opts,
+	.sections = run_sections,
+};
+
+static const char *const doctor_usage[] = { "socklab doctor [--json]", NULL };
+
+static const struct cli_help_opt doctor_opts[] = {
+	{ "--json", "one JSON object: "
+		    "{\"ok\":..,\"checks\":[{\"name\",\"ok\",\"detail\"}]}" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section doctor_sections[] = {
+	{ "exit status",
+	  "0 when root, network namespaces and veth work (what every "
+	  "experiment needs), 1 otherwise." },
+	{ NULL },
+};
+
+static const struct cli_help doctor_help = {
+	.name = "doctor",
+	.summary = "check what this machine supports",
+	.usage = doctor_usage,
+	.text = "Checks what this machine supports, one line each: the "
+		"kernel, root, network namespaces, veth, sch_netem, nftables, "
+		"NFQUEUE, the link emulator's backend and its timer's error, "
+		"socket sampling, tracefs, the tools (tcpdump, ss, ethtool, "
+		"iptables, nft, ip, tc) and where the experiments are.  The probes run in a scratch "
+		"namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the end.",
+	.opts = doctor_opts,
+	.sections = doctor_sections,
+};
+
+static const char *const clean_usage[] = { "socklab clean", NULL };
+
+static const struct cli_help_opt help_only_opts[] = {
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section no_sections[] = { { NULL } };
+
+static const struct cli_help clean_help = {
+	.name = "clean",
+	.summary = "remove what killed runs left behind",
+	.usage = clean_usage,
+	.text = "Removes the namespaces and trace instances of runs that "
+		"were killed, the namespaces kept by `socklab run --keep`, and "
+		"the scratch namespaces and instances of doctors that were "
+		"killed: only the names socklab gives them, never a run that "
+		"is still going.  Needs root.",
+	.opts = help_only_opts,
+	.sections = no_sections,
+};
+
+static const char *const bench_usage[] = { "socklab bench [-n N]", NULL };
+
+static const struct cli_help_opt bench_opts[] = {
+	{ "-n, --samples N", "number of samples (default 20)" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help bench_help = {
+	.name = "bench",
+	.summary = "measure the harness's own cost per run",
+	.usage = bench_usage,
+	.text = "Measures what the harness costs one experiment with no role "
+		"running: topology up, observers started and stopped, "
+		"topology down.  Prints the median, min and max over N "
+		"samples, and each phase's median, against the 100 ms "
+		"target.  Needs root.",
+	.opts = bench_opts,
+	.sections = no_sections,
+};
+
+static const char *const states_usage[] = { "socklab states [options] [RUN]",
+					    NULL };
+
+static const struct cli_help_opt states_opts[] = {
+	{ "-o, --output FILE", "where the picture goes (default: "
+			       "RUN/states.svg; - for stdout)" },
+	{ "--format FMT", "svg (default), dot (Graphviz's input), or text "
+			  "(one line per edge, on stdout)" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section states_sections[] = {
+	{ "exit status", "0 drawn, 2 the run could not be read, 64 bad "
+			 "command line." },
+	{ NULL },
+};
+
+static const struct cli_help states_help = {
+	.name = "states",
+	.summary = "draw the TCP state machine a run walked",
+	.usage = states_usage,
+	.text = "Draws TCP's state diagram (RFC 9293, figure 5) with every "
+		"transition that the kernel made in the run's experiments: "
+		"each observed edge bold and labelled with the experiments "
+		"that exercised it, the diagram's other edges faint, and the "
+		"kernel's transitions that the diagram does not have (an "
+		"abort, a RST) in orange.  RUN is a run folder (default: "
+		"results/latest).",
+	.opts = states_opts,
+	.sections = states_sections,
+};
+
+static const char *const diff_usage[] = {
+	"socklab diff [options] RUN_A RUN_B",
+	NULL,
+};
+
+static const struct cli_help_opt diff_opts[] = {
+	{ "--tolerance PCT",
+	  "how far a measurement may move, in percent of RUN_A's value, "
+	  "before it is a difference (default 25)" },
+	{ "--min-ms MS",
+	  "and, for a time, by more than MS ms (default 10: what a busy "
+	  "machine adds to a sub-millisecond reply is not a change of the "
+	  "kernel)" },
+	{ "--json", "one JSON object per experiment that differs" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section diff_sections[] = {
+	{ "exit status", "0 no difference, 1 differences, 2 a run could not "
+			 "be read, 64 bad command line." },
+	{ NULL },
+};
+
+static const struct cli_help diff_help = {
+	.name = "diff",
+	.summary = "what changed between two runs",
+	.usage = diff_usage,
+	.text = "Compares two run folders (results/<run>, possibly from two "
+		"machines or kernels): per experiment its verdict, per variant "
+		"whether it held and behaved as declared, per prediction "
+		"whether it was observed, and every measurement that moved by "
+		"more than the tolerance.  Experiments in only one run are "
+		"named as such.",
+	.opts = diff_opts,
+	.sections = diff_sections,
+};
+
+static const char *const help_usage[] = { "socklab help [<command>]", NULL };
+
+static const struct cli_help help_help = {
+	.name = "help",
+	.summary = "show this help, or a command's",
+	.usage = help_usage,
+	.text = "Shows socklab's help, or a command's: the same as `socklab "
+		"--help` and `socklab <command> --help`.",
+	.opts = help_only_opts,
+	.sections = no_sections,
+};
+
+const struct cli_help *const cli_helps[] = {
+	&socklab_help, &list_help,   &run_help,	 &doctor_help, &clean_help,
+	&bench_help,   &states_help, &diff_help, &help_help,   NULL,
+};
+
+const struct cli_help *cli_help_find(const char *name)
+{
+	for (int i = 0; cli_helps[i]; i++)
+		if (!strcmp(cli_helps[i]->name, name))
+			return cli_helps[i];
+	return NULL;
+}
+
+static int is_top(const struct cli_help *h)
+{
+	return h == &socklab_help;
+}
+
+/* ---- text ---- */
+
+/* The length of the line that starts at s (without its '\n'). */
+static size_t line_len(const char *s)
+{
+	return strcspn(s, "\n");
+}
+
+static int verbatim(const char *line)
+{
+	return line[0] == ' ' && line[1] == ' ';
+}
+
+/* Fills the words of s[0..n) to width, the first line after a prefix
+ * already printed of col columns, the others indented by indent. */
+static void fill(FILE *f, const char *s, size_t n, int col, int indent,
+		 int width)
+{
+	const char *end = s + n;
+	int first = 1;
+
+	while (s < end) {
+		size_t w;
+
+		while (s < end && (*s == ' ' || *s == '\n'))
+			s++;
+		if (s == end)
+			break;
+		w = strcspn(s, " \n");
+		if (s + w > end)
+			w = end - s;
+		if (!first && col + 1 + (int)w > width) {
+			fprintf(f, "\n%*s", indent, "");
+			col = indent;
+			first = 1;
+		}
+		if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		/* Two spaces after a full stop, as the texts are written. */
+		if (!first && s[-1] == ' ' && s - 2 >= end - n &&
+		    s[-2] == ' ') {
+			fputc(' ', f);
+			col++;
+		}
+		fwrite(s, 1, w, f);
+		col += (int)w;
+		first = 0;
+		s += w;
+	}
+}
+
+/* The paragraphs of text: filled, their verbatim lines as they are; the
+ * first one begins after a prefix of col columns.  Every line is
+ * indented by indent. */
+static void paragraphs(FILE *f, const char *text, int col, int indent,
+		       int width)
+{
+	const char *p = text;
+
+	while (*p) {
+		const char *q = p;
+		size_t n;
+
+		if (verbatim(p)) {
+			n = line_len(p);
+			if (col)
+				fprintf(f, "\n");
+			fprintf(f, "%*s%.*s\n", indent, "", (int)n, p);
+			p += n + (p[n] == '\n');
+			col = 0;
+			continue;
+		}
+		/* A paragraph: up to a blank line or a verbatim line. */
+		while (*q &&
+		       !(q[0] == '\n' && (q[1] == '\n' || verbatim(q + 1))))
+			q++;
+		if (!col)
+			fprintf(f, "%*s", indent, "");
+		fill(f, p, q - p, col ? col : indent, indent, width);
+		fputc('\n', f);
+		col = 0;
+		p = q;
+		if (*p == '\n' && p[1] == '\n') {
+			p += 2;
+			if (*p)
+				fputc('\n', f);
+		} else if (*p == '\n') {
+			p++;
+		}
+	}
+}
+
+static void text_commands(FILE *f)
+{
+	for (int i = 1; cli_helps[i]; i++)
+		fprintf(f, "  %-8s %s\n", cli_helps[i]->name,
+			cli_helps[i]->summary);
+}
+
+void cli_help_text(FILE *f, const struct cli_help *h)
+{
+	int col = 0;
+
+	for (int i = 0; h->usage[i]; i++)
+		fprintf(f, "%s%s\n", i ? "       " : "usage: ", h->usage[i]);
+	fputc('\n', f);
+	paragraphs(f, h->text, 0, 0, TEXT_WIDTH);
+	for (int i = 0; h->opts[i].flags; i++) {
+		int n = (int)strlen(h->opts[i].flags);
+
+		col = n > col ? n : col;
+	}
+	col += 2 + 3;
+	if (h->opts[0].flags)
+		fputc('\n', f);
+	for (int i = 0; h->opts[i].flags; i++) {
+		const struct cli_help_opt *o = &h->opts[i];
+
+		fprintf(f, "  %-*s", col - 2, o->flags);
+		fill(f, o->text, strlen(o->text), col, col, TEXT_WIDTH);
+		fputc('\n', f);
+	}
+	for (int i = 0; h->sections[i].title; i++) {
+		const struct cli_help_section *s = &h->sections[i];
+
+		fprintf(f, "\n%s:", s->title);
+		if (!s->text) {
+			fputc('\n', f);
+			text_commands(f);
+		} else if (verbatim(s->text)) {
+			fputc('\n', f);
+			paragraphs(f, s->text, 0, 0, TEXT_WIDTH);
+		} else if (strstr(s->text, "\n\n")) {
+			/* Several paragraphs: under the title, indented. */
+			fputc('\n', f);
+			paragraphs(f, s->text, 0, 2, TEXT_WIDTH);
+		} else {
+			fputc(' ', f);
+			paragraphs(f, s->text, (int)strlen(s->title) + 2, 0,
+				   TEXT_WIDTH);
+		}
+	}
+}
+
+/* ---- man ---- */
+
+/* s[0..n) in roff: backslashes and hyphens escaped (a hyphen is then the
+ * ASCII one, which a reader can copy into a shell), a line never begins
+ * with a control character, `code` in bold. */
+static void roff(FILE *f, const char *s, size_t n, int at_line_start)
+{
+	int bold = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (at_line_start && (c == '.' || c == '\''))
+			fputs("\\&", f);
+		at_line_start = 0;
+		if (c == '`') {
+			fputs(bold ? "\\fR" : "\\fB", f);
+			bold = !bold;
+		} else if (c == '\\') {
+			fputs("\\e", f);
+		} else if (c == '-') {
+			fputs("\\-", f);
+		} else if (c == '\n') {
+			fputc('\n', f);
+			at_line_start = 1;
+		} else {
+			fputc(c, f);
+		}
+	}
+	if (bold)
+		fputs("\\fR", f);
+}
+
+static void roff_str(FILE *f, const char *s, int at_line_start)
+{
+	roff(f, s, strlen(s), at_line_start);
+}
+
+/* Paragraphs as .PP, verbatim lines as an indented no-fill block. */
+static void man_paragraphs(FILE *f, const char *text)
+{
+	const char *p = text;
+	int first = 1;
+
+	while (*p) {
+		size_t n;
+
+		if (verbatim(p)) {
+			fputs(first ? "" : ".PP\n", f);
+			fputs(".RS 4\n.nf\n", f);
+			while (*p && verbatim(p)) {
+				n = line_len(p);
+				roff(f, p + 2, n - 2, 1);
+				fputc('\n', f);
+				p += n + (p[n] == '\n');
+			}
+			fputs(".fi\n.RE\n", f);
+			if (*p == '\n')
+				p++;
+		} else {
+			const char *q = p;
+
+			while (*q && !(q[0] == '\n' &&
+				       (q[1] == '\n' || verbatim(q + 1))))
+				q++;
+			if (!first)
+				fputs(".PP\n", f);
+			/* One paragraph, one input line: roff fills it. */
+			for (const char *c = p; c < q; c = c + n + 1) {
+				n = strcspn(c, "\n");
+				if (c + n > q)
+					n = q - c;
+				roff(f, c, n, c == p);
+				fputc(c + n < q ? ' ' : '\n', f);
+			}
+			p = q;
+			while (*p == '\n')
+				p++;
+		}
+		first = 0;
+	}
+}
+
+/* "-j, --jobs N": each option in bold, each value's name in italics. */
+static void man_flags(FILE *f, const char *flags)
+{
+	const char *p = flags;
+
+	while (*p) {
+		size_t part = strcspn(p, ",");
+		size_t word = strcspn(p, " ,");
+
+		fputs("\\fB", f);
+		roff(f, p, word, 0);
+		fputs("\\fR", f);
+		if (word < part) {
+			fputs(" \\fI", f);
+			roff(f, p + word + 1, part - word - 1, 0);
+			fputs("\\fR", f);
+		}
+		p += part;
+		if (*p == ',') {
+			fputs(", ", f);
+			p++;
+			while (*p == ' ')
+				p++;
+		}
+	}
+	fputc('\n', f);
+}
+
+static void man_upper(FILE *f, const char *s)
+{
+	for (; *s; s++)
+		fputc(toupper((unsigned char)*s), f);
+}
+
+/* The page's name: socklab, socklab-run. */
+static void man_name(FILE *f, const struct cli_help *h, int upper)
+{
+	if (upper)
+		fputs("SOCKLAB", f);
+	else
+		fputs("socklab", f);
+	if (is_top(h))
+		return;
+	fputs("\\-", f);
+	if (upper)
+		man_upper(f, h->name);
+	else
+		roff_str(f, h->name, 0);
+}
+
+static void man_synopsis(FILE *f, const struct cli_help *h)
+{
+	fputs(".SH SYNOPSIS\n.nf\n", f);
+	for (int i = 0; h->usage[i]; i++) {
+		const char *u = h->usage[i];
+		/* The command's own words in bold: "socklab run". */
+		size_t cmd = strlen("socklab");
+
+		if (!is_top(h) && !strncmp(u + cmd, " ", 1) &&
+		    !strncmp(u + cmd + 1, h->name, strlen(h->name)))
+			cmd += 1 + strlen(h->name);
+		fputs("\\fB", f);
+		roff(f, u, cmd, 1);
+		fputs("\\fR", f);
+		roff_str(f, u + cmd, 0);
+		fputc('\n', f);
+	}
+	fputs(".fi\n", f);
+}
+
+static void man_see_also(FILE *f, const struct cli_help *h)
+{
+	int first = 1;
+
+	fputs(".SH \"SEE ALSO\"\n", f);
+	for (int i = 0; cli_helps[i]; i++) {
+		if (cli_helps[i] == h || (!is_top(h) && i > 0))
+			continue;
+		fprintf(f, "%s.BR ", first ? "" : ",\n");
+		man_name(f, cli_helps[i], 0);
+		fputs(" (1)", f);
+		first = 0;
+	}
+	fputs(",\n.BR ip\\-netns (8),\n.BR ss (8),\n.BR tcpdump (8)\n", f);
+}
+
+void cli_help_man(FILE *f, const struct cli_help *h, const char *version)
+{
+	fputs(".\\\" Generated by man/socklab-man.c from harness/help.c: "
+	      "edit that, not this.\n",
+	      f);
+	fputs(".TH \"", f);
+	man_name(f, h, 1);
+	fprintf(f, "\" 1 \"\" \"socklab %s\" \"socklab manual\"\n", version);
+	/* Options and ids are typed as they are printed: never hyphenated. */
+	fputs(".nh\n", f);
+	fputs(".SH NAME\n", f);
+	man_name(f, h, 0);
+	fputs(" \\- ", f);
+	roff_str(f, h->summary, 0);
+	fputc('\n', f);
+	man_synopsis(f, h);
+	fputs(".SH DESCRIPTION\n", f);
+	man_paragraphs(f, h->text);
+	if (h->opts[0].flags)
+		fputs(".SH OPTIONS\n", f);
+	for (int i = 0; h->opts[i].flags; i++) {
+		fputs(".TP\n", f);
+		man_flags(f, h->opts[i].flags);
+		roff_str(f, h->opts[i].text, 1);
+		fputs(".\n", f);
+	}
+	for (int i = 0; h->sections[i].title; i++) {
+		const struct cli_help_section *s = &h->sections[i];
+
+		fputs(".SH \"", f);
+		man_upper(f, s->title);
+		fputs("\"\n", f);
+		if (s->text) {
+			man_paragraphs(f, s->text);
+			continue;
+		}
+		for (int c = 1; cli_helps[c]; c++) {
+			fputs(".TP\n.B ", f);
+			roff_str(f, cli_helps[c]->name, 0);
+			fputc('\n', f);
+			roff_str(f, cli_helps[c]->summary, 1);
+			fputs(": ", f);
+			fputs("\\fB", f);
+			man_name(f, cli_helps[c], 0);
+			fputs("\\fR(1).\n", f);
+		}
+	}
+	man_see_also(f, h);
+}
