@@ -229,6 +229,20 @@ void sl__register_predict(void (*fn)(struct sl_predict *p, const void *knobs));
 void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
 	       const char *value);
 
+/* Changes the route host reaches the other hosts by (its default route,
+ * through the router) with iproute2's route options, in host's namespace
+ * only ("client" or "server"):
+ *	sl_route(s, "server", "quickack", "1");
+ * runs `ip route change default via <router> dev eth0 quickack 1` there,
+ * printed to commands.sh as `ip -n <netns> route change ...`.  Options
+ * that a route carries for the sockets that use it: quickack, rto_min,
+ * initcwnd, initrwnd, congctl...  SETUP runs before any socket exists,
+ * so every connection of the host has them.  A failure makes the variant
+ * an ERROR with ip's own message. */
+#define sl_route(s, host, ...)						\
+	sl__route((s), (host), (const char *const[]){ __VA_ARGS__, NULL })
+void sl__route(struct sl_setup *s, const char *host, const char *const opts[]);
+
 /* ---- roles ---- */
 
 /* The address of a host, with a port, ready for connect() or bind(). */
