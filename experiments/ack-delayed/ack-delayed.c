@@ -16,13 +16,14 @@
  *    min(rcv_wnd / (2 * rcv_mss), TCP_MAX_QUICKACKS) of them
  *    (tcp_event_data_recv(), tcp_incr_quickack()): 16 here, since the
  *    window is 64 KB.  Each ACK sent uses one (tcp_dec_quickack_mode()).
- *  - The timer: ato starts at TCP_ATO_MIN = HZ/25 (40 ms), and a segment
- *    that comes within TCP_ATO_MIN / 2 of the one before leaves it there
- *    (tcp_event_data_recv()).  Above TCP_DELACK_MIN (also HZ/25) it would
- *    be capped by the measured RTT, at least TCP_DELACK_MIN; TCP_DELACK_MAX
- *    (HZ/5, the 200 ms) bounds only slow, interactive connections.  On this
- *    path (an RTT of tens of microseconds, segments microseconds apart)
- *    every delayed ACK here waits TCP_DELACK_MIN: 40 ms.
+ *  - The timer waits ato: it starts at TCP_ATO_MIN = HZ/25 (40 ms), and
+ *    a segment that comes within TCP_ATO_MIN / 2 of the one before leaves
+ *    it there (tcp_event_data_recv(); so does the end of the quick-ACKs).
+ *    Above TCP_DELACK_MIN (also HZ/25), tcp_send_delayed_ack() caps it by
+ *    the smoothed RTT (at least TCP_DELACK_MIN), and by TCP_DELACK_MAX
+ *    (HZ/5: the 200 ms) on an interactive connection, HZ/2 otherwise: a
+ *    delay near 200 ms takes a round trip near 200 ms.  Here (an RTT of
+ *    tens of microseconds) every delayed ACK waits TCP_DELACK_MIN, 40 ms.
  *  - Interactive ("pingpong") mode: a socket that sends data within ato of
  *    the last data it received (a reply) counts as interactive
  *    (tcp_event_data_sent(), net.ipv4.tcp_pingpong_thresh = 1), and then
@@ -35,13 +36,15 @@
  *    route's quickack (RTAX_QUICKACK, `ip route ... quickack 1`) keeps
  *    every connection on that route in quick-ACK mode for good.
  *
- * How: the client sends lone 1-byte segments, each once the previous one
- * is acknowledged, and the one under test ("sending lone") last; in the
- * interactive variants the server answers the first segment with one byte
- * (a request and its reply), reads the second and does not answer it.
- * The server reads nothing in the others: a read() that empties the queue
- * sends a pending ACK at once in a connection that is not interactive
- * (tcp_cleanup_rbuf(), ICSK_ACK_PUSHED), which would hide the timer.
+ * How: the client sends lone 1-byte segments, each once the one before
+ * is acknowledged, and the one under test ("sending lone") last.  In the
+ * interactive variants a 1-byte request and its 1-byte reply come first
+ * (again, if the reply took 20 ms or more: see INTERACTIVE_MS); the server
+ * reads the segment under test and does not answer it.  In the others the
+ * server reads nothing: a read() that empties the queue of a connection
+ * that is not interactive sends a pending ACK at once (tcp_cleanup_rbuf(),
+ * ICSK_ACK_PUSHED, set by any segment shorter than the MSS), which would
+ * hide the timer.
  *
  * Predictions: the claim, each lone segment acknowledged about 200 ms
  * after it; no variant holds it (.holds = false).  Next to it, what
@@ -52,9 +55,9 @@
  *
  * Variants: the connection's first segment (quick-ACK phase); the 17th,
  * after 16 quick-ACKs; the same with TCP_QUICKACK set once after accept();
- * the same with the server's route on quickack 1; a request after one
- * request/reply exchange (interactive), without and with TCP_QUICKACK set
- * after reading it.
+ * the same with the server's route on quickack 1; a request on an
+ * interactive connection, without and with TCP_QUICKACK set after reading
+ * it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -65,10 +68,11 @@
 #define DELACK_MIN_MS 40
 /* TCP_DELACK_MAX = HZ/5: the claim's 200 ms. */
 #define DELACK_MAX_MS 200
-/* One jiffy at the coarsest HZ (100).  The timer counts whole jiffies from
- * the one the segment arrived in, so it fires up to a jiffy early (36 to
- * 40 ms at HZ=250, 30 to 40 at HZ=100), and the tick that runs it may come
- * a jiffy late. */
+/* One jiffy at the coarsest HZ (100).  The timer is set in whole jiffies
+ * from the one the segment arrived in, and the timer wheel rounds it up to
+ * the next tick: it fires within a jiffy of 40 ms (40 to 44 ms here, at
+ * HZ=250; on a virtual machine whose ticks come late, a little less now
+ * and then). */
 #define JIFFY_MAX_MS 10
 /* The ACK of quick-ACK mode leaves in the softirq that took the segment
  * (microseconds), or in the call that sends it; "at once" is anything

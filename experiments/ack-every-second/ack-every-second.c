@@ -11,8 +11,8 @@
  * both, more than one full segment (rcv_mss) not yet acknowledged means
  * an ACK now.  On arrival one more condition applies: the window it would
  * advertise must not be smaller than the last one (__tcp_select_window()
- * >= rcv_wnd), since a shrinking window is better announced late than
- * often; the read, which frees the space, sends the ACK instead.  Neither
+ * >= rcv_wnd); otherwise the read that frees the space sends the ACK
+ * ("tcp_recvmsg() will send ACK otherwise", says the kernel).  Neither
  * place applies in quick-ACK mode, where every segment is acknowledged at
  * once (ack-delayed): the connection's first 16 segments
  * (TCP_MAX_QUICKACKS), and one more each time a segment lets the receiver
@@ -26,10 +26,11 @@
  * default) a reading server may grow it, and the window with it, at any
  * read, and each step is one more quick-ACK.  SETUP turns autotuning off
  * in the server's namespace; the buffer keeps its default size
- * (tcp_rmem[1], 128 KB).  Then it writes two MSS in one write() ("sending two"):
- * with offloads off on the veths (lib/offloads.c) they leave as two
- * segments, microseconds apart, the second with PSH; Nagle holds neither
- * (both are full-sized).  It waits for the ACK that covers both.
+ * (tcp_rmem[1], 128 KB).  Then the client writes two MSS in one write()
+ * ("sending two"): with offloads off on the veths (lib/offloads.c) they
+ * leave as two segments, microseconds apart, the second with PSH; Nagle
+ * holds neither (both are full-sized).  It waits for the ACK that covers
+ * both.
  *
  * Variants: at the connection's start (no lone segments: quick-ACK mode,
  * one ACK each, declared not to hold); after them, with the server
@@ -49,8 +50,8 @@
 #define LONE (2 * MAX_QUICKACKS)
 /* TCP_DELACK_MIN = HZ/25: the delayed ACK here (ack-delayed). */
 #define DELACK_MIN_MS 40
-/* One jiffy at the coarsest HZ (100): the timer fires a jiffy late at
- * most, never early. */
+/* One jiffy at the coarsest HZ (100): the timer fires within a jiffy of
+ * 40 ms (ack-delayed). */
 #define JIFFY_MAX_MS 10
 /* An ACK sent at once leaves in the softirq that took the segment, or in
  * the read() that consumed it: sooner than half the shortest delayed ACK,

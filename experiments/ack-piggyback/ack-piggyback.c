@@ -44,8 +44,8 @@
 #define REPLY 100
 /* TCP_DELACK_MIN = HZ/25: the delayed ACK here (ack-delayed). */
 #define DELACK_MIN_MS 40
-/* One jiffy at the coarsest HZ (100): the timer fires a jiffy late at
- * most, never early. */
+/* One jiffy at the coarsest HZ (100): the timer fires within a jiffy of
+ * 40 ms (ack-delayed). */
 #define JIFFY_MAX_MS 10
 /* An ACK sent at once leaves in the softirq that took the segment:
  * sooner than half the shortest delayed ACK, which no timer can be. */
