@@ -92,6 +92,11 @@ EXPERIMENT(ack_delayed) {
 	.claim = "a lone segment is acknowledged after a delayed-ACK timer of "
 		 "about 200 ms",
 	.expected = SL_REFUTED,
+	.topic = SL_TOPIC_ACKS,
+	.belief = "at once for a connection's first 16 segments or on a "
+		  "route with quickack 1, otherwise 40 ms (TCP_DELACK_MIN), "
+		  "interactive or not; TCP_QUICKACK set once does not stay, "
+		  "set after a read it sends the pending ACK",
 	.timeout_s = 10,
 };
 

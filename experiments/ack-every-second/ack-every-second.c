@@ -61,6 +61,11 @@
 EXPERIMENT(ack_every_second) {
 	.claim = "two full-sized segments arriving close together get one ACK",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_ACKS,
+	.belief = "once the 16 quick-ACKs are spent: one ACK, at once while "
+		  "the reader keeps up, from the 40 ms timer once it has "
+		  "stopped reading; a connection's first segments get one "
+		  "ACK each",
 	.timeout_s = 10,
 };
 

@@ -62,6 +62,10 @@ EXPERIMENT(ack_piggyback) {
 	.claim = "a reply sent before the delayed-ACK timer fires carries the "
 		 "ACK, with no separate pure ACK",
 	.expected = SL_NUANCED,
+	.topic = SL_TOPIC_ACKS,
+	.belief = "on a connection made interactive by an earlier reply; a "
+		  "connection's first request gets a pure ACK at once; a "
+		  "reply later than 40 ms follows the timer's pure ACK",
 	.timeout_s = 10,
 };
 
