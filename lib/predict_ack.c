@@ -23,19 +23,6 @@
 
 #define SL__MAX_ACKED 32
 
-/* As predict_timing.c judges a time: within pct percent or ms of the
- * predicted one, whichever is wider. */
-static int within(double measured, double predicted, struct sl_tol tol)
-{
-	double d = measured - predicted, w = predicted * tol.pct / 100;
-
-	if (d < 0)
-		d = -d;
-	if (w < 0)
-		w = -w;
-	return d <= (w > tol.ms ? w : tol.ms);
-}
-
 /* Does the segment take sequence space, so that an ACK can cover it? */
 static int occupies(const struct sl_packet *s)
 {
@@ -117,13 +104,7 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 		sl__appendf(r->what, sizeof(r->what), "%s%g", k ? ", " : " ",
 			    ms[k]);
 	sl__appendf(r->what, sizeof(r->what), " ms after each");
-	if (tol.pct > 0 && tol.ms > 0)
-		sl__appendf(r->what, sizeof(r->what), " (+/- %g%% or %g ms)",
-			    tol.pct, tol.ms);
-	else if (tol.pct > 0)
-		sl__appendf(r->what, sizeof(r->what), " (+/- %g%%)", tol.pct);
-	else
-		sl__appendf(r->what, sizeof(r->what), " (+/- %g ms)", tol.ms);
+	sl__describe_tol(tol, r->what, sizeof(r->what));
 	if (n < 1 || n > SL__MAX_ACKED) {
 		snprintf(r->skipped, sizeof(r->skipped), "needs 1 to %d times",
 			 SL__MAX_ACKED);
@@ -148,7 +129,7 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 			continue;
 		}
 		t = ms_between(tl, idx[k], ack[k]);
-		good = k < n && within(t, ms[k], tol);
+		good = k < n && sl__tol_ok(t, ms[k], tol);
 		ok = ok && good;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s %.1f%s",
 			    k ? "," : "", t, k < n && !good ? " (off)" : "");
