@@ -229,6 +229,20 @@ void sl__register_predict(void (*fn)(struct sl_predict *p, const void *knobs));
 void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
 	       const char *value);
 
+/* Changes the route host reaches the other hosts by (its default route,
+ * through the router) with iproute2's route options, in host's namespace
+ * only ("client" or "server"):
+ *	sl_route(s, "server", "quickack", "1");
+ * runs `ip route change default via <router> dev eth0 quickack 1` there,
+ * printed to commands.sh as `ip -n <netns> route change ...`.  Options
+ * that a route carries for the sockets that use it: quickack, rto_min,
+ * initcwnd, initrwnd, congctl...  SETUP runs before any socket exists,
+ * so every connection of the host has them.  A failure makes the variant
+ * an ERROR with ip's own message. */
+#define sl_route(s, host, ...)						\
+	sl__route((s), (host), (const char *const[]){ __VA_ARGS__, NULL })
+void sl__route(struct sl_setup *s, const char *host, const char *const opts[]);
+
 /* ---- roles ---- */
 
 /* The address of a host, with a port, ready for connect() or bind(). */
@@ -523,6 +537,31 @@ void sl__measure_gaps_ms(struct sl_predict *p, const char *name,
 			 const struct sl_match *m);
 void sl__expect_backoff(struct sl_predict *p, double factor, struct sl_tol tol,
 			const struct sl_match *m, int line);
+
+/* When the peer acknowledged each matching segment that carries data (or
+ * a SYN or FIN), timed from the segment itself, not from a mark: from the
+ * segment, as its sender's capture saw it leave, to the first segment its
+ * receiver sent back on that connection whose ACK number covers it (a pure
+ * ACK, or data that carries the ACK), as the receiver's capture saw that
+ * leave.  Exactly as many segments match as times are given, and the k-th
+ * is acknowledged times[k] ms after it, within tol:
+ *	expect_acked_at_ms(p, SL_MS(40), SL_TOL(0, 10), .from = "client",
+ *			   .len = 1, .after = "sending");
+ * (the server's delayed ACK of one byte).  A mark before a write times the
+ * role's own lateness too; this is the receiver's delay alone. */
+#define expect_acked_at_ms(p, times, tol, ...)				\
+	SL__MATCH(sl__expect_acked_at_ms((p), times, (tol), &sl__m,	\
+					 __LINE__), __VA_ARGS__)
+/* Measurement, never failing: the same delay, name for one segment,
+ * name.1, name.2, ... for several. */
+#define measure_acked_ms(p, name, ...)					\
+	SL__MATCH(sl__measure_acked_ms((p), (name), &sl__m), __VA_ARGS__)
+
+void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
+			    struct sl_tol tol, const struct sl_match *m,
+			    int line);
+void sl__measure_acked_ms(struct sl_predict *p, const char *name,
+			  const struct sl_match *m);
 
 /* ---- the kernel's own account ----
  *
