@@ -240,6 +240,7 @@ void sl_sm_dot(const struct sl_sm *m, FILE *f)
 		   "made them; faint: never observed; orange: Linux's own, "
 		   "not in the RFC's diagram\";\n"
 		   "  labelloc=t; fontname=\"DejaVu Sans\"; fontsize=12;\n"
+		   "  pad=0.5;\n"
 		   "  node [shape=box, style=\"rounded,filled\", "
 		   "fillcolor=\"#eceff1\", fontname=\"DejaVu Sans Mono\", "
 		   "fontsize=11];\n"

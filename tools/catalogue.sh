@@ -77,6 +77,11 @@ disagree.
 Verdicts: **CONFIRMED** (the kernel did what the claim says), **REFUTED** (it
 did something else), **NUANCED** (true only under conditions the claim does
 not state; the experiment shows both sides).
+
+[The TCP state machine as the catalogue's runs walked it](docs/states.svg)
+([PNG](docs/states.png)): RFC 9293's diagram with every transition the kernel
+made in a whole run, each labelled with the experiments that made it
+(`socklab states` draws it from any run; `make pictures` renews docs/).
 HEAD
 }
 

@@ -18,7 +18,7 @@ ladder() { # id variant
 	local svg=$run/$1/$2/ladder.svg
 	[ -f "$svg" ] || { echo "pictures.sh: no $svg (run $1 first)" >&2; exit 2; }
 	rsvg-convert -b white -o "$out/ladder-$1.png" "$svg"
-	cp "$svg" "$out/ladder-$1.svg"
+	install -m 644 "$svg" "$out/ladder-$1.svg"
 	echo "$out/ladder-$1.png"
 }
 ladder linger-zero-rst close_linger_1_0
@@ -37,3 +37,4 @@ timeout 120 "$browser" --headless=new --no-sandbox --disable-gpu \
 	--screenshot="$out/index-html.png" "file://$run/index.html" \
 	> /dev/null 2>&1
 echo "$out/index-html.png"
+chmod 644 "$out"/*.png "$out"/*.svg
