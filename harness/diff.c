@@ -74,6 +74,13 @@ static int ids_of(const char *run, char ***ids, int *n)
 	return 0;
 }
 
+static void free_ids(char **ids, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(ids[i]);
+	free(ids);
+}
+
 static int has(char **ids, int n, const char *id)
 {
 	for (int i = 0; i < n; i++)
@@ -332,6 +339,8 @@ int cli_cmd_diff(int argc, char **argv)
 				argv[optind + k],
 				ret < 0 ? strerror(-ret) :
 					  "no experiment's verdict.json in it");
+			free_ids(ia, na);
+			free_ids(ib, nb);
 			return SL_EXIT_ERROR;
 		}
 	}
@@ -370,11 +379,7 @@ int cli_cmd_diff(int argc, char **argv)
 	if (!json)
 		printf("%d of %d experiments differ\n", differ,
 		       na > nb ? na : nb);
-	for (int i = 0; i < na; i++)
-		free(ia[i]);
-	for (int i = 0; i < nb; i++)
-		free(ib[i]);
-	free(ia);
-	free(ib);
+	free_ids(ia, na);
+	free_ids(ib, nb);
 	return differ ? 1 : 0;
 }
