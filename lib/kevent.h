@@ -67,7 +67,7 @@ const char *sl_kstate_name(int state);
 /* ---- the timeline's side (timeline.c calls these; kevent_text.c) ---- */
 
 /* The text of kernel event i, in words, without time or host:
- *    kernel: ESTABLISHED -> CLOSE 198.19.3.2:5000 198.18.3.2:41234 (RST sent: TCP_ABORT_ON_CLOSE)
+ *    kernel: ESTABLISHED -> CLOSE 198.19.3.2:7007 198.18.3.2:41234 (RST sent: TCP_ABORT_ON_CLOSE)
  * Returns the length written. */
 int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n);
 

@@ -15,7 +15,7 @@
 #include "kevent.h"
 #include "timeline.h"
 
-/* "198.19.3.2:5000 198.18.3.2:41234", local first, as ss prints them. */
+/* "198.19.3.2:7007 198.18.3.2:41234", local first, as ss prints them. */
 static void endpoints(const struct sl_kevent *k, char *buf, size_t n)
 {
 	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];

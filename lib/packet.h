@@ -59,7 +59,7 @@ void sl_flags_format(uint8_t flags, char buf[16]);
 
 /* One line the way `tcpdump -nn` prints it, without timestamp and without
  * the leading "IP ":
- *   198.18.3.2.41234 > 198.19.3.2.5000: Flags [P.], seq 1:101, ack 1,
+ *   198.18.3.2.41234 > 198.19.3.2.7007: Flags [P.], seq 1:101, ack 1,
  *   win 502, options [nop,nop,TS val 1 ecr 2], length 100
  * Sequence numbers are printed relative to seq_base (the sender's ISN) and
  * acknowledgment numbers relative to ack_base (the receiver's ISN) when

@@ -128,7 +128,7 @@ void sl__skip_unknown_state(struct sl_result *r, const char *name)
 }
 
 /* Appends where a prediction looks: the ports (0: any) and the window of
- * its marks, " (local port 5000) after \"closing\" within 50 ms". */
+ * its marks, " (local port 7007) after \"closing\" within 50 ms". */
 void sl__describe_scope(char *buf, size_t n, int lport, int rport,
 			const char *after, int within_ms, const char *before)
 {

@@ -124,7 +124,7 @@ int sl__tol_ok(double measured, double predicted, struct sl_tol tol);
 void sl__describe_tol(struct sl_tol tol, char *buf, size_t n);
 
 /* Appends where a prediction looks: the ports (0: any) and the window of
- * its marks, " (local port 5000) after \"closing\" within 50 ms". */
+ * its marks, " (local port 7007) after \"closing\" within 50 ms". */
 void sl__describe_scope(char *buf, size_t n, int lport, int rport,
 			const char *after, int within_ms, const char *before);
 

@@ -42,7 +42,7 @@
 #include <unistd.h>
 
 /* The port the server listens on, unless an experiment picks another. */
-#define SL_PORT 5000
+#define SL_PORT 7007
 
 /* What an option left unset means where 0 is a value of its own: any
  * length (.len = 0 is zero bytes), no bound on a count (.max = 0 is

@@ -62,7 +62,7 @@ const char *sl_state_name(int state);
 int sl_state_parse(const char *name);
 
 /* One line as `ss -tanoi` prints it (without the tcp_info line):
- *   TIME-WAIT 0 0 198.18.3.2:41234 198.19.3.2:5000 timer:(timewait,59sec,0)
+ *   TIME-WAIT 0 0 198.18.3.2:41234 198.19.3.2:7007 timer:(timewait,59sec,0)
  * Returns the length written (truncated to n). */
 int sl_sock_format(const struct sl_sock *s, char *buf, size_t n);
 
