@@ -200,7 +200,9 @@ static const struct cli_help doctor_help = {
 		"kernel, root, network namespaces, veth, sch_netem, nftables, "
 		"NFQUEUE, the link emulator's backend and its timer's error, "
 		"socket sampling, tracefs, the tools (tcpdump, ss, ethtool, "
-		"iptables, nft, ip, tc) and where the experiments are.  The probes run in a scratch "
+		"iptables, nft, ip, tc), where the experiments are, and which "
+		"accelerator `socklab vm` gives its guests (or that this is "
+		"one).  The probes run in a scratch "
 		"namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the end.",
 	.opts = doctor_opts,
 	.sections = doctor_sections,

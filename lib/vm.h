@@ -79,10 +79,10 @@ int sl_cpio_finish(struct sl_cpio *c, struct sl_err *e);
 /* What the guest is told to do. */
 struct sl_vm_guest {
 	const struct sl_vm_kernel *kernel;
-	const char *busybox;	   /* the host's static busybox */
-	const char *results;	   /* absolute, shared writable; or NULL */
-	const char *cwd;	   /* socklab starts there */
-	const char *accel;	   /* "tcg" or "kvm", told to socklab */
+	const char *busybox;	 /* the host's static busybox */
+	const char *results;	 /* absolute, shared writable; or NULL */
+	const char *cwd;	 /* socklab starts there */
+	const char *accel;	 /* "tcg" or "kvm", told to socklab */
 	const char *const *argv; /* socklab's own argv, argv[0] its path */
 	/* Whether socklab's output reaches a terminal on the host: in the
 	 * guest, the serial ports are terminals, and socklab would print

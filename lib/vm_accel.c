@@ -46,8 +46,8 @@ const char *sl_vm_accel(const char *kvm_dev, const char *sysmod, char *why,
 	api = ioctl(fd, KVM_GET_API_VERSION, 0);
 	close(fd);
 	if (api != KVM_API_VERSION) {
-		snprintf(why, n, "%s answers no KVM API version %d",
-			 kvm_dev, KVM_API_VERSION);
+		snprintf(why, n, "%s answers no KVM API version %d", kvm_dev,
+			 KVM_API_VERSION);
 		return "tcg";
 	}
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
@@ -61,7 +61,7 @@ const char *sl_vm_accel(const char *kvm_dev, const char *sysmod, char *why,
 	    module_loaded(sysmod, "kvm_amd")) {
 		snprintf(why, n, "%s is %s's", kvm_dev,
 			 module_loaded(sysmod, "kvm_intel") ? "kvm_intel" :
-							       "kvm_amd");
+							      "kvm_amd");
 		return "kvm";
 	}
 	snprintf(why, n, "%s is neither kvm_intel's nor kvm_amd's", kvm_dev);

@@ -35,9 +35,9 @@ static const char *const boot_modules[] = { "virtio_pci", "9pnet_virtio",
  * that the first experiment does not pay for it (the kernel would load
  * most on demand, through /sbin/modprobe, all the same). */
 static const char *const run_modules[] = {
-	"veth",	   "sch_netem",	  "nf_tables",	      "nft_reject_inet",
-	"nft_ct",  "nfnetlink_queue", "xt_NFQUEUE",   "iptable_mangle",
-	"inet_diag", "tcp_diag",   "udp_diag",	      "af_packet"
+	"veth",	     "sch_netem",	"nf_tables",  "nft_reject_inet",
+	"nft_ct",    "nfnetlink_queue", "xt_NFQUEUE", "iptable_mangle",
+	"inet_diag", "tcp_diag",	"udp_diag",   "af_packet"
 };
 
 #define NBOOT_MAX 64
@@ -276,8 +276,8 @@ static void write_stage2(FILE *f, const struct sl_vm_guest *g)
 }
 
 static int add_text(struct sl_cpio *c, const char *name, unsigned mode,
-		    void (*fn)(FILE *, const struct sl_vm_guest *, char (*)[256],
-			       int),
+		    void (*fn)(FILE *, const struct sl_vm_guest *,
+			       char (*)[256], int),
 		    const struct sl_vm_guest *g, char (*mods)[256], int nmods,
 		    struct sl_err *e)
 {

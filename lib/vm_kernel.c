@@ -164,8 +164,7 @@ static int newer(const char *a, const char *b)
 
 /* The newest package of Debian's archive that apt-cache knows for
  * "debian:<major.minor>", plain flavour; 0 and name, or -ENOENT. */
-static int newest_image(const char *ver, char *name, size_t n,
-			struct sl_err *e)
+static int newest_image(const char *ver, char *name, size_t n, struct sl_err *e)
 {
 	char out[65536], *save = NULL;
 	const char *argv[] = { "apt-cache", "pkgnames", "linux-image-", NULL };
@@ -266,9 +265,13 @@ int sl_vm_debian_fetch(const char *spec, const char *cachedir, char *deb,
 	{
 		/* As root into a folder only root reads: apt's sandbox
 		 * user could not write there, and need not. */
-		const char *argv[] = { "apt-get", "download", "-q",
-				       "-o",	  "APT::Sandbox::User=root",
-				       pkg,	  NULL };
+		const char *argv[] = { "apt-get",
+				       "download",
+				       "-q",
+				       "-o",
+				       "APT::Sandbox::User=root",
+				       pkg,
+				       NULL };
 
 		rc = run_capture(argv, dir, out, sizeof(out), e);
 		if (rc < 0)
@@ -477,8 +480,7 @@ static int visit(struct dep_line *d, int nd, const char *want, char *done,
 	}
 	if (*n >= max)
 		return -ENOSPC;
-	snprintf(out[*n], 256, "%.*s", (int)strcspn(d[i].line, ":"),
-		 d[i].line);
+	snprintf(out[*n], 256, "%.*s", (int)strcspn(d[i].line, ":"), d[i].line);
 	(*n)++;
 	return 0;
 }
