@@ -21,11 +21,15 @@ SOCKLAB := ./$(BUILD)/socklab
 # machine that has everything never touches the network.  dpkg-dev and
 # file: CPack's deb finds the package's library dependencies with them
 # (dpkg-shlibdeps); man-db: the test that reads the man pages.
+# socklab vm: qemu-system-x86 boots the guest, busybox-static is its
+# initramfs's only program, kmod's depmod writes an extracted kernel
+# package's modules.dep and its modprobe loads the guest's modules.
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
-	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db
+	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db \
+	qemu-system-x86 busybox-static kmod
 
 PREFIX ?= /usr/local
 

@@ -252,12 +252,12 @@ static void write_stage2(FILE *f, const struct sl_vm_guest *g)
 	/* A port that stands for a pipe or a file on the host is fed
 	 * through a FIFO, which is no terminal to socklab either. */
 	if (!g->out_tty)
-		fputs("O=/run/socklab-vm/out; $B mkfifo $O &&"
-		      " $B cat $O >/dev/ttyS1 &\n",
+		fputs("O=/run/socklab-vm/out; $B mkfifo $O ||"
+		      " fail mkfifo\n$B cat $O >/dev/ttyS1 &\n",
 		      f);
 	if (!g->err_tty)
-		fputs("E=/run/socklab-vm/err; $B mkfifo $E &&"
-		      " $B cat $E >/dev/ttyS2 &\n",
+		fputs("E=/run/socklab-vm/err; $B mkfifo $E ||"
+		      " fail mkfifo\n$B cat $E >/dev/ttyS2 &\n",
 		      f);
 	fputs("cd ", f);
 	quote(f, g->cwd);
