@@ -8,6 +8,7 @@
 #   make install          install under PREFIX (default /usr/local)
 #   make deb              a Debian package, in build/
 #   make bench | list | doctor | clean
+#   make vm-linkemu       tc netem against socklab's emulator, in a guest
 #   make format           lay the C sources out in kernel style (.clang-format)
 #   make format-check     fail on any source clang-format would change (CI)
 #
@@ -34,6 +35,7 @@ DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 PREFIX ?= /usr/local
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
+	vm-linkemu \
 	format format-check catalogue pictures install deb
 
 all: build
@@ -72,6 +74,13 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# The link emulator's two backends on the same spec, side by side, in a
+# QEMU guest whose kernel has sch_netem (socklab vm; KERNEL=debian:6.1 by
+# default, or a linux-image .deb).  The host's own kernel may lack netem.
+KERNEL ?= debian:6.1
+vm-linkemu: build
+	$(SOCKLAB) vm --kernel $(KERNEL) --exec -- $(BUILD)/tests/test_linkemu_compare
 
 # bin/socklab, its experiments in libexec/socklab (found relative to
 # bin/socklab, so the tree can be moved), man pages, bash completion and

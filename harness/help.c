@@ -324,6 +324,7 @@ static const struct cli_help diff_help = {
 
 static const char *const vm_usage[] = {
 	"socklab vm --kernel KERNEL [options] [--] COMMAND [ARGS...]",
+	"socklab vm --kernel KERNEL [options] --exec [--] PROGRAM [ARGS...]",
 	NULL,
 };
 
@@ -349,6 +350,10 @@ static const struct cli_help_opt vm_opts[] = {
 	  "give up when socklab has not ended S seconds after the start "
 	  "(default 0: never; the experiments have their own deadlines)" },
 	{ "--log FILE", "keep the guest's serial console in FILE" },
+	{ "--exec",
+	  "COMMAND is a program to run in the guest instead of a socklab "
+	  "command (a test, a shell command: `--exec -- sh -c ...`); its "
+	  "output and exit status come back the same way" },
 	{ "-h, --help", "show this help" },
 	{ NULL },
 };

@@ -49,6 +49,7 @@ struct vm_opts {
 	const char *modules;
 	const char *accel;
 	const char *log;
+	int exec; /* the words are a program and its arguments */
 	long cpus, memory_mb, boot_timeout_s, timeout_s;
 };
 
@@ -266,6 +267,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		{ "boot-timeout", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "exec", no_argument, NULL, 'x' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -323,6 +325,9 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 		case 'l':
 			o->log = optarg;
 			break;
+		case 'x':
+			o->exec = 1;
+			break;
 		case 'h':
 			cli_help_text(stdout, cli_help_find("vm"));
 			return 0;
@@ -337,7 +342,7 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 	if (optind >= argc)
 		return cli_usage_error("vm", "no socklab command to run in the "
 					     "guest (e.g. -- run --all)");
-	if (!strcmp(argv[optind], "vm"))
+	if (!o->exec && !strcmp(argv[optind], "vm"))
 		return cli_usage_error("vm", "a guest does not start guests");
 	return -1;
 }
@@ -431,6 +436,7 @@ int cli_cmd_vm(int argc, char **argv)
 			     .boot_timeout_s = 120 };
 	struct vm v = { .sfd = -1, .exit_status = -1 };
 	char self[PATH_MAX], cwd[PATH_MAX], res[PATH_MAX], why[256] = "";
+	char prog[PATH_MAX];
 	char before[PATH_MAX], after[PATH_MAX], qbuf[16][PATH_MAX + 128];
 	const char *qa[64], *accel, *busybox, *qemu;
 	int pipes[4][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 }, { -1, -1 } };
@@ -469,7 +475,7 @@ int cli_cmd_vm(int argc, char **argv)
 	}
 	self[l] = '\0';
 	if (resolve_kernel(&o, &k, &e) < 0 ||
-	    results_dir(argc, argv, res, sizeof(res), &e) < 0) {
+	    results_dir(o.exec ? 0 : argc, argv, res, sizeof(res), &e) < 0) {
 		fprintf(stderr, "socklab: vm: %s\n", e.msg);
 		return SL_EXIT_ERROR;
 	}
@@ -500,8 +506,20 @@ int cli_cmd_vm(int argc, char **argv)
 		const char *gargv[256];
 		int n = 0;
 
-		gargv[n++] = self;
-		for (int i = 0; i < argc && n < 255; i++)
+		/* A program of --exec is found as the guest's shell would,
+		 * but the guest's PATH is SL_EXEC_PATH: a relative path
+		 * is made absolute here, where it was typed. */
+		if (o.exec && strchr(argv[0], '/') &&
+		    !realpath(argv[0], prog)) {
+			fprintf(stderr, "socklab: vm: --exec %s: %s\n", argv[0],
+				strerror(errno));
+			teardown(&v);
+			return SL_EXIT_USAGE;
+		}
+		gargv[n++] = !o.exec		  ? self :
+			     strchr(argv[0], '/') ? prog :
+						    argv[0];
+		for (int i = o.exec ? 1 : 0; i < argc && n < 255; i++)
 			gargv[n++] = argv[i];
 		gargv[n] = NULL;
 		g = (struct sl_vm_guest){ .kernel = &k,
