@@ -224,8 +224,9 @@ static const struct cli_help clean_help = {
 	.text = "Removes the namespaces and trace instances of runs that "
 		"were killed, the namespaces kept by `socklab run --keep`, and "
 		"the scratch namespaces and instances of doctors that were "
-		"killed: only the names socklab gives them, never a run that "
-		"is still going.  Needs root.",
+		"killed, and the temporary folders (/tmp/socklab-vm-PID-*) of "
+		"`socklab vm`s that were: only the names socklab gives them, "
+		"never a run that is still going.  Needs root.",
 	.opts = help_only_opts,
 	.sections = no_sections,
 };
@@ -345,7 +346,9 @@ static const struct cli_help_opt vm_opts[] = {
 	{ "--memory MIB", "the guest's memory (default 1024)" },
 	{ "--boot-timeout S",
 	  "give up when the guest has not started socklab after S seconds "
-	  "(default 120, many times a boot under TCG)" },
+	  "(default 0: never; a kernel that cannot boot ends the guest "
+	  "itself, with panic=-1, and how long a boot takes under TCG "
+	  "depends on what else the machine runs)" },
 	{ "--timeout S",
 	  "give up when socklab has not ended S seconds after the start "
 	  "(default 0: never; the experiments have their own deadlines)" },

@@ -18,7 +18,8 @@
  * PID on every way out (there is nothing in the guest worth saving once
  * we stop listening), and PR_SET_PDEATHSIG kills it should we be killed
  * outright.  The temporary folder (initramfs, console log) goes on every
- * way out but that one, which `socklab clean` does not cover yet.
+ * way out but that one, after which `socklab clean` removes it
+ * (lib/vm_sweep.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -308,10 +309,10 @@ static int parse(int argc, char **argv, struct vm_opts *o)
 						       optarg);
 			break;
 		case 'b':
-			if (cli_parse_int(optarg, 1, 86400,
+			if (cli_parse_int(optarg, 0, 86400,
 					  &o->boot_timeout_s) < 0)
 				return cli_usage_error("vm",
-						       "--boot-timeout: 1 to "
+						       "--boot-timeout: 0 to "
 						       "86400 s, not '%s'",
 						       optarg);
 			break;
@@ -430,10 +431,7 @@ static int has_comma(const char *s)
 
 int cli_cmd_vm(int argc, char **argv)
 {
-	struct vm_opts o = { .accel = "auto",
-			     .cpus = 2,
-			     .memory_mb = 1024,
-			     .boot_timeout_s = 120 };
+	struct vm_opts o = { .accel = "auto", .cpus = 2, .memory_mb = 1024 };
 	struct vm v = { .sfd = -1, .exit_status = -1 };
 	char self[PATH_MAX], cwd[PATH_MAX], res[PATH_MAX], why[256] = "";
 	char prog[PATH_MAX];
@@ -491,17 +489,19 @@ int cli_cmd_vm(int argc, char **argv)
 		accel = o.accel;
 	latest(res, before, sizeof(before));
 
-	snprintf(v.tmp, sizeof(v.tmp), "/tmp/socklab-vm-XXXXXX");
+	snprintf(v.tmp, sizeof(v.tmp),
+		 SL_VM_TMP_DIR "/" SL_VM_TMP_PREFIX "%d-XXXXXX", (int)getpid());
 	if (!mkdtemp(v.tmp)) {
 		fprintf(stderr, "socklab: vm: create folder %s: %s\n", v.tmp,
 			strerror(errno));
 		return SL_EXIT_ERROR;
 	}
-	snprintf(v.initrd, sizeof(v.initrd), "%s/initramfs.cpio", v.tmp);
+	snprintf(v.initrd, sizeof(v.initrd), "%s/" SL_VM_INITRAMFS, v.tmp);
 	if (o.log)
 		snprintf(v.conlog, sizeof(v.conlog), "%s", o.log);
 	else
-		snprintf(v.conlog, sizeof(v.conlog), "%s/console.log", v.tmp);
+		snprintf(v.conlog, sizeof(v.conlog), "%s/" SL_VM_CONSOLE,
+			 v.tmp);
 	{
 		const char *gargv[256];
 		int n = 0;
@@ -612,12 +612,13 @@ int cli_cmd_vm(int argc, char **argv)
 			p[i] = (struct pollfd){ .fd = pipes[i][0],
 						.events = POLLIN };
 		p[4] = (struct pollfd){ .fd = v.sfd, .events = POLLIN };
-		if (!v.ready)
+		/* The nearer of the two deadlines that apply, if any. */
+		left = -2;
+		if (!v.ready && o.boot_timeout_s)
 			left = t0 + o.boot_timeout_s - now;
-		else if (o.timeout_s)
+		if (o.timeout_s &&
+		    (left == -2 || t0 + o.timeout_s - now < left))
 			left = t0 + o.timeout_s - now;
-		else
-			left = -2;
 		if (left != -2) {
 			if (left <= 0) {
 				fprintf(stderr,

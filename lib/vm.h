@@ -117,4 +117,16 @@ const char *sl_vm_accel(const char *kvm_dev, const char *sysmod, char *why,
 #define SL_VM_ENV "SOCKLAB_VM_ACCEL"
 const char *sl_vm_guest_accel(void);
 
+/* A guest's temporary folder: SL_VM_TMP_DIR/SL_VM_TMP_PREFIX<pid>-XXXXXX,
+ * holding the initramfs and, without --log, the console log. */
+#define SL_VM_TMP_DIR "/tmp"
+#define SL_VM_TMP_PREFIX "socklab-vm-"
+#define SL_VM_INITRAMFS "initramfs.cpio"
+#define SL_VM_CONSOLE "console.log"
+
+/* Removes the temporary folders of `socklab vm`s that were killed (their
+ * PID is gone), each printed as a command on out; the number removed, or
+ * -errno. */
+int sl_vm_sweep(FILE *out, struct sl_err *e);
+
 #endif

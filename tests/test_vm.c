@@ -84,11 +84,9 @@ static void test_cpio(void **state)
 	assert_int_equal(sl_cpio_add(&c, "bin", 040755, NULL, 0, &e), 0);
 	/* Lengths that leave 1, 2 and 3 bytes of padding. */
 	assert_int_equal(sl_cpio_add(&c, "bin/a", 0100644, "x", 1, &e), 0);
-	assert_int_equal(sl_cpio_add(&c, "bin/ab", 0100755, "xyzuv", 5, &e),
-			 0);
-	assert_int_equal(sl_cpio_add(&c, "init", 0100755, "#!/bin/sh\n", 10,
-				     &e),
-			 0);
+	assert_int_equal(sl_cpio_add(&c, "bin/ab", 0100755, "xyzuv", 5, &e), 0);
+	assert_int_equal(
+		sl_cpio_add(&c, "init", 0100755, "#!/bin/sh\n", 10, &e), 0);
 	assert_int_equal(sl_cpio_finish(&c, &e), 0);
 	fclose(c.f);
 	assert_int_equal(len % 4, 0);
@@ -122,12 +120,15 @@ static void put(const char *path, const char *text)
 
 /* A module tree: modules.dep as depmod writes it, and the files. */
 static const char *const fake_mods[] = {
-	"kernel/fs/9p/9p.ko",		    "kernel/net/9p/9pnet.ko",
-	"kernel/fs/netfs/netfs.ko",	    "kernel/fs/fscache/fscache.ko",
+	"kernel/fs/9p/9p.ko",
+	"kernel/net/9p/9pnet.ko",
+	"kernel/fs/netfs/netfs.ko",
+	"kernel/fs/fscache/fscache.ko",
 	"kernel/drivers/virtio/virtio_pci.ko",
 	"kernel/drivers/virtio/virtio.ko",
 	"kernel/drivers/virtio/virtio_ring.ko",
-	"kernel/net/9p/9pnet_virtio.ko",	    "kernel/x/foo-bar.ko",
+	"kernel/net/9p/9pnet_virtio.ko",
+	"kernel/x/foo-bar.ko",
 };
 
 static int fake_setup(void **state)
@@ -157,8 +158,7 @@ static int fake_setup(void **state)
 	       "kernel/net/9p/9pnet_virtio.ko: kernel/net/9p/9pnet.ko "
 	       "kernel/drivers/virtio/virtio.ko\n"
 	       "kernel/x/foo-bar.ko:\n");
-	for (size_t i = 0; i < sizeof(fake_mods) / sizeof(fake_mods[0]);
-	     i++) {
+	for (size_t i = 0; i < sizeof(fake_mods) / sizeof(fake_mods[0]); i++) {
 		char cmd[512];
 
 		snprintf(p, sizeof(p), "%s/%s", f->moddir, fake_mods[i]);
@@ -261,9 +261,15 @@ static void test_initramfs_quoting(void **state)
 {
 	struct fake *f = *state;
 	struct sl_vm_kernel k = { .release = "6.1.0-test" };
-	const char *argv[] = { "/usr/bin/printf", "<%s>",   "run",
-			       "it's $HOME",	  "a\"b`c`", "--",
-			       "",		  "x;y|z",   NULL };
+	const char *argv[] = { "/usr/bin/printf",
+			       "<%s>",
+			       "run",
+			       "it's $HOME",
+			       "a\"b`c`",
+			       "--",
+			       "",
+			       "x;y|z",
+			       NULL };
 	struct sl_vm_guest g = { .kernel = &k,
 				 .busybox = "/bin/sh",
 				 .results = NULL,

@@ -7,10 +7,15 @@
 #     is an ordinary one on the host (latest, verdict.json naming the
 #     guest, vm.json), and nothing of the guest is left;
 #  2. SIGTERM once the guest's run has begun: socklab vm exits 143, its
-#     QEMU is gone, and so is its temporary folder.
+#     QEMU is gone, and so is its temporary folder;
+#  3. SIGKILL while QEMU boots: QEMU dies with it (PR_SET_PDEATHSIG), and
+#     `socklab clean` removes the temporary folder it could not.
 # The kernel package comes from Debian's archive (apt-get download, into
 # socklab's cache, once); when the archive cannot be reached the test is
-# skipped, saying so, which never counts as a pass.
+# skipped, saying so, which never counts as a pass.  Each guest gets
+# --timeout 240, so that socklab vm tears it down itself before ctest's
+# deadline for the test (tests/CMakeLists.txt: 900 s for three guests)
+# would kill this script around it.
 # usage: vm_run.sh <socklab binary> <build dir>
 set -u
 socklab=$(realpath "$1")
@@ -31,7 +36,7 @@ trap 'rm -rf "$out"' EXIT
 start_vm() {
 	local name=$1
 	shift
-	"$socklab" vm "$@" >"$out/$name.out" 2>"$out/$name.err" &
+	"$socklab" vm --timeout 240 "$@" >"$out/$name.out" 2>"$out/$name.err" &
 	pid=$!
 	qemu= tmp=
 }
@@ -111,5 +116,22 @@ else
 	kill -KILL $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	check "2: the guest began its run (within 300 s)" false
+fi
+
+# 3. SIGKILL as soon as QEMU runs.
+start_vm c --kernel "$deb" -- run --results "$out/c" rst-refused
+if watch_vm '[ -n "$tmp" ]'; then
+	kill -KILL $pid
+	wait $pid 2>/dev/null
+	for i in $(seq 1 50); do kill -0 "$qemu" 2>/dev/null || break; sleep 0.1; done
+	check "3: SIGKILL: its QEMU ($qemu) died with it (within 5 s)" '! kill -0 "$qemu" 2>/dev/null'
+	check "3: SIGKILL: its temporary folder ($tmp) is left, named by its PID" \
+		'[ -d "$tmp" ] && [[ $tmp == /tmp/socklab-vm-$pid-* ]]'
+	"$socklab" clean >"$out/clean.txt" 2>&1
+	check "3: socklab clean removes it, and says so" \
+		'[ ! -e "$tmp" ] && grep -qx "rm -r $tmp" "$out/clean.txt"'
+else
+	kill -KILL $pid 2>/dev/null
+	check "3: QEMU started (within 300 s)" false
 fi
 exit $fail
