@@ -676,10 +676,16 @@ int cli_cmd_vm(int argc, char **argv)
 				write_all(STDOUT_FILENO, buf, (size_t)r);
 			} else if (i == 2) {
 				write_all(STDERR_FILENO, buf, (size_t)r);
-			} else if (v.log) {
-				/* QEMU's own words, in the log. */
-				fputs("qemu: ", v.log);
-				fwrite(buf, 1, (size_t)r, v.log);
+			} else {
+				/* QEMU's own words (it has none when all is
+				 * well), on our stderr and in the log: when
+				 * it cannot start, they are all there is. */
+				write_all(STDERR_FILENO, "qemu: ", 6);
+				write_all(STDERR_FILENO, buf, (size_t)r);
+				if (v.log) {
+					fputs("qemu: ", v.log);
+					fwrite(buf, 1, (size_t)r, v.log);
+				}
 			}
 		}
 	}
@@ -698,6 +704,9 @@ int cli_cmd_vm(int argc, char **argv)
 			k.release, accel);
 		for (int i = v.nlast > 8 ? v.nlast - 8 : 0; i < v.nlast; i++)
 			fprintf(stderr, "  %s\n", v.last[i % 8]);
+		if (!v.nlast)
+			fprintf(stderr,
+				"  (none: QEMU's own words are above)\n");
 	}
 	if (v.log)
 		fflush(v.log);
