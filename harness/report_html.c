@@ -237,6 +237,39 @@ static void experiment(FILE *f, int run_fd, const char *id, const json_t *v,
 	json_array_foreach(vars, i, var) variant(f, run_fd, id, var);
 }
 
+/* One line on what the run ran on, from its run.json (machine.h). */
+static void ran_on(FILE *f, int run_fd)
+{
+	char *text = slurp(run_fd, "run.json", 1 << 20);
+	json_t *r = text ? cli_json_object(text, strlen(text)) : NULL;
+	json_t *k = json_object_get(r, "kernel"),
+	       *m = json_object_get(r, "machine");
+
+	free(text);
+	if (!r)
+		return;
+	fprintf(f, "<p>socklab ");
+	put_html(f, cli_json_str(r, "socklab"));
+	fprintf(f, " on Linux ");
+	put_html(f, cli_json_str(k, "release"));
+	fprintf(f, " (");
+	put_html(f, cli_json_str(k, "arch"));
+	fprintf(f, "), %lld CPUs (",
+		(long long)json_integer_value(json_object_get(m, "cpus")));
+	put_html(f, cli_json_str(m, "cpu_model"));
+	fprintf(f, "), %lld MiB, ",
+		(long long)json_integer_value(
+			json_object_get(m, "memory_mib")));
+	if (json_is_true(json_object_get(m, "virtualised"))) {
+		fprintf(f, "virtualised (");
+		put_html(f, cli_json_str(m, "hypervisor"));
+		fprintf(f, ")</p>\n");
+	} else {
+		fprintf(f, "not virtualised</p>\n");
+	}
+	json_decref(r);
+}
+
 int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
 		    const char *guides)
 {
@@ -270,7 +303,9 @@ int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
 		"<h1>socklab run ",
 		style);
 	put_html(f, run);
-	fprintf(f, "</h1>\n<table><tr><th>experiment</th><th>verdict</th>"
+	fprintf(f, "</h1>\n");
+	ran_on(f, run_fd);
+	fprintf(f, "<table><tr><th>experiment</th><th>verdict</th>"
 		   "<th>expected</th><th>result</th><th>duration</th></tr>\n");
 	for (int i = 0; i < n; i++)
 		if (v[i])

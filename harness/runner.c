@@ -45,6 +45,7 @@
 #include "protocol.h"
 #include "repeat.h"
 #include "resultdir.h"
+#include "machine.h"
 #include "report_html.h"
 #include "runner.h"
 #include "sweep.h"
@@ -566,6 +567,14 @@ static int one_run(struct runner *r)
 				       "not run: no results folder");
 		status = SL_EXIT_ERROR;
 	} else {
+		/* Before the experiments: a run cut short still says what
+		 * it ran on. */
+		int ret = cli_machine_write(r->run_fd);
+
+		if (ret < 0)
+			fprintf(stderr,
+				"socklab: run: cannot write %s/run.json: %s\n",
+				r->run_shown, strerror(-ret));
 		run_loop(r);
 		run_report(r);
 		/* Under sudo, the results are the invoking user's, whatever
