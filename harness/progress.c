@@ -96,7 +96,8 @@ static double variant_duration(const json_t *vars, const char *name)
 	json_t *x;
 	double d;
 
-	json_array_foreach(vars, i, x) {
+	json_array_foreach(vars, i, x)
+	{
 		n = cli_json_str(x, "name");
 		if (!n || strcmp(n, name))
 			continue;
@@ -144,8 +145,8 @@ static double from_verdict(const struct runner *r, const struct job *j,
 
 /* Sets j->expect_s from the newest usable earlier verdict.json among the
  * candidates, or leaves it at the timeout. */
-static void expect_job(struct runner *r, struct job *j,
-		       struct candidate *cand, int nruns, const char *current)
+static void expect_job(struct runner *r, struct job *j, struct candidate *cand,
+		       int nruns, const char *current)
 {
 	struct candidate *c = calloc(nruns > 0 ? nruns : 1, sizeof(*c));
 	char path[1024];
@@ -182,8 +183,11 @@ static void expect_job(struct runner *r, struct job *j,
 		json_decref(v);
 		free(text);
 		if (d > 0) {
-			j->expect_s = d;
+			/* Out of memory, the line keeps to the timeout
+			 * rather than name a duration it cannot source. */
 			j->expect_from = strdup(c[i].run);
+			if (j->expect_from)
+				j->expect_s = d;
 			break;
 		}
 	}
@@ -250,20 +254,21 @@ void run_progress_expect(struct runner *r)
 
 /* "about 41 s left (its last run took 60.6 s, in RUN)", RUN the earlier
  * run's folder in --results. */
-static int print_expect(char *buf, size_t n, const struct job *j,
-			double ran)
+static int print_expect(char *buf, size_t n, const struct job *j, double ran)
 {
 	double left = j->expect_s - ran;
 
 	if (!j->expect_from)
-		return snprintf(buf, n, "at most %.0f s left (its timeout: %.0f s)",
+		return snprintf(buf, n,
+				"at most %.0f s left (its timeout: %.0f s)",
 				left > 0 ? left : 0, j->expect_s);
 	if (left < 0)
 		return snprintf(buf, n,
 				"%.0f s longer than its last run "
 				"(%.1f s, in %s)",
 				-left, j->expect_s, j->expect_from);
-	return snprintf(buf, n, "about %.0f s left (its last run took %.1f s, in %s)",
+	return snprintf(buf, n,
+			"about %.0f s left (its last run took %.1f s, in %s)",
 			left, j->expect_s, j->expect_from);
 }
 
