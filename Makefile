@@ -21,7 +21,9 @@ SOCKLAB := ./$(BUILD)/socklab
 # calls apt-get (update + install) when something is missing, so that a
 # machine that has everything never touches the network.  dpkg-dev and
 # file: CPack's deb finds the package's library dependencies with them
-# (dpkg-shlibdeps); man-db: the test that reads the man pages.
+# (dpkg-shlibdeps); man-db: the test that reads the man pages; tshark: the
+# test that the captures decode in Wireshark as plain TCP (its debconf
+# question on non-root capture is answered by DEBIAN_FRONTEND below).
 # socklab vm: qemu-system-x86 boots the guest, busybox-static is its
 # initramfs's only program, kmod's depmod writes an extracted kernel
 # package's modules.dep and its modprobe loads the guest's modules.
@@ -30,7 +32,7 @@ DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
 	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db \
-	qemu-system-x86 busybox-static kmod
+	tshark qemu-system-x86 busybox-static kmod
 
 PREFIX ?= /usr/local
 
