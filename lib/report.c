@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "report.h"
+#include "vm.h"
 #include "resultdir.h"
 
 /* JSON text is UTF-8: a string that is not (a payload, a name from the
@@ -235,6 +236,23 @@ static const char *kernel_release(void)
 	return uname(&u) == 0 ? u.release : NULL;
 }
 
+/* In a guest that `socklab vm` booted, the verdict says so, and on which
+ * accelerator (its timings are a virtual machine's): "guest":
+ * {"vmm":"qemu","accel":"tcg"}; on a machine of its own, "guest": null. */
+static json_t *with_guest(json_t *o, int live)
+{
+	const char *accel = sl_vm_guest_accel();
+
+	/* A recording judged again (its kernel recorded) says nothing of
+	 * where it ran: this process's environment is not the run's. */
+	if (o && live)
+		json_object_set_new(o, "guest",
+				    accel ? json_pack("{s:s,s:s}", "vmm",
+						      "qemu", "accel", accel) :
+					    json_null());
+	return o;
+}
+
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
 	json_t *vars = json_array();
@@ -247,18 +265,24 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 	}
 	sl_json_line(
 		f,
-		json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
-			  sl_json_text(r->reg->id), "claim",
-			  sl_json_text(r->reg->x->claim), "verdict",
-			  sl_json_text(sl_verdict_name(r->verdict)), "expected",
-			  sl_json_text(sl_verdict_name(r->reg->x->expected)),
-			  "kernel",
-			  sl_json_text(r->kernel ? r->kernel :
-						   kernel_release()),
-			  "status", sl_json_text(sl_report_status(r)),
-			  "duration_s", json_num(r->duration_s), "harness_s",
-			  json_num(harness), "results", sl_json_text(r->dir),
-			  "variants", vars, "measured", json_measured(r)));
+		with_guest(
+			json_pack(
+				"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+				"id", sl_json_text(r->reg->id), "claim",
+				sl_json_text(r->reg->x->claim), "verdict",
+				sl_json_text(sl_verdict_name(r->verdict)),
+				"expected",
+				sl_json_text(
+					sl_verdict_name(r->reg->x->expected)),
+				"kernel",
+				sl_json_text(r->kernel ? r->kernel :
+							 kernel_release()),
+				"status", sl_json_text(sl_report_status(r)),
+				"duration_s", json_num(r->duration_s),
+				"harness_s", json_num(harness), "results",
+				sl_json_text(r->dir), "variants", vars,
+				"measured", json_measured(r)),
+			!r->kernel));
 }
 
 /* Copies file name of the variant's folder (none of it a link) to f,
