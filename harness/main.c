@@ -31,7 +31,8 @@ static const struct command commands[] = {
 	{ "list", cli_cmd_list },     { "run", cli_cmd_run },
 	{ "doctor", cli_cmd_doctor }, { "clean", cli_cmd_clean },
 	{ "bench", cli_cmd_bench },   { "states", cli_cmd_states },
-	{ "diff", cli_cmd_diff },     { "help", NULL },
+	{ "diff", cli_cmd_diff },     { "judge", cli_cmd_judge },
+	{ "show", cli_cmd_show },     { "help", NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
