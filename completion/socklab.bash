@@ -133,7 +133,7 @@ _socklab()
 	case $cmd in
 	run)
 		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur")) ;;
-	states | diff | judge | show)
+	states | diff | judge | show | clean)
 		# Run folders (and, for judge and show, an experiment's in
 		# one).
 		compopt -o filenames 2>/dev/null

@@ -129,7 +129,8 @@ static const struct cli_help_opt run_opts[] = {
 	  "as declared how often; exit 0 only when every experiment passed "
 	  "every time" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
-		    "exec`; `socklab clean` removes them" },
+		    "exec`; `socklab clean <run>` removes them (`socklab "
+		    "clean`, every run's)" },
 	{ "--format FMT",
 	  "what goes to stdout: text (the default: the summary, then the "
 	  "evidence), json (JSON Lines: each experiment's result as one line "
@@ -205,7 +206,19 @@ static const struct cli_help doctor_help = {
 	.sections = doctor_sections,
 };
 
-static const char *const clean_usage[] = { "socklab clean", NULL };
+static const char *const clean_usage[] = {
+	"socklab clean",
+	"socklab clean [--results DIR] <run>",
+	NULL,
+};
+
+static const struct cli_help_opt clean_opts[] = {
+	{ "--results DIR",
+	  "where runs are found by name (default: ./results): <run> is a "
+	  "folder, or a run's name there (latest included)" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
 
 static const struct cli_help_opt help_only_opts[] = {
 	{ "-h, --help", "show this help" },
@@ -222,8 +235,12 @@ static const struct cli_help clean_help = {
 		"were killed, the namespaces kept by `socklab run --keep`, and "
 		"the scratch namespaces and instances of doctors that were "
 		"killed: only the names socklab gives them, never a run that "
-		"is still going.  Needs root.",
-	.opts = help_only_opts,
+		"is still going.  Needs root.\n\n"
+		"With <run>, only the namespaces that run kept (`socklab run "
+		"--keep`; <run> may also be one of its experiments' folders): "
+		"each kept slot names the results folder of the run that kept "
+		"it, so other runs' kept namespaces stay.",
+	.opts = clean_opts,
 	.sections = no_sections,
 };
 

@@ -334,8 +334,9 @@ static void print_evidence_of_run(FILE *f, const struct runner *r)
 	if (r->keep)
 		fprintf(f,
 			"namespaces kept: each %s/<id>/" STDERR_FILE " says "
-			"how to enter them; `socklab clean` removes them\n",
-			r->run_shown);
+			"how to enter them; `socklab clean %s` removes "
+			"them\n",
+			r->run_shown, r->run_shown);
 }
 
 int run_summary(struct runner *r)

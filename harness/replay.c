@@ -47,10 +47,10 @@ struct replay {
 	int nvariants;
 	int json, quiet;
 	/* what the command line named */
-	char *run;   /* the run folder, as it is reached */
-	char **ids;  /* its experiments to tell */
+	char *run;  /* the run folder, as it is reached */
+	char **ids; /* its experiments to tell */
 	int nids;
-	char *tmp;   /* judge's own folder for the files, or NULL */
+	char *tmp; /* judge's own folder for the files, or NULL */
 	struct cli_catalog cat;
 	struct cli_exp *exps; /* show: made from verdict.json */
 };
@@ -242,10 +242,10 @@ static int resolve(struct replay *p, const char *arg)
 		}
 		free(dir);
 	}
-	fprintf(stderr,
-		"socklab: %s: no run '%s': no such folder%s%s%s\n", p->cmd,
-		arg, arg[0] == '/' ? "" : ", nor ",
-		arg[0] == '/' ? "" : p->base, arg[0] == '/' ? "" : "/ holds it");
+	fprintf(stderr, "socklab: %s: no run '%s': no such folder%s%s%s\n",
+		p->cmd, arg, arg[0] == '/' ? "" : ", nor ",
+		arg[0] == '/' ? "" : p->base,
+		arg[0] == '/' ? "" : "/ holds it");
 	return SL_EXIT_ERROR;
 nomem:
 	free(dir);
@@ -365,8 +365,9 @@ static int open_out(struct replay *p, const char **dir)
 		char tmpl[] = "/tmp/socklab-judge-XXXXXX";
 
 		if (!mkdtemp(tmpl)) {
-			fprintf(stderr, "socklab: judge: make a folder in "
-					"/tmp: %s\n",
+			fprintf(stderr,
+				"socklab: judge: make a folder in "
+				"/tmp: %s\n",
 				strerror(errno));
 			return -errno;
 		}
@@ -522,9 +523,8 @@ static int parse(struct replay *p, int argc, char **argv)
 				break;
 			}
 			if (p->nvariants == 64)
-				return cli_usage_error(p->cmd,
-						       "more than 64 "
-						       "--variant");
+				return cli_usage_error(p->cmd, "more than 64 "
+							       "--variant");
 			p->variants[p->nvariants++] = optarg;
 			break;
 		case 'h':
@@ -546,7 +546,8 @@ static int parse(struct replay *p, int argc, char **argv)
 static int replay(const char *cmd, int argc, char **argv)
 {
 	const char *variants[64];
-	struct replay p = { .cmd = cmd, .base = "results",
+	struct replay p = { .cmd = cmd,
+			    .base = "results",
 			    .variants = variants };
 	struct runner r = { .base_fd = -1, .run_fd = -1 };
 	int ret = parse(&p, argc, argv);
@@ -572,8 +573,9 @@ static int replay(const char *cmd, int argc, char **argv)
 		r.job[i].dir = run_asprintf("%s/%s", p.run, p.ids[i]);
 		/* Where the files printed are: judge's --out, or the
 		 * recording (judge's own folder is gone by then). */
-		r.job[i].shown = p.out ? run_asprintf("%s/%s", p.out, p.ids[i]) :
-					 run_asprintf("%s/%s", p.run, p.ids[i]);
+		r.job[i].shown =
+			p.out ? run_asprintf("%s/%s", p.out, p.ids[i]) :
+				run_asprintf("%s/%s", p.run, p.ids[i]);
 	}
 	/* A reader of --json | head may go away early. */
 	signal(SIGPIPE, SIG_IGN);

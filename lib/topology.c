@@ -731,7 +731,8 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr)
 	return -1;
 }
 
-int sl_topology_keep(const struct sl_topology *t, struct sl_err *e)
+int sl_topology_keep(const struct sl_topology *t, const char *owner,
+		     struct sl_err *e)
 {
-	return sl_slot_keep(t->slot, e);
+	return sl_slot_keep(t->slot, owner, e);
 }

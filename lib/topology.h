@@ -108,9 +108,12 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
  * spells it ("socklab-3-client"). */
 void sl_topology_netns_name(char *buf, size_t n, int slot, int host);
 
-/* Marks the topology as kept (`socklab run --keep`): after the run its
- * namespaces stay, no run claims its slot or removes them as leftovers, and
- * only sl_sweep_all() (`socklab clean`) takes them away. */
-int sl_topology_keep(const struct sl_topology *t, struct sl_err *e);
+/* Marks the topology as kept (`socklab run --keep`) by owner, the real
+ * path of the variant's results folder: after the run its namespaces stay,
+ * no run claims its slot or removes them as leftovers, and only
+ * sl_sweep_all() (`socklab clean`) or sl_sweep_kept_in() of a folder
+ * holding owner (`socklab clean <run>`) takes them away. */
+int sl_topology_keep(const struct sl_topology *t, const char *owner,
+		     struct sl_err *e);
 
 #endif
