@@ -128,6 +128,14 @@ static const struct cli_help_opt run_opts[] = {
 	  "experiment passed, its verdicts, and which variants did not behave "
 	  "as declared how often; exit 0 only when every experiment passed "
 	  "every time" },
+	{ "--explain",
+	  "run nothing: print, per variant, the commands that build its "
+	  "network and the faults it sets up from the start (ip netns, ip "
+	  "link, ip addr, ip route, sysctl, ethtool, nft, tc netem or the "
+	  "link emulator's rule), as you would type them, then tcpdump per "
+	  "interface and ss to watch it; the faults its roles apply at their "
+	  "marks are known only when they run (each variant's commands.sh "
+	  "then lists them).  Needs no root" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean <run>` removes them (`socklab "
 		    "clean`, every run's)" },
