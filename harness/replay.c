@@ -149,7 +149,8 @@ static int list_experiments(struct replay *p)
 		p->nids++;
 	}
 	closedir(d);
-	qsort(p->ids, p->nids, sizeof(*p->ids), cmp_str);
+	if (p->nids)
+		qsort(p->ids, p->nids, sizeof(*p->ids), cmp_str);
 	return 0;
 }
 
