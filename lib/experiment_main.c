@@ -426,6 +426,10 @@ static int judge(const struct sl_registry *reg, struct run_args *a)
 	}
 	for (int i = 0; i < n; i++)
 		judge_variant(reg, idx[i], a, &out[i]);
+	/* A recording that does not name its kernel was not made on this
+	 * one for all we know: the result says none rather than uname's. */
+	if (!a->kernel)
+		a->kernel = strdup("");
 	ret = conclude(reg, idx, n, out, a, t0, 0);
 	free(out);
 	free((char *)a->kernel);
