@@ -117,7 +117,7 @@ _socklab()
 			run) COMPREPLY=($(compgen -W "text json ktap" -- "$cur")) ;;
 			states) COMPREPLY=($(compgen -W "svg dot text" -- "$cur")) ;;
 			esac ;;
-		--results)
+		--results | --out)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -d -- "$cur")) ;;
 		-o | --output | --log)
@@ -142,8 +142,9 @@ _socklab()
 	case $cmd in
 	run)
 		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur")) ;;
-	states | diff)
-		# Run folders.
+	states | diff | judge | show | clean)
+		# Run folders (and, for judge and show, an experiment's in
+		# one).
 		compopt -o filenames 2>/dev/null
 		COMPREPLY=($(compgen -d -- "$cur")) ;;
 	esac

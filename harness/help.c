@@ -129,8 +129,17 @@ static const struct cli_help_opt run_opts[] = {
 	  "experiment passed, its verdicts, and which variants did not behave "
 	  "as declared how often; exit 0 only when every experiment passed "
 	  "every time" },
+	{ "--explain",
+	  "run nothing: print, per variant, the commands that build its "
+	  "network and the faults it sets up from the start (ip netns, ip "
+	  "link, ip addr, ip route, sysctl, ethtool, nft, tc netem or the "
+	  "link emulator's rule), as you would type them, then tcpdump per "
+	  "interface and ss to watch it; the faults its roles apply at their "
+	  "marks are known only when they run (each variant's commands.sh "
+	  "then lists them).  Needs no root" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
-		    "exec`; `socklab clean` removes them" },
+		    "exec`; `socklab clean <run>` removes them (`socklab "
+		    "clean`, every run's)" },
 	{ "--format FMT",
 	  "what goes to stdout: text (the default: the summary, then the "
 	  "evidence), json (JSON Lines: each experiment's result as one line "
@@ -217,7 +226,19 @@ static const struct cli_help doctor_help = {
 	.sections = doctor_sections,
 };
 
-static const char *const clean_usage[] = { "socklab clean", NULL };
+static const char *const clean_usage[] = {
+	"socklab clean",
+	"socklab clean [--results DIR] <run>",
+	NULL,
+};
+
+static const struct cli_help_opt clean_opts[] = {
+	{ "--results DIR",
+	  "where runs are found by name (default: ./results): <run> is a "
+	  "folder, or a run's name there (latest included)" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
 
 static const struct cli_help_opt help_only_opts[] = {
 	{ "-h, --help", "show this help" },
@@ -235,8 +256,12 @@ static const struct cli_help clean_help = {
 		"the scratch namespaces and instances of doctors that were "
 		"killed, and the temporary folders (/tmp/socklab-vm-PID-*) of "
 		"`socklab vm`s that were: only the names socklab gives them, "
-		"never a run that is still going.  Needs root.",
-	.opts = help_only_opts,
+		"never a run that is still going.  Needs root.\n\n"
+		"With <run>, only the namespaces that run kept (`socklab run "
+		"--keep`; <run> may also be one of its experiments' folders): "
+		"each kept slot names the results folder of the run that kept "
+		"it, so other runs' kept namespaces stay.",
+	.opts = clean_opts,
 	.sections = no_sections,
 };
 
@@ -292,6 +317,97 @@ static const struct cli_help states_help = {
 		"results/latest).",
 	.opts = states_opts,
 	.sections = states_sections,
+};
+
+static const char *const judge_usage[] = {
+	"socklab judge [options] <run>[/<id>]",
+	NULL,
+};
+
+static const struct cli_help_opt judge_opts[] = {
+	{ "--results DIR",
+	  "where runs are found by name (default: ./results): <run> is a "
+	  "folder, or a run's name there (latest included)" },
+	{ "--variant NAME", "only this variant (repeatable)" },
+	{ "--out DIR",
+	  "keep what judging wrote: DIR/<id>/ gets verdict.json, "
+	  "timeline.txt and per variant the files a run derives from its "
+	  "timeline (timeline.txt, ladder.txt, ladder.svg, ladder.mmd), in "
+	  "folders it creates (an existing one is refused); without it "
+	  "they are written to a folder of judge's own and removed" },
+	{ "--json", "each experiment's result as one JSON line, as `socklab "
+		    "run --json` prints it; the summary goes to stderr" },
+	{ "-q, --quiet", "print only the summary" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section judge_sections[] = {
+	{ "examples", "  socklab judge results/latest/close-unread-rst\n"
+		      "  socklab judge --json latest" },
+	{ "exit status",
+	  "as `socklab run`: 0 every experiment passed, 1 one did not "
+	  "behave as declared, 2 one could not be judged (its recording is "
+	  "missing) or the run is not there, 64 bad command line or an "
+	  "experiment the run or the catalogue does not have." },
+	{ NULL },
+};
+
+static const struct cli_help judge_help = {
+	.name = "judge",
+	.summary = "judge a recorded run again",
+	.usage = judge_usage,
+	.text = "Derives each experiment's verdict again from the timelines "
+		"a run recorded (<run>/<id>/<variant>/timeline.tl), with the "
+		"predictions of the experiment executables installed now, and "
+		"prints it as `socklab run` prints results: the summary, and "
+		"for one experiment its predictions with their evidence.  "
+		"Nothing runs and no namespace is made, so it needs no root: "
+		"it is how one sees whether changed predictions still hold on "
+		"an old recording.  The recording is never written to.",
+	.opts = judge_opts,
+	.sections = judge_sections,
+};
+
+static const char *const show_usage[] = {
+	"socklab show [options] <run>[/<id>]",
+	NULL,
+};
+
+static const struct cli_help_opt show_opts[] = {
+	{ "--results DIR",
+	  "where runs are found by name (default: ./results): <run> is a "
+	  "folder, or a run's name there (latest included)" },
+	{ "--json", "each experiment's stored result as one JSON line, as "
+		    "`socklab run --json` printed it; the summary goes to "
+		    "stderr" },
+	{ "-q, --quiet", "print only the summary" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section show_sections[] = {
+	{ "examples", "  socklab show latest\n"
+		      "  socklab show results/latest/linger-zero-rst" },
+	{ "exit status",
+	  "the run's, as `socklab run` gave it: 0 every experiment passed, "
+	  "1 one did not behave as declared, 2 one could not run or the run "
+	  "is not there, 64 bad command line or an experiment the run does "
+	  "not have." },
+	{ NULL },
+};
+
+static const struct cli_help show_help = {
+	.name = "show",
+	.summary = "print a stored run again",
+	.usage = show_usage,
+	.text = "Prints a run that is over again, from its folder "
+		"(verdict.json, timeline.txt): the summary table, and for one "
+		"experiment its predictions with their evidence and its "
+		"timeline, as `socklab run` printed them.  Nothing is judged "
+		"again (`socklab judge` does that).",
+	.opts = show_opts,
+	.sections = show_sections,
 };
 
 static const char *const diff_usage[] = {
@@ -421,9 +537,9 @@ static const struct cli_help help_help = {
 };
 
 const struct cli_help *const cli_helps[] = {
-	&socklab_help, &list_help,  &run_help,	  &doctor_help,
-	&clean_help,   &bench_help, &states_help, &diff_help,
-	&vm_help,      &help_help,  NULL,
+	&socklab_help, &list_help,   &run_help,	 &doctor_help, &clean_help,
+	&bench_help,   &states_help, &diff_help, &judge_help,  &show_help,
+	&vm_help,      &help_help,   NULL,
 };
 
 const struct cli_help *cli_help_find(const char *name)

@@ -35,6 +35,8 @@ static const struct command commands[] = {
 	{ "bench", cli_cmd_bench },
 	{ "states", cli_cmd_states },
 	{ "diff", cli_cmd_diff },
+	{ "judge", cli_cmd_judge },
+	{ "show", cli_cmd_show },
 	{ "vm", cli_cmd_vm },
 	{ "help", NULL },
 };

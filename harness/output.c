@@ -334,8 +334,9 @@ static void print_evidence_of_run(FILE *f, const struct runner *r)
 	if (r->keep)
 		fprintf(f,
 			"namespaces kept: each %s/<id>/" STDERR_FILE " says "
-			"how to enter them; `socklab clean` removes them\n",
-			r->run_shown);
+			"how to enter them; `socklab clean %s` removes "
+			"them\n",
+			r->run_shown, r->run_shown);
 }
 
 int run_summary(struct runner *r)
@@ -362,7 +363,11 @@ int run_summary(struct runner *r)
 		fprintf(f, ", %d skipped", count[R_SKIP]);
 	if (count[R_NONE])
 		fprintf(f, ", %d not run", count[R_NONE]);
-	fprintf(f, " in %.1f s wall (%s)\n", wall, r->run_shown);
+	/* A run told again (judge, show) has no wall time of its own. */
+	if (r->told)
+		fprintf(f, " (%s %s)\n", r->told, r->run_shown);
+	else
+		fprintf(f, " in %.1f s wall (%s)\n", wall, r->run_shown);
 	print_evidence_of_run(f, r);
 	fflush(f);
 

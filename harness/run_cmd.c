@@ -7,16 +7,19 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "err.h"
 #include "help.h"
+#include "proc.h"
 #include "runner.h"
 #include "sweep.h"
 
@@ -165,6 +168,7 @@ struct run_opts {
 	int all;
 	long jobs, repeat;
 	int format_given; /* --format or --json seen */
+	int explain;	  /* --explain: print the commands, run nothing */
 };
 
 /* --format FMT, or --json (the same as --format json): one format, said
@@ -265,6 +269,9 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 	case 'k':
 		r->keep = 1;
 		return -1;
+	case 'X':
+		o->explain = 1;
+		return -1;
 	case 'J':
 		return set_format(r, o, "json");
 	case 'F':
@@ -297,6 +304,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "timeout", required_argument, NULL, 't' },
 		{ "results", required_argument, NULL, 'r' },
 		{ "keep", no_argument, NULL, 'k' },
+		{ "explain", no_argument, NULL, 'X' },
 		{ "json", no_argument, NULL, 'J' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -324,8 +332,74 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 	if (o->all && optind < argc)
 		return cli_usage_error("run", "give experiment ids or --all, "
 					      "not both");
+	/* Nothing is made: no root needed. */
+	if (o->explain) {
+		if (r->keep || o->repeat > 1 || o->format_given || o->jobs ||
+		    r->timeout)
+			return cli_usage_error("run",
+					       "--explain runs nothing: it "
+					       "takes ids, --all and "
+					       "--variant only");
+		return -1;
+	}
 	ret = cli_need_root("run", "network namespaces, packet capture");
 	return ret ? ret : -1;
+}
+
+/* --explain: each experiment's own account of the commands that build
+ * its variants (protocol.h), one after the other on stdout.  Returns the
+ * worst exit status. */
+static int explain_jobs(const struct runner *r)
+{
+	const char *argv[4 + 2 * 64] = { 0 };
+	int worst = 0;
+
+	for (int i = 0; i < r->njobs; i++) {
+		const struct cli_exp *x = r->job[i].exp;
+		struct cli_child c;
+		char buf[8192];
+		ssize_t n;
+		int argc = 0, st, ret;
+
+		argv[argc++] = x->path;
+		argv[argc++] = "--explain";
+		for (int k = 0; k < r->nvariants && k < 64; k++) {
+			argv[argc++] = "--variant";
+			argv[argc++] = r->variants[k];
+		}
+		argv[argc] = NULL;
+		fflush(stdout);
+		ret = cli_spawn(argv, 0, STDERR_FILENO, &c);
+		if (ret < 0) {
+			fprintf(stderr, "socklab: run: start %s: %s\n", x->path,
+				strerror(-ret));
+			worst = SL_EXIT_ERROR;
+			continue;
+		}
+		if (i)
+			putchar('\n');
+		fflush(stdout);
+		/* To the end; the pipe may not block, then wait on it. */
+		for (;;) {
+			struct pollfd pfd = { .fd = c.out, .events = POLLIN };
+
+			n = read(c.out, buf, sizeof(buf));
+			if (n > 0)
+				fwrite(buf, 1, n, stdout);
+			else if (n < 0 && errno == EAGAIN)
+				poll(&pfd, 1, -1);
+			else if (!(n < 0 && errno == EINTR))
+				break;
+		}
+		close(c.out);
+		while (waitpid(c.pid, &st, 0) < 0 && errno == EINTR)
+			;
+		ret = WIFEXITED(st) ? WEXITSTATUS(st) : SL_EXIT_ERROR;
+		if (ret > worst)
+			worst = ret;
+	}
+	fflush(stdout);
+	return worst;
 }
 
 int cli_cmd_run(int argc, char **argv)
@@ -341,8 +415,10 @@ int cli_cmd_run(int argc, char **argv)
 
 	if (ret >= 0)
 		goto out;
-	/* Once per run, before any slot is claimed: what killed runs left. */
-	sl_sweep_before_run(stderr);
+	/* Once per run, before any slot is claimed: what killed runs left
+	 * (--explain claims none). */
+	if (!o.explain)
+		sl_sweep_before_run(stderr);
 	if (cli_catalog_load(&reg, &e)) {
 		fprintf(stderr, "socklab: run: %s\n", e.msg);
 		ret = SL_EXIT_ERROR;
@@ -355,6 +431,10 @@ int cli_cmd_run(int argc, char **argv)
 		fprintf(stderr, "socklab: run: no experiments in '%s'\n",
 			reg.dir);
 		ret = SL_EXIT_ERROR;
+		goto out;
+	}
+	if (o.explain) {
+		ret = explain_jobs(&r);
 		goto out;
 	}
 	r.max_jobs = o.jobs ? (int)o.jobs : r.njobs;

@@ -97,6 +97,9 @@ struct runner {
 	int killed; /* some experiment's group got SIGKILL */
 	int64_t t0;
 	int ktap_n; /* the KTAP results printed in this run */
+	/* A stored run told again (replay.c): how the summary says so, in
+	 * place of the wall time, "as recorded in"; NULL for a run. */
+	const char *told;
 };
 
 /* Formatting that cannot fail visibly: on ENOMEM the text is lost (NULL),

@@ -25,12 +25,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "board.h"
 #include "clock.h"
+#include "linkemu.h"
 #include "protocol.h"
 #include "registry.h"
 #include "report.h"
 #include "resultdir.h"
 #include "run.h"
+#include "setup.h"
+#include "socklab.h"
+#include "topology.h"
 #include "verdict.h"
 
 static void usage(FILE *f, const char *prog)
@@ -41,9 +46,10 @@ static void usage(FILE *f, const char *prog)
 		"                [--results-fd N]\n"
 		"       %s --judge --results DIR [--variant NAME]... "
 		"[--out OUTDIR]\n"
+		"       %s --explain [--variant NAME]...\n"
 		"An experiment of socklab: normally run through `socklab run`\n"
 		"(--judge: `socklab judge`).\n",
-		prog, prog, prog);
+		prog, prog, prog, prog);
 }
 
 static int selected(const char *name, char **only, int nonly)
@@ -420,6 +426,10 @@ static int judge(const struct sl_registry *reg, struct run_args *a)
 	}
 	for (int i = 0; i < n; i++)
 		judge_variant(reg, idx[i], a, &out[i]);
+	/* A recording that does not name its kernel was not made on this
+	 * one for all we know: the result says none rather than uname's. */
+	if (!a->kernel)
+		a->kernel = strdup("");
 	ret = conclude(reg, idx, n, out, a, t0, 0);
 	free(out);
 	free((char *)a->kernel);
@@ -430,12 +440,104 @@ static int judge(const struct sl_registry *reg, struct run_args *a)
 	return ret;
 }
 
+/* ---- --explain: the commands, by hand ---- */
+
+/* A variant's network and its faults from the start, as a learner would
+ * type them: the topology and SETUP done by the code of a run, on a
+ * topology that only prints (topology.h), then how to watch it. */
+static int explain_variant(const struct sl_registry *reg, int v, FILE *out)
+{
+	struct sl_err e = { "" };
+	struct sl_topology t;
+	struct sl_board *board = NULL;
+	struct sl_setup s = { .topo = &t, .cmdlog = out };
+	int ret;
+
+	fprintf(out, "\n# ---- variant %s ----\n", reg->variant[v]->name);
+	sl_linkemu_explain_begin();
+	fprintf(out, "# the network (run as root):\n");
+	ret = sl_topology_explain(&t, 0, out, &e);
+	if (ret < 0) {
+		fprintf(stderr, "%s: explain variant %s: %s\n", reg->id,
+			reg->variant[v]->name, e.msg);
+		return ret;
+	}
+	/* A fault from SETUP is recorded on a board as in a run. */
+	if (reg->setup) {
+		ret = sl_board_create(&board, &e);
+		if (ret < 0) {
+			fprintf(stderr, "%s: explain: %s\n", reg->id, e.msg);
+			return ret;
+		}
+		s.board = board;
+		fprintf(out, "# the experiment's set-up (SETUP):\n");
+		reg->setup(&s, reg->variant[v]->knobs);
+		sl_board_destroy(board);
+		if (s.failed) {
+			fprintf(stderr, "%s: explain variant %s: setup: %s\n",
+				reg->id, reg->variant[v]->name, s.err.msg);
+			return -EINVAL;
+		}
+	}
+	fprintf(out, "# faults the roles apply while they run (sl_fault(), "
+		     "sl_crash(), sl_reboot() at their marks)\n"
+		     "# are known only then: a run writes each into this "
+		     "variant's commands.sh as it happens.\n"
+		     "# watch it: a capture per interface, and the sockets\n");
+	for (int h = 0; h < SL_NHOSTS; h++)
+		for (int k = 0; k < t.host[h].nif; k++)
+			fprintf(out,
+				"ip netns exec %s tcpdump -nn -i %s -w "
+				"%s-%s.pcap tcp &\n",
+				t.host[h].netns, t.host[h].iface[k].name,
+				t.host[h].name, t.host[h].iface[k].name);
+	fprintf(out, "ip netns exec %s ss -tanoi\n",
+		t.host[SL_HOST_CLIENT].netns);
+	fprintf(out, "ip netns exec %s ss -tanoi\n",
+		t.host[SL_HOST_SERVER].netns);
+	fprintf(out, "# the roles: %d, ", reg->nroles);
+	for (int i = 0; i < reg->nroles; i++)
+		fprintf(out, "%s%s", i ? ", " : "", reg->role[i]->host);
+	fprintf(out, " (their code: %s), on port %d\n# and away with it:\n",
+		reg->file ? reg->file : "the experiment's source", SL_PORT);
+	for (int h = SL_NHOSTS - 1; h >= 0; h--)
+		fprintf(out, "ip netns del %s\n", t.host[h].netns);
+	return 0;
+}
+
+static int explain(const struct sl_registry *reg, char **only, int nonly)
+{
+	int n = 0;
+
+	printf("# %s: %s\n"
+	       "# The commands that build what each variant runs in, as you "
+	       "would type them.\n"
+	       "# A run takes a free slot S and names its namespaces and "
+	       "addresses after it\n"
+	       "# (socklab-S-client, 198.18.S.2); S is 0 here.\n",
+	       reg->id, reg->x->claim);
+	for (int v = 0; v < reg->nvariants; v++) {
+		if (!selected(reg->variant[v]->name, only, nonly))
+			continue;
+		n++;
+		if (explain_variant(reg, v, stdout) < 0)
+			return SL_EXIT_ERROR;
+	}
+	if (n == 0) {
+		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
+			only[0]);
+		return SL_EXIT_USAGE;
+	}
+	return fflush(stdout) == 0 ? 0 : SL_EXIT_ERROR;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "describe", no_argument, NULL, 'd' },
 		{ "run", no_argument, NULL, 'r' },
 		{ "judge", no_argument, NULL, 'j' },
+		{ "explain", no_argument, NULL, 'x' },
 		{ "out", required_argument, NULL, 'O' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "results-fd", required_argument, NULL, 'f' },
@@ -447,7 +549,7 @@ int main(int argc, char **argv)
 	const struct sl_registry *reg = sl_registry();
 	char *only[SL_MAX_VARIANTS], why[1024];
 	struct run_args a = { .only = only, .dirfd = -1 };
-	int describe = 0, do_run = 0, do_judge = 0, c;
+	int describe = 0, do_run = 0, do_judge = 0, do_explain = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
 	 * a badly defined experiment as broken, with this line as the
@@ -466,6 +568,9 @@ int main(int argc, char **argv)
 			break;
 		case 'j':
 			do_judge = 1;
+			break;
+		case 'x':
+			do_explain = 1;
 			break;
 		case 'O':
 			a.out = optarg;
@@ -495,6 +600,9 @@ int main(int argc, char **argv)
 		sl_report_describe(stdout, reg);
 		return 0;
 	}
+	if (do_explain && !do_run && !do_judge && !a.dir && !a.out && !a.keep &&
+	    !a.fdarg && optind == argc)
+		return explain(reg, only, a.nonly);
 	/* --out and --judge go together, as --keep and --results-fd go with
 	 * --run. */
 	if (do_run + do_judge != 1 || !a.dir || optind != argc ||

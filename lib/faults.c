@@ -192,9 +192,10 @@ static void cmd_comment(FILE *cmdlog, const char *fmt, ...)
 	fflush(cmdlog);
 }
 
-/* `ip netns exec NETNS nft SCRIPT`, without the shell and without ip. */
-static int nft(const char *netns, const char *script, FILE *cmdlog,
-	       struct sl_err *e)
+/* `ip netns exec NETNS nft SCRIPT`, without the shell and without ip;
+ * for a topology that is only explained (topology.h), printed only. */
+static int nft(const struct sl_topology *t, const char *netns,
+	       const char *script, FILE *cmdlog, struct sl_err *e)
 {
 	const char *argv[] = { "nft", script, NULL };
 	const char *shown[] = { "ip",  "netns", "exec", netns,
@@ -205,6 +206,8 @@ static int nft(const char *netns, const char *script, FILE *cmdlog,
 		sl_print_argv(cmdlog, "", shown);
 		fflush(cmdlog);
 	}
+	if (t->explain)
+		return 0;
 	/* By name, not by the topology's descriptor: a role's copy of that
 	 * is stale once the host has rebooted. */
 	nsfd = open_netns(netns, e);
@@ -306,7 +309,7 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 		 "priority " NFT_PRIO "; }; "
 		 "add rule inet socklab fault%d %scounter drop",
 		 id, id, match);
-	ret = nft(router_ns(t), script, cmdlog, e);
+	ret = nft(t, router_ns(t), script, cmdlog, e);
 	if (ret < 0)
 		return ret;
 	snprintf(what, sizeof(what),
@@ -415,7 +418,7 @@ static int lift(const struct sl_topology *t, struct sl_board *b, int id,
 			 "delete chain inet socklab "
 			 "fault%d",
 			 id);
-		ret = nft(router_ns(t), script, cmdlog, e);
+		ret = nft(t, router_ns(t), script, cmdlog, e);
 	} else {
 		ret = sl_linkemu_lift(t, r.backend_id, e);
 	}
@@ -586,7 +589,7 @@ void sl_crash(struct sl_role *self, const char *host)
 	 * what its kernel sends when its sockets are closed (a powered-off
 	 * host sends no FIN and no RST), and the router drops what comes in
 	 * for it (a powered-off host receives nothing either). */
-	ret = nft(ns,
+	ret = nft(t, ns,
 		  "add table inet socklab; add chain inet socklab crash "
 		  "{ type filter hook output priority " NFT_PRIO "; "
 		  "policy drop; }",
@@ -601,7 +604,7 @@ void sl_crash(struct sl_role *self, const char *host)
 			 "add rule inet socklab crash_%s ip daddr %s counter "
 			 "drop",
 			 host, host, a, host, a);
-		ret = nft(router_ns(t), script, cmdlog, &e);
+		ret = nft(t, router_ns(t), script, cmdlog, &e);
 	}
 	if (cmdlog)
 		fclose(cmdlog);
@@ -694,7 +697,7 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	}
 	snprintf(script, sizeof(script), "delete chain inet socklab crash_%s",
 		 host->name);
-	ret = nft(router_ns(t), script, x->cmdlog, e);
+	ret = nft(t, router_ns(t), script, x->cmdlog, e);
 	if (x->cmdlog)
 		fflush(x->cmdlog);
 	if (ret < 0)

@@ -86,6 +86,11 @@ int sl_linkemu_start(const struct sl_topology *t, struct sl_cleanup *c,
  * (a role's copy of the state is left alone). */
 void sl_linkemu_stop(void);
 
+/* Numbers the faults that sl_linkemu_apply() explains (on a topology
+ * that only explains, topology.h) from 0 again, as a variant's run numbers
+ * its own. */
+void sl_linkemu_explain_begin(void);
+
 /* Applies f (kind "delay", "loss", "reorder" or "drop") on the router, on
  * the direction .from names ("client", "server"; NULL: both):
  *
@@ -104,7 +109,10 @@ void sl_linkemu_stop(void);
  * reorder, and what the fault does.  The environment can force a backend
  * (SOCKLAB_LINKEMU_BACKEND=linkemu|netem), set the seed (SOCKLAB_SEED,
  * default 1; fault id is added) and turn SCHED_FIFO off
- * (SOCKLAB_LINKEMU_FIFO=0, to measure what it buys).
+ * (SOCKLAB_LINKEMU_FIFO=0, to measure what it buys).  On a topology
+ * that only explains (topology.h) it prints the commands and does nothing:
+ * netem's, with the emulator's rule as a comment, or the emulator's alone
+ * for what netem cannot do.
  * Returns an id >= 0, or -errno with the reason in e. */
 int sl_linkemu_apply(const struct sl_topology *t, const struct sl_fault *f,
 		     FILE *cmdlog, struct sl_err *e);

@@ -42,6 +42,7 @@ static struct {
 	pid_t owner; /* the process that started it */
 	int slot;
 	const struct sl_topology *t; /* the run's, for the teardown */
+	int explained;		     /* faults explained (explain()) */
 } le = { .ctl = -1 };
 
 static void sh_lock(struct sl__le_shared *sh)
@@ -332,12 +333,58 @@ static int apply_linkemu(const struct sl_topology *t, int id,
 	return ret;
 }
 
+void sl_linkemu_explain_begin(void)
+{
+	le.explained = 0;
+}
+
+/* Fault f, only explained (topology.h): the commands that serve it,
+ * printed by the code that runs them, and nothing done.  netem's qdisc,
+ * as a run tries it first, for what netem can do, with the emulator's
+ * rule said for kernels without sch_netem; the emulator's rule alone for a
+ * one-shot drop, which only it counts (or for everything, when
+ * SOCKLAB_LINKEMU_BACKEND=linkemu says so). */
+static int explain(const struct sl_topology *t, const struct sl__le_spec *s,
+		   const struct sl_fault *f, FILE *out, struct sl_err *e)
+{
+	struct sl__le_shared *sh = calloc(1, sizeof(*sh));
+	int id = le.explained++ % SL_LINKEMU_MAX_FAULTS, ret = 0;
+	int netem = s->kind != LE_DROP && wanted_backend() != LE_B_LINKEMU;
+
+	if (!sh)
+		return sl_errf(e, ENOMEM, "explain fault %d", id);
+	sh->f[id].active = 1;
+	sh->f[id].backend = LE_B_NETEM;
+	sh->f[id].spec = *s;
+	sl__le_spec_describe(out, id, s, netem ? LE_B_NETEM : LE_B_LINKEMU, f,
+			     0);
+	for (int d = 0; d < LE_NDIRS && ret == 0 && netem; d++)
+		if (s->dirs & (1 << d))
+			ret = sl__le_netem_sync(t, sh, d, out, e);
+	if (netem && out)
+		fprintf(out, "# (a kernel without sch_netem: socklab's link "
+			     "emulator serves it, the packets handed to it by "
+			     "these rules)\n");
+	for (int d = 0; d < LE_NDIRS && ret == 0; d++)
+		if (s->dirs & (1 << d)) {
+			if (netem && out)
+				fputs("# ", out);
+			ret = sl__le_queue_rule(t, d, 1, out, e);
+		}
+	free(sh);
+	return ret < 0 ? ret : id;
+}
+
 int sl_linkemu_apply(const struct sl_topology *t, const struct sl_fault *f,
 		     FILE *cmdlog, struct sl_err *e)
 {
 	struct sl__le_spec s;
 	int ret, id, want = wanted_backend();
 
+	if (t->explain) {
+		ret = sl__le_spec_check(f, &s, e);
+		return ret < 0 ? ret : explain(t, &s, f, cmdlog, e);
+	}
 	ret = attached(t, e);
 	if (ret < 0)
 		return ret;

@@ -53,6 +53,13 @@ static int router_exec(const struct sl_topology *t, const char *const argv[],
 	char prefix[96];
 	int back, ret;
 
+	/* A topology only explained (topology.h): the command, not done. */
+	if (t->explain) {
+		snprintf(prefix, sizeof(prefix), "ip netns exec %s ", r->netns);
+		if (cmdlog)
+			sl_print_argv(cmdlog, prefix, argv);
+		return 0;
+	}
 	back = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (back < 0)
 		return sl_errf(e, errno, "open own network namespace");

@@ -45,6 +45,13 @@
  *	ladder.svg, ladder.mmd), in folders it creates: an existing one is
  *	refused, so a recording is never written over.  Without --out
  *	nothing is written.
+ *
+ *   <id> --explain [--variant NAME]...
+ *	prints, per variant, the commands that build its network and the
+ *	faults its SETUP applies, as a learner would type them (the code
+ *	that logs a run's commands.sh, on a topology that only prints:
+ *	topology.h), then tcpdump and ss lines to watch it, and exits 0.
+ *	Nothing is made and no root is needed.
  */
 #ifndef SL_PROTOCOL_H
 #define SL_PROTOCOL_H

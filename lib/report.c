@@ -275,8 +275,9 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 				sl_json_text(
 					sl_verdict_name(r->reg->x->expected)),
 				"kernel",
-				sl_json_text(r->kernel ? r->kernel :
-							 kernel_release()),
+				sl_json_text(!r->kernel	  ? kernel_release() :
+					     r->kernel[0] ? r->kernel :
+							    NULL),
 				"status", sl_json_text(sl_report_status(r)),
 				"duration_s", json_num(r->duration_s),
 				"harness_s", json_num(harness), "results",

@@ -28,7 +28,8 @@ struct sl_report {
 	const char *dir; /* as shown in the result */
 	int dirfd;	 /* that folder, or -1 */
 	/* The kernel release the variants ran on, when it is not this
-	 * machine's (a recording judged again); NULL: uname's. */
+	 * machine's (a recording judged again; "" for one that does not say,
+	 * made before recordings kept it: null in the JSON); NULL: uname's. */
 	const char *kernel;
 };
 

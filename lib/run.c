@@ -1,6 +1,7 @@
 /* run.c: one variant, end to end (run.h), step by step. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -370,6 +371,7 @@ static void open_cmdlog(struct run *r)
 /* 1. Fresh namespaces for this variant only. */
 static int topology_up(struct run *r)
 {
+	char owner[PATH_MAX];
 	int64_t t = sl_now();
 	int ret = sl_topology_up(&r->topo, &r->cleanup, r->cmdlog, &r->e);
 
@@ -381,8 +383,12 @@ static int topology_up(struct run *r)
 	if (!r->opts->keep)
 		return 0;
 	/* Forget the undo steps: the namespaces outlive the run until
-	 * `socklab clean` removes them. */
-	ret = sl_topology_keep(&r->topo, &r->e);
+	 * `socklab clean` removes them, or `socklab clean <run>`, which finds
+	 * them by the folder the mark names (slot.h).  A folder whose real
+	 * path cannot be had leaves them to `socklab clean` alone. */
+	if (!realpath(r->opts->dir, owner))
+		owner[0] = '\0';
+	ret = sl_topology_keep(&r->topo, owner, &r->e);
 	if (ret < 0) {
 		fail(r->out, "keep: %s", r->e.msg);
 		return ret;
@@ -390,7 +396,7 @@ static int topology_up(struct run *r)
 	r->cleanup.n = r->cmdlog ? 1 : 0;
 	fprintf(stderr,
 		"kept: ip netns exec %s ss -tanoi   (and %s, %s; "
-		"`socklab clean` removes them)\n",
+		"`socklab clean <run>` removes them)\n",
 		r->topo.host[SL_HOST_SERVER].netns,
 		r->topo.host[SL_HOST_CLIENT].netns,
 		r->topo.host[SL_HOST_ROUTER].netns);

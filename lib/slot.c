@@ -138,18 +138,55 @@ int sl_slot_is_kept(int slot)
 	return access(path, F_OK) == 0;
 }
 
-int sl_slot_keep(int slot, struct sl_err *e)
+int sl_slot_keep(int slot, const char *owner, struct sl_err *e)
 {
+	size_t len = strlen(owner);
 	char path[64];
-	int fd;
+	int fd, ok;
 
 	kept_path(path, sizeof(path), slot);
-	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sl_errf(e, errno, "mark slot %d as kept (%s)", slot,
 			       path);
+	ok = write(fd, owner, len) == (ssize_t)len;
+	if (!ok) {
+		int err = errno ? errno : EIO;
+
+		close(fd);
+		return sl_errf(e, err, "name the owner of kept slot %d (%s)",
+			       slot, path);
+	}
 	close(fd);
 	return 0;
+}
+
+int sl_slot_kept_owner(int slot, char *buf, size_t n)
+{
+	char path[64];
+	ssize_t len;
+	int fd;
+
+	kept_path(path, sizeof(path), slot);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, n);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	if ((size_t)len >= n)
+		return -ENAMETOOLONG;
+	buf[len] = '\0';
+	return (int)len;
+}
+
+int sl_slot_unkeep(int slot)
+{
+	char path[64];
+
+	kept_path(path, sizeof(path), slot);
+	return unlink(path) == 0 ? 0 : -errno;
 }
 
 /* Calls fn for every slot with a file named slot-S.<ext>. */
@@ -185,6 +222,11 @@ static int unkeep(int slot, void *arg)
 	if (unlink(path) == 0)
 		(*removed)++;
 	return 0;
+}
+
+int sl_slot_each_kept(int (*fn)(int slot, void *arg), void *arg)
+{
+	return each_file("kept", fn, arg);
 }
 
 int sl_slot_unkeep_all(void)

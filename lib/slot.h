@@ -9,10 +9,15 @@
  * socklab had this slot and died" (sweep.h acts on that, and leaves the
  * file), and a run that ends normally unlinks its own lock file last.  A slot of `socklab run
  * --keep` also carries a mark, slot-S.kept, that keeps it from being
- * claimed or swept until `socklab clean`.
+ * claimed or swept until `socklab clean`; the mark holds the real path of
+ * the results folder of the variant that kept it, which is how `socklab
+ * clean <run>` finds the slots of one run (and only those: a slot that
+ * was given back and kept again by another run names that one).
  */
 #ifndef SL_SLOT_H
 #define SL_SLOT_H
+
+#include <stddef.h>
 
 struct sl_err;
 
@@ -41,11 +46,24 @@ void sl_slot_release(int slot, int fd);
 /* Whether slot carries a kept mark. */
 int sl_slot_is_kept(int slot);
 
-/* Puts a kept mark on slot.  Returns 0 or -errno with a reason in e. */
-int sl_slot_keep(int slot, struct sl_err *e);
+/* Puts a kept mark on slot, naming its owner (a real path; "" for none).
+ * Returns 0 or -errno with a reason in e. */
+int sl_slot_keep(int slot, const char *owner, struct sl_err *e);
+
+/* The owner slot's kept mark names, into buf: returns its length, 0 for a
+ * mark that names none, -ENOENT when the slot carries no mark, -ENAMETOOLONG
+ * when it does not fit, or another -errno. */
+int sl_slot_kept_owner(int slot, char *buf, size_t n);
+
+/* Removes slot's kept mark.  Returns 0 or -errno. */
+int sl_slot_unkeep(int slot);
 
 /* Removes every kept mark.  Returns the number removed. */
 int sl_slot_unkeep_all(void);
+
+/* Calls fn(slot, arg) for every slot with a kept mark, as
+ * sl_slot_each_lockfile() does for lock files. */
+int sl_slot_each_kept(int (*fn)(int slot, void *arg), void *arg);
 
 /* Calls fn(slot, arg) for every slot that has a lock file, in no
  * particular order; stops at the first non-zero return and returns it.

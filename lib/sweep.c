@@ -112,6 +112,49 @@ int sl_sweep_all(FILE *log, struct sl_err *e)
 	return sl_sweep_stale(log, e);
 }
 
+struct kept_in {
+	const char *dir;
+	size_t len;
+	int kept;
+	struct sweep *s;
+};
+
+/* One kept slot: swept when its mark names a folder in k->dir. */
+static int sweep_kept_in(int slot, void *arg)
+{
+	struct kept_in *k = arg;
+	char owner[4096];
+	int len = sl_slot_kept_owner(slot, owner, sizeof(owner)), ret;
+
+	if (len <= 0 || (size_t)len < k->len ||
+	    strncmp(owner, k->dir, k->len) ||
+	    (owner[k->len] != '/' && owner[k->len] != '\0'))
+		return 0;
+	k->kept++;
+	ret = sl_slot_unkeep(slot);
+	if (ret < 0 && ret != -ENOENT) {
+		failed(k->s, ret, "remove the kept mark of slot", owner);
+		return 0;
+	}
+	return sweep_slot(slot, k->s);
+}
+
+int sl_sweep_kept_in(const char *dir, int *kept, FILE *log, struct sl_err *e)
+{
+	struct sweep s = { .log = log, .e = e };
+	struct kept_in k = { .dir = dir, .len = strlen(dir), .s = &s };
+	int ret;
+
+	/* "/" and "/x/" name the folders under them, as "/x" does. */
+	while (k.len > 1 && dir[k.len - 1] == '/')
+		k.len--;
+	ret = sl_slot_each_kept(sweep_kept_in, &k);
+	*kept = k.kept;
+	if (ret < 0)
+		return sl_errf(e, -ret, "read " SL_RUN_DIR);
+	return s.err < 0 ? s.err : s.removed;
+}
+
 /* The pid in a name spelled exactly SL_DOCTOR_NETNS_PREFIX "%d", or -1. */
 static pid_t doctor_pid(const char *name)
 {

@@ -37,6 +37,14 @@ int sl_sweep_stale(FILE *log, struct sl_err *e);
 /* sl_sweep_stale(), kept runs included: their marks go first. */
 int sl_sweep_all(FILE *log, struct sl_err *e);
 
+/* sl_sweep_all() for the runs whose results lie in folder dir (a real
+ * path: a run's folder, an experiment's or a variant's in it): the slots
+ * whose kept marks name a folder in it lose their marks, then their
+ * leftovers, if no live process holds them.  *kept gets the number of such
+ * slots.  Returns the number of objects removed, or -errno with a reason
+ * in e. */
+int sl_sweep_kept_in(const char *dir, int *kept, FILE *log, struct sl_err *e);
+
 /* Removes the namespaces and trace instances of doctors that are gone.
  * Returns the number removed, or -errno with a reason in e. */
 int sl_sweep_doctors(FILE *log, struct sl_err *e);

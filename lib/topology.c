@@ -197,6 +197,8 @@ static void private_ehash(struct build *b, const struct sl_host *h)
 
 	snprintf(v, sizeof(v), "%d", SL_EHASH_ENTRIES);
 	log_sysctl(b->cmdlog, h->netns, "net.ipv4.tcp_child_ehash_entries", v);
+	if (b->t->explain)
+		return;
 	ret = sl_netns_write_sysctl("net.ipv4.tcp_child_ehash_entries", v);
 	b->t->private_ehash = ret == 0;
 	if (ret < 0 && b->cmdlog)
@@ -226,7 +228,19 @@ static int add_netns(struct build *b, int i)
 	int fd, ret;
 
 	snprintf(net, sizeof(net), "--net=" SL_NETNS_DIR "/%s", mother->netns);
+	/* Explained, the client and the server are made from the router
+	 * too, as a run makes them. */
+	if (b->t->explain)
+		from_mother = i != SL_HOST_ROUTER;
 	log_cmd(b->cmdlog, from_mother ? argv : argv + 2);
+	if (b->t->explain) {
+		if (i == SL_HOST_ROUTER) {
+			log_sysctl(b->cmdlog, h->netns, "net.ipv4.ip_forward",
+				   "1");
+			private_ehash(b, h);
+		}
+		return 0;
+	}
 	sl_netns_path(path, sizeof(path), h->netns);
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0);
 	if (fd < 0)
@@ -278,6 +292,8 @@ static int add_veth(struct build *b, int a, int ka, int z, int kz)
 	snprintf(aidx, sizeof(aidx), "%d", veth_index(a, ka));
 	snprintf(zidx, sizeof(zidx), "%d", veth_index(z, kz));
 	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
 	ret = sl_netlink_add_veth(&b->nl[a], aname, veth_index(a, ka), zname,
 				  veth_index(z, kz), hz->nsfd);
 	if (ret < 0)
@@ -294,12 +310,16 @@ static int offloads_off(struct build *b, int i, const char *ifname)
 			       "off",	  "tx",	   "off",  NULL };
 
 	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
 	return sl_offloads_off(&b->off, b->ioc[i], ifname, b->t->host[i].netns,
 			       b->e);
 }
 
 static int link_settled(struct build *b, int i, const char *ifname)
 {
+	if (b->t->explain)
+		return 0;
 	return sl_offloads_settle_link(b->ioc[i], ifname, b->t->host[i].netns,
 				       b->e);
 }
@@ -312,6 +332,8 @@ static int set_up(struct build *b, int i, const char *ifname)
 	int ret;
 
 	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
 	ret = sl_netlink_set_up(&b->nl[i], ifname);
 	if (ret < 0)
 		return nl_errf(b, i, ret, "set %s up in %s", ifname, h->netns);
@@ -331,6 +353,8 @@ static int add_addr(struct build *b, int i, int k)
 	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%d",
 		 ifc->prefixlen);
 	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
 	ret = sl_netlink_add_addr4(&b->nl[i], veth_index(i, k), ifc->addr,
 				   ifc->prefixlen);
 	if (ret < 0)
@@ -349,6 +373,8 @@ static int add_default_route(struct build *b, int i, struct in_addr gw)
 
 	inet_ntop(AF_INET, &gw, via, sizeof(via));
 	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
 	ret = sl_netlink_add_default_route4(&b->nl[i], gw);
 	if (ret < 0)
 		return nl_errf(b, i, ret, "add default route via %s in %s", via,
@@ -518,9 +544,27 @@ int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
 	return ret;
 }
 
+int sl_topology_explain(struct sl_topology *t, int slot, FILE *out,
+			struct sl_err *e)
+{
+	struct build b;
+	int ret;
+
+	memset(t, 0, sizeof(*t));
+	t->lockfd = -1;
+	t->origin_nsfd = -1;
+	describe(t, slot);
+	t->explain = 1;
+	build_begin(&b, t, NULL, out, e);
+	ret = build_all(&b);
+	build_end(&b);
+	return ret;
+}
+
 static int check_host(const struct sl_topology *t, int host, struct sl_err *e)
 {
-	if (host < 0 || host >= SL_NHOSTS || t->host[host].nsfd < 0)
+	if (host < 0 || host >= SL_NHOSTS ||
+	    (t->host[host].nsfd < 0 && !t->explain))
 		return sl_errf(e, EINVAL, "no host %d in this topology", host);
 	return 0;
 }
@@ -564,6 +608,8 @@ int sl_topology_sysctl(const struct sl_topology *t, int host, const char *key,
 			       "per-namespace (net.*) key",
 			       key, h->netns);
 	log_sysctl(cmdlog, h->netns, key, value);
+	if (t->explain)
+		return 0;
 
 	/* Back to wherever the thread was, which is not necessarily the
 	 * origin: a role may call this from inside its own host. */
@@ -734,7 +780,8 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr)
 	return -1;
 }
 
-int sl_topology_keep(const struct sl_topology *t, struct sl_err *e)
+int sl_topology_keep(const struct sl_topology *t, const char *owner,
+		     struct sl_err *e)
 {
-	return sl_slot_keep(t->slot, e);
+	return sl_slot_keep(t->slot, owner, e);
 }

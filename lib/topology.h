@@ -60,6 +60,9 @@ struct sl_topology {
 	int private_ehash; /* the hosts have their own TCP hash tables */
 	int lockfd;
 	int origin_nsfd; /* the namespace we came from, to go back */
+	/* Made by sl_topology_explain(): nothing exists, and what is asked
+	 * of it (sysctls, faults) is printed, not done. */
+	int explain;
 	struct sl_host host[SL_NHOSTS];
 };
 
@@ -112,9 +115,20 @@ int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
  * spells it ("socklab-3-client"). */
 void sl_topology_netns_name(char *buf, size_t n, int slot, int host);
 
-/* Marks the topology as kept (`socklab run --keep`): after the run its
- * namespaces stay, no run claims its slot or removes them as leftovers, and
- * only sl_sweep_all() (`socklab clean`) takes them away. */
-int sl_topology_keep(const struct sl_topology *t, struct sl_err *e);
+/* The commands that build slot's topology, printed to out as
+ * sl_topology_up() logs them, by the same code, with nothing done: no
+ * namespace, link or lock is made, and no root is needed.  t then names
+ * the hosts and addresses, and has explain set: sysctls and faults asked
+ * of it are printed too (setup.h, faults.c).  Returns 0 or -errno. */
+int sl_topology_explain(struct sl_topology *t, int slot, FILE *out,
+			struct sl_err *e);
+
+/* Marks the topology as kept (`socklab run --keep`) by owner, the real
+ * path of the variant's results folder: after the run its namespaces stay,
+ * no run claims its slot or removes them as leftovers, and only
+ * sl_sweep_all() (`socklab clean`) or sl_sweep_kept_in() of a folder
+ * holding owner (`socklab clean <run>`) takes them away. */
+int sl_topology_keep(const struct sl_topology *t, const char *owner,
+		     struct sl_err *e);
 
 #endif

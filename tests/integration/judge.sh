@@ -4,6 +4,8 @@
 # nothing; --out writes the files a run derives from its timeline, the
 # same bytes as the run wrote, and never over a recording; a recording
 # edited (the server's RST taken out) makes the prediction on it fail.
+# `socklab judge` prints what `socklab run` printed: the same verdict and
+# prediction lines, and the edited recording's failure.
 # usage: judge.sh <socklab binary> <build dir>
 set -u
 bin=$(realpath "$1")
@@ -25,8 +27,8 @@ preds() {
 		(.predictions[] | "\($v) \(.ok) \(.what) | \(.evidence)")' "$1"
 }
 
-SOCKLAB_EXPERIMENTS_DIR=$build/experiments "$bin" run --quiet \
-	--results "$tmp/res" rst-refused > /dev/null 2>&1 ||
+export SOCKLAB_EXPERIMENTS_DIR=$build/experiments
+"$bin" run --results "$tmp/res" rst-refused > "$tmp/run.out" 2>&1 ||
 	fail "the run to judge did not pass"
 rec=$(realpath "$tmp/res/latest/rst-refused")
 ns_before=$(ls /run/netns | wc -l)
@@ -97,4 +99,54 @@ rm "$tmp/edited/bound_not_listening/timeline.tl"
 jq -e '.variants[0].error | test("no recording to judge: load .*timeline.tl")' \
 	"$tmp/m.json" > /dev/null || fail "error: $(jq .variants[0].error "$tmp/m.json")"
 echo "ok: a missing recording is an error"
+
+# socklab judge: the same table row (but the duration), verdict line and
+# prediction lines with their evidence as the run printed.
+lines() { # the lines that carry the verdict and the predictions
+	grep -E '^(rst-refused  |verdict |  \[|         )' "$1" |
+		sed -E 's/ +[0-9.]+ s$//'
+}
+(cd "$tmp" && "$bin" judge res/latest/rst-refused) > "$tmp/judge.out" 2>&1 ||
+	fail "socklab judge exited $?: $(cat "$tmp/judge.out")"
+lines "$tmp/run.out" > "$tmp/l.run"
+lines "$tmp/judge.out" > "$tmp/l.judge"
+[ "$(grep -c '^  \[ ok \]' "$tmp/l.run")" -ge 30 ] || fail "few prediction lines: $(cat "$tmp/l.run")"
+diff "$tmp/l.run" "$tmp/l.judge" || fail "socklab judge printed other lines than run"
+grep -q "^1 passed, 0 failed, 0 errors (judged again from the recording in res/$(readlink "$tmp/res/latest"))" \
+	"$tmp/judge.out" || fail "summary line: $(grep passed "$tmp/judge.out")"
+echo "ok: socklab judge prints what run printed ($(wc -l < "$tmp/l.run") lines)"
+ls /tmp | grep -q '^socklab-judge-' && fail "judge left its folder in /tmp"
+
+# A run's name under --results, and --json as run --json.
+"$bin" judge --results "$tmp/res" --json latest > "$tmp/judge.json" 2> /dev/null ||
+	fail "judge --json exited $?"
+[ "$(jq -r .results "$tmp/judge.json")" = "$tmp/res/$(readlink "$tmp/res/latest")/rst-refused" ] ||
+	fail "results: $(jq -r .results "$tmp/judge.json")"
+preds "$tmp/judge.json" > "$tmp/p.cli"
+diff "$tmp/p.run" "$tmp/p.cli" || fail "judge --json predictions differ"
+
+# The edited recording, as a run: a finding, exit 1, the failure shown.
+mkdir "$tmp/editrun" && cp -r "$rec" "$tmp/editrun/rst-refused"
+awk -F'\t' '!($1 == "P" && $12 == 20)' "$rec/nothing_on_port/timeline.tl" \
+	> "$tmp/editrun/rst-refused/nothing_on_port/timeline.tl"
+"$bin" judge "$tmp/editrun" > "$tmp/edit.out" 2>&1
+rc=$?
+[ $rc = 1 ] || fail "judge of the edited run exited $rc: $(cat "$tmp/edit.out")"
+grep -Eq '^rst-refused +NUANCED +CONFIRMED +FAIL' "$tmp/edit.out" ||
+	fail "no NUANCED row: $(cat "$tmp/edit.out")"
+grep -q '^  nothing_on_port: a packet from server with \[R.\] after "connecting" within 50 ms' \
+	"$tmp/edit.out" || fail "the failed prediction is not shown"
+echo "ok: socklab judge sees the edited recording fail"
+
+# Bad input: one line, the CLI's statuses.
+"$bin" judge 2> "$tmp/err"; [ $? = 64 ] || fail "no run: not 64"
+"$bin" judge "$tmp/nowhere/none" 2> "$tmp/err"; [ $? = 2 ] || fail "missing run: not 2"
+grep -q "no run '$tmp/nowhere/none'" "$tmp/err" || fail "missing run: $(cat "$tmp/err")"
+"$bin" judge "$tmp/editrun/nope" 2> "$tmp/err"; [ $? = 64 ] || fail "unknown id: not 64"
+grep -q "has no experiment 'nope'" "$tmp/err" || fail "unknown id: $(cat "$tmp/err")"
+mkdir -p "$tmp/editrun/not-an-experiment" && touch "$tmp/editrun/not-an-experiment/verdict.json"
+"$bin" judge "$tmp/editrun" 2> "$tmp/err" > /dev/null; [ $? = 64 ] || fail "unknown experiment: not 64"
+grep -q "'not-an-experiment', which is no experiment of the catalogue" "$tmp/err" ||
+	fail "unknown experiment: $(cat "$tmp/err")"
+echo "ok: bad input"
 exit 0
