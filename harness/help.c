@@ -130,6 +130,15 @@ static const struct cli_help_opt run_opts[] = {
 	  "every time" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean` removes them" },
+	{ "--step",
+	  "one experiment, its variants one after the other, pausing at each "
+	  "mark with the namespaces and the roles' sockets live: prints which "
+	  "role reached which mark and each host's sockets as `ss -tanoi` "
+	  "lists them, and waits for Enter (look around meanwhile with "
+	  "`socklab shell <host>` in another terminal).  The roles and the "
+	  "deadlines wait; the kernel's timers do not, so a timing prediction "
+	  "may fail after a long pause, and the result says the run was "
+	  "stepped.  Needs a terminal on stdin" },
 	{ "--format FMT",
 	  "what goes to stdout: text (the default: the summary, then the "
 	  "evidence), json (JSON Lines: each experiment's result as one line "

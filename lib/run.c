@@ -426,6 +426,7 @@ static int board_and_setup(struct run *r)
 		return ret;
 	}
 	r->board->cmdlog_fd = r->cmdlog ? fileno(r->cmdlog) : -1;
+	r->board->step_fd = r->opts->step_fd;
 	r->roles.board = r->board;
 	s.board = r->board;
 	if (r->reg->setup) {
@@ -580,6 +581,7 @@ static int roles_run(struct run *r)
 			 .board = r->board },
 		.settled = reap,
 		.arg = &r->roles,
+		.variant = r->var->name,
 	};
 	int ret;
 
@@ -654,6 +656,8 @@ static void collect(struct run *r)
 		fail(r->out, "observers: %s", r->e.msg);
 	r->out->nfaults =
 		sl_faults_export(r->board, r->out->fault, SL_FAULTS_MAX);
+	r->out->stepped = r->opts->step_fd >= 0;
+	r->out->paused_s = secs(r->board->paused_ns);
 	if (sl_board_export(r->board, &r->tl) < 0)
 		fail(r->out, "out of memory building the timeline");
 	sl_timeline_finish(&r->tl);
