@@ -90,8 +90,7 @@ static void go_on(struct job *j)
 			"socklab: run: %s: cannot let it go on: %s (it "
 			"gives up at its deadline)\n",
 			j->exp->id, strerror(errno));
-	ev_timer_set(&j->timeout_w, j->remaining > 0 ? j->remaining : 0.001,
-		     0);
+	ev_timer_set(&j->timeout_w, j->remaining > 0 ? j->remaining : 0.001, 0);
 	ev_timer_start(loop, &j->timeout_w);
 }
 

@@ -374,10 +374,11 @@ static int topology_up(struct run *r)
 	r->cleanup.n = r->cmdlog ? 1 : 0;
 	fprintf(stderr,
 		"kept: ip netns exec %s ss -tanoi   (and %s, %s; "
-		"`socklab clean` removes them)\n",
+		"`socklab shell %d server` enters one; `socklab clean` "
+		"removes them)\n",
 		r->topo.host[SL_HOST_SERVER].netns,
 		r->topo.host[SL_HOST_CLIENT].netns,
-		r->topo.host[SL_HOST_ROUTER].netns);
+		r->topo.host[SL_HOST_ROUTER].netns, r->topo.slot);
 	return 0;
 }
 
@@ -571,6 +572,7 @@ static void role_failed(struct run *r)
 static int roles_run(struct run *r)
 {
 	int64_t deadline = sl_now() + (int64_t)r->timeout_s * SL_NS_PER_SEC;
+	char label[160];
 	/* Kept namespaces outlive the run: a rebooted host's too. */
 	struct sl_faultserver fs = {
 		.ctx = { .topo = &r->topo,
@@ -581,10 +583,12 @@ static int roles_run(struct run *r)
 			 .board = r->board },
 		.settled = reap,
 		.arg = &r->roles,
-		.variant = r->var->name,
+		.variant = label,
 	};
 	int ret;
 
+	/* Named at each pause of --step: "rst-refused/nothing_on_port". */
+	snprintf(label, sizeof(label), "%s/%s", r->reg->id, r->var->name);
 	r->roles.bad = -1;
 	if (sl_cleanup_push(&r->cleanup, kill_roles, &r->roles, "roles") < 0) {
 		fail(r->out, "too many resources");

@@ -8,9 +8,11 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "board.h"
+#include "slot.h"
 #include "clock.h"
 #include "err.h"
 #include "sockstate.h"
@@ -47,8 +49,8 @@ static void describe_host(const struct sl_host *h, char *buf, size_t n,
 	int count = 0;
 
 	if (sl_sockdiag_open(&d, h->nsfd, &e) < 0 ||
-	    sl_sockdiag_dump(d, socks, sizeof(socks) / sizeof(socks[0]),
-			     &count, &e) < 0) {
+	    sl_sockdiag_dump(d, socks, sizeof(socks) / sizeof(socks[0]), &count,
+			     &e) < 0) {
 		put(buf, n, used, "  %s: cannot read its sockets: %s\n",
 		    h->name, e.msg);
 		sl_sockdiag_close(d);
@@ -74,15 +76,14 @@ static void describe_host(const struct sl_host *h, char *buf, size_t n,
 		    count - SL_STEP_MAX_SOCKS);
 }
 
-size_t sl_step_describe(const struct sl_topology *t, int host,
-			const char *mark, const char *variant, char *buf,
-			size_t n)
+size_t sl_step_describe(const struct sl_topology *t, int host, const char *mark,
+			const char *variant, char *buf, size_t n)
 {
 	size_t used = 0;
 
 	if (n)
 		buf[0] = '\0';
-	put(buf, n, &used, "%s reached mark '%s' (variant %s, run slot %d)\n",
+	put(buf, n, &used, "%s reached mark '%s' (%s, run slot %d)\n",
 	    t->host[host].name, mark, variant, t->slot);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		describe_host(&t->host[h], buf, n, &used);
@@ -156,12 +157,62 @@ static int wait_go(int fd, struct sl_err *e)
 	return ret;
 }
 
+void sl_step_paused_path(char *buf, size_t n, int slot)
+{
+	snprintf(buf, n, SL_RUN_DIR "/slot-%d.paused", slot);
+}
+
+/* The paused mark (step.h); without it `socklab shell` cannot tell a
+ * paused run from a running one, which is all it loses. */
+static void mark_paused(const struct sl_topology *t, int host, const char *mark,
+			const char *variant)
+{
+	char path[64];
+	FILE *f;
+	int fd;
+
+	sl_step_paused_path(path, sizeof(path), t->slot);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	fprintf(f, "%d\n%s: %s reached mark '%s'\n", (int)getpid(), variant,
+		t->host[host].name, mark);
+	fclose(f);
+}
+
+int sl_step_paused(int slot, char *what, size_t n)
+{
+	char path[64], line[256];
+	int pid = 0, ret = 0;
+	FILE *f;
+
+	sl_step_paused_path(path, sizeof(path), slot);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		pid = atoi(line);
+	if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM) &&
+	    fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		snprintf(what, n, "%s", line);
+		ret = 1;
+	}
+	fclose(f);
+	return ret;
+}
+
 int sl_step_pause(const struct sl_topology *t, struct sl_board *b, int host,
 		  const char *mark, const char *variant, struct sl_err *e)
 {
 	int fd = __atomic_load_n(&b->step_fd, __ATOMIC_SEQ_CST);
 	int64_t t0 = sl_now(), t1;
-	char *msg;
+	char *msg, path[64];
 	size_t len;
 	int ret;
 
@@ -174,12 +225,15 @@ int sl_step_pause(const struct sl_topology *t, struct sl_board *b, int host,
 	/* From here the run's deadlines move with the clock. */
 	__atomic_store_n(&b->pause_since, t0, __ATOMIC_SEQ_CST);
 	len = sl_step_describe(t, host, mark, variant, msg, SL_STEP_MSG_MAX);
+	mark_paused(t, host, mark, variant);
 	if (send(fd, msg, len, MSG_NOSIGNAL) < 0)
 		ret = sl_errf(e, errno, "send the pause at mark %s to the CLI",
 			      mark);
 	else
 		ret = wait_go(fd, e);
 	free(msg);
+	sl_step_paused_path(path, sizeof(path), t->slot);
+	unlink(path);
 	t1 = sl_now();
 	/* paused_ns before pause_since: see sl_board_deadline(). */
 	__atomic_add_fetch(&b->paused_ns, t1 - t0, __ATOMIC_SEQ_CST);

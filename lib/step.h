@@ -48,8 +48,18 @@ int sl_step_pause(const struct sl_topology *t, struct sl_board *b, int host,
 /* The text of one pause into buf (what sl_step_pause() sends): the mark,
  * the role, and every host's sockets as `ss -tanoi` lists them.  Returns
  * the length. */
-size_t sl_step_describe(const struct sl_topology *t, int host,
-			const char *mark, const char *variant, char *buf,
-			size_t n);
+size_t sl_step_describe(const struct sl_topology *t, int host, const char *mark,
+			const char *variant, char *buf, size_t n);
+
+/* While a pause lasts, SL_RUN_DIR/slot-S.paused says so to `socklab
+ * shell` (which enters a paused run's hosts): the run process's pid, then
+ * what is paused ("rst-refused/nothing_on_port: client reached mark
+ * 'connecting'").  Whether slot is paused now: 1 with that text in what,
+ * else 0.  A mark left by a killed run names a dead process, and says
+ * no. */
+int sl_step_paused(int slot, char *what, size_t n);
+
+/* The mark's file, for its time (the newest pause). */
+void sl_step_paused_path(char *buf, size_t n, int slot);
 
 #endif

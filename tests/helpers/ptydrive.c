@@ -1,11 +1,14 @@
 /* ptydrive: runs a command on a pseudo-terminal and presses Enter each
  * time it prints a prompt, as a learner at a terminal would.
  *
- *   ptydrive PROMPT COMMAND [ARG]...
+ *   ptydrive [-x SHELL-COMMAND] PROMPT COMMAND [ARG]...
  *
  * Everything the command writes is copied to stdout; Enter is sent only
  * once the prompt has been seen (never ahead of it, so each press answers
- * one prompt).  Says on stderr how many prompts it answered, and exits
+ * one prompt).  With -x, SHELL-COMMAND runs (sh -c, its output to stdout,
+ * PTYDRIVE_N set to the prompt's number from 1) at each prompt before
+ * Enter is pressed: what another terminal would do while the command
+ * waits.  Says on stderr how many prompts it answered, and exits
  * with the command's exit status (128 + N when a signal N ended it).  The
  * tests of `socklab run --step` use it: a pipe on stdin is not a terminal,
  * which --step refuses.
@@ -19,16 +22,46 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* Runs cmd with sh -c, PTYDRIVE_N=n, and waits for it: non-zero when it
+ * did not exit 0. */
+static int run_meanwhile(const char *cmd, int n)
+{
+	char num[16];
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	snprintf(num, sizeof(num), "%d", n);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		setenv("PTYDRIVE_N", num, 1);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(int argc, char **argv)
 {
-	const char *prompt;
+	const char *prompt, *meanwhile = NULL;
 	size_t plen, have = 0;
 	char *tail;
 	int master, status, answered = 0;
 	pid_t pid;
 
+	if (argc > 2 && !strcmp(argv[1], "-x")) {
+		meanwhile = argv[2];
+		argv += 2;
+		argc -= 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: ptydrive PROMPT COMMAND [ARG]...\n");
+		fprintf(stderr, "usage: ptydrive [-x SHELL-COMMAND] PROMPT "
+				"COMMAND [ARG]...\n");
 		return 64;
 	}
 	prompt = argv[1];
@@ -63,6 +96,11 @@ int main(int argc, char **argv)
 
 			if (!hit)
 				break;
+			if (meanwhile && run_meanwhile(meanwhile, answered + 1))
+				fprintf(stderr,
+					"ptydrive: -x failed at prompt "
+					"%d\n",
+					answered + 1);
 			if (write(master, "\n", 1) != 1) {
 				perror("ptydrive: write");
 				break;
