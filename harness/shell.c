@@ -185,8 +185,9 @@ static int enter(const struct run_state *st, int host, char **cmd, int ncmd)
 	if (!ncmd)
 		argv[argc++] = user_shell();
 	argv[argc] = NULL;
-	fprintf(stderr, "socklab: shell: %s of run slot %d (%s%s%s)", hosts[host],
-		st->slot, st->how, st->what[0] ? ": " : "", st->what);
+	fprintf(stderr, "socklab: shell: %s of run slot %d (%s%s%s)",
+		hosts[host], st->slot, st->how, st->what[0] ? ": " : "",
+		st->what);
 	if (!ncmd)
 		fprintf(stderr, "; `exit` leaves it");
 	fputc('\n', stderr);

@@ -140,6 +140,18 @@ static void step_cb(struct ev_loop *loop, ev_io *w, int revents)
 		return;
 	}
 	text[n] = '\0';
+	/* A pause while one is shown: the experiment stopped waiting for
+	 * the first (it is being stopped), so it is over. */
+	if (j->paused) {
+		ev_io_stop(loop, &j->stdin_w);
+		j->paused = 0;
+	}
+	/* Stopping (Ctrl-C, the deadline): nothing more to look at.  The
+	 * experiment has its SIGTERM and does not wait for an answer. */
+	if (j->stopped || j->timed_out || j->r->signum) {
+		free(text);
+		return;
+	}
 	j->npauses++;
 	j->paused = 1;
 	/* The pause is the learner's time: the deadline waits with it. */

@@ -308,7 +308,14 @@ static int run(const struct sl_registry *reg, struct run_args *a)
 		 * interleave with another's. */
 		int interrupted = 0;
 
-		for (int i = 0; i < n && !interrupted; i++) {
+		for (int i = 0; i < n; i++) {
+			if (interrupted) {
+				out[i].error = 1;
+				snprintf(out[i].why, sizeof(out[i].why),
+					 "not run: the run was stopped before "
+					 "its turn (--step)");
+				continue;
+			}
 			pid[i] = start_variant(reg, idx[i], a, &out[i]);
 			interrupted = wait_variants(&pid[i], 1);
 		}

@@ -112,6 +112,16 @@ static void note_pause(struct sl_board *b, int host, const char *mark,
 	sl_board_append(b, &ev);
 }
 
+/* Whether SIGINT or SIGTERM waits, blocked, for the fault server. */
+static int stop_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGINT) == 1 ||
+		sigismember(&pending, SIGTERM) == 1);
+}
+
 /* Waits for the CLI's answer on fd, or a stop signal.  SIGINT and SIGTERM
  * are blocked in the run process; a signalfd says one is pending without
  * taking it, so the fault server still sees it and stops the run. */
@@ -218,6 +228,9 @@ int sl_step_pause(const struct sl_topology *t, struct sl_board *b, int host,
 
 	if (fd < 0)
 		return 0;
+	/* The run is being stopped: no pause to show, it ends now. */
+	if (stop_pending())
+		return -EINTR;
 	msg = malloc(SL_STEP_MSG_MAX);
 	if (!msg)
 		return sl_errf(e, ENOMEM, "describe the pause at mark %s",

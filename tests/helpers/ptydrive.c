@@ -6,7 +6,8 @@
  * Everything the command writes is copied to stdout; Enter is sent only
  * once the prompt has been seen (never ahead of it, so each press answers
  * one prompt).  With -x, SHELL-COMMAND runs (sh -c, its output to stdout,
- * PTYDRIVE_N set to the prompt's number from 1) at each prompt before
+ * PTYDRIVE_N set to the prompt's number from 1 and PTYDRIVE_PID to the
+ * command's pid) at each prompt before
  * Enter is pressed: what another terminal would do while the command
  * waits.  Says on stderr how many prompts it answered, and exits
  * with the command's exit status (128 + N when a signal N ended it).  The
@@ -24,9 +25,9 @@
 
 /* Runs cmd with sh -c, PTYDRIVE_N=n, and waits for it: non-zero when it
  * did not exit 0. */
-static int run_meanwhile(const char *cmd, int n)
+static int run_meanwhile(const char *cmd, int n, pid_t driven)
 {
-	char num[16];
+	char num[16], pidtxt[16];
 	int status;
 	pid_t pid;
 
@@ -36,7 +37,9 @@ static int run_meanwhile(const char *cmd, int n)
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		snprintf(pidtxt, sizeof(pidtxt), "%d", (int)driven);
 		setenv("PTYDRIVE_N", num, 1);
+		setenv("PTYDRIVE_PID", pidtxt, 1);
 		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
 		_exit(127);
 	}
@@ -96,7 +99,8 @@ int main(int argc, char **argv)
 
 			if (!hit)
 				break;
-			if (meanwhile && run_meanwhile(meanwhile, answered + 1))
+			if (meanwhile &&
+			    run_meanwhile(meanwhile, answered + 1, pid))
 				fprintf(stderr,
 					"ptydrive: -x failed at prompt "
 					"%d\n",

@@ -7,6 +7,8 @@
 #     with `socklab shell`): a pause at each of rst-refused's marks, by the
 #     right role, with each host's ss; the run completes, passes, says it
 #     was stepped, and leaves nothing;
+#     and a pause longer than every deadline (the roles', the CLI's)
+#     makes none of them fire; Ctrl-C at a pause stops the run cleanly;
 #  3. `socklab shell` in kept runs: a command after --, a shell fed on
 #     stdin, the newest of two kept runs named, an unknown host and a run
 #     that is not there refused.
@@ -22,6 +24,17 @@ out=$(mktemp -d /tmp/socklab-step-XXXXXX)
 drive=$build/tests/ptydrive
 trap 'rm -rf "$out"' EXIT
 [ -x "$drive" ] || { echo "no $drive (built with the tests)"; exit 1; }
+
+# True when no slot of the run under $1 still says it is paused.
+no_paused_mark() {
+	local ns s
+	for ns in $(run_netns "$1" | grep client); do
+		s=${ns#socklab-}
+		s=${s%-client}
+		[ -e "/run/socklab/slot-$s.paused" ] && { echo "  left: slot-$s.paused"; return 1; }
+	done
+	return 0
+}
 
 # 1. No terminal: refused before anything exists.
 "$socklab" run --step --results "$out/a" rst-refused </dev/null >"$out/a.out" 2>"$out/a.err"
@@ -73,7 +86,36 @@ v=$(ls "$out"/c/*/rst-refused/verdict.json 2>/dev/null | head -1)
 check "stepped: verdict.json says stepped" '[ -n "$v" ] && grep -q "\"stepped\": *true" "$v"'
 check "stepped: the pauses are on the timeline" \
 	'[ "$(grep -c "paused .* before mark" "$(dirname "$v")/listening_on_other_port/timeline.txt")" = 4 ]'
-check "stepped: nothing left" 'none_left "$out/c" && ! ls /run/socklab/*.paused 2>/dev/null | grep -q .'
+check "stepped: nothing left" 'none_left "$out/c" && no_paused_mark "$out/c"'
+
+# 2b. A pause longer than every deadline: step-deadline's roles have 1 s,
+# the CLI is given 1 s, and the learner (ptydrive -x) takes 2.5 s at the
+# first mark while the client waits for it.  The sleep is the learner's
+# reading time, the very thing under test, not a wait for anything.
+SOCKLAB_EXPERIMENTS_DIR=$build/step-experiments \
+	"$drive" -x '[ "$PTYDRIVE_N" != 1 ] || sleep 2.5' "Press Enter" \
+	"$socklab" run --step --timeout 1 --results "$out/k" step-deadline \
+	>"$out/k.out" 2>"$out/k.err"
+rc=$?
+tr -d '\r' <"$out/k.out" >"$out/k.txt"
+check "long pause: exit 0 (got $rc), no deadline fired" \
+	'[ $rc = 0 ] && grep -q "step-deadline  CONFIRMED  CONFIRMED  pass" "$out/k.txt"'
+check "long pause: the run says how long it was paused" \
+	'grep -Eq "^stepped: paused (2\.[5-9]|[3-9]\.[0-9]|[1-9][0-9]+\.[0-9]) s at marks" "$out/k.txt"'
+
+# 2c. Ctrl-C at a pause (SIGINT to socklab, as the terminal sends it, at
+# the second pause): the run stops (130) and tears everything down, and
+# shows no pause after it.
+"$drive" -x '[ "$PTYDRIVE_N" != 2 ] || kill -INT "$PTYDRIVE_PID"' "Press Enter" \
+	"$socklab" run --step --results "$out/l" rst-refused >"$out/l.out" 2>"$out/l.err"
+rc=$?
+tr -d '\r' <"$out/l.out" >"$out/l.txt"
+check "Ctrl-C at a pause: exit 130 (got $rc)" '[ $rc = 130 ]'
+check "Ctrl-C at a pause: no pause shown after it" \
+	'! grep -q "pause 3 (--step)" "$out/l.txt" && grep -q "answered 2 prompts" "$out/l.err"'
+check "Ctrl-C at a pause: the variants not run yet say so" \
+	'grep -q "not run: the run was stopped before its turn" "$out/l.txt"'
+check "Ctrl-C at a pause: nothing left" 'none_left "$out/l" && no_paused_mark "$out/l"'
 
 # 3. socklab shell in kept runs (ours: the private /run/netns has no
 # others).
