@@ -133,6 +133,13 @@ _socklab()
 	case $cmd in
 	run)
 		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur")) ;;
+	shell)
+		# A host of a paused or kept run, after its slot if one is
+		# named; nothing for the command after --.
+		for ((i = 2; i < COMP_CWORD; i++)); do
+			[ "${COMP_WORDS[i]}" = -- ] && return
+		done
+		COMPREPLY=($(compgen -W "client router server" -- "$cur")) ;;
 	states | diff)
 		# Run folders.
 		compopt -o filenames 2>/dev/null
