@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <ev.h>
@@ -152,6 +153,10 @@ static void step_cb(struct ev_loop *loop, ev_io *w, int revents)
 		free(text);
 		return;
 	}
+	/* What was typed ahead (an Enter pressed twice) must not skip this
+	 * pause: dropped before the prompt is shown, so that an Enter typed
+	 * after it counts. */
+	tcflush(STDIN_FILENO, TCIFLUSH);
 	j->npauses++;
 	j->paused = 1;
 	/* The pause is the learner's time: the deadline waits with it. */

@@ -71,7 +71,9 @@ static void describe_host(const struct sl_host *h, char *buf, size_t n,
 		sl_sock_format(&socks[i], line, sizeof(line));
 		put(buf, n, used, "    %s\n", line);
 	}
-	if (count > SL_STEP_MAX_SOCKS)
+	if (count == (int)(sizeof(socks) / sizeof(socks[0])))
+		put(buf, n, used, "    ... and more (ss lists them all)\n");
+	else if (count > SL_STEP_MAX_SOCKS)
 		put(buf, n, used, "    ... and %d more\n",
 		    count - SL_STEP_MAX_SOCKS);
 }
