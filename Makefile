@@ -20,12 +20,15 @@ SOCKLAB := ./$(BUILD)/socklab
 # calls apt-get (update + install) when something is missing, so that a
 # machine that has everything never touches the network.  dpkg-dev and
 # file: CPack's deb finds the package's library dependencies with them
-# (dpkg-shlibdeps); man-db: the test that reads the man pages.
+# (dpkg-shlibdeps); man-db: the test that reads the man pages; tshark: the
+# test that the captures decode in Wireshark as plain TCP (its debconf
+# question on non-root capture is answered by DEBIAN_FRONTEND below).
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
-	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db
+	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db \
+	tshark
 
 PREFIX ?= /usr/local
 

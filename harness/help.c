@@ -148,7 +148,16 @@ static const struct cli_help_opt run_opts[] = {
 	  "declared; with --repeat, one test per run).  With json and ktap "
 	  "the summary goes to stderr" },
 	{ "--json", "the same as --format json" },
-	{ "-q, --quiet", "print only the summary" },
+	{ "--progress SECONDS",
+	  "when stderr is not a terminal, print a line to stderr every "
+	  "SECONDS seconds (default 10; 0: never) with the experiments still "
+	  "running and how long each is expected to take: as long as its "
+	  "newest earlier run under --results took (its verdict.json), or at "
+	  "most its timeout when it never ran there; the line says which.  "
+	  "With --format json or ktap the lines go to stderr as well, so "
+	  "stdout keeps only JSON Lines or KTAP; on a terminal the status "
+	  "line does this job" },
+	{ "-q, --quiet", "print only the summary (no progress lines)" },
 	{ "-h, --help", "show this help" },
 	{ NULL },
 };
