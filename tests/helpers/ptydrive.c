@@ -119,6 +119,7 @@ int main(int argc, char **argv)
 			have = plen - 1;
 		}
 	}
+	free(tail);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	fprintf(stderr, "ptydrive: answered %d prompt%s\n", answered,
