@@ -1,7 +1,7 @@
 /*
  * step-deadline: a helper of tests/integration/step.sh, kept out of the
  * catalogue: a pause of `socklab run --step` must not make a deadline
- * fire.  Its timeout is 1 s, and the test pauses it for longer at the
+ * fire.  Its timeout is 3 s, and the test pauses it for longer at the
  * server's "listening" while the client waits for that very mark
  * (sl_connect()): the client's wait, the run's own deadline and the CLI's
  * must all move with the pause, or the run ends in ERROR.
@@ -15,7 +15,7 @@ EXPERIMENT(step_deadline) {
 	.claim = "a connection to a listener is accepted (helper of the "
 		 "--step tests)",
 	.expected = SL_CONFIRMED,
-	.timeout_s = 1,
+	.timeout_s = 3,
 };
 
 KNOBS(step_deadline) {
