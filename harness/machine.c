@@ -72,10 +72,10 @@ static const char *hypervisor_name(const char *sig)
 	static const struct {
 		const char *sig, *name;
 	} known[] = {
-		{ "KVMKVMKVM", "kvm" },	      { "TCGTCGTCGTCG", "qemu-tcg" },
+		{ "KVMKVMKVM", "kvm" },	       { "TCGTCGTCGTCG", "qemu-tcg" },
 		{ "Microsoft Hv", "hyper-v" }, { "VMwareVMware", "vmware" },
-		{ "XenVMMXenVMM", "xen" },    { "VBoxVBoxVBox", "virtualbox" },
-		{ "bhyve bhyve", "bhyve" },   { "ACRNACRNACRN", "acrn" },
+		{ "XenVMMXenVMM", "xen" },     { "VBoxVBoxVBox", "virtualbox" },
+		{ "bhyve bhyve", "bhyve" },    { "ACRNACRNACRN", "acrn" },
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)

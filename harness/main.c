@@ -28,15 +28,11 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "list", cli_cmd_list },
-	{ "run", cli_cmd_run },
-	{ "doctor", cli_cmd_doctor },
-	{ "clean", cli_cmd_clean },
-	{ "bench", cli_cmd_bench },
-	{ "states", cli_cmd_states },
-	{ "diff", cli_cmd_diff },
-	{ "shell", cli_cmd_shell },
-	{ "help", NULL },
+	{ "list", cli_cmd_list },     { "run", cli_cmd_run },
+	{ "doctor", cli_cmd_doctor }, { "clean", cli_cmd_clean },
+	{ "bench", cli_cmd_bench },   { "states", cli_cmd_states },
+	{ "diff", cli_cmd_diff },     { "shell", cli_cmd_shell },
+	{ "vm", cli_cmd_vm },	      { "help", NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "report.h"
+#include "vm.h"
 #include "resultdir.h"
 
 /* JSON text is UTF-8: a string that is not (a payload, a name from the
@@ -249,6 +250,23 @@ static int stepped(const struct sl_report *r, double *paused)
 	return any;
 }
 
+/* In a guest that `socklab vm` booted, the verdict says so, and on which
+ * accelerator (its timings are a virtual machine's): "guest":
+ * {"vmm":"qemu","accel":"tcg"}; on a machine of its own, "guest": null. */
+static json_t *with_guest(json_t *o, int live)
+{
+	const char *accel = sl_vm_guest_accel();
+
+	/* A recording judged again (its kernel recorded) says nothing of
+	 * where it ran: this process's environment is not the run's. */
+	if (o && live)
+		json_object_set_new(o, "guest",
+				    accel ? json_pack("{s:s,s:s}", "vmm",
+						      "qemu", "accel", accel) :
+					    json_null());
+	return o;
+}
+
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
 	json_t *vars = json_array(), *o;
@@ -276,7 +294,7 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 		json_object_set_new(o, "stepped", json_true());
 		json_object_set_new(o, "paused_s", json_num(paused));
 	}
-	sl_json_line(f, o);
+	sl_json_line(f, with_guest(o, !r->kernel));
 }
 
 /* Copies file name of the variant's folder (none of it a link) to f,

@@ -17,9 +17,9 @@
 #define SL_SYSCTL_KEYS 40
 
 struct sl_sysctl_val {
-	char host[8];	  /* "client", "server" */
-	char key[48];	  /* "net.ipv4.tcp_fin_timeout" */
-	char value[48];	  /* as /proc/sys prints it, tabs made spaces */
+	char host[8];	/* "client", "server" */
+	char key[48];	/* "net.ipv4.tcp_fin_timeout" */
+	char value[48]; /* as /proc/sys prints it, tabs made spaces */
 };
 
 /* The sysctls recorded, NULL-terminated. */
