@@ -142,6 +142,13 @@ _socklab()
 	case $cmd in
 	run)
 		COMPREPLY=($(compgen -W "$(_socklab_ids "$bin")" -- "$cur")) ;;
+	shell)
+		# A host of a paused or kept run, after its slot if one is
+		# named; nothing for the command after --.
+		for ((i = 2; i < COMP_CWORD; i++)); do
+			[ "${COMP_WORDS[i]}" = -- ] && return
+		done
+		COMPREPLY=($(compgen -W "client router server" -- "$cur")) ;;
 	states | diff | judge | show | clean)
 		# Run folders (and, for judge and show, an experiment's in
 		# one).

@@ -24,6 +24,7 @@ int cli_cmd_states(int argc, char **argv);
 int cli_cmd_diff(int argc, char **argv);
 int cli_cmd_judge(int argc, char **argv);
 int cli_cmd_show(int argc, char **argv);
+int cli_cmd_shell(int argc, char **argv);
 int cli_cmd_vm(int argc, char **argv);
 
 /* Prints "socklab: <cmd>: <message> (see socklab <cmd> --help)" on stderr

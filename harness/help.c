@@ -140,6 +140,15 @@ static const struct cli_help_opt run_opts[] = {
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean <run>` removes them (`socklab "
 		    "clean`, every run's)" },
+	{ "--step",
+	  "one experiment, its variants one after the other, pausing at each "
+	  "mark with the namespaces and the roles' sockets live: prints which "
+	  "role reached which mark and each host's sockets as `ss -tanoi` "
+	  "lists them, and waits for Enter (look around meanwhile with "
+	  "`socklab shell <host>` in another terminal).  The roles and the "
+	  "deadlines wait; the kernel's timers do not, so a timing prediction "
+	  "may fail after a long pause, and the result says the run was "
+	  "stepped.  Needs a terminal on stdin" },
 	{ "--format FMT",
 	  "what goes to stdout: text (the default: the summary, then the "
 	  "evidence), json (JSON Lines: each experiment's result as one line "
@@ -448,6 +457,43 @@ static const struct cli_help diff_help = {
 	.sections = diff_sections,
 };
 
+static const char *const shell_usage[] = {
+	"socklab shell [SLOT] <host>",
+	"socklab shell [SLOT] <host> -- <command> [<arg>...]",
+	NULL,
+};
+
+static const struct cli_help_section shell_sections[] = {
+	{ "examples", "  sudo socklab run --step rst-refused      "
+		      "(in one terminal)\n"
+		      "  sudo socklab shell client                "
+		      "(in another: then ss -tanoi)\n"
+		      "  sudo socklab shell 13 server -- ss -tanoi" },
+	{ "exit status",
+	  "the shell's or the command's; 2 when there is no such run to "
+	  "enter, 64 for a bad command line (an unknown host), 77 without "
+	  "root." },
+	{ NULL },
+};
+
+static const struct cli_help shell_help = {
+	.name = "shell",
+	.summary = "a shell in a host of a paused or kept run",
+	.usage = shell_usage,
+	.text = "Runs your $SHELL (or /bin/sh) inside the network namespace "
+		"of host (client, router or server) of a run that is paused "
+		"at a mark (`socklab run --step`) or kept (`socklab run "
+		"--keep`), as `ip netns exec` would, with a prompt that names "
+		"the namespace; after --, runs that command there instead.  "
+		"SLOT names the run: the number in its namespaces' names "
+		"(socklab-SLOT-client), which a pause and a kept run print; "
+		"a run that is only running is entered only when named.  "
+		"Without SLOT, the newest paused or kept run, saying so when "
+		"there are several.  Needs root.",
+	.opts = help_only_opts,
+	.sections = shell_sections,
+};
+
 static const char *const vm_usage[] = {
 	"socklab vm --kernel KERNEL [options] [--] COMMAND [ARGS...]",
 	"socklab vm --kernel KERNEL [options] --exec [--] PROGRAM [ARGS...]",
@@ -539,7 +585,7 @@ static const struct cli_help help_help = {
 const struct cli_help *const cli_helps[] = {
 	&socklab_help, &list_help,   &run_help,	 &doctor_help, &clean_help,
 	&bench_help,   &states_help, &diff_help, &judge_help,  &show_help,
-	&vm_help,      &help_help,   NULL,
+	&shell_help,   &vm_help,     &help_help, NULL,
 };
 
 const struct cli_help *cli_help_find(const char *name)

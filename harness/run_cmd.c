@@ -128,6 +128,7 @@ static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 		r->job[r->njobs].r = r;
 		r->job[r->njobs].out_fd = -1;
 		r->job[r->njobs].dirfd = -1;
+		r->job[r->njobs].step_fd = -1;
 		r->njobs++;
 	}
 	return 0;
@@ -281,6 +282,9 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		return -1;
 	case 'V':
 		return add_variant(r, optarg);
+	case 'S':
+		r->step = 1;
+		return -1;
 	case 'R':
 		if (cli_parse_int(optarg, 1, MAX_REPEAT, &o->repeat))
 			return cli_usage_error("run",
@@ -293,6 +297,27 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		return 0;
 	}
 	return cli_getopt_error("run", c, argv);
+}
+
+/* --step waits for Enter at every mark: it needs a terminal to read, and
+ * one experiment, run once, to step through.  Refused here, before the
+ * sweep, the catalogue or any folder: nothing is created. */
+static int check_step(struct runner *r, const struct run_opts *o, int nids)
+{
+	if (!r->step)
+		return -1;
+	if (!isatty(STDIN_FILENO))
+		return cli_usage_error("run",
+				       "--step waits for Enter at each mark, "
+				       "and stdin is not a terminal");
+	if (o->all || nids != 1)
+		return cli_usage_error("run", "--step runs one experiment "
+					      "(its variants one after the "
+					      "other)");
+	if (o->repeat > 1)
+		return cli_usage_error("run", "--step and --repeat do not go "
+					      "together");
+	return -1;
 }
 
 static int parse_options(struct runner *r, struct run_opts *o, int argc,
@@ -310,6 +335,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "variant", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'R' },
+		{ "step", no_argument, NULL, 'S' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -335,13 +361,16 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 	/* Nothing is made: no root needed. */
 	if (o->explain) {
 		if (r->keep || o->repeat > 1 || o->format_given || o->jobs ||
-		    r->timeout)
+		    r->timeout || r->step)
 			return cli_usage_error("run",
 					       "--explain runs nothing: it "
 					       "takes ids, --all and "
 					       "--variant only");
 		return -1;
 	}
+	ret = check_step(r, o, argc - optind);
+	if (ret >= 0)
+		return ret;
 	ret = cli_need_root("run", "network namespaces, packet capture");
 	return ret ? ret : -1;
 }
@@ -449,8 +478,16 @@ int cli_cmd_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	/* Results are no one else's to read: captures included. */
 	umask(077);
-	r.tty = !r.quiet && isatty(STDERR_FILENO);
+	/* Stepped, the pauses are the progress: a status line redrawn
+	 * under them would tear the ss listings apart. */
+	r.tty = !r.quiet && !r.step && isatty(STDERR_FILENO);
 	ret = run_all(&r);
+	if (r.step && r.njobs == 1 && r.job[0].npauses)
+		fprintf(stderr,
+			"socklab: run: stepped (%d pauses): its timings include "
+			"them and are not comparable with an unstepped run "
+			"(\"stepped\" in verdict.json)\n",
+			r.job[0].npauses);
 out:
 	free_runner(&r);
 	cli_catalog_free(&reg);

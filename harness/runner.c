@@ -89,6 +89,7 @@ static void stop_watchers(struct job *j)
 	ev_child_stop(loop, &j->child_w);
 	ev_timer_stop(loop, &j->timeout_w);
 	ev_timer_stop(loop, &j->grace_w);
+	run_step_stop(j);
 	if (j->out_fd >= 0)
 		close(j->out_fd);
 	j->out_fd = -1;
@@ -198,9 +199,10 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void job_start(struct job *j)
 {
 	struct runner *r = j->r;
-	const char *argv[8 + 2 * 64];
+	const char *argv[10 + 2 * 64];
+	char stepfd_arg[16];
 	struct cli_child c;
-	int argc = 0, errfd, ret;
+	int argc = 0, errfd, ret, stepfd = -1;
 
 	j->state = J_RUNNING;
 	r->running++;
@@ -237,10 +239,24 @@ static void job_start(struct job *j)
 	/* The folder itself, which the path above may no longer lead to. */
 	argv[argc++] = "--results-fd";
 	argv[argc++] = STRINGIFY(CLI_SPAWN_PASSED_FD);
+	if (r->step) {
+		ret = run_step_channel(j, &stepfd);
+		if (ret < 0) {
+			close(errfd);
+			job_fail(j, strdup(strerror(-ret)),
+				 "cannot make the channel of --step");
+			return;
+		}
+		snprintf(stepfd_arg, sizeof(stepfd_arg), "%d", stepfd);
+		argv[argc++] = "--step-fd";
+		argv[argc++] = stepfd_arg;
+	}
 	argv[argc] = NULL;
 	j->t0 = sl_now();
 	ret = cli_spawn_passing(argv, CLI_SPAWN_GROUP, errfd, j->dirfd, &c);
 	close(errfd);
+	if (stepfd >= 0)
+		close(stepfd);
 	if (ret) {
 		job_fail(j, strdup(strerror(-ret)), "cannot start");
 		return;
@@ -260,6 +276,8 @@ static void job_start(struct job *j)
 	 * deadline counts from the start of the process. */
 	ev_now_update(r->loop);
 	ev_timer_start(r->loop, &j->timeout_w);
+	if (j->step_fd >= 0)
+		run_step_watch(j);
 }
 
 /* With -j below the number of experiments, the longest ones (by their
@@ -515,6 +533,8 @@ void run_job_free(struct job *j)
 	free(j->expect_from);
 	if (j->dirfd >= 0)
 		close(j->dirfd);
+	if (j->step_fd >= 0)
+		close(j->step_fd);
 }
 
 /* Forgets what one run left in the jobs, for the next run of --repeat. */
@@ -530,6 +550,7 @@ static void reset_jobs(struct runner *r)
 		j->exp = x;
 		j->out_fd = -1;
 		j->dirfd = -1;
+		j->step_fd = -1;
 	}
 	r->next = r->running = r->done = r->drawn = 0;
 	free(r->run_shown);

@@ -54,6 +54,13 @@ struct job {
 	char *reason;
 	char *json;	 /* its result line, when valid */
 	int json_agrees; /* ... and says what we concluded */
+	/* --step (step.c): the channel its pauses come on, -1 without */
+	int step_fd;
+	ev_io step_w;
+	ev_io stdin_w;	  /* the terminal, while paused */
+	int paused;	  /* a pause is shown, waiting for Enter */
+	int npauses;	  /* pauses so far */
+	double remaining; /* the deadline's time left when it paused */
 	/* How long it is expected to take (progress.c): its last run's
 	 * duration, from the verdict.json in the run folder expect_from (its
 	 * name in --results), or its timeout when expect_from is NULL. */
@@ -75,6 +82,8 @@ struct runner {
 	int max_jobs;
 	double timeout; /* 0: each experiment's own */
 	int keep, quiet;
+	int step;	 /* --step: pause at each mark (step.c) */
+	int step_eof;	 /* the terminal said Ctrl-D: pauses go on alone */
 	double progress; /* seconds between progress lines; 0: none */
 	enum run_format format;
 	const char **variants;
@@ -128,6 +137,16 @@ void run_judge(struct job *j);
 /* j->reason = fmt, then ": why" when there is a why (which is consumed). */
 void run_set_reason(struct job *j, char *why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* step.c: --step's side in the CLI.  run_step_channel() makes the
+ * channel before the job starts: *child_fd is the end for the experiment
+ * (to pass with --step-fd and close once it is started), or -errno.
+ * run_step_watch() watches the job's end from the loop: each pause is
+ * shown, the job's deadline stopped, and Enter on stdin lets it go on.
+ * run_step_stop() stops watching and closes it. */
+int run_step_channel(struct job *j, int *child_fd);
+void run_step_watch(struct job *j);
+void run_step_stop(struct job *j);
 
 /* output.c: the status line on a terminal (drawn, cleared), what is said
  * when a job is done, and the summary; run_summary() returns the run's exit

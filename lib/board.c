@@ -31,6 +31,7 @@ int sl_board_create(struct sl_board **bp, struct sl_err *e)
 	pthread_mutex_init(&b->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
 	b->cmdlog_fd = -1;
+	b->step_fd = -1;
 	b->server = getpid();
 	*bp = b;
 	return 0;
@@ -242,17 +243,36 @@ int sl_board_wait_roles_ended(struct sl_board *b, int64_t deadline)
 
 		if (n == 0)
 			return 0;
-		if (sl_now() >= deadline ||
-		    futex_wait_until(&b->running, n, deadline) == -ETIMEDOUT)
+		int64_t until = sl_board_deadline(b, deadline);
+
+		/* Woken at the old deadline during a pause: look again. */
+		if (sl_now() >= sl_board_deadline(b, deadline))
 			return -ETIMEDOUT;
+		futex_wait_until(&b->running, n, until);
 	}
+}
+
+int64_t sl_board_deadline(struct sl_board *b, int64_t deadline)
+{
+	/* pause_since first: a pause's end adds to paused_ns before it
+	 * clears pause_since, so a pause ending between the two loads is
+	 * counted twice (a later deadline, harmless), never not at all. */
+	int64_t since = __atomic_load_n(&b->pause_since, __ATOMIC_SEQ_CST);
+	int64_t paused = __atomic_load_n(&b->paused_ns, __ATOMIC_SEQ_CST);
+
+	/* While a pause lasts, the deadline moves on with the clock: a wait
+	 * that wakes at the deadline it computed before finds it moved. */
+	if (since)
+		paused += sl_now() - since;
+	return deadline + paused;
 }
 
 /* ---- requests ---- */
 
 /* Takes a free slot for op on host, waiting for one if need be (with the
  * lock held).  Returns the slot or -ETIMEDOUT. */
-static int post(struct sl_board *b, int op, int host, int64_t deadline)
+static int post(struct sl_board *b, int op, int host, const char *name,
+		int64_t deadline)
 {
 	for (;;) {
 		for (int i = 0; i < SL_BOARD_REQS; i++) {
@@ -264,21 +284,31 @@ static int post(struct sl_board *b, int op, int host, int64_t deadline)
 			r->state = SL_REQ_POSTED;
 			r->op = op;
 			r->host = host;
+			snprintf(r->name, sizeof(r->name), "%s",
+				 name ? name : "");
 			return i;
 		}
-		if (sl_board_wait_locked(b, deadline) == -ETIMEDOUT)
+		if (sl_now() >= sl_board_deadline(b, deadline))
 			return -ETIMEDOUT;
+		sl_board_wait_locked(b, sl_board_deadline(b, deadline));
 	}
 }
 
 int sl_board_request(struct sl_board *b, int op, int host, int64_t deadline,
 		     char *why, size_t n)
 {
+	return sl_board_request_named(b, op, host, NULL, deadline, why, n);
+}
+
+int sl_board_request_named(struct sl_board *b, int op, int host,
+			   const char *name, int64_t deadline, char *why,
+			   size_t n)
+{
 	struct sl_board_req *r;
 	int slot, ret;
 
 	sl_board_lock(b);
-	slot = post(b, op, host, deadline);
+	slot = post(b, op, host, name, deadline);
 	sl_board_unlock(b);
 	if (slot < 0) {
 		snprintf(why, n, "wait for the run to take a request");
@@ -290,9 +320,11 @@ int sl_board_request(struct sl_board *b, int op, int host, int64_t deadline,
 	kill(b->server, SIGUSR1);
 	r = &b->req[slot];
 	sl_board_lock(b);
+	/* The deadline is looked at afresh after each wake: a pause served
+	 * meanwhile (this very request, for one) has moved it. */
 	while (r->state != SL_REQ_DONE &&
-	       sl_board_wait_locked(b, deadline) != -ETIMEDOUT)
-		;
+	       sl_now() < sl_board_deadline(b, deadline))
+		sl_board_wait_locked(b, sl_board_deadline(b, deadline));
 	if (r->state == SL_REQ_DONE) {
 		ret = r->ret;
 		snprintf(why, n, "%s", r->why);

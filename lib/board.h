@@ -59,6 +59,7 @@ struct sl_fault_rec {
 enum sl_board_op {
 	SL_BOARD_OP_NONE,
 	SL_BOARD_OP_REBOOT,
+	SL_BOARD_OP_PAUSE, /* --step: a role reached a mark (name) */
 };
 
 enum sl_board_req_state {
@@ -73,6 +74,7 @@ struct sl_board_req {
 	int state; /* enum sl_board_req_state */
 	int op;	   /* enum sl_board_op */
 	int host;
+	char name[64]; /* what the operation is about: a mark's name */
 	int ret;
 	char why[512];
 };
@@ -105,6 +107,13 @@ struct sl_board {
 	int crash_rec[SL_BOARD_HOSTS];
 	int cmdlog_fd;
 	struct sl_board_req req[SL_BOARD_REQS];
+	/* --step (step.h): the channel to the terminal's side, -1 when the
+	 * run is not stepped; the time spent paused so far, and when the
+	 * pause in progress began (0: none).  Deadlines move by both
+	 * (sl_board_deadline()). */
+	int step_fd;
+	int64_t paused_ns;
+	int64_t pause_since;
 	/* The segments the captures saw leave their senders, in the order
 	 * captured, in a ring (seg[i % SL_BOARD_SEGS] for the i-th): what
 	 * roles wait for with sl_wait_segment().  nseg counts every one
@@ -168,6 +177,13 @@ void sl_board_waiter_out(struct sl_board *b);
 int64_t sl_board_mark_time_locked(struct sl_board *b, int host,
 				  const char *name);
 
+/* A deadline fixed before the run began, moved later by the time the run
+ * has spent paused at marks (--step), the pause in progress included: a
+ * learner reading ss at a mark must not make a role's wait, or the run,
+ * time out.  The kernel's own timers are not moved (step.h says so to the
+ * learner).  Any process of the run; without pauses it is deadline. */
+int64_t sl_board_deadline(struct sl_board *b, int64_t deadline);
+
 /* Copies the events into tl. */
 int sl_board_export(struct sl_board *b, struct sl_timeline *tl);
 
@@ -206,6 +222,12 @@ int sl_board_wait_roles_ended(struct sl_board *b, int64_t deadline);
  * reason in why. */
 int sl_board_request(struct sl_board *b, int op, int host, int64_t deadline,
 		     char *why, size_t n);
+
+/* The same, with what the operation is about (a mark's name) in the
+ * request's name. */
+int sl_board_request_named(struct sl_board *b, int op, int host,
+			   const char *name, int64_t deadline, char *why,
+			   size_t n);
 
 /* The server's side: takes a posted request (the lowest slot first) into
  * *req.  Returns its slot, or -1 when none is posted. */

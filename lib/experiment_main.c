@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -43,7 +44,7 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
-		"                [--results-fd N]\n"
+		"                [--results-fd N] [--step-fd N]\n"
 		"       %s --judge --results DIR [--variant NAME]... "
 		"[--out OUTDIR]\n"
 		"       %s --explain [--variant NAME]...\n"
@@ -109,6 +110,7 @@ struct run_args {
 	const char *fdarg;  /* --results-fd, or NULL */
 	int dirfd;	    /* the experiment's results folder */
 	int keep;
+	int step_fd; /* --step-fd: the CLI's end of the pauses (step.h) */
 	char **only;
 	int nonly;
 };
@@ -141,6 +143,31 @@ static int open_results(const char *id, const char *dir, const char *fdarg)
 	return (int)fd;
 }
 
+/* --step-fd N: the CLI's channel for the pauses of --step (step.h), a
+ * SOCK_SEQPACKET socket it passed down.  Kept open across the variants'
+ * forks (they use it), closed on exec. */
+static int open_step(const char *id, const char *arg)
+{
+	int type = 0;
+	socklen_t len = sizeof(type);
+	char *end;
+	long fd;
+
+	errno = 0;
+	fd = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || fd < 0 || fd > INT_MAX ||
+	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    type != SOCK_SEQPACKET) {
+		fprintf(stderr,
+			"%s: --step-fd %s is not an open SOCK_SEQPACKET "
+			"socket\n",
+			id, arg);
+		return -EBADF;
+	}
+	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+	return (int)fd;
+}
+
 /* Starts variant idx in a process of its own, in a folder of its own that
  * becomes its working folder: everything it writes is then relative to a
  * folder it holds, whatever happens to the paths leading to it. */
@@ -161,7 +188,9 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 	}
 	pid = fork();
 	if (pid == 0) {
-		struct sl_run_opts opts = { .dir = ".", .keep = a->keep };
+		struct sl_run_opts opts = { .dir = ".",
+					    .keep = a->keep,
+					    .step_fd = a->step_fd };
 
 		/* A run whose experiment process is killed still tears its
 		 * topology down. */
@@ -289,9 +318,29 @@ static int run(const struct sl_registry *reg, struct run_args *a)
 	sigaddset(&set, SIGTERM);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	fflush(NULL);
-	for (int i = 0; i < n; i++)
-		pid[i] = start_variant(reg, idx[i], a, &out[i]);
-	ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n));
+	if (a->step_fd >= 0) {
+		/* Stepped: one variant after the other, since the learner
+		 * reads one exchange at a time, and its pauses must not
+		 * interleave with another's. */
+		int interrupted = 0;
+
+		for (int i = 0; i < n; i++) {
+			if (interrupted) {
+				out[i].error = 1;
+				snprintf(out[i].why, sizeof(out[i].why),
+					 "not run: the run was stopped before "
+					 "its turn (--step)");
+				continue;
+			}
+			pid[i] = start_variant(reg, idx[i], a, &out[i]);
+			interrupted = wait_variants(&pid[i], 1);
+		}
+		ret = conclude(reg, idx, n, out, a, t0, interrupted);
+	} else {
+		for (int i = 0; i < n; i++)
+			pid[i] = start_variant(reg, idx[i], a, &out[i]);
+		ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n));
+	}
 	munmap(out, n * sizeof(*out));
 	/* Under sudo, the results are the invoking user's. */
 	sl_resultdir_hand_over(a->dirfd);
@@ -543,12 +592,13 @@ int main(int argc, char **argv)
 		{ "results-fd", required_argument, NULL, 'f' },
 		{ "keep", no_argument, NULL, 'k' },
 		{ "variant", required_argument, NULL, 'v' },
+		{ "step-fd", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const struct sl_registry *reg = sl_registry();
 	char *only[SL_MAX_VARIANTS], why[1024];
-	struct run_args a = { .only = only, .dirfd = -1 };
+	struct run_args a = { .only = only, .dirfd = -1, .step_fd = -1 };
 	int describe = 0, do_run = 0, do_judge = 0, do_explain = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
@@ -583,6 +633,11 @@ int main(int argc, char **argv)
 			break;
 		case 'k':
 			a.keep = 1;
+			break;
+		case 's':
+			a.step_fd = open_step(reg->id, optarg);
+			if (a.step_fd < 0)
+				return SL_EXIT_USAGE;
 			break;
 		case 'v':
 			if (a.nonly < SL_MAX_VARIANTS)

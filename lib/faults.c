@@ -615,7 +615,8 @@ void sl_crash(struct sl_role *self, const char *host)
 	b->crash_rec[h] = id;
 	pid = sl_board_pid(b, h);
 	sl_board_unlock(b);
-	if (pid > 0 && kill_and_wait(pid, self->deadline, &e) < 0)
+	if (pid > 0 &&
+	    kill_and_wait(pid, sl_board_deadline(b, self->deadline), &e) < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
 	/* The roles still running no longer wait for the dead one. */
 	sl_board_role_ended(b, h);

@@ -2,6 +2,7 @@
  * (faultserver.h). */
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "board.h"
@@ -9,6 +10,7 @@
 #include "err.h"
 #include "faults.h"
 #include "faultserver.h"
+#include "step.h"
 
 void sl_faultserver_signals(sigset_t *set)
 {
@@ -29,9 +31,17 @@ int sl_faultserver_serve(struct sl_faultserver *fs)
 		struct sl_err e = { "" };
 		int ret;
 
-		if (req.op == SL_BOARD_OP_REBOOT)
+		if (req.op == SL_BOARD_OP_REBOOT) {
 			ret = sl_faults_reboot(&fs->ctx, req.host, &e);
-		else
+		} else if (req.op == SL_BOARD_OP_PAUSE) {
+			ret = sl_step_pause(fs->ctx.topo, b, req.host, req.name,
+					    fs->variant ? fs->variant : "?",
+					    &e);
+			/* Said here, since the role goes on whatever the
+			 * answer: the run's stderr.txt keeps it. */
+			if (ret < 0 && ret != -EINTR)
+				fprintf(stderr, "step: %s\n", e.msg);
+		} else
 			ret = sl_errf(&e, EINVAL,
 				      "serve request: unknown "
 				      "operation %d",
@@ -48,11 +58,13 @@ int sl_faultserver_run(struct sl_faultserver *fs, int64_t deadline)
 
 	sl_faultserver_signals(&set);
 	for (;;) {
-		int64_t left = deadline - sl_now();
+		int64_t left;
 		struct timespec ts;
 		int ret, sig;
 
 		sl_faultserver_serve(fs);
+		/* After serving: a pause just served has moved it. */
+		left = sl_board_deadline(fs->ctx.board, deadline) - sl_now();
 		ret = fs->settled(fs->arg);
 		if (ret)
 			return ret < 0 ? ret : 0;

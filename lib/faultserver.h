@@ -7,7 +7,8 @@
  * until they are through, it sleeps in sigtimedwait() and wakes for what
  * may change the picture:
  *
- *	SIGUSR1		a role posted a request: serve every posted one
+ *	SIGUSR1		a role posted a request (a reboot; with --step, a
+ *			pause at a mark: step.h): serve every posted one
  *	SIGCHLD		a role's process ended: ask the run whether the
  *			roles are through (settled())
  *	SIGINT/SIGTERM	the user gave up
@@ -31,6 +32,7 @@ struct sl_faultserver {
 	 * through, -errno when one ended badly. */
 	int (*settled)(void *arg);
 	void *arg;
+	const char *variant; /* named at each pause of --step (step.h) */
 };
 
 /* The signals the caller blocks before the roles start (see above). */
@@ -38,7 +40,8 @@ void sl_faultserver_signals(sigset_t *set);
 
 /* Serves the roles' requests until settled() says they are through.
  * Returns 0 then, settled()'s -errno, -ETIMEDOUT at deadline
- * (CLOCK_MONOTONIC ns), or -EINTR on SIGINT/SIGTERM. */
+ * (CLOCK_MONOTONIC ns, moved by the pauses of --step), or -EINTR on
+ * SIGINT/SIGTERM. */
 int sl_faultserver_run(struct sl_faultserver *fs, int64_t deadline);
 
 /* Serves every request posted on the board now; returns how many. */

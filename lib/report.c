@@ -236,6 +236,20 @@ static const char *kernel_release(void)
 	return uname(&u) == 0 ? u.release : NULL;
 }
 
+/* Whether any variant ran with --step, and how long they were paused in
+ * all. */
+static int stepped(const struct sl_report *r, double *paused)
+{
+	int any = 0;
+
+	*paused = 0;
+	for (int v = 0; v < r->n; v++) {
+		any |= r->out[v].stepped;
+		*paused += r->out[v].paused_s;
+	}
+	return any;
+}
+
 /* In a guest that `socklab vm` booted, the verdict says so, and on which
  * accelerator (its timings are a virtual machine's): "guest":
  * {"vmm":"qemu","accel":"tcg"}; on a machine of its own, "guest": null. */
@@ -255,35 +269,34 @@ static json_t *with_guest(json_t *o, int live)
 
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
-	json_t *vars = json_array();
-	double harness = 0;
+	json_t *vars = json_array(), *o;
+	double harness = 0, paused;
 
 	for (int v = 0; v < r->n; v++) {
 		if (r->out[v].harness_s > harness)
 			harness = r->out[v].harness_s;
 		json_array_append_new(vars, json_variant(r, v));
 	}
-	sl_json_line(
-		f,
-		with_guest(
-			json_pack(
-				"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
-				"id", sl_json_text(r->reg->id), "claim",
-				sl_json_text(r->reg->x->claim), "verdict",
-				sl_json_text(sl_verdict_name(r->verdict)),
-				"expected",
-				sl_json_text(
-					sl_verdict_name(r->reg->x->expected)),
-				"kernel",
-				sl_json_text(!r->kernel	  ? kernel_release() :
-					     r->kernel[0] ? r->kernel :
-							    NULL),
-				"status", sl_json_text(sl_report_status(r)),
-				"duration_s", json_num(r->duration_s),
-				"harness_s", json_num(harness), "results",
-				sl_json_text(r->dir), "variants", vars,
-				"measured", json_measured(r)),
-			!r->kernel));
+	o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
+		      sl_json_text(r->reg->id), "claim",
+		      sl_json_text(r->reg->x->claim), "verdict",
+		      sl_json_text(sl_verdict_name(r->verdict)), "expected",
+		      sl_json_text(sl_verdict_name(r->reg->x->expected)),
+		      "kernel",
+		      sl_json_text(!r->kernel	? kernel_release() :
+				   r->kernel[0] ? r->kernel :
+						  NULL),
+		      "status", sl_json_text(sl_report_status(r)), "duration_s",
+		      json_num(r->duration_s), "harness_s", json_num(harness),
+		      "results", sl_json_text(r->dir), "variants", vars,
+		      "measured", json_measured(r));
+	/* A stepped run's timings include a learner's pauses: said in the
+	 * result, so that nobody compares it with an unstepped one. */
+	if (o && stepped(r, &paused)) {
+		json_object_set_new(o, "stepped", json_true());
+		json_object_set_new(o, "paused_s", json_num(paused));
+	}
+	sl_json_line(f, with_guest(o, !r->kernel));
 }
 
 /* Copies file name of the variant's folder (none of it a link) to f,
@@ -357,6 +370,8 @@ static void text_variant(FILE *f, const struct sl_report *r, int v)
 
 void sl_report_text(FILE *f, const struct sl_report *r)
 {
+	double paused;
+
 	fprintf(f, "%s: %s\n", r->reg->id, r->reg->x->claim);
 	fprintf(f, "verdict %s (expected %s): %s\n",
 		sl_verdict_name(r->verdict),
@@ -370,6 +385,12 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			r->out[v].holds ? "holds, but is declared not to hold" :
 					  "does not hold, but is declared to");
 	}
+	if (stepped(r, &paused))
+		fprintf(f,
+			"stepped: paused %.1f s at marks (--step); the kernel's "
+			"timers ran on meanwhile, so timing predictions may "
+			"fail for it: not comparable with an unstepped run\n",
+			paused);
 	fputc('\n', f);
 	/* Said once, not once per prediction it affects. */
 	for (int v = 0; v < r->n; v++) {

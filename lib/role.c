@@ -98,7 +98,17 @@ void sl__record(struct sl_role *self, const char *name, int64_t t0, long ret,
 void sl_mark(struct sl_role *self, const char *name)
 {
 	struct sl_event ev;
+	char why[256];
 
+	/* --step: the run pauses here, before the mark is stamped, so that
+	 * the mark's time is when the role goes on, and a prediction timed
+	 * from it ("RST within 50 ms after closing") measures what follows
+	 * the pause, not the learner's reading.  A pause that fails (the run
+	 * is being stopped) is not the role's failure: it goes on. */
+	if (__atomic_load_n(&self->board->step_fd, __ATOMIC_SEQ_CST) >= 0)
+		sl_board_request_named(self->board, SL_BOARD_OP_PAUSE,
+				       self->host, name, self->deadline, why,
+				       sizeof(why));
 	sl_role_event(self, &ev, SL_EV_MARK, name);
 	sl_board_append(self->board, &ev);
 }

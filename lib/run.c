@@ -396,10 +396,11 @@ static int topology_up(struct run *r)
 	r->cleanup.n = r->cmdlog ? 1 : 0;
 	fprintf(stderr,
 		"kept: ip netns exec %s ss -tanoi   (and %s, %s; "
-		"`socklab clean <run>` removes them)\n",
+		"`socklab shell %d server` enters one; `socklab clean "
+		"<run>` removes them)\n",
 		r->topo.host[SL_HOST_SERVER].netns,
 		r->topo.host[SL_HOST_CLIENT].netns,
-		r->topo.host[SL_HOST_ROUTER].netns);
+		r->topo.host[SL_HOST_ROUTER].netns, r->topo.slot);
 	return 0;
 }
 
@@ -470,6 +471,7 @@ static int board_and_setup(struct run *r)
 		return ret;
 	}
 	r->board->cmdlog_fd = r->cmdlog ? fileno(r->cmdlog) : -1;
+	r->board->step_fd = r->opts->step_fd;
 	r->roles.board = r->board;
 	s.board = r->board;
 	if (r->reg->setup) {
@@ -614,6 +616,7 @@ static void role_failed(struct run *r)
 static int roles_run(struct run *r)
 {
 	int64_t deadline = sl_now() + (int64_t)r->timeout_s * SL_NS_PER_SEC;
+	char label[160];
 	/* Kept namespaces outlive the run: a rebooted host's too. */
 	struct sl_faultserver fs = {
 		.ctx = { .topo = &r->topo,
@@ -624,9 +627,12 @@ static int roles_run(struct run *r)
 			 .board = r->board },
 		.settled = reap,
 		.arg = &r->roles,
+		.variant = label,
 	};
 	int ret;
 
+	/* Named at each pause of --step: "rst-refused/nothing_on_port". */
+	snprintf(label, sizeof(label), "%s/%s", r->reg->id, r->var->name);
 	r->roles.bad = -1;
 	if (sl_cleanup_push(&r->cleanup, kill_roles, &r->roles, "roles") < 0) {
 		fail(r->out, "too many resources");
@@ -721,6 +727,8 @@ static void collect(struct run *r)
 		fail(r->out, "observers: %s", r->e.msg);
 	r->out->nfaults =
 		sl_faults_export(r->board, r->out->fault, SL_FAULTS_MAX);
+	r->out->stepped = r->opts->step_fd >= 0;
+	r->out->paused_s = secs(r->board->paused_ns);
 	if (sl_board_export(r->board, &r->tl) < 0)
 		fail(r->out, "out of memory building the timeline");
 	sl_timeline_finish(&r->tl);

@@ -29,6 +29,8 @@ struct sl_outcome {
 	int holds;
 	double duration_s;
 	double harness_s; /* topology and observers, up and down */
+	int stepped;	  /* run with --step: paused at its marks */
+	double paused_s;  /* ... for this long in all */
 	int nfaults;	  /* faults, crashes and reboots, as served */
 	struct sl_fault_rec fault[SL_FAULTS_MAX];
 	/* The end hosts' TCP sysctls once SETUP had run (sysctls.h). */
@@ -40,6 +42,7 @@ struct sl_outcome {
 struct sl_run_opts {
 	const char *dir; /* this variant's results folder (exists) */
 	int keep;	 /* leave the namespaces up */
+	int step_fd;	 /* --step's channel to the CLI (step.h), or -1 */
 };
 
 /* Runs variant v of the registered experiment.  Never exits; signals

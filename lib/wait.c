@@ -24,17 +24,19 @@ int sl_wait_for(struct sl_role *self, sl_wait_check_fn check, void *arg,
 	sl_board_waiter_in(b);
 	for (;;) {
 		uint32_t seen = sl_board_seq(b);
-		int64_t until = self->deadline;
+		/* Moved by any pause at a mark (--step), afresh each turn. */
+		int64_t deadline = sl_board_deadline(b, self->deadline);
+		int64_t until = deadline;
 
 		*cause = 0;
 		if (check(self, arg, cause, &until)) {
 			done = 1;
 			break;
 		}
-		if (sl_now() >= self->deadline)
+		if (sl_now() >= deadline)
 			break;
-		if (until > self->deadline)
-			until = self->deadline;
+		if (until > deadline)
+			until = deadline;
 		sl_board_wait(b, seen, until);
 	}
 	sl_board_waiter_out(b);
@@ -121,7 +123,7 @@ void sl_wait_recvq(struct sl_role *self, int fd, int bytes)
 				      __LINE__);
 		if (queued >= bytes)
 			break;
-		left = self->deadline - sl_now();
+		left = sl_board_deadline(b, self->deadline) - sl_now();
 		if (left <= 0) {
 			snprintf(what, sizeof(what),
 				 "wait for %d bytes in "

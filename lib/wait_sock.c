@@ -312,7 +312,8 @@ void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t, int ms)
 		if (sl_wait_for(self, check_age, &w, &cause))
 			break;
 		if (!w.found || w.s.state != TCP_TIME_WAIT ||
-		    sl_now() >= self->deadline) {
+		    sl_now() >=
+			    sl_board_deadline(self->board, self->deadline)) {
 			snprintf(what, sizeof(what),
 				 "wait for a TIME-WAIT %d "
 				 "ms old on port %u (%s)",

@@ -77,6 +77,14 @@ for f in $got; do
 	rc=$?
 	check "socklab states --format $f is accepted (exit $rc, not 64)" '[ $rc != 64 ]'
 done
+got=$(complete_words shell "")
+check "socklab shell <TAB> -> client router server (got '$got')" '[ "$got" = "client router server" ]'
+got=$(complete_words shell 3 se)
+check "socklab shell 3 se<TAB> -> server (got '$got')" '[ "$got" = server ]'
+got=$(complete_words shell client -- "")
+check "socklab shell client -- <TAB> -> nothing of ours (got '$got')" '[ -z "$got" ]'
+got=$(complete_words run --st)
+check "socklab run --st<TAB> -> --step (got '$got')" '[ "$got" = --step ]'
 got=$(complete_words help r)
 check "socklab help r<TAB> -> run (got '$got')" '[ "$got" = run ]'
 exit $fail
