@@ -232,9 +232,11 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 			  sl_json_text(r->reg->x->claim), "verdict",
 			  sl_json_text(sl_verdict_name(r->verdict)), "expected",
 			  sl_json_text(sl_verdict_name(r->reg->x->expected)),
-			  "kernel", sl_json_text(kernel_release()), "status",
-			  sl_json_text(sl_report_status(r)), "duration_s",
-			  json_num(r->duration_s), "harness_s",
+			  "kernel",
+			  sl_json_text(r->kernel ? r->kernel :
+						   kernel_release()),
+			  "status", sl_json_text(sl_report_status(r)),
+			  "duration_s", json_num(r->duration_s), "harness_s",
 			  json_num(harness), "results", sl_json_text(r->dir),
 			  "variants", vars, "measured", json_measured(r)));
 }
