@@ -26,6 +26,7 @@
 #                normalised, below: "client  IP 198.18.N.2.P1 >")
 #   to=TEXT      excerpt: stop at the first line from there containing TEXT
 #   nth=K        from= means its K-th match (default 1)
+#   to-nth=K     to= means its K-th match from there (default 1)
 #   hide=LIST    excerpt: leave out kernel, ss, marks, packets, calls lines
 #   host=LIST    excerpt: only the lines of these hosts
 #   pick=TEXTS   excerpt: only lines containing one of TEXTS, separated by
@@ -79,7 +80,7 @@ sub parse_params {
 	return \%p;
 }
 
-my %known = map { $_ => 1 } qw(variant from to nth hide host pick grep drop gaps cut
+my %known = map { $_ => 1 } qw(variant from to nth to-nth hide host pick grep drop gaps cut
   keep-ports);
 
 # The ports a block keeps as they are.
@@ -170,7 +171,7 @@ sub excerpt {
 		  if $a < 0;
 	}
 	if (defined $p->{to}) {
-		$b = find_line(\@l, $a, $p->{to}, 1);
+		$b = find_line(\@l, $a, $p->{to}, $p->{'to-nth'} // 1);
 		fail("variant $p->{variant}: no line from there on contains "
 		     . "to=\"$p->{to}\"") if $b < 0;
 	}

@@ -25,11 +25,10 @@
 # BUILD is the build folder (its experiments/ holds the binaries).  The
 # text of a block is derived by the experiment itself, never re-derived
 # here: `<binary> --judge` re-judges the stored recording with the
-# experiment's current predictions and writes the variant's timeline.txt and
-# ladder.mmd as a run would; only the predictions' layout (the report's
-# "[ ok ] what" and its evidence) is copied from lib/report.c, from the
-# result object the judge prints.  So a change of an experiment's
-# predictions, or of the harness's output, shows up as a difference.
+# experiment's current predictions and writes what a run would (the report's
+# timeline.txt with the predictions and their evidence, and each variant's
+# timeline.txt and ladder.mmd).  So a change of an experiment's predictions,
+# or of the harness's output, shows up as a difference.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -62,29 +61,15 @@ shown_variants() {
 		"$top/experiments/$1/README.md" | sort -u
 }
 
-# The layout of lib/report.c's text_variant(), first part: whether the
-# variant held as declared, each prediction with its evidence (or why it
-# was skipped), and the measurements, with the same %.3f.
-predictions_jq='
-def f3: (. * 1000 | round) as $m | ($m | fabs) as $a
-	| (($a / 1000 | floor | tostring) + "."
-	   + ((1000 + ($a % 1000)) | tostring | .[1:]))
-	| if $m < 0 then "-" + . else . end;
-. as $root | .variants[] | select(.name == $v) as $var
-| (if $var.error then "== variant \($v): ERROR =="
-   elif $var.as_declared then
-	"== variant \($v): \(if $var.holds then "holds" else "does not hold" end), as declared =="
-   else "== variant \($v): \(if $var.holds then "holds" else "does not hold" end), NOT AS DECLARED (declared \(if $var.holds then "not to hold" else "to hold" end)) =="
-   end),
-  ($var.predictions[]
-   | "  [\(if .skipped then "skip" elif .ok then " ok " else "FAIL" end)] \(.what)",
-     (if .skipped then "         skipped: \(.skipped)"
-      elif (.evidence // "") != "" then "         \(.evidence)"
-      else empty end)),
-  ($root.measured // {} | to_entries[]
-   | select(.key | startswith($v + "."))
-   | "  measured \(.key[($v | length) + 1:]) = \(.value.value | f3) \(.value.unit)")
-'
+# The variant's part of the report (timeline.txt of the experiment, as
+# lib/report.c writes it): whether it held as declared, its faults, each
+# prediction with its evidence, the measurements; up to the counters.
+predictions() {
+	awk -v v="$1" '
+		index($0, "== variant " v ":") == 1 { on = 1; print; next }
+		on && (/^$/ || /^  kernel counters that moved/) { exit }
+		on { print }' "$2"
+}
 
 # Derives the guide blocks' sources of experiment $1 into $2/<variant>/
 # from its stored recordings: the experiment re-judges each one.
@@ -92,9 +77,9 @@ derive() {
 	local id=$1 out=$2 bin="$build/experiments/$1" v args=()
 
 	[ -x "$bin" ] || die "$id: no experiment binary $bin (build first)"
-	"$bin" --help 2>&1 | grep -q -- --judge ||
+	"$bin" --help 2>&1 | grep -- --judge >/dev/null ||
 		die "$bin has no --judge: this build cannot re-judge recordings"
-	mkdir -p "$tmp/rec/$id" "$out"
+	mkdir -p "$tmp/rec/$id" "$(dirname "$out")"
 	for v in $(shown_variants "$id"); do
 		local tl="$top/experiments/$id/guide/$v.tl"
 		[ -f "$tl" ] || die "$id: no recording of variant $v ($tl): run make guides"
@@ -103,21 +88,17 @@ derive() {
 		args+=(--variant "$v")
 	done
 	if ! "$bin" --judge --results "$tmp/rec/$id" "${args[@]}" \
-		--out "$out" >"$out/result.json" 2>"$out/stderr.txt"; then
+		--out "$out" >"$tmp/$id.json" 2>"$tmp/$id.err"; then
 		# A judge that ran prints its result whatever the verdict; no
 		# result at all is a failure to judge.
-		[ -s "$out/result.json" ] || {
-			cat "$out/stderr.txt" >&2
+		[ -s "$tmp/$id.json" ] || {
+			cat "$tmp/$id.err" >&2
 			die "$id: $bin --judge failed"
 		}
 	fi
 	for v in $(shown_variants "$id"); do
-		predictions "$v" "$out/result.json" >"$out/$v/predictions.txt"
+		predictions "$v" "$out/timeline.txt" >"$out/$v/predictions.txt"
 	done
-}
-
-predictions() {
-	jq -r --arg v "$1" "$predictions_jq" "$2"
 }
 
 # The same sources from a run folder's own files, as the run derived them
@@ -130,7 +111,7 @@ derive_run() {
 			die "$id: $run/$id/$v: the run has no variant $v"
 		mkdir -p "$out/$v"
 		cp "$run/$id/$v/timeline.txt" "$run/$id/$v/ladder.mmd" "$out/$v/"
-		predictions "$v" "$run/$id/verdict.json" >"$out/$v/predictions.txt"
+		predictions "$v" "$run/$id/timeline.txt" >"$out/$v/predictions.txt"
 	done
 }
 
@@ -208,7 +189,7 @@ check)
 			| "\(.name): \(if .error then "error: \(.error)"
 			   elif .holds then "holds, but is declared not to"
 			   else "does not hold, but is declared to" end)"' \
-			"$tmp/der/$id/result.json" >"$tmp/undeclared"
+			"$tmp/$id.json" >"$tmp/undeclared"
 		if [ -s "$tmp/undeclared" ]; then
 			sed "s|^|guides.sh: $id: stored recording of |" "$tmp/undeclared" >&2
 			status=1
