@@ -17,10 +17,11 @@
 #                                      stored recordings
 #   tools/guides.sh BUILD write-run RUN   the same from RUN's own derived
 #                                      files, without re-judging
-#   tools/guides.sh BUILD check        exit 1 when a guide differs from what
-#                                      its recordings give (and show how),
-#                                      or when a recording no longer behaves
-#                                      as its variant declares
+#   tools/guides.sh BUILD check [ID]...   exit 1 when a guide differs from
+#                                      what its recordings give (and show
+#                                      how), or when a recording no longer
+#                                      behaves as its variant declares; ID:
+#                                      only these guides
 #
 # BUILD is the build folder (its experiments/ holds the binaries).  The
 # text of a block is derived by the experiment itself, never re-derived
@@ -33,7 +34,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/.." && pwd)
-usage="usage: guides.sh BUILD update [RUN] | record RUN | write | write-run RUN | check"
+usage="usage: guides.sh BUILD update [RUN] | record RUN | write | write-run RUN | check [ID]..."
 build=${1:?$usage}
 mode=${2:?$usage}
 build=$(cd "$build" && pwd)
@@ -180,8 +181,12 @@ write-run)
 	done
 	;;
 check)
+	shift 2
+	ids=("$@")
+	[ ${#ids[@]} -gt 0 ] || mapfile -t ids < <(guide_ids)
 	status=0
-	for id in $(guide_ids); do
+	for id in "${ids[@]}"; do
+		[ -f "$top/experiments/$id/README.md" ] || die "$id: no such guide"
 		derive "$id" "$tmp/der/$id"
 		# A recording that no longer behaves as its variant declares is
 		# a guide that teaches what the experiment no longer says.
