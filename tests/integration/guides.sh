@@ -46,7 +46,8 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/tree"
 cp -r "$src/tools" "$src/experiments" "$tmp/tree/"
 guide=$tmp/tree/experiments/close-unread-rst/README.md
-awk '/^<!-- socklab:generated excerpt / { on = 1 }
+# (The line itself, not the marker above it, which may name the line.)
+awk '/^<!-- socklab:generated excerpt / { on = 1; print; next }
      /^<!-- \/socklab:generated -->/ { on = 0 }
      on && !done && sub(/read\(\) = 90/, "read() = 91") { done = 1 }
      { print }' "$src/experiments/close-unread-rst/README.md" > "$guide"
