@@ -4,8 +4,10 @@
 # generated blocks (timeline excerpts, the Mermaid ladder, the predictions
 # with their evidence; tools/guide_blocks.pl says how a block is written),
 # and each block names the variant it shows.  The recordings they come from
-# are checked in: experiments/<id>/guide/<variant>.tl, a copy of the
-# variant's timeline.tl from a real run, one per variant a block shows.
+# are checked in: experiments/<id>/guide/<variant>.tl.gz, the variant's
+# timeline.tl from a real run, one per variant a block shows, compressed
+# (gzip -n: the same bytes for the same recording) because a recording is
+# read by the judge, not by people, and is ten times smaller so.
 #
 #   tools/guides.sh BUILD update [RUN] run the experiments that have guide
 #                                      blocks (or take the run folder RUN),
@@ -82,10 +84,11 @@ derive() {
 		die "$bin has no --judge: this build cannot re-judge recordings"
 	mkdir -p "$tmp/rec/$id" "$(dirname "$out")"
 	for v in $(shown_variants "$id"); do
-		local tl="$top/experiments/$id/guide/$v.tl"
+		local tl="$top/experiments/$id/guide/$v.tl.gz"
 		[ -f "$tl" ] || die "$id: no recording of variant $v ($tl): run make guides"
 		mkdir -p "$tmp/rec/$id/$v"
-		cp "$tl" "$tmp/rec/$id/$v/timeline.tl"
+		gzip -dc "$tl" >"$tmp/rec/$id/$v/timeline.tl" ||
+			die "$id: $tl: cannot decompress it"
 		args+=(--variant "$v")
 	done
 	if ! "$bin" --judge --results "$tmp/rec/$id" "${args[@]}" \
@@ -129,12 +132,12 @@ record() {
 		dir="$top/experiments/$id/guide"
 		mkdir -p "$dir"
 		# A variant no block shows any more leaves with its recording.
-		find "$dir" -name '*.tl' -delete
+		find "$dir" -name '*.tl.gz' -delete
 		for v in $(shown_variants "$id"); do
 			src="$run/$id/$v/timeline.tl"
 			[ -f "$src" ] || die "$id: $src: the run has no recording of variant $v"
-			cp "$src" "$dir/$v.tl"
-			chmod 0644 "$dir/$v.tl"
+			gzip -9n <"$src" >"$dir/$v.tl.gz"
+			chmod 0644 "$dir/$v.tl.gz"
 		done
 	done
 }

@@ -13,7 +13,7 @@ set -u
 build=$(realpath "$2")
 src=$(cd "$(dirname "$0")/../.." && pwd)
 gen=$src/tools/guides.sh
-for tool in jq perl diff; do
+for tool in jq perl diff gzip; do
 	command -v $tool > /dev/null || { echo "skipped: needs $tool (make deps)"; exit 77; }
 done
 
@@ -28,7 +28,7 @@ for f in "$src"/experiments/*/README.md; do
 		exit 1
 	}
 	for v in $(sed -n 's/^<!-- socklab:generated [a-z]* .*variant=\([A-Za-z0-9_]*\).*-->$/\1/p' "$f" | sort -u); do
-		[ -f "$src/experiments/$id/guide/$v.tl" ] || {
+		[ -f "$src/experiments/$id/guide/$v.tl.gz" ] || {
 			echo "FAIL: $id: no recording of variant $v (make guides)"
 			exit 1
 		}
@@ -39,7 +39,7 @@ done
 	echo "FAIL: a guide differs from what its recordings give; run make guides (or tools/guides.sh build write) after changing an experiment"
 	exit 1
 }
-echo "ok: $(ls "$src"/experiments/*/guide/*.tl | wc -l) recordings give the $(ls "$src"/experiments/*/README.md | wc -l) guides as they are"
+echo "ok: $(ls "$src"/experiments/*/guide/*.tl.gz | wc -l) recordings give the $(ls "$src"/experiments/*/README.md | wc -l) guides as they are"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -91,10 +91,11 @@ echo "ok: a prediction changed in the experiment fails the check"
 # holds.
 mkdir -p "$tmp/tree2"
 cp -r "$src/tools" "$src/experiments" "$tmp/tree2/"
-rec=$tmp/tree2/experiments/rst-refused/guide/bound_not_listening.tl
+rec=$tmp/tree2/experiments/rst-refused/guide/bound_not_listening.tl.gz
 # P lines: time, the capturing host, the sender, the receiver, ...; the
 # server (host 2) sends nothing any more.
-awk -F'\t' '!($1 == "P" && $4 == 2)' "$rec" > "$tmp/rec" && cp "$tmp/rec" "$rec"
+gzip -dc "$rec" | awk -F'\t' '!($1 == "P" && $4 == 2)' | gzip -n > "$tmp/rec.gz" &&
+	cp "$tmp/rec.gz" "$rec"
 if "$tmp/tree2/tools/guides.sh" "$build" check rst-refused > "$tmp/nohold.out" 2>&1; then
 	echo "FAIL: a recording that no longer holds passed the check"
 	exit 1
