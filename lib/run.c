@@ -429,6 +429,28 @@ static int linkemu_start(struct run *r)
 	return ret;
 }
 
+/* The sysctls the roles will run with, on the hosts that run TCP: after
+ * SETUP, which may have changed some, so the record is what was in force. */
+static int record_sysctls(struct run *r)
+{
+	static const int ends[] = { SL_HOST_CLIENT, SL_HOST_SERVER };
+	struct sl_outcome *o = r->out;
+
+	o->nsysctls = 0;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		int n = sl_sysctls_read(&r->topo, ends[i],
+					o->sysctl + o->nsysctls, SL_SYSCTL_KEYS,
+					&r->e);
+
+		if (n < 0) {
+			fail(o, "%s", r->e.msg);
+			return n;
+		}
+		o->nsysctls += n;
+	}
+	return 0;
+}
+
 /* 2. The run's board first, since a fault applied in SETUP is recorded on
  * it, then the experiment's own set-up. */
 static int board_and_setup(struct run *r)
@@ -453,7 +475,7 @@ static int board_and_setup(struct run *r)
 	}
 	if (r->cmdlog)
 		fflush(r->cmdlog);
-	return 0;
+	return record_sysctls(r);
 }
 
 /* 3. Captures and sock_diag sampling; their segments go on the board. */

@@ -18,6 +18,7 @@
 #include "board.h"
 #include "predict.h"
 #include "registry.h"
+#include "sysctls.h"
 
 /* What a variant's run hands back to the experiment's process (it lives in
  * memory shared with it). */
@@ -30,6 +31,9 @@ struct sl_outcome {
 	double harness_s; /* topology and observers, up and down */
 	int nfaults;	  /* faults, crashes and reboots, as served */
 	struct sl_fault_rec fault[SL_FAULTS_MAX];
+	/* The end hosts' TCP sysctls once SETUP had run (sysctls.h). */
+	int nsysctls;
+	struct sl_sysctl_val sysctl[2 * SL_SYSCTL_KEYS];
 	struct sl_predict pred;
 };
 
