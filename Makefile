@@ -11,6 +11,7 @@
 #   make vm-linkemu       tc netem against socklab's emulator, in a guest
 #   make format           lay the C sources out in kernel style (.clang-format)
 #   make format-check     fail on any source clang-format would change (CI)
+#   make guides [RUN=dir] the lab guides' generated blocks, from a run
 #
 # Running experiments needs root (network namespaces, packet capture).
 
@@ -38,7 +39,7 @@ PREFIX ?= /usr/local
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
 	vm-linkemu \
-	format format-check catalogue pictures install deb
+	format format-check catalogue pictures guides install deb
 
 all: build
 
@@ -132,6 +133,13 @@ pictures: build
 catalogue: build
 	tools/catalogue.sh $(SOCKLAB) $(wildcard results/latest) > CATALOGUE.md.tmp
 	mv CATALOGUE.md.tmp CATALOGUE.md
+
+# The lab guides' generated blocks (timeline excerpts, ladders,
+# predictions): from a fresh run of the experiments that have them, or
+# from RUN=<run folder>; their recordings land in experiments/<id>/guide/.
+# Run it after changing an experiment; the test guides fails until then.
+guides: build
+	tools/guides.sh $(BUILD) update $(RUN)
 
 doctor: build
 	$(SOCKLAB) doctor
