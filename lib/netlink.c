@@ -192,9 +192,11 @@ int sl_netlink_set_up(struct sl_netlink *nl, const char *name)
 	return talk(nl, nlh);
 }
 
-int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
-			 struct in_addr addr, int prefixlen)
+int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
+			const struct in6_addr *addr, int prefixlen)
 {
+	struct in_addr v4 = sl_ip_to4(addr);
+	bool is4 = sl_ip_is4(addr);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
@@ -202,19 +204,29 @@ int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
 	nlh->nlmsg_type = RTM_NEWADDR;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = is4 ? AF_INET : AF_INET6;
 	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	if (!is4)
+		ifa->ifa_flags = IFA_F_NODAD;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned int)ifindex;
 	/* On a broadcast link IFA_LOCAL is our address and IFA_ADDRESS the
 	 * same; `ip addr add` sends both. */
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
+	if (is4) {
+		mnl_attr_put(nlh, IFA_LOCAL, sizeof(v4), &v4);
+		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(v4), &v4);
+	} else {
+		mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
+		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
+	}
 	return talk(nl, nlh);
 }
 
-int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw)
+int sl_netlink_add_default_route(struct sl_netlink *nl,
+				 const struct in6_addr *gw)
 {
+	struct in_addr v4 = sl_ip_to4(gw);
+	bool is4 = sl_ip_is4(gw);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -222,12 +234,15 @@ int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw)
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = is4 ? AF_INET : AF_INET6;
 	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
+	if (is4)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(v4), &v4);
+	else
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
 	return talk(nl, nlh);
 }

@@ -13,6 +13,8 @@
 
 #include <netinet/in.h>
 
+#include "ipaddr.h"
+
 struct mnl_socket;
 
 struct sl_netlink {
@@ -42,11 +44,14 @@ int sl_netlink_del_link(struct sl_netlink *nl, const char *name);
 /* `ip link set NAME up`. */
 int sl_netlink_set_up(struct sl_netlink *nl, const char *name);
 
-/* `ip addr add ADDR/PREFIXLEN dev IFINDEX`. */
-int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
-			 struct in_addr addr, int prefixlen);
+/* `ip addr add ADDR/PREFIXLEN dev IFINDEX`, of ADDR's family (ipaddr.h);
+ * an IPv6 one with `nodad`: usable at once, without the second or more of
+ * duplicate address detection, on a link where nobody else can have it. */
+int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
+			const struct in6_addr *addr, int prefixlen);
 
-/* `ip route add default via GW` in the main table. */
-int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw);
+/* `ip route add default via GW` in the main table, of GW's family. */
+int sl_netlink_add_default_route(struct sl_netlink *nl,
+				 const struct in6_addr *gw);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipaddr.h"
 #include "board.h"
 #include "cleanup.h"
 #include "clock.h"
@@ -111,9 +112,9 @@ static void write_timeline(const struct sl_timeline *tl, const char *dir,
 
 		fprintf(f, "# %-6s netns %s", host->name, host->netns);
 		for (int i = 0; i < host->nif; i++) {
-			char a[32];
+			char a[SL_IPSTRLEN];
 
-			inet_ntop(AF_INET, &host->iface[i].addr, a, sizeof(a));
+			sl_ip_ntop(&host->iface[i].addr, a, sizeof(a));
 			fprintf(f, "  %s %s/%d", host->iface[i].name, a,
 				host->iface[i].prefixlen);
 		}
@@ -188,8 +189,8 @@ static int64_t wait_cause(const struct sl_timeline *tl,
 		    e->host == w->host && e->k.state == want &&
 		    e->k.lport == w->sock.lport &&
 		    e->k.rport == w->sock.rport &&
-		    e->k.laddr.s_addr == w->sock.laddr.s_addr &&
-		    e->k.raddr.s_addr == w->sock.raddr.s_addr)
+		    sl_ip_eq(&e->k.laddr, &w->sock.laddr) &&
+		    sl_ip_eq(&e->k.raddr, &w->sock.raddr))
 			t = e->t;
 	}
 	return t;
@@ -355,7 +356,8 @@ static void open_cmdlog(struct run *r)
 static int topology_up(struct run *r)
 {
 	int64_t t = sl_now();
-	int ret = sl_topology_up(&r->topo, &r->cleanup, r->cmdlog, &r->e);
+	int ret = sl_topology_up(&r->topo, r->opts->family, &r->cleanup,
+				 r->cmdlog, &r->e);
 
 	phase(&r->ph, "topology up", &r->harness, t);
 	if (ret < 0) {

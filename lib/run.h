@@ -36,6 +36,7 @@ struct sl_outcome {
 struct sl_run_opts {
 	const char *dir; /* this variant's results folder (exists) */
 	int keep;	 /* leave the namespaces up */
+	int family;	 /* AF_INET or AF_INET6: the hosts' addresses */
 };
 
 /* Runs variant v of the registered experiment.  Never exits; signals

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
+#include "ipaddr.h"
 #include "packet.h"
 
 #define ISN_C 3000000000u
@@ -156,8 +157,9 @@ static void decode_syn_fields(void **state)
 	(void)state;
 	n = wrap(DLT_EN10MB, fr, ip, ip_tcp(ip, &s), 0x0800);
 	assert_int_equal(sl_packet_decode(fr, n, DLT_EN10MB, &p), 0);
-	assert_int_equal(ntohl(p.saddr.s_addr), 0xc6120302);
-	assert_int_equal(ntohl(p.daddr.s_addr), 0xc6130302);
+	assert_true(sl_ip_is4(&p.saddr));
+	assert_int_equal(ntohl(sl_ip_to4(&p.saddr).s_addr), 0xc6120302);
+	assert_int_equal(ntohl(sl_ip_to4(&p.daddr).s_addr), 0xc6130302);
 	assert_int_equal(p.sport, 41234);
 	assert_int_equal(p.dport, 5000);
 	assert_int_equal(p.seq, ISN_C);
@@ -229,11 +231,14 @@ static void decode_rejects_what_is_not_ipv4_tcp(void **state)
 	size_t n = ip_tcp(ip, &s), fn;
 
 	(void)state;
-	/* Not IPv4 at the link layer: ARP, IPv6. */
+	/* Not IP at the link layer: ARP; and an IPv4 header behind IPv6's
+	 * ethertype, where the two disagree. */
 	fn = wrap(DLT_EN10MB, fr, ip, n, 0x0806);
 	assert_int_equal(sl_packet_decode(fr, fn, DLT_EN10MB, &p), -EINVAL);
 	fn = wrap(DLT_LINUX_SLL2, fr, ip, n, 0x86dd);
 	assert_int_equal(sl_packet_decode(fr, fn, DLT_LINUX_SLL2, &p), -EINVAL);
+	fn = wrap(DLT_LINUX_SLL2, fr, ip, n, 0x0800);
+	assert_int_equal(sl_packet_decode(fr, fn, DLT_LINUX_SLL2, &p), 0);
 	/* A link type we do not decode. */
 	assert_int_equal(sl_packet_decode(ip, n, DLT_NULL, &p), -EINVAL);
 
@@ -644,8 +649,8 @@ static void format_hand_built_options(void **state)
 	char line[256];
 
 	(void)state;
-	inet_aton("198.18.3.2", &p.saddr);
-	inet_aton("198.19.3.2", &p.daddr);
+	assert_int_equal(sl_ip_pton("198.18.3.2", &p.saddr), 0);
+	assert_int_equal(sl_ip_pton("198.19.3.2", &p.daddr), 0);
 	sl_packet_format(&p, true, 100, 0, line, sizeof(line));
 	assert_string_equal(
 		line,
@@ -762,7 +767,8 @@ static struct conv *conv_find(struct conv *tab, size_t n, uint32_t a,
 static bool tcpdump_bases(struct conv *tab, size_t n, const struct sl_packet *p,
 			  uint32_t *seq_base, uint32_t *ack_base)
 {
-	uint32_t src = ntohl(p->saddr.s_addr), dst = ntohl(p->daddr.s_addr);
+	uint32_t src = ntohl(sl_ip_to4(&p->saddr).s_addr),
+		 dst = ntohl(sl_ip_to4(&p->daddr).s_addr);
 	bool rev = false, found;
 	struct conv *c;
 
@@ -837,9 +843,11 @@ static const char *tcp_part(const char *line)
 {
 	const char *ip = strstr(line, "IP ");
 
+	if (!ip)
+		ip = strstr(line, "IP6 ");
 	if (!ip || !strstr(ip, ": Flags ["))
 		return NULL;
-	return ip + 3;
+	return strchr(ip, ' ') + 1;
 }
 
 static void compare_with_tcpdump(const char *pcap_name, bool relative)
@@ -887,6 +895,9 @@ static void compare_with_tcpdump(const char *pcap_name, bool relative)
 		if (relative)
 			rel = tcpdump_bases(conv, 64, &p, &sb, &ab);
 		sl_packet_format(&p, rel, sb, ab, line, sizeof(line));
+		/* tcpdump's word for the network layer, IP or IP6, too. */
+		assert_string_equal(sl_packet_ipver(&p),
+				    strstr(lines[i], "IP6 ") ? "IP6" : "IP");
 		if (strcmp(line, want) != 0)
 			print_error("%s frame %zu:\n  tcpdump: %s\n  socklab: "
 				    "%s\n",

@@ -48,6 +48,7 @@ EXPERIMENT(retries_thresholds) {
 	.topic = SL_TOPIC_KEEPALIVE,
 	.belief = "the retransmissions counted",
 	.timeout_s = 10,
+	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(retries_thresholds) {
