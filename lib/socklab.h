@@ -404,6 +404,12 @@ struct sl_match {
 #define expect_packets(p, n, ...)					\
 	SL__MATCH(sl__expect_packets((p), &sl__m, (n), __LINE__), __VA_ARGS__)
 
+/* The address family the variant ran over, AF_INET or AF_INET6, as its
+ * packets tell (AF_INET when it has none): for a prediction whose numbers
+ * differ with the family, such as a full segment's length (the IPv6 header
+ * is 20 bytes longer, so the MSS is 20 bytes shorter). */
+int sl_predict_family(const struct sl_predict *p);
+
 /* The last call recorded as name on host failed with errno err. */
 void expect_errno(struct sl_predict *p, const char *host, const char *name,
 		  int err);

@@ -98,7 +98,6 @@ EXPERIMENT(ack_delayed) {
 		  "interactive or not; TCP_QUICKACK set once does not stay, "
 		  "set after a read it sends the pending ACK",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_delayed) {

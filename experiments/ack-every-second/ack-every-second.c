@@ -67,7 +67,6 @@ EXPERIMENT(ack_every_second) {
 		  "stopped reading; a connection's first segments get one "
 		  "ACK each",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_every_second) {

@@ -44,7 +44,6 @@ EXPERIMENT(ack_keepalive_probe) {
 		  "TCP_KEEPINTVL); answers to out-of-window segments are "
 		  "rate-limited by tcp_invalid_ratelimit",
 	.timeout_s = 15,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_keepalive_probe) {

@@ -53,7 +53,6 @@ EXPERIMENT(ack_out_of_order) {
 		  "at once, without a SACK block; a lost last segment draws "
 		  "no duplicate ACK (a tail loss probe repairs it)",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_out_of_order) {

@@ -67,7 +67,6 @@ EXPERIMENT(ack_piggyback) {
 		  "connection's first request gets a pure ACK at once; a "
 		  "reply later than 40 ms follows the timer's pure ACK",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_piggyback) {

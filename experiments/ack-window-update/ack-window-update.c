@@ -55,7 +55,6 @@ EXPERIMENT(ack_window_update) {
 		  "receive buffer is freed: a read that leaves bytes of the "
 		  "last coalesced buffer sends none",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(ack_window_update) {

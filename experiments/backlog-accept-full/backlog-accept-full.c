@@ -58,7 +58,6 @@ EXPERIMENT(backlog_accept_full) {
 		  "retransmits the SYN-ACK while the client believes it is "
 		  "connected; 1 answers the final ACK with RST",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(backlog_accept_full) {

@@ -51,7 +51,6 @@ EXPERIMENT(backlog_size) {
 	.belief = "a client that arrives when the queue is full has its SYN "
 		  "dropped (not its final ACK): its connect() times out",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(backlog_size) {

@@ -21,7 +21,6 @@ EXPERIMENT(close_unread_rst) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(close_unread_rst) {

@@ -40,7 +40,6 @@ EXPERIMENT(close_unread_two_buffers) {
 		  "had not arrived yet does it send FIN, and their arrival "
 		  "then draws a RST",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(close_unread_two_buffers) {

@@ -63,7 +63,6 @@ EXPERIMENT(flow_control_zero_window) {
 		  "answers at most one out-of-window probe per "
 		  "tcp_invalid_ratelimit",
 	.timeout_s = 15,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(flow_control_zero_window) {

@@ -63,7 +63,6 @@ EXPERIMENT(handshake_teardown) {
 		  "segments; four only when it closes later than the delayed "
 		  "ACK",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(handshake_teardown) {

@@ -53,7 +53,6 @@ EXPERIMENT(keepalive_vs_retransmit) {
 		  "TCP_USER_TIMEOUT with data in flight, idle + intvl x cnt "
 		  "when idle",
 	.timeout_s = 15,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(keepalive_vs_retransmit) {

@@ -55,7 +55,6 @@ EXPERIMENT(lastack_lost_ack_closed) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(lastack_lost_ack_closed) {

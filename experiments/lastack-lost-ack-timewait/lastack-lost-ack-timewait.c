@@ -43,7 +43,6 @@ EXPERIMENT(lastack_lost_ack_timewait) {
 	.belief = "the TIME-WAIT timer jumps back to its full length on the "
 		  "retransmitted FIN",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(lastack_lost_ack_timewait) {

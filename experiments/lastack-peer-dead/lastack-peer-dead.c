@@ -47,7 +47,6 @@ EXPERIMENT(lastack_peer_dead) {
 	.topic = SL_TOPIC_TEARDOWN,
 	.belief = "the retries counted and timed",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(lastack_peer_dead) {

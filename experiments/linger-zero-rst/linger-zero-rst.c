@@ -38,7 +38,6 @@ EXPERIMENT(linger_zero_rst) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(linger_zero_rst) {

@@ -46,7 +46,6 @@ EXPERIMENT(rcvtimeo_abort) {
 		  "and the late SYN-ACK reaches a socket that no longer "
 		  "exists and draws RST",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(rcvtimeo_abort) {

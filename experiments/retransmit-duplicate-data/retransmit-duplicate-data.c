@@ -46,7 +46,6 @@ EXPERIMENT(retransmit_duplicate_data) {
 	.topic = SL_TOPIC_ACKS,
 	.belief = "the copy is dropped (TCP_OLD_DATA), D-SACKed and read once",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(retransmit_duplicate_data) {

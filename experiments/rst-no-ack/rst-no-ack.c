@@ -40,7 +40,6 @@ EXPERIMENT(rst_no_ack) {
 		  "as after a FIN",
 	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(rst_no_ack) {

@@ -34,7 +34,6 @@ EXPERIMENT(rst_peer_crashed) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(rst_peer_crashed) {

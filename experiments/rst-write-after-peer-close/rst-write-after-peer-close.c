@@ -56,7 +56,6 @@ EXPERIMENT(rst_write_after_peer_close) {
 		  "ESTABLISHED)",
 	.topic = SL_TOPIC_RST,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 enum sigpipe_how {

@@ -53,7 +53,6 @@ EXPERIMENT(shutdown_vs_close) {
 		  "(TCP_ABORT_ON_DATA)",
 	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 enum ending {

@@ -32,7 +32,6 @@ EXPERIMENT(simultaneous_close) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_TEARDOWN,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(simultaneous_close) {

@@ -60,7 +60,6 @@ EXPERIMENT(syn_queue_flood) {
 		  "half-open queue (the listen backlog + 1) is full; 1 "
 		  "answers them with a cookie SYN-ACK and they connect",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(syn_queue_flood) {

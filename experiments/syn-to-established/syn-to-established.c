@@ -66,7 +66,6 @@ EXPERIMENT(syn_to_established) {
 		  "connection is dropped), a plain ACK for an out-of-window "
 		  "one",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(syn_to_established) {

@@ -46,7 +46,6 @@ EXPERIMENT(timewait_active_only) {
 	.expected = SL_CONFIRMED,
 	.topic = SL_TOPIC_TIME_WAIT,
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_active_only) {

@@ -48,7 +48,6 @@ EXPERIMENT(timewait_duration) {
 	.belief = "measured: the 60 s of TCP_TIMEWAIT_LEN",
 	/* 60 s of TIME-WAIT, up to 5 s of timer wheel, and the rest. */
 	.timeout_s = 75,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_duration) {

@@ -74,7 +74,6 @@ EXPERIMENT(timewait_old_duplicate) {
 	.belief = "what protects the new connection when TIME-WAIT is "
 		  "skipped: sequence checks and PAWS",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_old_duplicate) {

@@ -59,7 +59,6 @@ EXPERIMENT(timewait_reuse_client) {
 		  "the same peer succeeds with timestamps whatever "
 		  "tcp_tw_reuse says",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_reuse_client) {

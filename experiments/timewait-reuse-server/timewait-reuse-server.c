@@ -48,7 +48,6 @@ EXPERIMENT(timewait_reuse_server) {
 	.belief = "on Linux 6.18: a newer timestamp wins over a higher "
 		  "sequence number",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_reuse_server) {

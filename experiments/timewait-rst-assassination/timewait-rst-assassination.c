@@ -35,7 +35,6 @@ EXPERIMENT(timewait_rst_assassination) {
 	.topic = SL_TOPIC_TIME_WAIT,
 	.belief = "the claim names its condition: both settings shown",
 	.timeout_s = 10,
-	.families = 4, /* IPv4 only: not yet ported to IPv6 */
 };
 
 KNOBS(timewait_rst_assassination) {
