@@ -37,8 +37,8 @@ int sl_ip_pton(const char *s, struct in6_addr *out)
 	return -EINVAL;
 }
 
-int sl_ip_from_sockaddr(const struct sockaddr_storage *ss,
-			struct in6_addr *a, unsigned short *port)
+int sl_ip_from_sockaddr(const struct sockaddr_storage *ss, struct in6_addr *a,
+			unsigned short *port)
 {
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
@@ -48,8 +48,7 @@ int sl_ip_from_sockaddr(const struct sockaddr_storage *ss,
 		return 0;
 	}
 	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 =
-			(const struct sockaddr_in6 *)ss;
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)ss;
 
 		*a = s6->sin6_addr;
 		*port = ntohs(s6->sin6_port);

@@ -61,8 +61,9 @@ static inline bool sl_ip_eq(const struct in6_addr *a, const struct in6_addr *b)
 /* No address: :: or the mapped 0.0.0.0. */
 static inline bool sl_ip_is_any(const struct in6_addr *a)
 {
-	static const struct in6_addr any4 = { .s6_addr = { [10] = 0xff,
-							   [11] = 0xff } };
+	static const struct in6_addr any4 = {
+		.s6_addr = { [10] = 0xff, [11] = 0xff }
+	};
 
 	return IN6_IS_ADDR_UNSPECIFIED(a) || sl_ip_eq(a, &any4);
 }
@@ -75,8 +76,8 @@ int sl_ip_pton(const char *s, struct in6_addr *out);
 
 /* The address and port of a struct sockaddr_in or sockaddr_in6 (port in
  * host byte order); returns 0 or -EAFNOSUPPORT for another family. */
-int sl_ip_from_sockaddr(const struct sockaddr_storage *ss,
-			struct in6_addr *a, unsigned short *port);
+int sl_ip_from_sockaddr(const struct sockaddr_storage *ss, struct in6_addr *a,
+			unsigned short *port);
 
 /* The socket address of a and port (host byte order), of a's family;
  * returns its length. */
