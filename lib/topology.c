@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "err.h"
 #include "exec.h"
 #include "netlink.h"
@@ -136,6 +137,11 @@ static int nl_errf(struct build *b, int i, int ret, const char *fmt, ...)
 }
 
 static void private_ehash(struct build *b, const struct sl_host *h);
+
+/* How long a host's IPv6 addresses may stay tentative before the
+ * topology is an error: a ceiling for a stuck kernel, not a wait (the wait
+ * ends at the kernel's notification), generous for a loaded machine. */
+#define SL_IPV6_READY_S 30
 
 /* Inside the fresh namespace of host i: name it, keep an fd on it and
  * open the sockets that the rest of the build uses there. */
@@ -474,6 +480,26 @@ static void build_end(struct build *b)
 	sl_offloads_free(&b->off);
 }
 
+/* Over IPv6, until host i's addresses are usable (netlink.h): a router
+ * whose address is still tentative answers no neighbour solicitation, and
+ * the first SYN would wait a second for the next one.  Nothing to wait
+ * for over IPv4, where ARP has no such state. */
+static int ipv6_ready(struct build *b, int i)
+{
+	int ret;
+
+	if (b->t->family != AF_INET6)
+		return 0;
+	ret = sl_netlink_wait_ipv6_ready(
+		&b->nl[i], sl_now() + SL_IPV6_READY_S * SL_NS_PER_SEC);
+	if (ret < 0)
+		return sl_errf(b->e, -ret,
+			       "IPv6 addresses in %s still not usable "
+			       "(tentative) after %d s",
+			       b->t->host[i].netns, SL_IPV6_READY_S);
+	return 0;
+}
+
 /* Every host, link, address and route of the slot, in the order a
  * learner would type them. */
 static int build_all(struct build *b)
@@ -506,6 +532,8 @@ static int build_all(struct build *b)
 	for (int i = 0; i < SL_NHOSTS; i++)
 		for (int k = 0; k < t->host[i].nif && ret == 0; k++)
 			ret = link_settled(b, i, t->host[i].iface[k].name);
+	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
+		ret = ipv6_ready(b, i);
 	return ret;
 }
 
@@ -746,6 +774,10 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 				   t->host[SL_HOST_ROUTER].iface[k].name);
 	if (ret == 0)
 		ret = link_settled(&b, host, h->iface[0].name);
+	if (ret == 0)
+		ret = ipv6_ready(&b, SL_HOST_ROUTER);
+	if (ret == 0)
+		ret = ipv6_ready(&b, host);
 out:
 	build_end(&b);
 	return ret;

@@ -87,7 +87,8 @@ static void test_same_subnet(void **state)
 {
 	struct in6_addr c4 = ip("198.18.3.2"), r4 = ip("198.18.3.1"),
 			s4 = ip("198.19.3.2"), c6 = ip("2001:2:0:1803::2"),
-			r6 = ip("2001:2:0:1803::1"), s6 = ip("2001:2:0:1903::2");
+			r6 = ip("2001:2:0:1803::1"),
+			s6 = ip("2001:2:0:1903::2");
 
 	(void)state;
 	assert_true(sl_topology_same_subnet(&c4, &r4, 24));
@@ -179,10 +180,11 @@ static void test_ipv6_segment(void **state)
 			 -EAFNOSUPPORT);
 	/* The IPv4 twin prints as it always did. */
 	p.saddr = ip("198.18.3.2");
-	assert_int_equal(sl_packet_decode(buf, sl_segment_build(&p, NULL, buf,
-								 sizeof(buf)),
-					  DLT_RAW, &got),
-			 0);
+	assert_int_equal(
+		sl_packet_decode(buf,
+				 sl_segment_build(&p, NULL, buf, sizeof(buf)),
+				 DLT_RAW, &got),
+		0);
 	assert_string_equal(sl_packet_ipver(&got), "IP");
 	assert_int_equal(got.flowlabel, 0);
 }
@@ -308,8 +310,8 @@ static void test_tl_round_trip(void **state)
 	sl_timeline_format(&back, 1, a, sizeof(a));
 	assert_non_null(strstr(a, "ss: LISTEN 0 0 [2001:2:0:1903::2]:7007"));
 	sl_timeline_format(&back, 2, a, sizeof(a));
-	assert_non_null(
-		strstr(a, "[[2001:2:0:1903::2]:7007 [2001:2:0:1803::2]:41234]"));
+	assert_non_null(strstr(
+		a, "[[2001:2:0:1903::2]:7007 [2001:2:0:1803::2]:41234]"));
 	assert_false(sl_ip_is4(&back.ev[0].pkt.saddr));
 	assert_false(sl_ip_is4(&back.ev[2].k.raddr));
 	sl_timeline_free(&tl);
