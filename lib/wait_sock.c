@@ -25,7 +25,11 @@ static void tuple_sock(const struct sl_tuple *t, struct sl_sock *s)
 {
 	memset(s, 0, sizeof(*s));
 	sl_ip_from_sockaddr(&t->local, &s->laddr, &s->lport);
-	sl_ip_from_sockaddr(&t->peer, &s->raddr, &s->rport);
+	/* A listener's tuple has no peer (a zeroed sockaddr): sock_diag
+	 * gives it the wildcard address of its own family, 0.0.0.0 or ::. */
+	if (sl_ip_from_sockaddr(&t->peer, &s->raddr, &s->rport) < 0 &&
+	    sl_ip_is4(&s->laddr))
+		s->raddr = sl_ip_from4((struct in_addr){ 0 });
 }
 
 /* The socket on t as sock_diag shows it now: 1 and *out when there is
