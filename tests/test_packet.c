@@ -764,11 +764,20 @@ static struct conv *conv_find(struct conv *tab, size_t n, uint32_t a,
 	return NULL;
 }
 
+/* An address of either family folded to the 32 bits a conversation is
+ * keyed on (the IPv4 one itself, mapped or not). */
+static uint32_t fold(const struct in6_addr *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, sizeof(w));
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
 static bool tcpdump_bases(struct conv *tab, size_t n, const struct sl_packet *p,
 			  uint32_t *seq_base, uint32_t *ack_base)
 {
-	uint32_t src = ntohl(sl_ip_to4(&p->saddr).s_addr),
-		 dst = ntohl(sl_ip_to4(&p->daddr).s_addr);
+	uint32_t src = fold(&p->saddr), dst = fold(&p->daddr);
 	bool rev = false, found;
 	struct conv *c;
 
@@ -940,6 +949,17 @@ static void tcpdump_odd_options_and_flags(void **state)
 	compare_with_tcpdump("options", true);
 }
 
+/* A capture of a run over IPv6 (ack-every-second's reader_stopped.ipv6,
+ * the client's side): its TCP segments as tcpdump prints them, IP6 and
+ * all, and its neighbour discovery, MLD and router solicitations (ICMPv6)
+ * not decoded as TCP. */
+static void tcpdump_ipv6(void **state)
+{
+	(void)state;
+	compare_with_tcpdump("ipv6", false);
+	compare_with_tcpdump("ipv6", true);
+}
+
 /*
  * The timeline's numbering on the recorded exchange: each side relative to
  * its own ISN from the first segment on, SYNs at 0.  This is where we
@@ -1017,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(format_hand_built_options),
 		cmocka_unit_test(format_truncates),
 		cmocka_unit_test(tcpdump_handshake_absolute),
+		cmocka_unit_test(tcpdump_ipv6),
 		cmocka_unit_test(tcpdump_handshake_relative),
 		cmocka_unit_test(tcpdump_any_device_sll2),
 		cmocka_unit_test(tcpdump_odd_options_and_flags),
