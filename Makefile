@@ -8,6 +8,7 @@
 #   make install          install under PREFIX (default /usr/local)
 #   make deb              a Debian package, in build/
 #   make bench | list | doctor | clean
+#   make vm-linkemu       tc netem against socklab's emulator, in a guest
 #   make format           lay the C sources out in kernel style (.clang-format)
 #   make format-check     fail on any source clang-format would change (CI)
 #
@@ -20,16 +21,23 @@ SOCKLAB := ./$(BUILD)/socklab
 # calls apt-get (update + install) when something is missing, so that a
 # machine that has everything never touches the network.  dpkg-dev and
 # file: CPack's deb finds the package's library dependencies with them
-# (dpkg-shlibdeps); man-db: the test that reads the man pages.
+# (dpkg-shlibdeps); man-db: the test that reads the man pages; tshark: the
+# test that the captures decode in Wireshark as plain TCP (its debconf
+# question on non-root capture is answered by DEBIAN_FRONTEND below).
+# socklab vm: qemu-system-x86 boots the guest, busybox-static is its
+# initramfs's only program, kmod's depmod writes an extracted kernel
+# package's modules.dep and its modprobe loads the guest's modules.
 DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	libpcap-dev libmnl-dev libnetfilter-queue-dev iproute2 tcpdump \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
-	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db
+	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db \
+	tshark qemu-system-x86 busybox-static kmod
 
 PREFIX ?= /usr/local
 
 .PHONY: all deps build run-all run test test-asan bench clean list doctor \
+	vm-linkemu \
 	format format-check catalogue pictures install deb
 
 all: build
@@ -68,6 +76,13 @@ run: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure
+
+# The link emulator's two backends on the same spec, side by side, in a
+# QEMU guest whose kernel has sch_netem (socklab vm; KERNEL=debian:6.1 by
+# default, or a linux-image .deb).  The host's own kernel may lack netem.
+KERNEL ?= debian:6.1
+vm-linkemu: build
+	$(SOCKLAB) vm --kernel $(KERNEL) --exec -- $(BUILD)/tests/test_linkemu_compare
 
 # bin/socklab, its experiments in libexec/socklab (found relative to
 # bin/socklab, so the tree can be moved), man pages, bash completion and

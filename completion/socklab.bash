@@ -122,9 +122,18 @@ _socklab()
 		--results)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -d -- "$cur")) ;;
-		-o | --output)
+		-o | --output | --log)
 			compopt -o filenames 2>/dev/null
 			COMPREPLY=($(compgen -f -- "$cur")) ;;
+		-k | --kernel)
+			# vm's kernel: a package or image file, or debian:X.Y.
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -f -- "$cur") $(compgen -W "debian:6.1" -- "$cur")) ;;
+		--modules)
+			compopt -o filenames 2>/dev/null
+			COMPREPLY=($(compgen -d -- "$cur")) ;;
+		--accel)
+			COMPREPLY=($(compgen -W "auto kvm tcg" -- "$cur")) ;;
 		esac
 		return
 	fi

@@ -3,7 +3,8 @@
  * What is removed, and why only that, is lib/sweep.h's: the namespaces
  * and trace instances of slots whose run died (kept runs included, since
  * this is how their user says they are done with them) and of doctors
- * that are gone.
+ * that are gone; and lib/vm_sweep.c's: the temporary folders of killed
+ * `socklab vm`s.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "err.h"
 #include "help.h"
 #include "sweep.h"
+#include "vm.h"
 
 int cli_cmd_clean(int argc, char **argv)
 {
@@ -20,7 +22,7 @@ int cli_cmd_clean(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct sl_err e = { "" };
-	int c, n, m, ret = 0;
+	int c, n, m, g, ret = 0;
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -51,6 +53,15 @@ int cli_cmd_clean(int argc, char **argv)
 		ret = SL_EXIT_ERROR;
 		m = 0;
 	}
+	/* The temporary folders of killed `socklab vm`s (their QEMU died
+	 * with them). */
+	g = sl_vm_sweep(stdout, &e);
+	if (g < 0) {
+		fprintf(stderr, "socklab: clean: %s\n", e.msg);
+		ret = SL_EXIT_ERROR;
+		g = 0;
+	}
+	m += g;
 	if (n + m == 0 && ret == 0)
 		puts("nothing to clean");
 	else if (n + m)

@@ -22,6 +22,7 @@ int cli_cmd_clean(int argc, char **argv);
 int cli_cmd_bench(int argc, char **argv);
 int cli_cmd_states(int argc, char **argv);
 int cli_cmd_diff(int argc, char **argv);
+int cli_cmd_vm(int argc, char **argv);
 
 /* Prints "socklab: <cmd>: <message> (see socklab <cmd> --help)" on stderr
  * and returns SL_EXIT_USAGE. */

@@ -273,22 +273,93 @@ static int compare(const char *id, const json_t *a, const json_t *b, double tol,
 	return n;
 }
 
-static void header(const char *ra, const char *rb, char **ids, int n)
+/* "Linux 6.18.44 x86_64, 2 CPUs, virtualised (kvm), socklab 1.2" from
+ * RUN/run.json, or from the kernel an experiment names (runs older than
+ * run.json). */
+static void ran_on(char *buf, size_t len, const char *run, const json_t *v)
 {
-	const char *ka = "?", *kb = "?";
-	json_t *a = NULL, *b = NULL;
+	char path[4096];
+	json_error_t err;
+	json_t *r, *k, *m;
 
-	for (int i = 0; i < n && (!a || !b); i++) {
-		if (!a)
-			a = load(ra, ids[i]);
-		if (!b)
-			b = load(rb, ids[i]);
+	snprintf(path, sizeof(path), "%s/run.json", run);
+	r = json_load_file(path, 0, &err);
+	if (!r) {
+		snprintf(buf, len, "Linux %s", v ? str(v, "kernel") : "?");
+		return;
 	}
-	if (a)
-		ka = str(a, "kernel");
-	if (b)
-		kb = str(b, "kernel");
-	printf("--- %s (Linux %s)\n+++ %s (Linux %s)\n", ra, ka, rb, kb);
+	k = json_object_get(r, "kernel");
+	m = json_object_get(r, "machine");
+	snprintf(buf, len, "Linux %s %s, %lld CPUs, %s%s%s, socklab %s",
+		 str(k, "release"), str(k, "arch"),
+		 (long long)json_integer_value(json_object_get(m, "cpus")),
+		 json_is_true(json_object_get(m, "virtualised")) ?
+			 "virtualised (" :
+			 "not virtualised",
+		 json_is_true(json_object_get(m, "virtualised")) ?
+			 str(m, "hypervisor") :
+			 "",
+		 json_is_true(json_object_get(m, "virtualised")) ? ")" : "",
+		 str(r, "socklab"));
+	json_decref(r);
+}
+
+/* The TCP sysctls that differ between the runs' hosts, from one variant
+ * both ran: each variant records them (sysctls.h) and only the kernels'
+ * defaults differ from run to run, so one variant speaks for all.  They
+ * explain differences; they are not counted as one. */
+static void settings(const json_t *a, const json_t *b, const char *id)
+{
+	const json_t *va = json_array_get(json_object_get(a, "variants"), 0);
+	const json_t *vb = variant_named(b, str(va, "name"));
+	const json_t *sa = json_object_get(va, "sysctls"),
+		     *sb = json_object_get(vb, "sysctls");
+	const char *host, *key;
+	json_t *ha, *x;
+	int shown = 0;
+
+	if (!sa || !sb)
+		return;
+	json_object_foreach((json_t *)sa, host, ha)
+	{
+		const json_t *hb = json_object_get(sb, host);
+
+		json_object_foreach(ha, key, x)
+		{
+			const json_t *y = json_object_get(hb, key);
+			const char *xa = json_string_value(x),
+				   *yb = y ? json_string_value(y) : NULL;
+
+			if (xa && yb && !strcmp(xa, yb))
+				continue;
+			if (!shown++)
+				printf("settings that differ (%s/%s):\n", id,
+				       str(va, "name"));
+			printf("  %s %s: %s -> %s\n", host, key, xa ?: "?",
+			       yb ?: "(not on this kernel)");
+		}
+	}
+}
+
+static void header(const char *ra, const char *rb, char **ia, int na, char **ib,
+		   int nb)
+{
+	char ka[512], kb[512];
+	json_t *a = NULL, *b = NULL;
+	const char *common = NULL;
+
+	for (int i = 0; i < na && !common; i++)
+		if (has(ib, nb, ia[i]))
+			common = ia[i];
+	if (common) {
+		a = load(ra, common);
+		b = load(rb, common);
+	}
+	ran_on(ka, sizeof(ka), ra, a);
+	ran_on(kb, sizeof(kb), rb, b);
+	printf("--- %s (%s)\n+++ %s (%s)\n", ra, ka, rb, kb);
+	if (a && b)
+		settings(a, b, common);
 	json_decref(a);
 	json_decref(b);
 }
@@ -347,7 +418,7 @@ int cli_cmd_diff(int argc, char **argv)
 	qsort(ia, na, sizeof(*ia), cmp_str);
 	qsort(ib, nb, sizeof(*ib), cmp_str);
 	if (!json)
-		header(argv[optind], argv[optind + 1], ia, na);
+		header(argv[optind], argv[optind + 1], ia, na, ib, nb);
 	for (int i = 0; i < na; i++) {
 		json_t *a = load(argv[optind], ia[i]), *b;
 

@@ -37,6 +37,7 @@
 #include "topology.h"
 #include "trace.h"
 #include "trace_instance.h"
+#include "vm.h"
 
 #define MAX_CHECKS 24
 
@@ -251,6 +252,28 @@ static void check_kernel(struct doctor *d)
 		add(d, "kernel", 0, "uname: %s", strerror(errno));
 	else
 		add(d, "kernel", 1, "%s (uname -r), %s", u.release, u.machine);
+}
+
+/* Whether this is a guest of `socklab vm`, and on which accelerator;
+ * otherwise, which one `socklab vm` would give its guests here (vm.h has
+ * the rule and why it is not merely "/dev/kvm opens"). */
+static void check_vm(struct doctor *d)
+{
+	const char *guest = sl_vm_guest_accel(), *accel;
+	int tools;
+	char why[256];
+
+	if (guest) {
+		add(d, "vm", 1, "this is a QEMU guest of socklab vm, on %s",
+		    strcmp(guest, "kvm") ? "TCG (emulated: timings are slow)" :
+					   "KVM");
+		return;
+	}
+	accel = sl_vm_accel("/dev/kvm", "/sys/module", why, sizeof(why));
+	tools = sl_exec_where("qemu-system-x86_64") && sl_exec_where("busybox");
+	add(d, "vm", tools, "socklab vm runs guests on %s (%s)%s",
+	    strcmp(accel, "kvm") ? "TCG" : "KVM", why,
+	    tools ? "" : "; no qemu-system-x86_64 or busybox here (make deps)");
 }
 
 static int64_t thread_cpu_ns(void)
@@ -573,6 +596,7 @@ int cli_cmd_doctor(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
 		check_tool(&d, tools[i]);
 	check_experiments(&d);
+	check_vm(&d);
 
 	ok = essential_ok(&d);
 	if (json)

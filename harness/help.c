@@ -6,6 +6,7 @@
 
 #include "help.h"
 #include "sweep.h"
+#include "vm.h"
 
 /* Where an installed socklab finds its experiments, relative to its own
  * executable (catalog.c); the build defines it from the install layout. */
@@ -152,7 +153,16 @@ static const struct cli_help_opt run_opts[] = {
 	  "declared; with --repeat, one test per run).  With json and ktap "
 	  "the summary goes to stderr" },
 	{ "--json", "the same as --format json" },
-	{ "-q, --quiet", "print only the summary" },
+	{ "--progress SECONDS",
+	  "when stderr is not a terminal, print a line to stderr every "
+	  "SECONDS seconds (default 10; 0: never) with the experiments still "
+	  "running and how long each is expected to take: as long as its "
+	  "newest earlier run under --results took (its verdict.json), or at "
+	  "most its timeout when it never ran there; the line says which.  "
+	  "With --format json or ktap the lines go to stderr as well, so "
+	  "stdout keeps only JSON Lines or KTAP; on a terminal the status "
+	  "line does this job" },
+	{ "-q, --quiet", "print only the summary (no progress lines)" },
 	{ "-h, --help", "show this help" },
 	{ NULL },
 };
@@ -212,7 +222,9 @@ static const struct cli_help doctor_help = {
 		"kernel, root, network namespaces, veth, sch_netem, nftables, "
 		"NFQUEUE, the link emulator's backend and its timer's error, "
 		"socket sampling, tracefs, the tools (tcpdump, ss, ethtool, "
-		"iptables, nft, ip, tc) and where the experiments are.  The probes run in a scratch "
+		"iptables, nft, ip, tc), where the experiments are, and which "
+		"accelerator `socklab vm` gives its guests (or that this is "
+		"one).  The probes run in a scratch "
 		"namespace, " SL_DOCTOR_NETNS_PREFIX "PID, removed at the end.",
 	.opts = doctor_opts,
 	.sections = doctor_sections,
@@ -234,8 +246,9 @@ static const struct cli_help clean_help = {
 	.text = "Removes the namespaces and trace instances of runs that "
 		"were killed, the namespaces kept by `socklab run --keep`, and "
 		"the scratch namespaces and instances of doctors that were "
-		"killed: only the names socklab gives them, never a run that "
-		"is still going.  Needs root.",
+		"killed, and the temporary folders (/tmp/socklab-vm-PID-*) of "
+		"`socklab vm`s that were: only the names socklab gives them, "
+		"never a run that is still going.  Needs root.",
 	.opts = help_only_opts,
 	.sections = no_sections,
 };
@@ -332,6 +345,82 @@ static const struct cli_help diff_help = {
 	.sections = diff_sections,
 };
 
+static const char *const vm_usage[] = {
+	"socklab vm --kernel KERNEL [options] [--] COMMAND [ARGS...]",
+	"socklab vm --kernel KERNEL [options] --exec [--] PROGRAM [ARGS...]",
+	NULL,
+};
+
+static const struct cli_help_opt vm_opts[] = {
+	{ "-k, --kernel KERNEL",
+	  "the kernel to boot: debian:X.Y (the newest linux-image-X.Y.<n>-"
+	  "<abi>-amd64 of Debian's archive, fetched with apt-get download), "
+	  "debian:PACKAGE, a linux-image .deb, or a kernel image with "
+	  "--modules" },
+	{ "--modules DIR",
+	  "with a kernel image: its modules, lib/modules/<release> after "
+	  "depmod" },
+	{ "--accel auto|kvm|tcg",
+	  "the accelerator (default auto: KVM when /dev/kvm is the stock "
+	  "kvm_intel or kvm_amd module's, QEMU's TCG otherwise; doctor says "
+	  "which)" },
+	{ "--cpus N", "the guest's processors (default 2)" },
+	{ "--memory MIB", "the guest's memory (default 1024)" },
+	{ "--boot-timeout S",
+	  "give up when the guest has not started socklab after S seconds "
+	  "(default 0: never; a kernel that cannot boot ends the guest "
+	  "itself, with panic=-1, and how long a boot takes under TCG "
+	  "depends on what else the machine runs)" },
+	{ "--timeout S",
+	  "give up when socklab has not ended S seconds after the start "
+	  "(default 0: never; the experiments have their own deadlines)" },
+	{ "--log FILE", "keep the guest's serial console in FILE" },
+	{ "--exec",
+	  "COMMAND is a program to run in the guest instead of a socklab "
+	  "command (a test, a shell command: `--exec -- sh -c ...`); its "
+	  "output and exit status come back the same way" },
+	{ "-h, --help", "show this help" },
+	{ NULL },
+};
+
+static const struct cli_help_section vm_sections[] = {
+	{ "examples",
+	  "  sudo socklab vm --kernel debian:6.1 -- doctor\n"
+	  "  sudo socklab vm --kernel debian:6.1 -- run --all --json\n"
+	  "  sudo socklab vm --kernel linux-image-6.1.0-57-amd64_6.1.192-3_"
+	  "amd64.deb run rst-refused" },
+	{ "exit status",
+	  "socklab's own in the guest; 2 when the guest could not boot, "
+	  "ended without it (a kernel panic) or timed out; 128+N after "
+	  "signal N; 77 without QEMU or busybox." },
+	{ "files", SL_VM_CACHE_DIR
+	  ": the kernel packages, downloaded and "
+	  "extracted once.\n\n"
+	  "results/<run>/vm.json: the guest's kernel, accelerator and boot "
+	  "time; results/<run>/vm-console.txt its console." },
+	{ NULL },
+};
+
+static const struct cli_help vm_help = {
+	.name = "vm",
+	.summary = "run socklab on another kernel, in a QEMU guest",
+	.usage = vm_usage,
+	.text = "Boots KERNEL in a QEMU guest that shares this machine's "
+		"root file system read-only (virtio-9p), with an initramfs "
+		"made from the kernel's own modules, the kernel's module tree "
+		"at /lib/modules/<release>, and the results folder writable; "
+		"runs `socklab COMMAND ARGS...` inside, prints what it prints "
+		"and exits with its status.  A run's results come back as an "
+		"ordinary run folder, whose verdicts name the guest's kernel "
+		"and say that it ran in a guest, on which accelerator.  The "
+		"guest's console, QEMU and everything made for the guest are "
+		"removed on every way out: Ctrl-C, SIGTERM, a panic, a "
+		"timeout.  Needs root, qemu-system-x86 and busybox-static "
+		"(make deps).",
+	.opts = vm_opts,
+	.sections = vm_sections,
+};
+
 static const char *const help_usage[] = { "socklab help [<command>]", NULL };
 
 static const struct cli_help help_help = {
@@ -345,8 +434,9 @@ static const struct cli_help help_help = {
 };
 
 const struct cli_help *const cli_helps[] = {
-	&socklab_help, &list_help,   &run_help,	 &doctor_help, &clean_help,
-	&bench_help,   &states_help, &diff_help, &help_help,   NULL,
+	&socklab_help, &list_help,  &run_help,	  &doctor_help,
+	&clean_help,   &bench_help, &states_help, &diff_help,
+	&vm_help,      &help_help,  NULL,
 };
 
 const struct cli_help *cli_help_find(const char *name)

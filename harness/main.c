@@ -28,10 +28,15 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "list", cli_cmd_list },     { "run", cli_cmd_run },
-	{ "doctor", cli_cmd_doctor }, { "clean", cli_cmd_clean },
-	{ "bench", cli_cmd_bench },   { "states", cli_cmd_states },
-	{ "diff", cli_cmd_diff },     { "help", NULL },
+	{ "list", cli_cmd_list },
+	{ "run", cli_cmd_run },
+	{ "doctor", cli_cmd_doctor },
+	{ "clean", cli_cmd_clean },
+	{ "bench", cli_cmd_bench },
+	{ "states", cli_cmd_states },
+	{ "diff", cli_cmd_diff },
+	{ "vm", cli_cmd_vm },
+	{ "help", NULL },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

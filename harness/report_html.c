@@ -14,6 +14,7 @@
  * (lib/resultdir.h): the report says what the folder holds, and can be
  * made again from it.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -147,17 +148,71 @@ static void ladder(FILE *f, int run_fd, const char *dir)
 	free(svg);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Links to every pcap of the variant's folder, in name order (up to 64): one per
+ * interface of the client, the server and the router, and after a reboot
+ * the new namespace's (client-eth0-after-reboot.pcap), whose names the
+ * run makes up as it goes.  Only regular files count. */
+static void pcaps(FILE *f, int run_fd, const char *dir)
+{
+	char *name[64], path[4096];
+	struct dirent *d;
+	size_t n = 0, len;
+	struct stat st;
+	DIR *dp;
+	int fd;
+
+	fd = openat(run_fd, dir,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	dp = fdopendir(fd);
+	if (!dp) {
+		close(fd);
+		return;
+	}
+	while ((d = readdir(dp)) && n < sizeof(name) / sizeof(*name)) {
+		len = strlen(d->d_name);
+		if (len <= 5 || strcmp(d->d_name + len - 5, ".pcap") != 0 ||
+		    fstatat(dirfd(dp), d->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		/* Without ".pcap", so that eth1 sorts before its
+		 * eth1-after-reboot. */
+		name[n] = strndup(d->d_name, len - 5);
+		if (name[n])
+			n++;
+	}
+	closedir(dp);
+	qsort(name, n, sizeof(*name), cmp_name);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s.pcap", dir, name[i]);
+		fprintf(f, " <a href=\"");
+		put_html(f, path);
+		fprintf(f, "\">");
+		put_html(f, name[i]);
+		fprintf(f, ".pcap</a>");
+		free(name[i]);
+	}
+}
+
 static void files(FILE *f, int run_fd, const char *dir)
 {
 	static const char *const names[] = {
-		"client-eth0.pcap", "router-eth0.pcap", "router-eth1.pcap",
-		"server-eth0.pcap", "timeline.txt",	"ladder.svg",
-		"ladder.mmd",	    "commands.sh",
+		"timeline.txt",
+		"ladder.svg",
+		"ladder.mmd",
+		"commands.sh",
 	};
 	char path[4096];
 	struct stat st;
 
 	fprintf(f, "<p>files:");
+	pcaps(f, run_fd, dir);
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (fstatat(run_fd, path, &st, AT_SYMLINK_NOFOLLOW) != 0)
@@ -237,6 +292,39 @@ static void experiment(FILE *f, int run_fd, const char *id, const json_t *v,
 	json_array_foreach(vars, i, var) variant(f, run_fd, id, var);
 }
 
+/* One line on what the run ran on, from its run.json (machine.h). */
+static void ran_on(FILE *f, int run_fd)
+{
+	char *text = slurp(run_fd, "run.json", 1 << 20);
+	json_t *r = text ? cli_json_object(text, strlen(text)) : NULL;
+	json_t *k = json_object_get(r, "kernel"),
+	       *m = json_object_get(r, "machine");
+
+	free(text);
+	if (!r)
+		return;
+	fprintf(f, "<p>socklab ");
+	put_html(f, cli_json_str(r, "socklab"));
+	fprintf(f, " on Linux ");
+	put_html(f, cli_json_str(k, "release"));
+	fprintf(f, " (");
+	put_html(f, cli_json_str(k, "arch"));
+	fprintf(f, "), %lld CPUs (",
+		(long long)json_integer_value(json_object_get(m, "cpus")));
+	put_html(f, cli_json_str(m, "cpu_model"));
+	fprintf(f, "), %lld MiB, ",
+		(long long)json_integer_value(
+			json_object_get(m, "memory_mib")));
+	if (json_is_true(json_object_get(m, "virtualised"))) {
+		fprintf(f, "virtualised (");
+		put_html(f, cli_json_str(m, "hypervisor"));
+		fprintf(f, ")</p>\n");
+	} else {
+		fprintf(f, "not virtualised</p>\n");
+	}
+	json_decref(r);
+}
+
 int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
 		    const char *guides)
 {
@@ -270,7 +358,9 @@ int cli_report_html(int run_fd, const char *run, const char *const *ids, int n,
 		"<h1>socklab run ",
 		style);
 	put_html(f, run);
-	fprintf(f, "</h1>\n<table><tr><th>experiment</th><th>verdict</th>"
+	fprintf(f, "</h1>\n");
+	ran_on(f, run_fd);
+	fprintf(f, "<table><tr><th>experiment</th><th>verdict</th>"
 		   "<th>expected</th><th>result</th><th>duration</th></tr>\n");
 	for (int i = 0; i < n; i++)
 		if (v[i])

@@ -269,6 +269,21 @@ static int parse_timeout(struct runner *r, const char *arg)
 	return -1;
 }
 
+/* --progress SECONDS: 0 (none) up to a day. */
+static int parse_progress(struct runner *r, const char *arg)
+{
+	char *end;
+
+	r->progress = strtod(arg, &end);
+	if (end == arg || *end || !isfinite(r->progress) || r->progress < 0 ||
+	    r->progress > 86400)
+		return cli_usage_error("run",
+				       "--progress needs seconds from 0 "
+				       "(none) to 86400, not '%s'",
+				       arg);
+	return -1;
+}
+
 /* One option of getopt_long(): -1 to go on, or the exit status. */
 static int parse_option(struct runner *r, struct run_opts *o, int c,
 			char **argv)
@@ -286,6 +301,8 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 		return -1;
 	case 't':
 		return parse_timeout(r, optarg);
+	case 'P':
+		return parse_progress(r, optarg);
 	case 'r':
 		if (!*optarg)
 			return cli_usage_error("run", "--results needs a "
@@ -342,6 +359,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "variant", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "family", required_argument, NULL, 'A' },
+		{ "progress", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -369,7 +387,10 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 
 int cli_cmd_run(int argc, char **argv)
 {
-	struct runner r = { .base_fd = -1, .run_fd = -1 };
+	/* A progress line every 10 s: often enough that a reader of a CI
+	 * log sees a minute-long experiment move, rarely enough that the
+	 * log stays short (a person's pace, not this machine's). */
+	struct runner r = { .base_fd = -1, .run_fd = -1, .progress = 10 };
 	struct run_opts o = { .base = "results", .repeat = 1 };
 	struct cli_catalog reg = { 0 };
 	struct sl_err e = { "" };

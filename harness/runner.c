@@ -45,6 +45,7 @@
 #include "protocol.h"
 #include "repeat.h"
 #include "resultdir.h"
+#include "machine.h"
 #include "report_html.h"
 #include "runner.h"
 #include "sweep.h"
@@ -297,6 +298,13 @@ static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	run_status_draw(w->data);
 }
 
+static void progress_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)revents;
+	run_progress_line(w->data);
+}
+
 static void signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
 	struct runner *r = w->data;
@@ -467,6 +475,15 @@ static void run_loop(struct runner *r)
 		r->status_w.data = r;
 		ev_timer_start(r->loop, &r->status_w);
 	}
+	/* Without a terminal there is no status line: a line now and then
+	 * instead, so that a long experiment is not a silent one. */
+	if (!r->tty && !r->quiet && r->progress > 0) {
+		run_progress_expect(r);
+		ev_timer_init(&r->progress_w, progress_cb, r->progress,
+			      r->progress);
+		r->progress_w.data = r;
+		ev_timer_start(r->loop, &r->progress_w);
+	}
 	r->t0 = sl_now();
 	if (!r->quiet && r->nrep > 1)
 		fprintf(stderr,
@@ -487,6 +504,8 @@ static void run_loop(struct runner *r)
 		ev_run(r->loop, 0);
 	if (r->tty)
 		ev_timer_stop(r->loop, &r->status_w);
+	if (ev_is_active(&r->progress_w))
+		ev_timer_stop(r->loop, &r->progress_w);
 	reap_orphans();
 	sweep_killed(r);
 }
@@ -500,6 +519,7 @@ void run_job_free(struct job *j)
 	free(j->verdict);
 	free(j->reason);
 	free(j->json);
+	free(j->expect_from);
 	if (j->dirfd >= 0)
 		close(j->dirfd);
 }
@@ -578,6 +598,14 @@ static int one_run(struct runner *r)
 				       "not run: no results folder");
 		status = SL_EXIT_ERROR;
 	} else {
+		/* Before the experiments: a run cut short still says what
+		 * it ran on. */
+		int ret = cli_machine_write(r->run_fd);
+
+		if (ret < 0)
+			fprintf(stderr,
+				"socklab: run: cannot write %s/run.json: %s\n",
+				r->run_shown, strerror(-ret));
 		run_loop(r);
 		run_report(r);
 		/* Under sudo, the results are the invoking user's, whatever

@@ -59,6 +59,11 @@ struct job {
 	char *reason;
 	char *json;	 /* its result line, when valid */
 	int json_agrees; /* ... and says what we concluded */
+	/* How long it is expected to take (progress.c): its last run's
+	 * duration, from the verdict.json in the run folder expect_from (its
+	 * name in --results), or its timeout when expect_from is NULL. */
+	double expect_s;
+	char *expect_from;
 };
 
 /* What `socklab run` prints on stdout (--format). */
@@ -75,6 +80,7 @@ struct runner {
 	int max_jobs;
 	double timeout; /* 0: each experiment's own */
 	int keep, quiet;
+	double progress; /* seconds between progress lines; 0: none */
 	enum run_format format;
 	const char **variants;
 	int nvariants;
@@ -90,6 +96,7 @@ struct runner {
 	int tty;
 	int drawn;
 	ev_timer status_w;
+	ev_timer progress_w;
 	ev_signal sig_w[CLI_NSTOP_SIGNALS]; /* one per cli_stop_signals[] */
 	int signum;			    /* the first stop signal, or 0 */
 	int insisted;			    /* a second stop signal came */
@@ -132,6 +139,15 @@ void run_status_clear(struct runner *r);
 void run_status_draw(struct runner *r);
 void run_report_done(struct runner *r, const struct job *j);
 int run_summary(struct runner *r);
+
+/* progress.c: without a terminal, a line on stderr every r->progress
+ * seconds with the experiments still running and how long each is
+ * expected to take.  run_progress_expect() sets every job's expectation
+ * (from the newest earlier verdict.json of its experiment under --results,
+ * else its timeout), once the run's folder exists; run_progress_line()
+ * prints the line. */
+void run_progress_expect(struct runner *r);
+void run_progress_line(struct runner *r);
 
 /* ktap.c: --format ktap.  The version and the plan when a run starts (and
  * the top level's first, with --repeat), each experiment's result as it is

@@ -33,6 +33,25 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The captures of a sample wrote a pcap per interface into dir: removed
+ * after each sample, since a capture never writes over a file that is
+ * there (resultdir.h) and the next sample would fail on them. */
+static void remove_pcaps(const char *dir)
+{
+	static const char *const names[] = {
+		"client-eth0.pcap",
+		"router-eth0.pcap",
+		"router-eth1.pcap",
+		"server-eth0.pcap",
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+}
+
 static int one_sample(const char *dir, double ms[NPHASES], struct sl_err *e)
 {
 	struct sl_cleanup c = { 0 };
@@ -61,6 +80,7 @@ out:
 	ms[PH_DOWN] = (double)(sl_now() - t1) / SL_NS_PER_MS;
 	ms[PH_TOTAL] = (double)(sl_now() - t0) / SL_NS_PER_MS;
 	sl_timeline_free(&tl);
+	remove_pcaps(dir);
 	return ret;
 }
 
@@ -119,18 +139,7 @@ int sl_bench(int n, FILE *out, struct sl_err *e)
 						"NOT met");
 		}
 	}
-	/* The captures wrote pcaps into dir: remove them and it. */
-	{
-		const char *names[] = { "client-eth0.pcap",
-					"server-eth0.pcap" };
-		char path[256];
-
-		for (unsigned i = 0; i < 2; i++) {
-			snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-			unlink(path);
-		}
-		rmdir(dir);
-	}
+	rmdir(dir);
 	free(ms);
 	return ret;
 }

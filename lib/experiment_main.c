@@ -5,8 +5,10 @@
  * process and a topology of its own and all at once (so a variant that waits
  * out a long timer does not hold up the others), then derives the verdict,
  * judges each variant against what it declared, and writes the results
- * relative to the folder it was given (resultdir.h).  Either way the
- * experiment's definition is checked first (registry.h).
+ * relative to the folder it was given (resultdir.h).  --judge does the
+ * last step again on the timelines a run recorded, with this binary's
+ * predictions, running nothing.  Either way the experiment's definition is
+ * checked first (registry.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,8 +39,11 @@ static void usage(FILE *f, const char *prog)
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
 		"                [--results-fd N] [--family 4|6|all]\n"
-		"An experiment of socklab: normally run through `socklab run`.\n",
-		prog, prog);
+		"       %s --judge --results DIR [--variant NAME]... "
+		"[--out OUTDIR]\n"
+		"An experiment of socklab: normally run through `socklab run`\n"
+		"(--judge: `socklab judge`).\n",
+		prog, prog, prog);
 }
 
 static int selected(const char *name, char **only, int nonly)
@@ -88,11 +93,15 @@ static int wait_variants(pid_t *pid, int n)
 	return interrupted;
 }
 
-/* What --run was asked: which variants, where the results go. */
+/* What --run or --judge was asked: which variants, where the results go
+ * (for --judge, where the recording is, and out where the files derived
+ * from it go, or NULL). */
 struct run_args {
-	const char *dir;   /* as shown in the result line */
-	const char *fdarg; /* --results-fd, or NULL */
-	int dirfd;	   /* the experiment's results folder */
+	const char *dir;    /* as shown in the result line */
+	const char *out;    /* --judge --out, or NULL */
+	const char *kernel; /* --judge: the recording's kernel, or NULL */
+	const char *fdarg;  /* --results-fd, or NULL */
+	int dirfd;	    /* the experiment's results folder */
 	int keep;
 	char **only;
 	int nonly;
@@ -230,17 +239,17 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 	return pid;
 }
 
-/* verdict.json and timeline.txt, next to the variants' folders, and the
- * result line on stdout. */
+/* verdict.json and timeline.txt, next to the variants' folders (none for
+ * dirfd -1), and the result line on stdout. */
 static void write_report(const struct sl_report *rep, int dirfd)
 {
-	FILE *f = sl_resultdir_fopen(dirfd, "verdict.json");
+	FILE *f = dirfd >= 0 ? sl_resultdir_fopen(dirfd, "verdict.json") : NULL;
 
 	if (f) {
 		sl_report_json(f, rep);
 		fclose(f);
 	}
-	f = sl_resultdir_fopen(dirfd, "timeline.txt");
+	f = dirfd >= 0 ? sl_resultdir_fopen(dirfd, "timeline.txt") : NULL;
 	if (f) {
 		sl_report_text(f, rep);
 		fclose(f);
@@ -278,8 +287,9 @@ static int conclude(const struct sl_registry *reg, const int *idx, int n,
 	 * be the experiment's. */
 	rep.status = sl_verdict_judge(n, holds, error, declared);
 	rep.duration_s = (double)(sl_now() - t0) / SL_NS_PER_SEC;
-	rep.dir = a->dir;
+	rep.dir = a->out ? a->out : a->dir;
 	rep.dirfd = a->dirfd;
+	rep.kernel = a->kernel;
 	write_report(&rep, a->dirfd);
 	if (interrupted || rep.status == SL_STATUS_ERROR)
 		return SL_EXIT_ERROR;
@@ -348,11 +358,151 @@ static int run(const struct sl_registry *full, struct run_args *a)
 	return ret;
 }
 
+/* ---- --judge: a recorded run judged again ---- */
+
+/* The lines that head the recorded timeline.txt of a variant, which name
+ * its hosts, namespaces and addresses: the topology is not part of the
+ * timeline, and a judge builds none.  Up to the first line that is not
+ * such a line; empty when the file is missing. */
+static void recorded_hosts(const char *dir, const char *variant, char *buf,
+			   size_t n)
+{
+	char path[PATH_MAX], line[1024];
+	size_t used = 0;
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "%s/%s/timeline.txt", dir, variant);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && strstr(line, " netns ") &&
+	       !strncmp(line, "# ", 2) && used + strlen(line) < n) {
+		memcpy(buf + used, line, strlen(line) + 1);
+		used += strlen(line);
+	}
+	fclose(f);
+}
+
+/* The files a run derives from this timeline, into OUT/<variant>/, a
+ * folder judge creates: an existing one is refused, so that nothing
+ * recorded is ever written over. */
+static int write_derived(const struct sl_registry *reg, int idx,
+			 const struct sl_timeline *tl, const struct run_args *a,
+			 struct sl_outcome *out)
+{
+	const char *name = reg->variant[idx]->name;
+	char hosts[2048], title[160];
+	int vfd = sl_resultdir_mkdir(a->dirfd, name);
+
+	if (vfd < 0) {
+		out->error = 1;
+		snprintf(out->why, sizeof(out->why),
+			 "create folder %.300s/%.100s: %.100s", a->out, name,
+			 strerror(-vfd));
+		return vfd;
+	}
+	recorded_hosts(a->dir, name, hosts, sizeof(hosts));
+	snprintf(title, sizeof(title), "%s: %s", reg->id, name);
+	sl_run_write_timeline(tl, vfd, ".", hosts, title);
+	close(vfd);
+	return 0;
+}
+
+/* Variant idx judged on DIR/<variant>/timeline.tl, as sl_run_variant()
+ * judges the timeline it builds: a recording that will not load, or of a
+ * run that failed before it could be judged, is an ERROR with the reason. */
+static void judge_variant(const struct sl_registry *reg, int idx,
+			  struct run_args *a, struct sl_outcome *out)
+{
+	const char *name = reg->variant[idx]->name;
+	int64_t t0 = sl_now();
+	struct sl_err e = { "" };
+	struct sl_timeline tl;
+	char path[PATH_MAX];
+
+	memset(out, 0, sizeof(*out));
+	snprintf(path, sizeof(path), "%s/%s/timeline.tl", a->dir, name);
+	if (sl_timeline_read(&tl, path, &e) < 0) {
+		out->error = 1;
+		snprintf(out->why, sizeof(out->why),
+			 "no recording to judge: %s", e.msg);
+		out->done = 1;
+		return;
+	}
+	if (tl.error[0]) {
+		out->error = 1;
+		snprintf(out->why, sizeof(out->why), "%s", tl.error);
+	}
+	for (int i = 0; i < tl.nfaults && i < SL_FAULTS_MAX; i++) {
+		struct sl_fault_rec *f = &out->fault[out->nfaults++];
+
+		snprintf(f->kind, sizeof(f->kind), "%s", tl.fault[i].kind);
+		snprintf(f->backend, sizeof(f->backend), "%s",
+			 tl.fault[i].backend);
+		snprintf(f->what, sizeof(f->what), "%s", tl.fault[i].what);
+		f->host = -1;
+		f->lifted = tl.fault[i].lifted;
+	}
+	if (!a->kernel && tl.release[0])
+		a->kernel = strdup(tl.release);
+	sl_run_judge(reg, reg->variant[idx]->knobs, &tl, out);
+	if (a->out)
+		write_derived(reg, idx, &tl, a, out);
+	sl_timeline_free(&tl);
+	out->duration_s = (double)(sl_now() - t0) / SL_NS_PER_SEC;
+	out->done = 1;
+}
+
+static int judge(const struct sl_registry *reg, struct run_args *a)
+{
+	struct sl_outcome *out;
+	int idx[SL_MAX_VARIANTS];
+	int64_t t0 = sl_now();
+	int n = 0, ret;
+
+	for (int v = 0; v < reg->nvariants; v++)
+		if (selected(reg->variant[v]->name, a->only, a->nonly))
+			idx[n++] = v;
+	if (n == 0) {
+		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
+			a->only[0]);
+		return SL_EXIT_USAGE;
+	}
+	if (a->out) {
+		struct sl_err e = { "" };
+
+		umask(077);
+		a->dirfd = sl_resultdir_open(a->out, &e);
+		if (a->dirfd < 0) {
+			fprintf(stderr, "%s: %s\n", reg->id, e.msg);
+			return SL_EXIT_ERROR;
+		}
+	}
+	out = calloc(n, sizeof(*out));
+	if (!out) {
+		fprintf(stderr, "%s: judge: out of memory\n", reg->id);
+		return SL_EXIT_ERROR;
+	}
+	for (int i = 0; i < n; i++)
+		judge_variant(reg, idx[i], a, &out[i]);
+	ret = conclude(reg, idx, n, out, a, t0, 0);
+	free(out);
+	free((char *)a->kernel);
+	if (a->dirfd >= 0) {
+		sl_resultdir_hand_over(a->dirfd);
+		close(a->dirfd);
+	}
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "describe", no_argument, NULL, 'd' },
 		{ "run", no_argument, NULL, 'r' },
+		{ "judge", no_argument, NULL, 'j' },
+		{ "out", required_argument, NULL, 'O' },
 		{ "results", required_argument, NULL, 'o' },
 		{ "results-fd", required_argument, NULL, 'f' },
 		{ "keep", no_argument, NULL, 'k' },
@@ -364,7 +514,7 @@ int main(int argc, char **argv)
 	const struct sl_registry *reg = sl_registry();
 	char *only[SL_MAX_VARIANTS], why[1024];
 	struct run_args a = { .only = only, .dirfd = -1, .want4 = 1 };
-	int describe = 0, do_run = 0, c;
+	int describe = 0, do_run = 0, do_judge = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
 	 * a badly defined experiment as broken, with this line as the
@@ -380,6 +530,12 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			do_run = 1;
+			break;
+		case 'j':
+			do_judge = 1;
+			break;
+		case 'O':
+			a.out = optarg;
 			break;
 		case 'o':
 			a.dir = optarg;
@@ -418,9 +574,12 @@ int main(int argc, char **argv)
 		sl_report_describe(stdout, reg);
 		return 0;
 	}
-	if (!do_run || !a.dir || optind != argc) {
+	/* --out and --judge go together, as --keep and --results-fd go with
+	 * --run. */
+	if (do_run + do_judge != 1 || !a.dir || optind != argc ||
+	    (do_judge && (a.keep || a.fdarg)) || (do_run && a.out)) {
 		usage(stderr, argv[0]);
 		return SL_EXIT_USAGE;
 	}
-	return run(reg, &a);
+	return do_judge ? judge(reg, &a) : run(reg, &a);
 }

@@ -661,6 +661,7 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	const struct sl_host *host = &t->host[h];
 	struct sl_board *b = x->board;
 	char path[4096], script[128], what[200], a[SL_IPSTRLEN];
+	char suffix[32];
 	struct sl_cleanup kept = { 0 }; /* undo steps nobody will run */
 	int crash, id, ret;
 
@@ -685,14 +686,14 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	if (ret < 0)
 		return ret;
 	if (b->crashed[h] > 1)
-		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot-%d.pcap",
-			 x->dir, host->name, host->iface[0].name,
+		snprintf(suffix, sizeof(suffix), "-after-reboot-%d",
 			 b->crashed[h]);
 	else
-		snprintf(path, sizeof(path), "%s/%s-%s-after-reboot.pcap",
-			 x->dir, host->name, host->iface[0].name);
+		snprintf(suffix, sizeof(suffix), "-after-reboot");
+	snprintf(path, sizeof(path), "%s/%s-%s%s.pcap", x->dir, host->name,
+		 host->iface[0].name, suffix);
 	if (x->obs) {
-		ret = sl_observer_attach(x->obs, h, path, e);
+		ret = sl_observer_attach(x->obs, h, x->dir, suffix, e);
 		if (ret < 0)
 			return ret;
 	}

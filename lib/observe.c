@@ -20,13 +20,33 @@
 #include "timeline.h"
 #include "topology.h"
 
-#define OBS_MAX_CAPS 4
+/* The client's and the server's interface, the router's two, and room for
+ * a host's new capture while its old one is still being closed. */
+#define OBS_MAX_CAPS 6
 #define OBS_MAX_SOCKS 128
 
 /* The hosts whose interfaces we capture on and whose sockets we sample:
  * the router forwards but owns no socket of the experiment. */
 static const int observed[] = { SL_HOST_CLIENT, SL_HOST_SERVER };
 #define NOBSERVED (int)(sizeof(observed) / sizeof(observed[0]))
+
+/*
+ * The special problem of the router's captures: every segment crosses the
+ * router, so it is seen twice there (arriving on one interface, leaving on
+ * the other) besides once at its sender and once at its receiver.  Put on
+ * the timeline, each segment would appear four times instead of twice:
+ * timeline.txt would double, and every prediction that counts packets
+ * (expect_packets(), "no second FIN") would count copies that are no new
+ * segment.  Telling the router's copies apart in every prediction would
+ * touch all of them for no new evidence: what the router forwarded is
+ * what the receiver captured, and what it did not is already on the
+ * timeline as the fault record that dropped it.  So the router's
+ * interfaces are captured into pcap files only, for the learner who opens
+ * them in Wireshark to see where a segment stopped: a segment the path
+ * dropped is in the router's pcap of the interface it arrived on (a
+ * packet socket sees a frame before netfilter's hooks do) and in neither
+ * the pcap of the other interface nor the receiver's.
+ */
 
 struct sl_observer {
 	const struct sl_topology *topo;
@@ -36,6 +56,7 @@ struct sl_observer {
 	int ncaps;
 	struct sl_capture *cap[OBS_MAX_CAPS];
 	int cap_host[OBS_MAX_CAPS];
+	int cap_iface[OBS_MAX_CAPS]; /* index in the host's iface[] */
 	struct sl_sockdiag *diag[NOBSERVED];
 	struct sl_sock prev[NOBSERVED][OBS_MAX_SOCKS];
 	int nprev[NOBSERVED];
@@ -174,12 +195,19 @@ static void sample(struct sl_observer *o)
 static void dispatch_all(struct sl_observer *o, struct cap_arg *args)
 {
 	for (int i = 0; i < o->ncaps; i++) {
-		int r = sl_capture_dispatch(o->cap[i], on_packet, &args[i]);
+		/* The router's frames go to its pcaps only (see above). */
+		int r = sl_capture_dispatch(
+			o->cap[i],
+			o->cap_host[i] == SL_HOST_ROUTER ? NULL : on_packet,
+			&args[i]);
 
 		if (r < 0 && !o->err) {
 			o->err = r;
-			sl_errf(&o->why, -r, "read capture on %s",
-				o->topo->host[o->cap_host[i]].name);
+			sl_errf(&o->why, -r, "read capture on %s %s",
+				o->topo->host[o->cap_host[i]].name,
+				o->topo->host[o->cap_host[i]]
+					.iface[o->cap_iface[i]]
+					.name);
 		}
 	}
 }
@@ -301,13 +329,57 @@ static void observer_free(struct sl_observer *o)
 	free(o);
 }
 
+/* Sets job up to capture on host's interface k into
+ * <dir>/<host>-<iface><suffix>.pcap. */
+static void cap_job_init(struct cap_job *j, struct sl_capture **cap,
+			 const struct sl_topology *t, int host, int k,
+			 const char *dir, const char *suffix)
+{
+	const struct sl_host *h = &t->host[host];
+
+	*cap = NULL;
+	j->cap = cap;
+	j->nsfd = h->nsfd;
+	j->ifname = h->iface[k].name;
+	j->ret = 0;
+	snprintf(j->path, sizeof(j->path), "%s/%s-%s%s.pcap", dir, h->name,
+		 h->iface[k].name, suffix);
+}
+
+/* Opens the jobs' captures at once; those that opened join o's (all of
+ * them, so that observer_free() closes them whatever failed).  Returns 0
+ * or the first failure, its reason in e. */
+static int open_caps(struct sl_observer *o, struct cap_job *jobs,
+		     struct sl_capture **caps, const int *host,
+		     const int *iface, int n, struct sl_err *e)
+{
+	int ret = 0;
+
+	run_jobs(jobs, n, open_job);
+	for (int k = 0; k < n; k++) {
+		if (jobs[k].ret < 0 && !ret) {
+			ret = jobs[k].ret;
+			if (e)
+				*e = jobs[k].err;
+		}
+		if (caps[k]) {
+			o->cap[o->ncaps] = caps[k];
+			o->cap_host[o->ncaps] = host[k];
+			o->cap_iface[o->ncaps++] = iface[k];
+		}
+	}
+	return ret;
+}
+
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 		      const char *dir, struct sl_board *board, struct sl_err *e)
 {
 	struct sl_observer *o = calloc(1, sizeof(*o));
-	struct cap_job jobs[NOBSERVED];
-	struct sl_capture *caps[NOBSERVED];
-	int ret;
+	const struct sl_host *router = &t->host[SL_HOST_ROUTER];
+	struct cap_job jobs[OBS_MAX_CAPS];
+	struct sl_capture *caps[OBS_MAX_CAPS];
+	int host[OBS_MAX_CAPS], iface[OBS_MAX_CAPS];
+	int n = 0, ret;
 
 	if (!o)
 		return sl_errf(e, ENOMEM, "allocate the observers");
@@ -320,28 +392,18 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 		goto fail;
 	}
 	for (int k = 0; k < NOBSERVED; k++) {
-		const struct sl_host *h = &t->host[observed[k]];
-
-		jobs[k].cap = &caps[k];
-		jobs[k].nsfd = h->nsfd;
-		jobs[k].ifname = h->iface[0].name;
-		snprintf(jobs[k].path, sizeof(jobs[k].path), "%s/%s-%s.pcap",
-			 dir, h->name, h->iface[0].name);
-		caps[k] = NULL;
+		host[n] = observed[k];
+		iface[n] = 0;
+		cap_job_init(&jobs[n], &caps[n], t, host[n], 0, dir, "");
+		n++;
 	}
-	run_jobs(jobs, NOBSERVED, open_job);
-	ret = 0;
-	for (int k = 0; k < NOBSERVED; k++) {
-		if (jobs[k].ret < 0 && !ret) {
-			ret = jobs[k].ret;
-			if (e)
-				*e = jobs[k].err;
-		}
-		if (caps[k]) {
-			o->cap[o->ncaps] = caps[k];
-			o->cap_host[o->ncaps++] = observed[k];
-		}
+	for (int k = 0; k < router->nif && n < OBS_MAX_CAPS - 1; k++) {
+		host[n] = SL_HOST_ROUTER;
+		iface[n] = k;
+		cap_job_init(&jobs[n], &caps[n], t, SL_HOST_ROUTER, k, dir, "");
+		n++;
 	}
+	ret = open_caps(o, jobs, caps, host, iface, n, e);
 	if (ret < 0)
 		goto fail;
 	for (int k = 0; k < NOBSERVED; k++) {
@@ -404,10 +466,32 @@ static int observed_index(int host)
 	return -1;
 }
 
+/* Takes the capture on (host, iface) out of o's list; returns it, or NULL
+ * when there is none.  Only while the thread is stopped. */
+static struct sl_capture *take_cap(struct sl_observer *o, int host, int iface)
+{
+	struct sl_capture *c;
+
+	for (int i = 0; i < o->ncaps; i++) {
+		if (o->cap_host[i] != host || o->cap_iface[i] != iface)
+			continue;
+		c = o->cap[i];
+		for (int j = i + 1; j < o->ncaps; j++) {
+			o->cap[j - 1] = o->cap[j];
+			o->cap_host[j - 1] = o->cap_host[j];
+			o->cap_iface[j - 1] = o->cap_iface[j];
+		}
+		o->ncaps--;
+		return c;
+	}
+	return NULL;
+}
+
 int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e)
 {
-	struct sl_capture *gone = NULL;
-	int k = observed_index(host), ret;
+	struct cap_job jobs[2];
+	struct sl_capture *gone[2];
+	int k = observed_index(host), r, ret;
 
 	if (k < 0)
 		return sl_errf(e, EINVAL, "detach host %d: not observed", host);
@@ -415,58 +499,68 @@ int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e)
 	ret = pause_thread(o, e);
 	if (ret < 0)
 		return ret;
-	for (int i = 0; i < o->ncaps; i++) {
-		if (o->cap_host[i] != host)
-			continue;
-		gone = o->cap[i];
-		for (int j = i + 1; j < o->ncaps; j++) {
-			o->cap[j - 1] = o->cap[j];
-			o->cap_host[j - 1] = o->cap_host[j];
-		}
-		o->ncaps--;
-		break;
-	}
+	gone[0] = take_cap(o, host, 0);
+	/* The router's end of the host's link goes with the host (the
+	 * rebuild deletes the veth pair): a capture left on it would see
+	 * its interface vanish, an error for the whole run. */
+	r = sl_topology_router_iface(o->topo, host);
+	gone[1] = r >= 0 ? take_cap(o, SL_HOST_ROUTER, r) : NULL;
 	if (o->diag[k])
 		sl_sockdiag_close(o->diag[k]);
 	o->diag[k] = NULL;
 	ret = resume_thread(o, e);
 	/* Closing waits for an RCU grace period: not while the thread is
-	 * stopped. */
-	if (gone)
-		sl_capture_close(gone);
+	 * stopped, and both at once (see struct cap_job). */
+	for (int i = 0; i < 2; i++)
+		jobs[i].cap = &gone[i];
+	run_jobs(jobs, 2, close_job);
 	return ret;
 }
 
-int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
-		       struct sl_err *e)
+int sl_observer_attach(struct sl_observer *o, int host, const char *dir,
+		       const char *suffix, struct sl_err *e)
 {
 	const struct sl_host *h = &o->topo->host[host];
-	struct sl_capture *cap = NULL;
+	struct cap_job jobs[2];
+	struct sl_capture *caps[2];
 	struct sl_sockdiag *diag = NULL;
-	int k = observed_index(host), ret;
+	int k = observed_index(host), n = 1, ret;
+	int r = sl_topology_router_iface(o->topo, host);
 
-	if (k < 0 || o->diag[k] || o->ncaps >= OBS_MAX_CAPS)
+	if (k < 0 || o->diag[k] || o->ncaps + 2 > OBS_MAX_CAPS)
 		return sl_errf(e, EINVAL,
 			       "attach %s: not observed, or not "
 			       "detached",
 			       h->name);
-	ret = sl_capture_open(&cap, h->nsfd, h->iface[0].name, pcap_path, e);
-	if (ret < 0)
-		return ret;
-	ret = sl_sockdiag_open(&diag, h->nsfd, e);
+	cap_job_init(&jobs[0], &caps[0], o->topo, host, 0, dir, suffix);
+	if (r >= 0)
+		cap_job_init(&jobs[n++], &caps[1], o->topo, SL_HOST_ROUTER, r,
+			     dir, suffix);
+	run_jobs(jobs, n, open_job);
+	ret = jobs[0].ret < 0 ? jobs[0].ret : n > 1 ? jobs[1].ret : 0;
+	if (ret < 0 && e)
+		*e = jobs[0].ret < 0 ? jobs[0].err : jobs[1].err;
+	if (ret == 0)
+		ret = sl_sockdiag_open(&diag, h->nsfd, e);
+	if (ret == 0) {
+		sl_sockdiag_set_family(diag, o->topo->family);
+		ret = pause_thread(o, e);
+	}
 	if (ret < 0) {
-		sl_capture_close(cap);
+		if (diag)
+			sl_sockdiag_close(diag);
+		for (int i = 0; i < n; i++)
+			sl_capture_close(caps[i]);
 		return ret;
 	}
-	sl_sockdiag_set_family(diag, o->topo->family);
-	ret = pause_thread(o, e);
-	if (ret < 0) {
-		sl_sockdiag_close(diag);
-		sl_capture_close(cap);
-		return ret;
+	o->cap[o->ncaps] = caps[0];
+	o->cap_host[o->ncaps] = host;
+	o->cap_iface[o->ncaps++] = 0;
+	if (n > 1) {
+		o->cap[o->ncaps] = caps[1];
+		o->cap_host[o->ncaps] = SL_HOST_ROUTER;
+		o->cap_iface[o->ncaps++] = r;
 	}
-	o->cap[o->ncaps] = cap;
-	o->cap_host[o->ncaps++] = host;
 	o->diag[k] = diag;
 	return resume_thread(o, e);
 }

@@ -1,6 +1,7 @@
 /* observe.h: the observers of one run, on a thread of their own.
  *
- * Captures on the client's and the server's interface and sock_diag
+ * Captures on the client's and the server's interface (and, into pcap
+ * files only, on the router's two) and sock_diag
  * sampling of both hosts' sockets run on one observer thread that sleeps in
  * poll() on the capture descriptors.  Socket states are sampled every 2 ms
  * while packets are flowing (a state changes because a segment arrived) and
@@ -18,25 +19,29 @@ struct sl_timeline;
 struct sl_err;
 struct sl_observer;
 
-/* Opens captures (writing <dir>/<host>-<iface>.pcap) and sock_diag sockets,
- * and starts the thread, which publishes each segment seen at its sender
- * on board for the roles' waits (board may be NULL).  Returns 0 or -errno
- * with a reason in e. */
+/* Opens captures (writing <dir>/<host>-<iface>.pcap: the client's, the
+ * server's and both of the router's interfaces, the router's to their
+ * files only, never onto the timeline) and sock_diag sockets, and starts
+ * the thread, which publishes each segment seen at its sender on board for
+ * the roles' waits (board may be NULL).  Returns 0 or -errno with a reason
+ * in e. */
 int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 		      const char *dir, struct sl_board *board,
 		      struct sl_err *e);
 
 /* A host's namespace is about to be replaced (a reboot): what its capture
- * still holds is read, then its capture and its sock_diag socket are
- * closed; the other hosts stay observed all along.  Returns 0 or -errno. */
+ * and the capture on the router's end of its link still hold is read,
+ * then those captures and its sock_diag socket are closed; the rest stays
+ * observed all along.  Returns 0 or -errno. */
 int sl_observer_detach(struct sl_observer *o, int host, struct sl_err *e);
 
-/* The host's new namespace (the topology's nsfd for it) is up: a capture
- * on its first interface, writing pcap_path, and a sock_diag socket take
- * over.  Sockets seen in the old namespace are reported gone at the first
- * sample.  Returns 0 or -errno with a reason in e. */
-int sl_observer_attach(struct sl_observer *o, int host, const char *pcap_path,
-		       struct sl_err *e);
+/* The host's new namespace (the topology's nsfd for it) is up: captures on
+ * its first interface and on the router's new end of its link, writing
+ * <dir>/<host>-<iface><suffix>.pcap, and a sock_diag socket take over.
+ * Sockets seen in the old namespace are reported gone at the first sample.
+ * Returns 0 or -errno with a reason in e. */
+int sl_observer_attach(struct sl_observer *o, int host, const char *dir,
+		       const char *suffix, struct sl_err *e);
 
 /* How many sock_diag dumps the thread made and their total wall time
  * so far (harness.txt). */

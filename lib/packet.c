@@ -241,6 +241,15 @@ static int ipv6_headers(const uint8_t *ip, size_t avail, size_t *ihl,
 	return 0;
 }
 
+void sl_packet_options(const uint8_t *raw, size_t n, struct sl_tcpopts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->wscale = -1;
+	o->rawlen = (uint8_t)(n > sizeof(o->raw) ? sizeof(o->raw) : n);
+	memcpy(o->raw, raw, o->rawlen);
+	parse_options(o->raw, o->rawlen, o);
+}
+
 int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 		     struct sl_packet *out)
 {

@@ -51,6 +51,11 @@ struct sl_packet {
 int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 		     struct sl_packet *out);
 
+/* Fills o from the n option bytes at raw (copied into o->raw), as
+ * sl_packet_decode() does for a captured segment: a recording keeps the
+ * bytes only.  n is cut at 40. */
+void sl_packet_options(const uint8_t *raw, size_t n, struct sl_tcpopts *o);
+
 /* "R." -> SL_TH_RST|SL_TH_ACK, in tcpdump's letters: F S R P . U E W.
  * Letters in any order, or "none".  Returns 0 or -EINVAL for an unknown
  * or repeated letter. */

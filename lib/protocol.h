@@ -38,6 +38,20 @@
  *	 "measured":{"rst_after_close_ms":{"value":0.1,"unit":"ms"}}}
  *	Progress and diagnostics go to stderr.  On SIGTERM or SIGINT it stops
  *	its roles, tears its namespaces down, and exits SL_EXIT_ERROR.
+ *
+ *   <id> --judge --results DIR [--variant NAME]... [--out OUTDIR]
+ *	judges the run recorded in DIR again, with this executable's
+ *	predictions: for each variant, DIR/<variant>/timeline.tl (which keeps
+ *	the run's kernel, its error and its faults, timeline.h) is judged as
+ *	a run judges the timeline it has just built, and the result object
+ *	above is printed, with the same exit status; no role runs and no
+ *	namespace is made, so it needs no root.  A variant whose recording is
+ *	missing or will not load is an ERROR saying so.  With --out, OUTDIR
+ *	gets verdict.json, timeline.txt and per variant the files a run
+ *	derives from its timeline (timeline.txt, timeline.tl, ladder.txt,
+ *	ladder.svg, ladder.mmd), in folders it creates: an existing one is
+ *	refused, so a recording is never written over.  Without --out
+ *	nothing is written.
  */
 #ifndef SL_PROTOCOL_H
 #define SL_PROTOCOL_H

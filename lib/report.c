@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "report.h"
+#include "vm.h"
 #include "resultdir.h"
 
 /* JSON text is UTF-8: a string that is not (a payload, a name from the
@@ -164,6 +165,25 @@ static void text_counters(FILE *f, const struct sl_predict *p)
 	}
 }
 
+/* {"client":{"net.ipv4.tcp_fin_timeout":"60",...},"server":{...}} */
+static json_t *json_sysctls(const struct sl_outcome *o)
+{
+	json_t *all = json_object();
+
+	for (int i = 0; i < o->nsysctls; i++) {
+		const char *host = o->sysctl[i].host;
+		json_t *h = json_object_get(all, host);
+
+		if (!h) {
+			h = json_object();
+			json_object_set_new(all, host, h);
+		}
+		json_object_set_new(h, o->sysctl[i].key,
+				    sl_json_text(o->sysctl[i].value));
+	}
+	return all;
+}
+
 /* One variant: what it did against what it declared, its predictions,
  * faults, and the kernel's side (why its events are missing, null when they
  * are not, and the counters that moved). */
@@ -176,7 +196,7 @@ static json_t *json_variant(const struct sl_report *r, int v)
 		json_array_append_new(preds,
 				      json_prediction(&o->pred.result[i]));
 	return json_pack(
-		"{s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name",
+		"{s:o,s:b,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "name",
 		sl_json_text(r->reg->variant[v]->name), "holds",
 		o->holds && !o->error, "expected_holds",
 		r->reg->variant[v]->decl.holds, "as_declared",
@@ -186,7 +206,8 @@ static json_t *json_variant(const struct sl_report *r, int v)
 		json_faults(o), "kernel_note",
 		sl_json_text(o->pred.kernel_note[0] ? o->pred.kernel_note :
 						      NULL),
-		"counters", json_counters(&o->pred));
+		"counters", json_counters(&o->pred), "sysctls",
+		json_sysctls(o));
 }
 
 /* "<variant>.<name>":{"value":..,"unit":..} for every measurement. */
@@ -221,6 +242,23 @@ static const char *kernel_release(void)
 	return uname(&u) == 0 ? u.release : NULL;
 }
 
+/* In a guest that `socklab vm` booted, the verdict says so, and on which
+ * accelerator (its timings are a virtual machine's): "guest":
+ * {"vmm":"qemu","accel":"tcg"}; on a machine of its own, "guest": null. */
+static json_t *with_guest(json_t *o, int live)
+{
+	const char *accel = sl_vm_guest_accel();
+
+	/* A recording judged again (its kernel recorded) says nothing of
+	 * where it ran: this process's environment is not the run's. */
+	if (o && live)
+		json_object_set_new(o, "guest",
+				    accel ? json_pack("{s:s,s:s}", "vmm",
+						      "qemu", "accel", accel) :
+					    json_null());
+	return o;
+}
+
 void sl_report_json(FILE *f, const struct sl_report *r)
 {
 	json_t *vars = json_array();
@@ -233,16 +271,24 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 	}
 	sl_json_line(
 		f,
-		json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id",
-			  sl_json_text(r->reg->id), "claim",
-			  sl_json_text(r->reg->x->claim), "verdict",
-			  sl_json_text(sl_verdict_name(r->verdict)), "expected",
-			  sl_json_text(sl_verdict_name(r->reg->x->expected)),
-			  "kernel", sl_json_text(kernel_release()), "status",
-			  sl_json_text(sl_report_status(r)), "duration_s",
-			  json_num(r->duration_s), "harness_s",
-			  json_num(harness), "results", sl_json_text(r->dir),
-			  "variants", vars, "measured", json_measured(r)));
+		with_guest(
+			json_pack(
+				"{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
+				"id", sl_json_text(r->reg->id), "claim",
+				sl_json_text(r->reg->x->claim), "verdict",
+				sl_json_text(sl_verdict_name(r->verdict)),
+				"expected",
+				sl_json_text(
+					sl_verdict_name(r->reg->x->expected)),
+				"kernel",
+				sl_json_text(r->kernel ? r->kernel :
+							 kernel_release()),
+				"status", sl_json_text(sl_report_status(r)),
+				"duration_s", json_num(r->duration_s),
+				"harness_s", json_num(harness), "results",
+				sl_json_text(r->dir), "variants", vars,
+				"measured", json_measured(r)),
+			!r->kernel));
 }
 
 /* Copies file name of the variant's folder (none of it a link) to f,

@@ -27,6 +27,9 @@ struct sl_report {
 	double duration_s;
 	const char *dir; /* as shown in the result */
 	int dirfd;	 /* that folder, or -1 */
+	/* The kernel release the variants ran on, when it is not this
+	 * machine's (a recording judged again); NULL: uname's. */
+	const char *kernel;
 };
 
 /* "pass", "fail" or "error" */

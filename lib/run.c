@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -77,61 +78,76 @@ static void fail(struct sl_outcome *out, const char *fmt, ...)
 
 /* The ladder pictures beside ladder.txt: ladder.svg to look at, and
  * ladder.mmd, the Mermaid text a guide embeds. */
-static void write_pictures(const struct sl_timeline *tl, const char *dir,
-			   const char *title)
+static void write_pictures(const struct sl_timeline *tl, int at,
+			   const char *dir, const char *title)
 {
 	char path[4096];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/ladder.svg", dir);
-	f = sl_resultdir_fopen(AT_FDCWD, path);
+	f = sl_resultdir_fopen(at, path);
 	if (f) {
 		sl_ladder_svg(tl, title, f);
 		fclose(f);
 	}
 	snprintf(path, sizeof(path), "%s/ladder.mmd", dir);
-	f = sl_resultdir_fopen(AT_FDCWD, path);
+	f = sl_resultdir_fopen(at, path);
 	if (f) {
 		sl_ladder_mermaid(tl, f);
 		fclose(f);
 	}
 }
 
-static void write_timeline(const struct sl_timeline *tl, const char *dir,
-			   const struct sl_topology *t)
+void sl_run_write_timeline(const struct sl_timeline *tl, int at,
+			   const char *dir, const char *hosts,
+			   const char *title)
 {
 	char path[4096];
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/timeline.txt", dir);
-	f = sl_resultdir_fopen(AT_FDCWD, path);
-	if (!f)
-		return;
-	for (int h = 0; h < SL_NHOSTS; h++) {
-		const struct sl_host *host = &t->host[h];
-
-		fprintf(f, "# %-6s netns %s", host->name, host->netns);
-		for (int i = 0; i < host->nif; i++) {
-			char a[SL_IPSTRLEN];
-
-			sl_ip_ntop(&host->iface[i].addr, a, sizeof(a));
-			fprintf(f, "  %s %s/%d", host->iface[i].name, a,
-				host->iface[i].prefixlen);
-		}
-		fprintf(f, "\n");
+	f = sl_resultdir_fopen(at, path);
+	if (f) {
+		fputs(hosts ? hosts : "", f);
+		sl_timeline_write(tl, f);
+		fclose(f);
 	}
-	sl_timeline_write(tl, f);
-	fclose(f);
 	snprintf(path, sizeof(path), "%s/timeline.tl", dir);
-	f = sl_resultdir_fopen(AT_FDCWD, path);
+	f = sl_resultdir_fopen(at, path);
 	if (f)
 		sl_timeline_save_to(tl, f);
 	snprintf(path, sizeof(path), "%s/ladder.txt", dir);
-	f = sl_resultdir_fopen(AT_FDCWD, path);
-	if (!f)
-		return;
-	sl_ladder_write(tl, SL_HOST_CLIENT, SL_HOST_SERVER, f);
-	fclose(f);
+	f = sl_resultdir_fopen(at, path);
+	if (f) {
+		sl_ladder_write(tl, SL_HOST_CLIENT, SL_HOST_SERVER, f);
+		fclose(f);
+	}
+	write_pictures(tl, at, dir, title);
+}
+
+/* The lines that head timeline.txt: each host, its namespace and its
+ * addresses. */
+static void hosts_header(const struct sl_topology *t, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int h = 0; h < SL_NHOSTS && used < n; h++) {
+		const struct sl_host *host = &t->host[h];
+
+		used += snprintf(buf + used, n - used, "# %-6s netns %s",
+				 host->name, host->netns);
+		for (int i = 0; i < host->nif && used < n; i++) {
+			char a[SL_IPSTRLEN];
+
+			sl_ip_ntop(&host->iface[i].addr, a, sizeof(a));
+			used += snprintf(buf + used, n - used, "  %s %s/%d",
+					 host->iface[i].name, a,
+					 host->iface[i].prefixlen);
+		}
+		if (used < n)
+			used += snprintf(buf + used, n - used, "\n");
+	}
 }
 
 /* The harness's own time, phase by phase: written to harness.txt in the
@@ -415,6 +431,28 @@ static int linkemu_start(struct run *r)
 	return ret;
 }
 
+/* The sysctls the roles will run with, on the hosts that run TCP: after
+ * SETUP, which may have changed some, so the record is what was in force. */
+static int record_sysctls(struct run *r)
+{
+	static const int ends[] = { SL_HOST_CLIENT, SL_HOST_SERVER };
+	struct sl_outcome *o = r->out;
+
+	o->nsysctls = 0;
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+		int n = sl_sysctls_read(&r->topo, ends[i],
+					o->sysctl + o->nsysctls, SL_SYSCTL_KEYS,
+					&r->e);
+
+		if (n < 0) {
+			fail(o, "%s", r->e.msg);
+			return n;
+		}
+		o->nsysctls += n;
+	}
+	return 0;
+}
+
 /* 2. The run's board first, since a fault applied in SETUP is recorded on
  * it, then the experiment's own set-up. */
 static int board_and_setup(struct run *r)
@@ -439,7 +477,7 @@ static int board_and_setup(struct run *r)
 	}
 	if (r->cmdlog)
 		fflush(r->cmdlog);
-	return 0;
+	return record_sysctls(r);
 }
 
 /* 3. Captures and sock_diag sampling; their segments go on the board. */
@@ -634,11 +672,34 @@ static void kernel_stop(struct run *r)
 	phase(&r->ph, "trace and counters stop", &r->harness, t);
 }
 
+/* What the recording keeps of the run beyond its events (timeline.h), so
+ * that judging it again (sl_run_judge()) starts where this run did. */
+static void keep_run(struct run *r)
+{
+	struct sl_timeline *tl = &r->tl;
+	struct utsname u;
+
+	if (uname(&u) == 0)
+		snprintf(tl->release, sizeof(tl->release), "%s", u.release);
+	if (r->out->error)
+		snprintf(tl->error, sizeof(tl->error), "%s", r->out->why);
+	tl->nfaults = 0;
+	for (int i = 0; i < r->out->nfaults && i < SL_TL_FAULTS_MAX; i++) {
+		const struct sl_fault_rec *f = &r->out->fault[i];
+		struct sl_tl_fault *x = &tl->fault[tl->nfaults++];
+
+		snprintf(x->kind, sizeof(x->kind), "%s", f->kind);
+		snprintf(x->backend, sizeof(x->backend), "%s", f->backend);
+		snprintf(x->what, sizeof(x->what), "%s", f->what);
+		x->lifted = f->lifted;
+	}
+}
+
 /* 5. The wire drained, the observers stopped, one timeline. */
 static void collect(struct run *r)
 {
 	const char *names[SL_NHOSTS];
-	char title[160];
+	char title[160], hosts[1024];
 	int64_t t;
 	int ret;
 
@@ -659,29 +720,34 @@ static void collect(struct run *r)
 	if (sl_board_export(r->board, &r->tl) < 0)
 		fail(r->out, "out of memory building the timeline");
 	sl_timeline_finish(&r->tl);
-	write_timeline(&r->tl, r->opts->dir, &r->topo);
+	keep_run(r);
+	hosts_header(&r->topo, hosts, sizeof(hosts));
 	snprintf(title, sizeof(title), "%s: %s", r->reg->id, r->var->name);
-	write_pictures(&r->tl, r->opts->dir, title);
+	sl_run_write_timeline(&r->tl, AT_FDCWD, r->opts->dir, hosts, title);
 }
 
-/* 6. The experiment's predictions, judged on the timeline. */
-static void judge(struct run *r)
+void sl_run_judge(const struct sl_registry *reg, const void *knobs,
+		  const struct sl_timeline *tl, struct sl_outcome *out)
 {
-	struct sl_outcome *out = r->out;
-
 	sl_predict_init(&out->pred, NULL);
 	if (out->error)
 		return;
-	sl_predict_init(&out->pred, &r->tl);
-	if (r->reg->predict)
-		r->reg->predict(&out->pred, r->var->knobs);
+	sl_predict_init(&out->pred, tl);
+	if (reg->predict)
+		reg->predict(&out->pred, knobs);
 	out->holds = sl_predict_holds(&out->pred);
 	if (!out->holds && out->pred.nresults &&
 	    sl_predict_unavailable(&out->pred) == out->pred.nresults)
 		fail(out, "no prediction could be judged on this machine: %s",
 		     out->pred.result[0].skipped);
-	sl_predict_observe(&out->pred, &r->tl);
+	sl_predict_observe(&out->pred, tl);
 	out->pred.tl = NULL;
+}
+
+/* 6. The experiment's predictions, judged on the timeline. */
+static void judge(struct run *r)
+{
+	sl_run_judge(r->reg, r->var->knobs, &r->tl, r->out);
 }
 
 /* Everything undone, in reverse, and harness.txt written. */

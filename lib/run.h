@@ -18,6 +18,7 @@
 #include "board.h"
 #include "predict.h"
 #include "registry.h"
+#include "sysctls.h"
 
 /* What a variant's run hands back to the experiment's process (it lives in
  * memory shared with it). */
@@ -30,6 +31,9 @@ struct sl_outcome {
 	double harness_s; /* topology and observers, up and down */
 	int nfaults;	  /* faults, crashes and reboots, as served */
 	struct sl_fault_rec fault[SL_FAULTS_MAX];
+	/* The end hosts' TCP sysctls once SETUP had run (sysctls.h). */
+	int nsysctls;
+	struct sl_sysctl_val sysctl[2 * SL_SYSCTL_KEYS];
 	struct sl_predict pred;
 };
 
@@ -45,5 +49,21 @@ struct sl_run_opts {
  * a reboot, and the fault server waits for both (faultserver.h). */
 void sl_run_variant(const struct sl_registry *reg, int v,
 		    const struct sl_run_opts *opts, struct sl_outcome *out);
+
+/* Step 6 alone: the experiment's predictions judged on tl, for a variant
+ * with those knobs, into out (whose error, set before, means there is
+ * nothing to judge).  A run calls it on the timeline it has just built;
+ * `--judge` on one loaded from its recording (timeline.h). */
+void sl_run_judge(const struct sl_registry *reg, const void *knobs,
+		  const struct sl_timeline *tl, struct sl_outcome *out);
+
+/* The files a run derives from its timeline, in folder dir of the folder
+ * at: timeline.txt (hosts, the lines naming the hosts and their
+ * addresses, first), timeline.tl (its recording), ladder.txt, ladder.svg
+ * and ladder.mmd (titled title).  A file that cannot be created is left
+ * out: the run goes on without it. */
+void sl_run_write_timeline(const struct sl_timeline *tl, int at,
+			   const char *dir, const char *hosts,
+			   const char *title);
 
 #endif

@@ -67,6 +67,17 @@ struct sl_event {
 };
 
 #define SL_TL_MAX_HOSTS 4
+#define SL_TL_FAULTS_MAX 16
+
+/* A fault as the run served it: what the report shows of board.h's
+ * struct sl_fault_rec, kept with the timeline so that a recording judged
+ * again later (experiment_main.c --judge) reports the same faults. */
+struct sl_tl_fault {
+	char kind[12];
+	char backend[12];
+	char what[200];
+	int lifted;
+};
 
 struct sl_timeline {
 	struct sl_event *ev;
@@ -86,6 +97,14 @@ struct sl_timeline {
 	char counters_why[160];
 	struct sl_counter *ctr;
 	int nctr, ctr_cap;
+	/* What a recording keeps of the run beyond its events, so that it
+	 * can be judged again as it was after the run: the kernel release it
+	 * ran on (empty: unknown), the faults served, and why the run failed
+	 * before its predictions could be judged (empty: it did not). */
+	char release[65];
+	int nfaults;
+	struct sl_tl_fault fault[SL_TL_FAULTS_MAX];
+	char error[512];
 };
 
 void sl_timeline_init(struct sl_timeline *tl);

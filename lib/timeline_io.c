@@ -4,7 +4,9 @@
  * One event per line, fields separated by tabs:
  *   host-names line: "hosts<TAB>client<TAB>router<TAB>server"
  *   "P t host from to saddr sport daddr dport seq ack flags win len
- *    [injected] [sack=L-R,L-R]" (SACK blocks, absolute)
+ *    [injected] [opt=HEX] [sack=L-R,L-R]" (the option bytes as on the
+ *    wire, which the text prints; or, for a segment built by hand with
+ *    none, its SACK blocks, absolute)
  *   "M t host name"
  *   "C t t_start host ret err name"
  *   "S t host state laddr lport raddr rport rq wq timer expires retrans"
@@ -15,7 +17,11 @@
  *   "K t host type oldstate state reason laddr lport raddr rport sock"
  *   header lines "kernel mask why" and "counters state why", then
  *   "N host name delta" per counter that moved (trace.h, counters.h)
- * Times are nanoseconds.  Only what predictions read is kept.
+ *   "uname release", "error why" (why the run failed before it could be
+ *   judged) and "F kind backend lifted what" per fault served: what the
+ *   report of a recording judged again shows (timeline.h)
+ * Times are nanoseconds.  Only what predictions and the report read is
+ * kept.
  *
  * The special problem of loading: a recording is input, and whoever reads
  * the timeline afterwards indexes tl->host[] with an event's host, from
@@ -42,7 +48,7 @@
 #include "timeline.h"
 #include "kevent.h"
 
-#define MAX_FIELDS 16
+#define MAX_FIELDS 20
 #define MAX_LINE 1024
 
 /* ---- saving ---- */
@@ -57,7 +63,11 @@ static void save_packet(FILE *f, const struct sl_event *e)
 		(long long)e->t, e->host, e->from, e->to, a, e->pkt.sport, b,
 		e->pkt.dport, e->pkt.seq, e->pkt.ack, e->pkt.flags, e->pkt.win,
 		e->pkt.len, strcmp(e->name, "injected") ? "" : "\tinjected");
-	for (int i = 0; i < e->pkt.opt.nsack; i++)
+	for (int i = 0; i < e->pkt.opt.rawlen; i++)
+		fprintf(f, "%s%02x", i ? "" : "\topt=", e->pkt.opt.raw[i]);
+	/* The option bytes hold the SACK blocks; a segment built by hand
+	 * without them has its blocks only. */
+	for (int i = 0; !e->pkt.opt.rawlen && i < e->pkt.opt.nsack; i++)
 		fprintf(f, "%s%u-%u",
 			i ? "," : "\tsack=", e->pkt.opt.sack[i][0],
 			e->pkt.opt.sack[i][1]);
@@ -149,6 +159,40 @@ int sl_timeline_save(const struct sl_timeline *tl, const char *path)
 	return sl_timeline_save_to(tl, f);
 }
 
+/* A text field: a tab or a line break in it would end the field or the
+ * line, so each is written as a space. */
+static void save_field(FILE *f, const char *s)
+{
+	fputc('\t', f);
+	for (; *s; s++)
+		fputc(*s == '\t' || *s == '\n' || *s == '\r' ? ' ' : *s, f);
+}
+
+/* The run around the events: its kernel, its error, its faults. */
+static void save_run(FILE *f, const struct sl_timeline *tl)
+{
+	if (tl->release[0]) {
+		fprintf(f, "uname");
+		save_field(f, tl->release);
+		fputc('\n', f);
+	}
+	if (tl->error[0]) {
+		fprintf(f, "error");
+		save_field(f, tl->error);
+		fputc('\n', f);
+	}
+	for (int i = 0; i < tl->nfaults; i++) {
+		const struct sl_tl_fault *x = &tl->fault[i];
+
+		fprintf(f, "F");
+		save_field(f, x->kind[0] ? x->kind : "-");
+		save_field(f, x->backend[0] ? x->backend : "-");
+		fprintf(f, "\t%d", x->lifted ? 1 : 0);
+		save_field(f, x->what[0] ? x->what : "-");
+		fputc('\n', f);
+	}
+}
+
 int sl_timeline_save_to(const struct sl_timeline *tl, FILE *f)
 {
 	fprintf(f, "hosts");
@@ -157,6 +201,7 @@ int sl_timeline_save_to(const struct sl_timeline *tl, FILE *f)
 	fprintf(f, "\n");
 	sl_trace_save_header(f, tl);
 	sl_counters_save(f, tl);
+	save_run(f, tl);
 	for (int i = 0; i < tl->n; i++)
 		save_event(f, &tl->ev[i]);
 	if (fclose(f) != 0)
@@ -289,21 +334,58 @@ static void load_sack(struct reader *r, const char *v, struct sl_tcpopts *o)
 	}
 }
 
+/* The option bytes "opt=HEX", as saved: two hex digits a byte, at most
+ * 40 bytes. */
+static void load_opt(struct reader *r, const char *v, struct sl_tcpopts *o)
+{
+	uint8_t raw[40];
+	size_t n = strlen(v) / 2;
+
+	if (strlen(v) % 2 || n == 0 || n > sizeof(raw)) {
+		refuse(r, "option bytes \"%.90s\" are not 1 to 40 bytes in hex",
+		       v);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)v[2 * i]) ||
+		    !isxdigit((unsigned char)v[2 * i + 1]) ||
+		    sscanf(v + 2 * i, "%2x", &b) != 1) {
+			refuse(r, "option bytes \"%.90s\" are not hex", v);
+			return;
+		}
+		raw[i] = (uint8_t)b;
+	}
+	sl_packet_options(raw, n, o);
+}
+
 static int load_packet(struct reader *r, struct sl_event *e)
 {
 	struct sl_packet *p = &e->pkt;
+	const char *opt = NULL, *sack = NULL;
+	int injected = 0;
 
+	/* Each optional field at most once, in the order saved. */
 	for (int i = 14; i < r->nf; i++) {
-		if (!strcmp(r->f[i], "injected") && i == 14)
-			text(e->name, sizeof(e->name), "injected");
-		else if (!strncmp(r->f[i], "sack=", 5) && i == r->nf - 1)
-			load_sack(r, r->f[i] + 5, &p->opt);
+		const char *v = r->f[i];
+
+		if (!strcmp(v, "injected") && !injected && !opt && !sack)
+			injected = 1;
+		else if (!strncmp(v, "opt=", 4) && !opt && !sack)
+			opt = v + 4;
+		else if (!strncmp(v, "sack=", 5) && !sack && !opt)
+			sack = v + 5;
 		else
 			return refuse(r,
-				      "a packet's field %d is \"%s\", not "
-				      "\"injected\" or sack=L-R,...",
-				      i + 1, r->f[i]);
+				      "a packet's field %d is \"%.40s\", not "
+				      "\"injected\", opt=HEX or sack=L-R,... "
+				      "(each once, opt= or sack=, in that "
+				      "order)",
+				      i + 1, v);
 	}
+	if (injected)
+		text(e->name, sizeof(e->name), "injected");
 	e->kind = SL_EV_PACKET;
 	e->t = when(r, 1, "time");
 	e->host = host(r, 2, 0, "host");
@@ -319,6 +401,10 @@ static int load_packet(struct reader *r, struct sl_event *e)
 	p->win = num(r, 12, 0, UINT16_MAX, "win");
 	p->len = num(r, 13, 0, UINT32_MAX, "length");
 	p->opt.wscale = -1;
+	if (opt)
+		load_opt(r, opt, &p->opt);
+	else if (sack)
+		load_sack(r, sack, &p->opt);
 	return r->ret;
 }
 
@@ -423,7 +509,7 @@ static const struct event_line {
 	int (*load)(struct reader *r, struct sl_event *e);
 	const char *what;
 } event_lines[] = {
-	{ "P", 14, 16, load_packet, "packet" },
+	{ "P", 14, 17, load_packet, "packet" },
 	{ "M", 4, 4, load_mark, "mark" },
 	{ "C", 7, 7, load_call, "call" },
 	{ "S", 13, 13, load_sock, "socket state" },
@@ -504,6 +590,42 @@ static int load_other(struct reader *r)
 	return r->ret;
 }
 
+/* "uname release", "error why", "F kind backend lifted what": the run
+ * around the events, each kept as saved. */
+static int load_run(struct reader *r)
+{
+	struct sl_timeline *tl = r->tl;
+	struct sl_tl_fault *x;
+
+	if (!strcmp(r->f[0], "uname") || !strcmp(r->f[0], "error")) {
+		if (r->nf != 2 || !r->f[1][0])
+			return refuse(r,
+				      "a line \"%s\" has 2 fields, the "
+				      "second not empty",
+				      r->f[0]);
+		if (r->f[0][0] == 'u')
+			text(tl->release, sizeof(tl->release), r->f[1]);
+		else
+			text(tl->error, sizeof(tl->error), r->f[1]);
+		return 0;
+	}
+	if (r->nf != 5)
+		return refuse(r, "a fault line has 5 fields, this one %d",
+			      r->nf);
+	if (tl->nfaults == SL_TL_FAULTS_MAX)
+		return refuse(r, "more than %d faults", SL_TL_FAULTS_MAX);
+	x = &tl->fault[tl->nfaults];
+	x->lifted = num(r, 3, 0, 1, "lifted");
+	if (r->ret < 0)
+		return r->ret;
+	text(x->kind, sizeof(x->kind), strcmp(r->f[1], "-") ? r->f[1] : "");
+	text(x->backend, sizeof(x->backend),
+	     strcmp(r->f[2], "-") ? r->f[2] : "");
+	text(x->what, sizeof(x->what), strcmp(r->f[4], "-") ? r->f[4] : "");
+	tl->nfaults++;
+	return 0;
+}
+
 /* Splits line into r->f at tabs.  Returns the number of fields, or
  * -EINVAL for more than MAX_FIELDS. */
 static int split(struct reader *r, char *line)
@@ -531,6 +653,9 @@ static int load_line(struct reader *r, char *line)
 		return r->ret;
 	if (!strcmp(r->f[0], "hosts"))
 		return load_hosts(r);
+	if (!strcmp(r->f[0], "uname") || !strcmp(r->f[0], "error") ||
+	    !strcmp(r->f[0], "F"))
+		return load_run(r);
 	if (!strcmp(r->f[0], "kernel") || !strcmp(r->f[0], "counters") ||
 	    !strcmp(r->f[0], "N"))
 		return load_other(r);

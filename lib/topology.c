@@ -656,11 +656,14 @@ out:
 	return ret;
 }
 
-/* The router's interface on host's link: the one on host's subnet. */
-static int router_iface_for(const struct sl_topology *t, int host)
+int sl_topology_router_iface(const struct sl_topology *t, int host)
 {
 	const struct sl_host *r = &t->host[SL_HOST_ROUTER];
-	const struct sl_iface *hi = &t->host[host].iface[0];
+	const struct sl_iface *hi;
+
+	if (host != SL_HOST_CLIENT && host != SL_HOST_SERVER)
+		return -1;
+	hi = &t->host[host].iface[0];
 
 	for (int k = 0; k < r->nif; k++)
 		if (sl_topology_same_subnet(&r->iface[k].addr, &hi->addr,
@@ -726,7 +729,7 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 			       "and the server can be rebuilt",
 			       host);
 	h = &t->host[host];
-	k = router_iface_for(t, host);
+	k = sl_topology_router_iface(t, host);
 	if (k < 0 || t->origin_nsfd < 0)
 		return sl_errf(e, EINVAL, "rebuild %s: topology is not up",
 			       h->netns);

@@ -115,6 +115,10 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 /* Host index by name ("client", ...) or -1. */
 int sl_topology_host(const struct sl_topology *t, const char *name);
 
+/* The index in the router's iface[] of its end of host's link (the one on
+ * host's subnet), or -1 for the router itself or an unknown host. */
+int sl_topology_router_iface(const struct sl_topology *t, int host);
+
 /* Host index owning addr, or -1. */
 int sl_topology_host_by_addr(const struct sl_topology *t,
 			     const struct in6_addr *addr);

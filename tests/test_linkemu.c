@@ -654,7 +654,11 @@ static void test_cmdlog(void **state)
 	free(text);
 }
 
-/* The timer alone, as the doctor measures it. */
+/* The timer alone, as the doctor measures it.  How late the timer is
+ * depends on the machine and its load (the doctor reports it, and the
+ * delays' tolerances derive from it): what must hold anywhere is that all
+ * n timers were measured and that the figures are ordered, never a bound
+ * tuned on one machine. */
 static void test_timer(void **state)
 {
 	struct sl_linkemu_timer_error te;
@@ -666,7 +670,9 @@ static void test_timer(void **state)
 	       "max %.0f us\n",
 	       te.n, te.fifo ? "SCHED_FIFO" : "SCHED_OTHER", te.median_us,
 	       te.p99_us, te.max_us);
-	assert_true(te.median_us >= 0 && te.p99_us < 2000);
+	assert_int_equal(te.n, 500);
+	assert_true(te.median_us >= 0);
+	assert_true(te.median_us <= te.p99_us && te.p99_us <= te.max_us);
 }
 
 static const char *why_not_runnable(void)

@@ -58,4 +58,30 @@ jq -s -e '.[] | select(.id == "rst-x") | .verdict_b == "NUANCED" and (.changes |
 "$bin" diff "$tmp/a" "$tmp/a" > /dev/null || fail "a run differs from itself"
 "$bin" diff "$tmp/a" 2> /dev/null; [ $? = 64 ] || fail "one run is not a usage error"
 "$bin" diff "$tmp/a" "$tmp/none" 2> /dev/null; [ $? = 2 ] || fail "a missing run is not an error"
+
+# What each run ran on (run.json) heads the diff, and the TCP sysctls that
+# differ between the runs' hosts (every variant records them) are listed
+# there, without counting as a difference.
+runjson() { # run release cpus hypervisor
+	cat > "$tmp/$1/run.json" <<JSON
+{"socklab":"v9","kernel":{"release":"$2","arch":"x86_64"},
+ "machine":{"cpus":$3,"virtualised":$([ -n "$4" ] && echo true || echo false),"hypervisor":"$4"}}
+JSON
+}
+mkdir -p "$tmp/c/same" "$tmp/d/same"
+sysctls='"sysctls":{"client":{"net.ipv4.tcp_fin_timeout":"60","net.ipv4.tcp_tw_reuse_delay":"1000"}}'
+sed "s/\"predictions\"/$sysctls,\"predictions\"/" "$tmp/a/same/verdict.json" > "$tmp/c/same/verdict.json"
+sed "s/\"predictions\"/${sysctls/,\"net.ipv4.tcp_tw_reuse_delay\":\"1000\"/},\"predictions\"/" \
+	"$tmp/a/same/verdict.json" > "$tmp/d/same/verdict.json"
+runjson c 6.18.44 2 ""
+runjson d 6.1.0-28-amd64 1 qemu-tcg
+out=$("$bin" diff "$tmp/c" "$tmp/d"); rc=$?
+[ $rc = 0 ] || fail "settings alone counted as a difference (exit $rc): $out"
+grep -q '^--- .*(Linux 6.18.44 x86_64, 2 CPUs, not virtualised, socklab v9)' <<<"$out" ||
+	fail "first run's machine unseen: $out"
+grep -q '^+++ .*(Linux 6.1.0-28-amd64 x86_64, 1 CPUs, virtualised (qemu-tcg), socklab v9)' <<<"$out" ||
+	fail "second run's machine unseen: $out"
+grep -q 'client net.ipv4.tcp_tw_reuse_delay: 1000 -> (not on this kernel)' <<<"$out" ||
+	fail "a sysctl only one kernel has unseen: $out"
+grep -q 'tcp_fin_timeout' <<<"$out" && fail "an equal sysctl listed: $out"
 echo "ok: socklab diff"

@@ -43,11 +43,11 @@ check "no namespace left" 'none_left "$out/a"'
 
 # 2. SIGTERM with the blackhole in force (its chain in the router).
 blackhole_held() { ip netns exec "$1" nft list chain inet socklab fault0 >/dev/null 2>&1; }
-if sigterm_when_held 300 blackhole_held "$out/b" \
+if sigterm_when_held blackhole_held "$out/b" \
 	--variant idle_keepalive_2s_1s_3 keepalive-vs-retransmit; then
 	check "SIGTERM: socklab exits 130/143, got $rc" '[ $rc = 130 ] || [ $rc = 143 ]'
 	check "SIGTERM: no namespace left (the table went with the router)" 'none_left "$out/b"'
 else
-	check "SIGTERM: caught the run with its blackhole in force (within 3 s)" false
+	check "SIGTERM: caught the run with its blackhole in force" false
 fi
 exit $fail

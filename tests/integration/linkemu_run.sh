@@ -46,13 +46,13 @@ check "no namespace left" 'none_left "$out/a"'
 
 # 2. SIGTERM while the SYN is held (300 ms), the NFQUEUE rule in force.
 nfqueue_held() { ip netns exec "$1" iptables -w -t mangle -S FORWARD 2>/dev/null | grep -q NFQUEUE; }
-if sigterm_when_held 250 nfqueue_held "$out/b" \
+if sigterm_when_held nfqueue_held "$out/b" \
 	--variant sndtimeo_100ms_delay_300ms rcvtimeo-abort; then
 	check "SIGTERM: socklab exits 130/143, got $rc" '[ $rc = 130 ] || [ $rc = 143 ]'
 	check "SIGTERM: no emulator process left" 'procs_gone "$out/b"'
 	check "SIGTERM: no namespace left" 'none_left "$out/b"'
 else
-	check "SIGTERM: caught the run with its fault in force (within 2.5 s)" false
+	check "SIGTERM: caught the run with its fault in force" false
 fi
 
 # 3. --keep.

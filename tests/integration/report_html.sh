@@ -26,6 +26,10 @@ grep -q '\[ ok \]' "$html" || fail "no predictions"
 grep -q '<svg' "$html" || fail "no ladder picture inline"
 grep -q 'href="rst-refused/nothing_on_port/client-eth0.pcap"' "$html" ||
 	fail "no link to the pcap"
+for p in router-eth0 router-eth1 server-eth0; do
+	grep -q "href=\"rst-refused/nothing_on_port/$p.pcap\"" "$html" ||
+		fail "no link to $p.pcap"
+done
 ! grep -qi '<script' "$html" || fail "a script in the report"
 if grep -o 'https\?://[^" ]*' "$html" | grep -v '^http://www.w3.org/2000/svg$' | grep -q .; then
 	fail "a URL other than SVG's namespace: $(grep -o 'https\?://[^" ]*' "$html" | sort -u | head -3)"
