@@ -454,19 +454,36 @@ static void judge_variant(const struct sl_registry *reg, int idx,
 	out->done = 1;
 }
 
-static int judge(const struct sl_registry *reg, struct run_args *a)
+static int judge(const struct sl_registry *full, struct run_args *a)
 {
+	static struct sl__variant_def defs[SL_MAX_VARIANTS];
+	static char names[SL_MAX_VARIANTS][SL_NAME_MAX + 8];
+	struct sl_registry ext;
+	const struct sl_registry *reg = &ext;
 	struct sl_outcome *out;
 	int idx[SL_MAX_VARIANTS];
 	int64_t t0 = sl_now();
-	int n = 0, ret;
+	int n = 0, ret, skipped;
 
-	for (int v = 0; v < reg->nvariants; v++)
-		if (selected(reg->variant[v]->name, a->only, a->nonly))
-			idx[n++] = v;
+	/* Every variant of the recording: over IPv4 under its name, and
+	 * over IPv6 (NAME.ipv6) where the run recorded one. */
+	a->want4 = a->want6 = 1;
+	expand(full, a, &ext, defs, names, &skipped);
+	for (int v = 0; v < ext.nvariants; v++) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s/timeline.tl", a->dir,
+			 ext.variant[v]->name);
+		if (family_of(ext.variant[v]) == AF_INET ||
+		    access(path, F_OK) == 0)
+			ext.variant[n++] = ext.variant[v];
+	}
+	ext.nvariants = n;
+	for (int v = 0; v < n; v++)
+		idx[v] = v;
 	if (n == 0) {
 		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
-			a->only[0]);
+			a->nonly ? a->only[0] : "");
 		return SL_EXIT_USAGE;
 	}
 	if (a->out) {
