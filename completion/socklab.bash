@@ -112,6 +112,8 @@ _socklab()
 				ids+=("$w")
 			done
 			COMPREPLY=($(compgen -W "$(_socklab_variants "$bin" "${ids[@]}")" -- "$cur")) ;;
+		--family)
+			COMPREPLY=($(compgen -W "4 6 all" -- "$cur")) ;;
 		--format)
 			case $cmd in
 			run) COMPREPLY=($(compgen -W "text json ktap" -- "$cur")) ;;

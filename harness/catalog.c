@@ -268,6 +268,19 @@ static int describe_fields(struct cli_exp *x, const json_t *obj,
 	default:
 		x->timeout_s = DEFAULT_TIMEOUT_S;
 	}
+	/* An experiment from before there were two families runs on
+	 * IPv4 alone. */
+	{
+		json_t *fams = json_object_get(obj, "families"), *f;
+		size_t i;
+
+		x->runs4 = !fams;
+		json_array_foreach(fams, i, f)
+		{
+			x->runs4 |= json_integer_value(f) == 4;
+			x->runs6 |= json_integer_value(f) == 6;
+		}
+	}
 	if (cli_json_get_strings(obj, "variants", &x->variants,
 				 &x->nvariants) ||
 	    x->nvariants == 0)

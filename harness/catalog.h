@@ -23,7 +23,8 @@ struct cli_exp {
 	double timeout_s;
 	int nvariants;
 	char **variants;
-	char *describe; /* the --describe line, verbatim */
+	char *describe;	  /* the --describe line, verbatim */
+	int runs4, runs6; /* the address families it runs on */
 	/* Why --describe could not be used, or NULL.  A broken experiment
 	 * stays in the catalogue, so that it shows up as an error instead of
 	 * silently going missing from `run --all`. */

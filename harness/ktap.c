@@ -178,7 +178,7 @@ void run_ktap_job(struct runner *r, const struct job *j)
 	FILE *f = stdout;
 
 	ktap_variants(f, indent + 4, j);
-	fprintf(f, "%*s# %s: ", indent, "", j->exp->id);
+	fprintf(f, "%*s# %s: ", indent, "", j->name);
 	if (j->result == R_PASS || j->result == R_FAIL)
 		fprintf(f, "%s, expected %s; ", j->verdict ? j->verdict : "?",
 			j->exp->expected);
@@ -187,7 +187,7 @@ void run_ktap_job(struct runner *r, const struct job *j)
 	fprintf(f, "results in %s\n", j->dir ? j->dir : "(none)");
 	fprintf(f, "%*s%s %d %s", indent, "",
 		j->result == R_PASS || j->result == R_SKIP ? "ok" : "not ok",
-		++r->ktap_n, j->exp->id);
+		++r->ktap_n, j->name);
 	if (j->result == R_SKIP || j->result == R_ERROR ||
 	    j->result == R_NONE) {
 		fprintf(f, " # %s ",

@@ -42,8 +42,7 @@ void run_status_draw(struct runner *r)
 		if (j->state != J_RUNNING)
 			continue;
 		len += snprintf(line + len, sizeof(line) - len, "%s %s %.1fs",
-				first ? "" : ",", j->exp->id,
-				run_job_seconds(j));
+				first ? "" : ",", j->name, run_job_seconds(j));
 		first = 0;
 	}
 	/* One column short of the width, so that the terminal never wraps
@@ -117,7 +116,7 @@ void run_report_done(struct runner *r, const struct job *j)
 		run_status_draw(r);
 		return;
 	}
-	fprintf(stderr, "[%d/%d] %s: %s", r->done, r->njobs, j->exp->id,
+	fprintf(stderr, "[%d/%d] %s: %s", r->done, r->njobs, j->name,
 		run_result_word[j->result]);
 	if (j->result == R_PASS || j->result == R_FAIL)
 		fprintf(stderr, " (%s, expected %s)",
@@ -257,7 +256,7 @@ static void print_not_as_declared(FILE *f, const struct job *j, int listed)
 			fprintf(f,
 				"\n%s: variants that did not behave as "
 				"declared:\n",
-				j->exp->id);
+				j->name);
 		header = 1;
 		fprintf(f, "  %s: %s\n", str_or(v, "name", "?"),
 			holds  ? "holds, but is declared not to hold "
@@ -278,7 +277,7 @@ static void print_table(FILE *f, const struct runner *r)
 
 	for (int i = 0; i < r->njobs; i++) {
 		const struct job *j = &r->job[i];
-		int n = (int)strlen(j->exp->id);
+		int n = (int)strlen(j->name);
 
 		idw = n > idw ? n : idw;
 		if (j->verdict && (int)strlen(j->verdict) > vw)
@@ -291,7 +290,7 @@ static void print_table(FILE *f, const struct runner *r)
 	for (int i = 0; i < r->njobs; i++) {
 		const struct job *j = &r->job[i];
 
-		fprintf(f, "%-*s  %-*s  %-*s  %-7s  ", idw, j->exp->id, vw,
+		fprintf(f, "%-*s  %-*s  %-*s  %-7s  ", idw, j->name, vw,
 			j->verdict ? j->verdict : "-", ew,
 			j->exp->expected ? j->exp->expected : "?",
 			run_result_word[j->result]);
@@ -308,7 +307,7 @@ static void print_table(FILE *f, const struct runner *r)
 		if (first)
 			fputc('\n', f);
 		first = 0;
-		fprintf(f, "%s: %s\n", j->exp->id, j->reason);
+		fprintf(f, "%s: %s\n", j->name, j->reason);
 	}
 }
 

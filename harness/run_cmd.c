@@ -25,12 +25,61 @@
 
 #define MAX_REPEAT 10000
 
+/* name, or name.ipv6: the variant over IPv6. */
 static int has_variant(const struct cli_exp *x, const char *name)
 {
+	size_t n = strlen(name), k = strlen(".ipv6");
+
+	if (n > k && !strcmp(name + n - k, ".ipv6"))
+		n -= k;
 	for (int i = 0; i < x->nvariants; i++)
-		if (!strcmp(x->variants[i], name))
+		if (strlen(x->variants[i]) == n &&
+		    !strncmp(x->variants[i], name, n))
 			return 1;
 	return 0;
+}
+
+/* One job of experiment x, under name, with --family family (NULL: none
+ * given, IPv4). */
+static int add_job(struct runner *r, struct cli_exp *x, const char *suffix,
+		   const char *family)
+{
+	struct job *j = &r->job[r->njobs];
+
+	if (asprintf(&j->name, "%s%s", x->id, suffix) < 0) {
+		j->name = NULL;
+		fprintf(stderr, "socklab: run: out of memory\n");
+		return SL_EXIT_ERROR;
+	}
+	j->exp = x;
+	j->r = r;
+	j->family = family;
+	j->out_fd = -1;
+	j->dirfd = -1;
+	j->step_fd = -1;
+	r->njobs++;
+	return 0;
+}
+
+/* The jobs of experiment x for --family: one, with the family asked for,
+ * where x runs on every family asked for; with --family all and x on
+ * IPv4 alone, its IPv4 run and a job "<id>.ipv6" that asks for IPv6 only,
+ * which the executable answers at once with a skip and the reason (never
+ * a pass, and the IPv4 half still runs). */
+static int add_jobs(struct runner *r, struct cli_exp *x)
+{
+	const char *fam = r->family;
+
+	if (!fam || !strcmp(fam, "4"))
+		return add_job(r, x, "", NULL);
+	if (!strcmp(fam, "6") || x->broken || (x->runs4 && x->runs6))
+		return add_job(r, x, "", fam);
+	if (x->runs4) {
+		int ret = add_job(r, x, "", "4");
+
+		return ret ? ret : add_job(r, x, ".ipv6", "6");
+	}
+	return add_job(r, x, "", "6");
 }
 
 /* The edit distance between a and b (insertions, deletions and
@@ -94,9 +143,10 @@ static int unknown_experiment(const struct cli_catalog *reg, const char *id)
 static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 		       char **ids, int nids)
 {
-	int n = all ? reg->n : nids;
+	int n = all ? reg->n : nids, ret;
 
-	r->job = calloc(n ? n : 1, sizeof(*r->job));
+	/* Two jobs at most per experiment (add_jobs()). */
+	r->job = calloc(n ? 2 * n : 1, sizeof(*r->job));
 	if (!r->job) {
 		fprintf(stderr, "socklab: run: out of memory\n");
 		return SL_EXIT_ERROR;
@@ -124,12 +174,9 @@ static int select_jobs(struct runner *r, struct cli_catalog *reg, int all,
 			fprintf(stderr, ")\n");
 			return SL_EXIT_USAGE;
 		}
-		r->job[r->njobs].exp = x;
-		r->job[r->njobs].r = r;
-		r->job[r->njobs].out_fd = -1;
-		r->job[r->njobs].dirfd = -1;
-		r->job[r->njobs].step_fd = -1;
-		r->njobs++;
+		ret = add_jobs(r, x);
+		if (ret)
+			return ret;
 	}
 	return 0;
 }
@@ -292,6 +339,15 @@ static int parse_option(struct runner *r, struct run_opts *o, int c,
 					       "of runs from 1 to %d, not '%s'",
 					       MAX_REPEAT, optarg);
 		return -1;
+	case 'A':
+		if (strcmp(optarg, "4") && strcmp(optarg, "6") &&
+		    strcmp(optarg, "all"))
+			return cli_usage_error("run",
+					       "--family takes 4, 6 or all, "
+					       "not '%s'",
+					       optarg);
+		r->family = optarg;
+		return -1;
 	case 'h':
 		cli_help_text(stdout, cli_help_find("run"));
 		return 0;
@@ -336,6 +392,7 @@ static int parse_options(struct runner *r, struct run_opts *o, int argc,
 		{ "variant", required_argument, NULL, 'V' },
 		{ "repeat", required_argument, NULL, 'R' },
 		{ "step", no_argument, NULL, 'S' },
+		{ "family", required_argument, NULL, 'A' },
 		{ "progress", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },

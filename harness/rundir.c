@@ -57,8 +57,8 @@ static int set_job_dirs(struct runner *r)
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
 
-		j->dir = run_asprintf("%s/%s", r->run_abs, j->exp->id);
-		j->shown = run_asprintf("%s/%s", r->run_shown, j->exp->id);
+		j->dir = run_asprintf("%s/%s", r->run_abs, j->name);
+		j->shown = run_asprintf("%s/%s", r->run_shown, j->name);
 		if (!j->dir || !j->shown)
 			return -ENOMEM;
 	}

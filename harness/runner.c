@@ -210,7 +210,7 @@ static void job_start(struct job *j)
 		job_fail(j, strdup(j->exp->broken), "broken experiment");
 		return;
 	}
-	j->dirfd = sl_resultdir_mkdir(r->run_fd, j->exp->id);
+	j->dirfd = sl_resultdir_mkdir(r->run_fd, j->name);
 	if (j->dirfd < 0) {
 		job_fail(j, strdup(strerror(-j->dirfd)),
 			 "cannot create its folder");
@@ -232,6 +232,12 @@ static void job_start(struct job *j)
 	argv[argc++] = j->dir;
 	if (r->keep)
 		argv[argc++] = "--keep";
+	/* Only when asked: a run over IPv4 alone is the command line it
+	 * always was. */
+	if (j->family) {
+		argv[argc++] = "--family";
+		argv[argc++] = j->family;
+	}
 	for (int i = 0; i < r->nvariants && i < 64; i++) {
 		argv[argc++] = "--variant";
 		argv[argc++] = r->variants[i];
@@ -524,6 +530,7 @@ static void run_loop(struct runner *r)
 
 void run_job_free(struct job *j)
 {
+	free(j->name);
 	free(j->dir);
 	free(j->shown);
 	free(j->out);
@@ -543,11 +550,16 @@ static void reset_jobs(struct runner *r)
 	for (int i = 0; i < r->njobs; i++) {
 		struct job *j = &r->job[i];
 		struct cli_exp *x = j->exp;
+		const char *family = j->family;
+		char *name = j->name;
 
+		j->name = NULL;
 		run_job_free(j);
 		memset(j, 0, sizeof(*j));
 		j->r = r;
 		j->exp = x;
+		j->name = name;
+		j->family = family;
 		j->out_fd = -1;
 		j->dirfd = -1;
 		j->step_fd = -1;
@@ -583,7 +595,7 @@ static void run_report(struct runner *r)
 	if (cli_beside_exe(SL_GUIDES_RELDIR, installed, sizeof(installed)) == 0)
 		guides = installed;
 	for (int i = 0; i < r->njobs; i++)
-		ids[i] = r->job[i].exp->id;
+		ids[i] = r->job[i].name;
 	ret = cli_report_html(r->run_fd, name ? name + 1 : r->run_shown, ids,
 			      r->njobs, access(guides, R_OK) ? NULL : guides);
 	if (ret < 0)

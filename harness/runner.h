@@ -33,9 +33,14 @@ struct runner;
 struct job {
 	struct runner *r;
 	struct cli_exp *exp;
-	char *dir;   /* absolute: what the experiment shows */
-	char *shown; /* relative to the user's --results */
-	int dirfd;   /* its folder, held from its creation on */
+	/* Its name in the results and the summary: the id, or
+	 * "<id>.ipv6" for the IPv6 half of an experiment that runs on IPv4
+	 * alone, which --family all reports skipped with the reason. */
+	char *name;
+	const char *family; /* what --family the executable gets, or NULL */
+	char *dir;	    /* absolute: what the experiment shows */
+	char *shown;	    /* relative to the user's --results */
+	int dirfd;	    /* its folder, held from its creation on */
 	enum job_state state;
 	pid_t pid;
 	int out_fd;
@@ -88,7 +93,8 @@ struct runner {
 	enum run_format format;
 	const char **variants;
 	int nvariants;
-	int rep, nrep; /* this run, of --repeat's */
+	const char *family; /* --family: "4" (default), "6" or "all" */
+	int rep, nrep;	    /* this run, of --repeat's */
 	/* the run folder */
 	char *base_shown;
 	int base_fd; /* --results, opened once for every run */

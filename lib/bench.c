@@ -62,7 +62,7 @@ static int one_sample(const char *dir, double ms[NPHASES], struct sl_err *e)
 	int ret;
 
 	sl_timeline_init(&tl);
-	ret = sl_topology_up(&t, &c, NULL, e);
+	ret = sl_topology_up(&t, AF_INET, &c, NULL, e);
 	t1 = sl_now();
 	ms[PH_UP] = (double)(t1 - t0) / SL_NS_PER_MS;
 	if (ret < 0)

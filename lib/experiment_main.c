@@ -44,7 +44,7 @@ static void usage(FILE *f, const char *prog)
 	fprintf(f,
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
-		"                [--results-fd N] [--step-fd N]\n"
+		"                [--results-fd N] [--step-fd N] [--family 4|6|all]\n"
 		"       %s --judge --results DIR [--variant NAME]... "
 		"[--out OUTDIR]\n"
 		"       %s --explain [--variant NAME]...\n"
@@ -113,6 +113,7 @@ struct run_args {
 	int step_fd; /* --step-fd: the CLI's end of the pauses (step.h) */
 	char **only;
 	int nonly;
+	int want4, want6; /* --family: the address families to run over */
 };
 
 /* The folder of the results: the descriptor the CLI handed over with
@@ -168,6 +169,59 @@ static int open_step(const char *id, const char *arg)
 	return (int)fd;
 }
 
+/* The suffix of a variant run over IPv6: its name in the results, in
+ * --json and for --variant ("nothing_on_port.ipv6"); over IPv4 a variant
+ * keeps its bare name, as before there were two families. */
+#define SL_IPV6_SUFFIX ".ipv6"
+
+static int family_of(const struct sl__variant_def *v)
+{
+	size_t n = strlen(v->name), k = strlen(SL_IPV6_SUFFIX);
+
+	return n > k && !strcmp(v->name + n - k, SL_IPV6_SUFFIX) ? AF_INET6 :
+								   AF_INET;
+}
+
+/* The variants to run, one per variant and family asked for and
+ * supported, each a copy of its definition under its name in the results
+ * (defs[], names[] hold them), in ext.  Returns how many, and in *skipped
+ * how many were asked for in a family the experiment does not run on. */
+static int expand(const struct sl_registry *reg, const struct run_args *a,
+		  struct sl_registry *ext, struct sl__variant_def *defs,
+		  char (*names)[SL_NAME_MAX + 8], int *skipped)
+{
+	int fams = reg->x->families, n = 0;
+
+	*ext = *reg;
+	*skipped = 0;
+	for (int f = 0; f < 2; f++) {
+		int want = f == 0 ? a->want4 : a->want6;
+		int can = !fams || fams == (f == 0 ? 4 : 6);
+
+		for (int v = 0; want && v < reg->nvariants; v++) {
+			const char *base = reg->variant[v]->name;
+
+			snprintf(names[n], sizeof(names[n]), "%s%s", base,
+				 f ? SL_IPV6_SUFFIX : "");
+			if (!selected(base, a->only, a->nonly) &&
+			    !selected(names[n], a->only, a->nonly))
+				continue;
+			if (!can) {
+				(*skipped)++;
+				continue;
+			}
+			if (n >= SL_MAX_VARIANTS)
+				break;
+			defs[n] = *reg->variant[v];
+			defs[n].name = names[n];
+			ext->variant[n] = &defs[n];
+			n++;
+		}
+	}
+	ext->nvariants = n;
+	return n;
+}
+
 /* Starts variant idx in a process of its own, in a folder of its own that
  * becomes its working folder: everything it writes is then relative to a
  * folder it holds, whatever happens to the paths leading to it. */
@@ -191,6 +245,8 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 		struct sl_run_opts opts = { .dir = ".",
 					    .keep = a->keep,
 					    .step_fd = a->step_fd };
+
+		opts.family = family_of(reg->variant[idx]);
 
 		/* A run whose experiment process is killed still tears its
 		 * topology down. */
@@ -275,21 +331,31 @@ static int conclude(const struct sl_registry *reg, const int *idx, int n,
 	return rep.status == SL_STATUS_PASS ? SL_EXIT_PASS : SL_EXIT_FAIL;
 }
 
-static int run(const struct sl_registry *reg, struct run_args *a)
+static int run(const struct sl_registry *full, struct run_args *a)
 {
+	static struct sl__variant_def defs[SL_MAX_VARIANTS];
+	static char names[SL_MAX_VARIANTS][SL_NAME_MAX + 8];
+	struct sl_registry ext;
+	const struct sl_registry *reg = &ext;
 	struct sl_outcome *out;
 	int idx[SL_MAX_VARIANTS];
 	pid_t pid[SL_MAX_VARIANTS];
 	int64_t t0 = sl_now();
-	int n = 0, ret;
+	int n, ret, skipped;
 	sigset_t set;
 
-	for (int v = 0; v < reg->nvariants; v++)
-		if (selected(reg->variant[v]->name, a->only, a->nonly))
-			idx[n++] = v;
+	n = expand(full, a, &ext, defs, names, &skipped);
+	for (int i = 0; i < n; i++)
+		idx[i] = i;
+	if (n == 0 && skipped) {
+		/* Never a pass: the family asked for was not run at all. */
+		fprintf(stderr, "%s: not yet ported to %s\n", full->id,
+			full->x->families == 4 ? "IPv6" : "IPv4");
+		return SL_EXIT_SKIP;
+	}
 	if (n == 0) {
-		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
-			a->only[0]);
+		fprintf(stderr, "%s: no variant named '%s'\n", full->id,
+			a->nonly ? a->only[0] : "");
 		return SL_EXIT_USAGE;
 	}
 	if (geteuid() != 0) {
@@ -443,19 +509,36 @@ static void judge_variant(const struct sl_registry *reg, int idx,
 	out->done = 1;
 }
 
-static int judge(const struct sl_registry *reg, struct run_args *a)
+static int judge(const struct sl_registry *full, struct run_args *a)
 {
+	static struct sl__variant_def defs[SL_MAX_VARIANTS];
+	static char names[SL_MAX_VARIANTS][SL_NAME_MAX + 8];
+	struct sl_registry ext;
+	const struct sl_registry *reg = &ext;
 	struct sl_outcome *out;
 	int idx[SL_MAX_VARIANTS];
 	int64_t t0 = sl_now();
-	int n = 0, ret;
+	int n = 0, ret, skipped;
 
-	for (int v = 0; v < reg->nvariants; v++)
-		if (selected(reg->variant[v]->name, a->only, a->nonly))
-			idx[n++] = v;
+	/* Every variant of the recording: over IPv4 under its name, and
+	 * over IPv6 (NAME.ipv6) where the run recorded one. */
+	a->want4 = a->want6 = 1;
+	expand(full, a, &ext, defs, names, &skipped);
+	for (int v = 0; v < ext.nvariants; v++) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s/timeline.tl", a->dir,
+			 ext.variant[v]->name);
+		if (family_of(ext.variant[v]) == AF_INET ||
+		    access(path, F_OK) == 0)
+			ext.variant[n++] = ext.variant[v];
+	}
+	ext.nvariants = n;
+	for (int v = 0; v < n; v++)
+		idx[v] = v;
 	if (n == 0) {
 		fprintf(stderr, "%s: no variant named '%s'\n", reg->id,
-			a->only[0]);
+			a->nonly ? a->only[0] : "");
 		return SL_EXIT_USAGE;
 	}
 	if (a->out) {
@@ -593,12 +676,15 @@ int main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "step-fd", required_argument, NULL, 's' },
+		{ "family", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const struct sl_registry *reg = sl_registry();
 	char *only[SL_MAX_VARIANTS], why[1024];
-	struct run_args a = { .only = only, .dirfd = -1, .step_fd = -1 };
+	struct run_args a = {
+		.only = only, .dirfd = -1, .step_fd = -1, .want4 = 1
+	};
 	int describe = 0, do_run = 0, do_judge = 0, do_explain = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
@@ -642,6 +728,18 @@ int main(int argc, char **argv)
 		case 'v':
 			if (a.nonly < SL_MAX_VARIANTS)
 				only[a.nonly++] = optarg;
+			break;
+		case 'F':
+			a.want4 = !strcmp(optarg, "4") ||
+				  !strcmp(optarg, "all");
+			a.want6 = !strcmp(optarg, "6") ||
+				  !strcmp(optarg, "all");
+			if (!a.want4 && !a.want6) {
+				fprintf(stderr,
+					"%s: --family %s: 4, 6 or all\n",
+					reg->id, optarg);
+				return SL_EXIT_USAGE;
+			}
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

@@ -239,7 +239,13 @@ static const char *router_ns(const struct sl_topology *t)
 
 static void addr_of(const struct sl_topology *t, int h, char *buf, size_t n)
 {
-	inet_ntop(AF_INET, &t->host[h].iface[0].addr, buf, n);
+	sl_ip_ntop(&t->host[h].iface[0].addr, buf, n);
+}
+
+/* nft's word for the run's network header: "ip" or "ip6". */
+static const char *nft_ip(const struct sl_topology *t)
+{
+	return t->family == AF_INET6 ? "ip6" : "ip";
 }
 
 /* ---- applying and lifting ---- */
@@ -283,8 +289,7 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 			   const struct sl_fault *f, FILE *cmdlog,
 			   struct sl_err *e)
 {
-	char script[512], match[64] = "", dir[24], what[200],
-			  a[INET_ADDRSTRLEN];
+	char script[512], match[80] = "", dir[24], what[200], a[SL_IPSTRLEN];
 	int id, ret;
 
 	if (f->flags || f->not_flags || f->len || f->count || f->delay_ms ||
@@ -294,7 +299,7 @@ static int apply_blackhole(const struct sl_topology *t, struct sl_board *b,
 			       "(drops everything in that direction)");
 	if (f->from) {
 		addr_of(t, sl_topology_host(t, f->from), a, sizeof(a));
-		snprintf(match, sizeof(match), "ip saddr %s ", a);
+		snprintf(match, sizeof(match), "%s saddr %s ", nft_ip(t), a);
 	}
 	id = new_rec(b, "blackhole", -1);
 	if (id < 0)
@@ -561,7 +566,7 @@ void sl_crash(struct sl_role *self, const char *host)
 	struct sl_board *b = self->board;
 	int h = victim(self, host, "sl_crash");
 	const char *ns = t->host[h].netns;
-	char script[512], what[200], a[INET_ADDRSTRLEN], mark[SL_NAME_MAX];
+	char script[512], what[200], a[SL_IPSTRLEN], mark[SL_NAME_MAX];
 	struct sl_err e = { "" };
 	FILE *cmdlog;
 	pid_t pid;
@@ -599,11 +604,11 @@ void sl_crash(struct sl_role *self, const char *host)
 			 "add table inet socklab; "
 			 "add chain inet socklab crash_%s { type filter hook "
 			 "forward priority " NFT_PRIO "; }; "
-			 "add rule inet socklab crash_%s ip saddr %s counter "
+			 "add rule inet socklab crash_%s %s saddr %s counter "
 			 "drop; "
-			 "add rule inet socklab crash_%s ip daddr %s counter "
+			 "add rule inet socklab crash_%s %s daddr %s counter "
 			 "drop",
-			 host, host, a, host, a);
+			 host, host, nft_ip(t), a, host, nft_ip(t), a);
 		ret = nft(t, router_ns(t), script, cmdlog, &e);
 	}
 	if (cmdlog)
@@ -659,7 +664,7 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	struct sl_topology *t = x->topo;
 	const struct sl_host *host = &t->host[h];
 	struct sl_board *b = x->board;
-	char path[4096], script[128], what[200], a[INET_ADDRSTRLEN];
+	char path[4096], script[128], what[200], a[SL_IPSTRLEN];
 	char suffix[32];
 	struct sl_cleanup kept = { 0 }; /* undo steps nobody will run */
 	int crash, id, ret;

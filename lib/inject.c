@@ -19,6 +19,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "err.h"
 #include "inject.h"
@@ -28,6 +29,7 @@
 #include "topology.h"
 
 #define IP_HDR_LEN 20
+#define IP6_HDR_LEN 40
 #define TCP_HDR_LEN 20
 #define DEFAULT_TTL 64
 /* What Linux advertises on a SYN over a 1500-byte MTU before scaling:
@@ -118,26 +120,46 @@ int sl_segment_build(const struct sl_packet *p, const void *payload,
 	uint8_t opts[40];
 	size_t optlen = build_options(&p->opt, opts);
 	size_t thlen = TCP_HDR_LEN + optlen;
-	size_t total = IP_HDR_LEN + thlen + p->len;
-	uint8_t *ip = buf, *th = buf + IP_HDR_LEN;
-	uint8_t pseudo[12];
+	bool v6 = !sl_ip_is4(&p->saddr);
+	size_t iphl = v6 ? IP6_HDR_LEN : IP_HDR_LEN;
+	size_t total = iphl + thlen + p->len;
+	uint8_t *ip = buf, *th = buf + iphl;
+	uint8_t pseudo[40];
+	size_t plen;
 	uint32_t sum;
 
 	if (p->len && !payload)
 		return -EINVAL;
+	if (v6 == sl_ip_is4(&p->daddr))
+		return -EAFNOSUPPORT;
 	if (total > n || total > SL_SEGMENT_MAX)
 		return -EMSGSIZE;
-	memset(buf, 0, IP_HDR_LEN + thlen);
+	memset(buf, 0, iphl + thlen);
 
-	ip[0] = 0x45; /* version 4, 5 words */
-	put16(ip + 2, (uint16_t)total);
-	put16(ip + 4, p->ipid);
-	put16(ip + 6, 0x4000); /* DF, as Linux sends TCP */
-	ip[8] = p->ttl ? p->ttl : DEFAULT_TTL;
-	ip[9] = IPPROTO_TCP;
-	memcpy(ip + 12, &p->saddr, 4);
-	memcpy(ip + 16, &p->daddr, 4);
-	put16(ip + 10, (uint16_t)~sl_csum_fold(sl_csum_add(0, ip, IP_HDR_LEN)));
+	if (v6) {
+		/* Version 6, traffic class 0, the flow label asked for (0:
+		 * none, which a crafted segment may well carry). */
+		put32(ip, 6u << 28 | (p->flowlabel & 0xfffff));
+		put16(ip + 4, (uint16_t)(thlen + p->len));
+		ip[6] = IPPROTO_TCP;
+		ip[7] = p->ttl ? p->ttl : DEFAULT_TTL;
+		memcpy(ip + 8, &p->saddr, 16);
+		memcpy(ip + 24, &p->daddr, 16);
+	} else {
+		struct in_addr s4 = sl_ip_to4(&p->saddr),
+			       d4 = sl_ip_to4(&p->daddr);
+
+		ip[0] = 0x45; /* version 4, 5 words */
+		put16(ip + 2, (uint16_t)total);
+		put16(ip + 4, p->ipid);
+		put16(ip + 6, 0x4000); /* DF, as Linux sends TCP */
+		ip[8] = p->ttl ? p->ttl : DEFAULT_TTL;
+		ip[9] = IPPROTO_TCP;
+		memcpy(ip + 12, &s4, 4);
+		memcpy(ip + 16, &d4, 4);
+		put16(ip + 10,
+		      (uint16_t)~sl_csum_fold(sl_csum_add(0, ip, IP_HDR_LEN)));
+	}
 
 	put16(th, p->sport);
 	put16(th + 2, p->dport);
@@ -151,14 +173,23 @@ int sl_segment_build(const struct sl_packet *p, const void *payload,
 	if (p->len)
 		memcpy(th + thlen, payload, p->len);
 
-	/* The pseudo-header of RFC 793 section 3.1: addresses, protocol and
-	 * the TCP length, then the header and the payload. */
-	memcpy(pseudo, &p->saddr, 4);
-	memcpy(pseudo + 4, &p->daddr, 4);
-	pseudo[8] = 0;
-	pseudo[9] = IPPROTO_TCP;
-	put16(pseudo + 10, (uint16_t)(thlen + p->len));
-	sum = sl_csum_add(0, pseudo, sizeof(pseudo));
+	/* The pseudo-header of RFC 793 section 3.1 (RFC 8200 section 8.1
+	 * for IPv6: both addresses, a 32-bit length, the next header last):
+	 * then the header and the payload. */
+	memset(pseudo, 0, sizeof(pseudo));
+	if (v6) {
+		memcpy(pseudo, &p->saddr, 16);
+		memcpy(pseudo + 16, &p->daddr, 16);
+		put32(pseudo + 32, (uint32_t)(thlen + p->len));
+		pseudo[39] = IPPROTO_TCP;
+		plen = 40;
+	} else {
+		memcpy(pseudo, ip + 12, 8);
+		pseudo[9] = IPPROTO_TCP;
+		put16(pseudo + 10, (uint16_t)(thlen + p->len));
+		plen = 12;
+	}
+	sum = sl_csum_add(0, pseudo, plen);
 	sum = sl_csum_add(sum, th, thlen + p->len);
 	put16(th + 16, (uint16_t)~sl_csum_fold(sum));
 	return (int)total;
@@ -166,23 +197,39 @@ int sl_segment_build(const struct sl_packet *p, const void *payload,
 
 int sl_segment_send(const uint8_t *buf, size_t len, struct sl_err *e)
 {
-	struct sockaddr_in to = { .sin_family = AF_INET };
+	struct sockaddr_storage to;
+	struct in6_addr dst;
+	char a[SL_IPSTRLEN];
+	socklen_t tolen;
+	bool v6 = len > 0 && buf[0] >> 4 == 6;
 	int fd, ret = 0;
 
-	if (len < IP_HDR_LEN)
+	if (len < (v6 ? IP6_HDR_LEN : IP_HDR_LEN))
 		return sl_errf(e, EINVAL, "send a crafted segment: too short");
-	memcpy(&to.sin_addr, buf + 16, 4);
-	/* IPPROTO_RAW implies IP_HDRINCL: the kernel sends our header as it
-	 * is, apart from the total length and the checksum, which it always
-	 * rewrites (to the same values). */
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (v6) {
+		memcpy(&dst, buf + 24, 16);
+	} else {
+		struct in_addr d4;
+
+		memcpy(&d4, buf + 16, 4);
+		dst = sl_ip_from4(d4);
+	}
+	/* The port of a raw socket's address is the protocol, and must be
+	 * 0 here: the header carries it. */
+	tolen = sl_ip_to_sockaddr(&dst, 0, &to);
+	/* IPPROTO_RAW implies IP_HDRINCL, for AF_INET6 as for AF_INET: the
+	 * kernel sends our header as it is (IPv4: apart from the total
+	 * length and the checksum, which it always rewrites to the same
+	 * values). */
+	fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC,
+		    IPPROTO_RAW);
 	if (fd < 0)
 		return sl_errf(e, errno,
 			       "open a raw socket to inject a segment");
-	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) !=
+	if (sendto(fd, buf, len, 0, (struct sockaddr *)&to, tolen) !=
 	    (ssize_t)len)
 		ret = sl_errf(e, errno, "send a crafted segment to %s",
-			      inet_ntoa(to.sin_addr));
+			      sl_ip_ntop(&dst, a, sizeof(a)));
 	close(fd);
 	return ret;
 }

@@ -25,15 +25,18 @@ struct sl_err;
 #define SL_SEGMENT_MAX 1500
 
 /*
- * Writes the datagram that p describes into buf (n bytes): addresses,
- * ports, seq, ack, flags, win, ttl and ipid from p (a ttl of 0 means 64),
+ * Writes the datagram that p describes into buf (n bytes), IPv4 or IPv6 as
+ * p's addresses are (ipaddr.h): addresses, ports, seq, ack, flags, win,
+ * ttl (IPv6: the hop limit) and ipid (IPv4) or flowlabel (IPv6) from p (a
+ * ttl of 0 means 64),
  * p->len bytes of payload, and the options p->opt asks for in the order
  * Linux writes them: MSS (opt.mss != 0), SACK-permitted, timestamps
  * (opt.has_ts: tsval, tsecr), window scale (opt.wscale >= 0), with NOPs so
  * that each lands where Linux puts it.  opt.raw and SACK blocks are
  * ignored.  The IP and TCP checksums are filled in.  Returns the
- * datagram's length, or -EINVAL (payload missing) or -EMSGSIZE (larger than
- * n or than SL_SEGMENT_MAX).
+ * datagram's length, or -EINVAL (payload missing), -EAFNOSUPPORT (the two
+ * addresses of different families) or -EMSGSIZE (larger than n or than
+ * SL_SEGMENT_MAX).
  */
 int sl_segment_build(const struct sl_packet *p, const void *payload,
 		     uint8_t *buf, size_t n);
@@ -44,8 +47,8 @@ uint32_t sl_csum_add(uint32_t sum, const void *data, size_t len);
 uint16_t sl_csum_fold(uint32_t sum);
 
 /*
- * Sends a datagram built by sl_segment_build() through a raw IPv4 socket
- * (IPPROTO_RAW: the header is ours) of the calling thread's network
+ * Sends a datagram built by sl_segment_build() through a raw socket of its
+ * family (IPPROTO_RAW: the header is ours) of the calling thread's network
  * namespace.  It leaves by the route to its destination, like anything the
  * host sends, and is captured on the way out.  Returns 0 or -errno with a
  * reason in e.

@@ -46,8 +46,8 @@ struct sl_kevent {
 	int8_t state;	 /* set_state: the new state; send_reset and
 				 * retransmit: the socket's state; 0 unknown */
 	char reason[SL_KREASON_MAX]; /* RST or drop reason, the kernel's name */
-	struct in_addr laddr, raddr; /* the socket's own and its peer's */
-	uint16_t lport, rport;	     /* host byte order */
+	struct in6_addr laddr, raddr; /* the socket's own and its peer's */
+	uint16_t lport, rport;	      /* host byte order */
 	uint32_t sock; /* the socket, numbered 1, 2, ... per run in
 				 * order of appearance; 0 none (no pointers
 				 * of the kernel end up in the results) */

@@ -12,20 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "kevent.h"
 #include "timeline.h"
 
 /* "198.19.3.2:7007 198.18.3.2:41234", local first, as ss prints them. */
 static void endpoints(const struct sl_kevent *k, char *buf, size_t n)
 {
-	char l[INET_ADDRSTRLEN], r[INET_ADDRSTRLEN];
+	char l[SL_IPSTRLEN], r[SL_IPSTRLEN];
 
-	inet_ntop(AF_INET, &k->laddr, l, sizeof(l));
-	inet_ntop(AF_INET, &k->raddr, r, sizeof(r));
-	if (k->raddr.s_addr || k->rport)
+	sl_ip_ntop(&k->laddr, l, sizeof(l));
+	sl_ip_ntop(&k->raddr, r, sizeof(r));
+	/* ss's [addr]:port for IPv6, where a colon would be ambiguous. */
+	if (!sl_ip_is4(&k->laddr)) {
+		if (!sl_ip_is_any(&k->raddr) || k->rport)
+			snprintf(buf, n, "[%s]:%u [%s]:%u", l, k->lport, r,
+				 k->rport);
+		else
+			snprintf(buf, n, "[%s]:%u", l, k->lport);
+	} else if (!sl_ip_is_any(&k->raddr) || k->rport) {
 		snprintf(buf, n, "%s:%u %s:%u", l, k->lport, r, k->rport);
-	else
+	} else {
 		snprintf(buf, n, "%s:%u", l, k->lport);
+	}
 }
 
 /* The RST that the same socket sends within a millisecond of a state
@@ -110,10 +119,10 @@ int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n)
 void sl_kevent_save(FILE *f, const struct sl_event *e)
 {
 	const struct sl_kevent *k = &e->k;
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[SL_IPSTRLEN], b[SL_IPSTRLEN];
 
-	inet_ntop(AF_INET, &k->laddr, a, sizeof(a));
-	inet_ntop(AF_INET, &k->raddr, b, sizeof(b));
+	sl_ip_ntop(&k->laddr, a, sizeof(a));
+	sl_ip_ntop(&k->raddr, b, sizeof(b));
 	fprintf(f, "K\t%lld\t%d\t%s\t%d\t%d\t%s\t%s\t%u\t%s\t%u\t%u\n",
 		(long long)e->t, e->host, sl_kev_name(k->type), k->oldstate,
 		k->state, k->reason[0] ? k->reason : "-", a, k->lport, b,
@@ -139,8 +148,7 @@ int sl_kevent_load(struct sl_event *e, char **f, int nf)
 	k->state = atoi(f[5]);
 	snprintf(k->reason, sizeof(k->reason), "%s",
 		 strcmp(f[6], "-") ? f[6] : "");
-	if (inet_pton(AF_INET, f[7], &k->laddr) != 1 ||
-	    inet_pton(AF_INET, f[9], &k->raddr) != 1)
+	if (sl_ip_pton(f[7], &k->laddr) < 0 || sl_ip_pton(f[9], &k->raddr) < 0)
 		return -EINVAL;
 	k->lport = atoi(f[8]);
 	k->rport = atoi(f[10]);

@@ -1,6 +1,7 @@
 /* ladder.c: the ladder diagram of an exchange (ladder.h). */
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "ladder.h"
 
@@ -14,7 +15,7 @@ int sl_ladder_delivered(const struct sl_timeline *tl, int i)
 		const struct sl_event *r = &tl->ev[j];
 
 		if (r->kind == SL_EV_PACKET && r->host == s->to &&
-		    r->pkt.saddr.s_addr == s->pkt.saddr.s_addr &&
+		    sl_ip_eq(&r->pkt.saddr, &s->pkt.saddr) &&
 		    r->pkt.sport == s->pkt.sport && r->pkt.seq == s->pkt.seq &&
 		    r->pkt.ack == s->pkt.ack && r->pkt.flags == s->pkt.flags &&
 		    r->pkt.len == s->pkt.len)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "kevent.h"
 #include "ladder.h"
@@ -83,7 +84,7 @@ static int repeats(const struct sl_timeline *tl, int i)
 
 		if (sl_timeline_is_sent(q) && q->from == tl->ev[i].from &&
 		    q->pkt.sport == k->sport && q->pkt.dport == k->dport &&
-		    q->pkt.saddr.s_addr == k->saddr.s_addr &&
+		    sl_ip_eq(&q->pkt.saddr, &k->saddr) &&
 		    q->pkt.seq == k->seq && q->pkt.len == k->len &&
 		    (q->pkt.flags & (SL_TH_SYN | SL_TH_FIN)) ==
 			    (k->flags & (SL_TH_SYN | SL_TH_FIN)))

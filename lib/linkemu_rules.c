@@ -20,6 +20,7 @@
 
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "err.h"
 #include "exec.h"
 #include "linkemu_proto.h"
@@ -31,16 +32,10 @@ static const char *router_side(const struct sl_topology *t, int h)
 	const struct sl_host *r = &t->host[SL_HOST_ROUTER];
 	const struct sl_iface *hi = &t->host[h].iface[0];
 
-	for (int i = 0; i < r->nif; i++) {
-		uint32_t mask =
-			r->iface[i].prefixlen ?
-				htonl(~0u << (32 - r->iface[i].prefixlen)) :
-				0;
-
-		if ((r->iface[i].addr.s_addr & mask) ==
-		    (hi->addr.s_addr & mask))
+	for (int i = 0; i < r->nif; i++)
+		if (sl_topology_same_subnet(&r->iface[i].addr, &hi->addr,
+					    r->iface[i].prefixlen))
 			return r->iface[i].name;
-	}
 	return NULL;
 }
 
@@ -89,11 +84,21 @@ int sl__le_queue_rule(const struct sl_topology *t, int d, int add, FILE *cmdlog,
 	const char *in =
 		router_side(t, d == 0 ? SL_HOST_CLIENT : SL_HOST_SERVER);
 	char qnum[8];
-	const char *argv[] = {
-		"iptables",    "-w", "-t", "mangle", add ? "-A" : "-D",
-		"FORWARD",     "-i", in,   "-j",     "NFQUEUE",
-		"--queue-num", qnum, NULL
-	};
+	/* ip6tables for a run over IPv6: the same rule in the same table,
+	 * the kernel's IPv6 netfilter hooks. */
+	const char *argv[] = { t->family == AF_INET6 ? "ip6tables" : "iptables",
+			       "-w",
+			       "-t",
+			       "mangle",
+			       add ? "-A" : "-D",
+			       "FORWARD",
+			       "-i",
+			       in,
+			       "-j",
+			       "NFQUEUE",
+			       "--queue-num",
+			       qnum,
+			       NULL };
 
 	if (!in)
 		return sl_errf(e, ENODEV, "no router interface faces the %s",

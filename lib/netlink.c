@@ -7,6 +7,7 @@
  * failed.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include <linux/veth.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "netlink.h"
 
 /* Requests here are a few hundred bytes and acks (capped, see below) even
@@ -192,9 +194,11 @@ int sl_netlink_set_up(struct sl_netlink *nl, const char *name)
 	return talk(nl, nlh);
 }
 
-int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
-			 struct in_addr addr, int prefixlen)
+int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
+			const struct in6_addr *addr, int prefixlen)
 {
+	struct in_addr v4 = sl_ip_to4(addr);
+	bool is4 = sl_ip_is4(addr);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifaddrmsg *ifa;
@@ -202,19 +206,29 @@ int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
 	nlh->nlmsg_type = RTM_NEWADDR;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
+	ifa->ifa_family = is4 ? AF_INET : AF_INET6;
 	ifa->ifa_prefixlen = (unsigned char)prefixlen;
+	if (!is4)
+		ifa->ifa_flags = IFA_F_NODAD;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa->ifa_index = (unsigned int)ifindex;
 	/* On a broadcast link IFA_LOCAL is our address and IFA_ADDRESS the
 	 * same; `ip addr add` sends both. */
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(addr), &addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(addr), &addr);
+	if (is4) {
+		mnl_attr_put(nlh, IFA_LOCAL, sizeof(v4), &v4);
+		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(v4), &v4);
+	} else {
+		mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
+		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
+	}
 	return talk(nl, nlh);
 }
 
-int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw)
+int sl_netlink_add_default_route(struct sl_netlink *nl,
+				 const struct in6_addr *gw)
 {
+	struct in_addr v4 = sl_ip_to4(gw);
+	bool is4 = sl_ip_is4(gw);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtmsg *rtm;
@@ -222,12 +236,103 @@ int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw)
 	nlh->nlmsg_type = RTM_NEWROUTE;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
 	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
+	rtm->rtm_family = is4 ? AF_INET : AF_INET6;
 	rtm->rtm_dst_len = 0;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gw), &gw);
+	if (is4)
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(v4), &v4);
+	else
+		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
 	return talk(nl, nlh);
+}
+
+/* One look at the namespace's IPv6 addresses: how many are still
+ * tentative (-EADDRNOTAVAIL when duplicate address detection failed on
+ * one); *news is set when a notification came in meanwhile, which the dump
+ * may or may not reflect. */
+static int count_tentative(struct sl_netlink *nl, int *news)
+{
+	char buf[SL__NL_BUFSZ];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifaddrmsg *ifa;
+	unsigned int seq;
+	int n = 0;
+
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	seq = nlh->nlmsg_seq = ++nl->seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET6;
+	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		ssize_t got = mnl_socket_recvfrom(nl->sock, buf, sizeof(buf));
+		const struct nlmsghdr *r = (const struct nlmsghdr *)buf;
+		int len = (int)got;
+
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (; mnl_nlmsg_ok(r, len); r = mnl_nlmsg_next(r, &len)) {
+			const struct ifaddrmsg *a;
+
+			if (r->nlmsg_seq != seq) {
+				*news = 1;
+				continue;
+			}
+			if (r->nlmsg_type == NLMSG_DONE)
+				return n;
+			if (r->nlmsg_type == NLMSG_ERROR)
+				return -EBADMSG;
+			if (r->nlmsg_type != RTM_NEWADDR ||
+			    mnl_nlmsg_get_payload_len(r) < sizeof(*a))
+				continue;
+			a = mnl_nlmsg_get_payload(r);
+			if (a->ifa_flags & IFA_F_DADFAILED)
+				return -EADDRNOTAVAIL;
+			n += !!(a->ifa_flags & IFA_F_TENTATIVE);
+		}
+	}
+}
+
+int sl_netlink_wait_ipv6_ready(struct sl_netlink *nl, int64_t deadline)
+{
+	int fd = mnl_socket_get_fd(nl->sock);
+	int group = RTNLGRP_IPV6_IFADDR, ret;
+
+	/* Joined before the first look: a change after it is announced. */
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
+		       sizeof(group)) < 0)
+		return -errno;
+	for (;;) {
+		int news = 0;
+		int64_t left;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		ret = count_tentative(nl, &news);
+		if (ret <= 0)
+			break;
+		if (news)
+			continue;
+		left = deadline - sl_now();
+		if (left <= 0) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		/* Woken by the kernel's next RTM_NEWADDR, whatever it is:
+		 * the next look decides. */
+		ret = poll(&pfd, 1, (int)(left / SL_NS_PER_MS) + 1);
+		if (ret < 0 && errno != EINTR) {
+			ret = -errno;
+			break;
+		}
+	}
+	setsockopt(fd, SOL_NETLINK, NETLINK_DROP_MEMBERSHIP, &group,
+		   sizeof(group));
+	return ret < 0 ? ret : 0;
 }

@@ -12,6 +12,9 @@
 #define SL_NETLINK_H
 
 #include <netinet/in.h>
+#include <stdint.h>
+
+#include "ipaddr.h"
 
 struct mnl_socket;
 
@@ -42,11 +45,24 @@ int sl_netlink_del_link(struct sl_netlink *nl, const char *name);
 /* `ip link set NAME up`. */
 int sl_netlink_set_up(struct sl_netlink *nl, const char *name);
 
-/* `ip addr add ADDR/PREFIXLEN dev IFINDEX`. */
-int sl_netlink_add_addr4(struct sl_netlink *nl, int ifindex,
-			 struct in_addr addr, int prefixlen);
+/* `ip addr add ADDR/PREFIXLEN dev IFINDEX`, of ADDR's family (ipaddr.h);
+ * an IPv6 one with `nodad`: usable at once, without the second or more of
+ * duplicate address detection, on a link where nobody else can have it. */
+int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
+			const struct in6_addr *addr, int prefixlen);
 
-/* `ip route add default via GW` in the main table. */
-int sl_netlink_add_default_route4(struct sl_netlink *nl, struct in_addr gw);
+/* `ip route add default via GW` in the main table, of GW's family. */
+int sl_netlink_add_default_route(struct sl_netlink *nl,
+				 const struct in6_addr *gw);
+
+/* Waits until no IPv6 address of the socket's namespace is tentative: a
+ * link's addresses stay so, `nodad` or not, until the kernel's workers
+ * (which need the RTNL lock that other namespaces' creation holds) have
+ * seen the link come up, and a tentative address answers no neighbour
+ * solicitation.  Woken by the kernel's address notifications, never by a
+ * timer of its own; gives up at deadline (CLOCK_MONOTONIC ns) with
+ * -ETIMEDOUT, and returns -EADDRNOTAVAIL when detection found a
+ * duplicate.  0 when all are usable. */
+int sl_netlink_wait_ipv6_ready(struct sl_netlink *nl, int64_t deadline);
 
 #endif

@@ -9,6 +9,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "ipaddr.h"
 #include "board.h"
 #include "capture.h"
 #include "clock.h"
@@ -87,8 +88,8 @@ static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t)
 	ev.t = ev.t_start = t;
 	ev.host = a->host;
 	ev.pkt = *pkt;
-	ev.from = sl_topology_host_by_addr(o->topo, pkt->saddr);
-	ev.to = sl_topology_host_by_addr(o->topo, pkt->daddr);
+	ev.from = sl_topology_host_by_addr(o->topo, &pkt->saddr);
+	ev.to = sl_topology_host_by_addr(o->topo, &pkt->daddr);
 	if (sl_timeline_add(&o->tl, &ev) < 0 && !o->err) {
 		o->err = -ENOMEM;
 		sl_errf(&o->why, ENOMEM, "record a packet");
@@ -102,8 +103,8 @@ static void on_packet(void *arg, const struct sl_packet *pkt, int64_t t)
 
 static int same_sock(const struct sl_sock *a, const struct sl_sock *b)
 {
-	return a->laddr.s_addr == b->laddr.s_addr &&
-	       a->raddr.s_addr == b->raddr.s_addr && a->lport == b->lport &&
+	return sl_ip_eq(&a->laddr, &b->laddr) &&
+	       sl_ip_eq(&a->raddr, &b->raddr) && a->lport == b->lport &&
 	       a->rport == b->rport && (a->state == 10) == (b->state == 10);
 }
 
@@ -410,6 +411,7 @@ int sl_observer_start(struct sl_observer **op, const struct sl_topology *t,
 				       e);
 		if (ret < 0)
 			goto fail;
+		sl_sockdiag_set_family(o->diag[k], t->family);
 	}
 	ret = pthread_create(&o->thread, NULL, observer_main, o);
 	if (ret) {
@@ -540,8 +542,10 @@ int sl_observer_attach(struct sl_observer *o, int host, const char *dir,
 		*e = jobs[0].ret < 0 ? jobs[0].err : jobs[1].err;
 	if (ret == 0)
 		ret = sl_sockdiag_open(&diag, h->nsfd, e);
-	if (ret == 0)
+	if (ret == 0) {
+		sl_sockdiag_set_family(diag, o->topo->family);
 		ret = pause_thread(o, e);
+	}
 	if (ret < 0) {
 		if (diag)
 			sl_sockdiag_close(diag);

@@ -30,9 +30,11 @@
 
 #include <pcap/dlt.h>
 
+#include "ipaddr.h"
 #include "packet.h"
 
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_IPV6 0x86dd
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_QINQ 0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
@@ -73,11 +75,12 @@ static uint32_t get32(const uint8_t *p)
 }
 
 /*
- * Finds where the IPv4 header starts in a frame of the given link type.
+ * Finds where the IP header (either version) starts in a frame of the
+ * given link type.
  * Every read is checked against caplen before it is made.
  */
 static int link_offset(const uint8_t *f, size_t caplen, int linktype,
-		       size_t *off)
+		       size_t *off, int *version)
 {
 	uint16_t proto;
 	size_t o;
@@ -112,14 +115,21 @@ static int link_offset(const uint8_t *f, size_t caplen, int linktype,
 		o = 20;
 		break;
 	case DLT_RAW:
+		*off = 0;
+		*version = 0; /* the header's own */
+		return 0;
 	case DLT_IPV4:
 		*off = 0;
+		*version = 4;
 		return 0;
 	default:
 		return -EINVAL;
 	}
-	if (proto != ETHERTYPE_IPV4)
+	if (proto != ETHERTYPE_IPV4 && proto != ETHERTYPE_IPV6)
 		return -EINVAL;
+	/* The link layer's word and the header's must agree: an IPv4
+	 * header behind IPv6's ethertype is not a packet anybody sent. */
+	*version = proto == ETHERTYPE_IPV6 ? 6 : 4;
 	*off = o;
 	return 0;
 }
@@ -193,6 +203,44 @@ static void parse_options(const uint8_t *p, size_t n, struct sl_tcpopts *o)
 	}
 }
 
+/* The IPv6 header and the extension headers a TCP segment may follow
+ * (hop-by-hop, routing, destination options, a first fragment): sets *ihl
+ * to the bytes before the TCP header and *iplen to the datagram's length.
+ * Returns 0, or -EINVAL for anything else (a later fragment, ESP, not
+ * TCP). */
+static int ipv6_headers(const uint8_t *ip, size_t avail, size_t *ihl,
+			size_t *iplen)
+{
+	uint8_t next = ip[6];
+	size_t off = 40;
+
+	*iplen = 40 + (size_t)get16(ip + 4);
+	/* A payload length of 0 is a jumbogram or, as for IPv4, a BIG TCP
+	 * packet seen on the sending side: take the capture's length. */
+	if (*iplen == 40)
+		*iplen = avail;
+	for (;;) {
+		if (next == IPPROTO_TCP)
+			break;
+		if (avail < off + 8)
+			return -EINVAL;
+		if (next == IPPROTO_FRAGMENT) {
+			if (get16(ip + off + 2) & 0xfff8)
+				return -EINVAL;
+			next = ip[off];
+			off += 8;
+		} else if (next == IPPROTO_HOPOPTS || next == IPPROTO_ROUTING ||
+			   next == IPPROTO_DSTOPTS) {
+			next = ip[off];
+			off += ((size_t)ip[off + 1] + 1) * 8;
+		} else {
+			return -EINVAL;
+		}
+	}
+	*ihl = off;
+	return 0;
+}
+
 void sl_packet_options(const uint8_t *raw, size_t n, struct sl_tcpopts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -207,26 +255,37 @@ int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 {
 	const uint8_t *ip, *th;
 	size_t off, avail, ihl, iplen, thl;
+	int v6, version;
 
-	if (!frame || !out || link_offset(frame, caplen, linktype, &off))
+	if (!frame || !out ||
+	    link_offset(frame, caplen, linktype, &off, &version))
 		return -EINVAL;
 	ip = frame + off;
 	avail = caplen - off;
-	if (avail < 20 || ip[0] >> 4 != 4 || ip[9] != IPPROTO_TCP)
+	if (avail < 20 || (version && ip[0] >> 4 != version))
 		return -EINVAL;
-	ihl = (size_t)(ip[0] & 0x0f) * 4;
-	if (ihl < 20 || ihl > avail)
-		return -EINVAL;
-	/* A later fragment carries no TCP header to decode. */
-	if (get16(ip + 6) & 0x1fff)
-		return -EINVAL;
-	iplen = get16(ip + 2);
-	/* An IP length of 0 is how a GSO packet larger than 64 KiB (BIG TCP)
-	 * shows up on the sending side: take the length from the capture,
-	 * as tcpdump does when built with GUESS_TSO, rather than lose a
-	 * segment that was sent. */
-	if (iplen == 0)
-		iplen = avail;
+	v6 = ip[0] >> 4 == 6;
+	if (v6) {
+		if (avail < 40 || ipv6_headers(ip, avail, &ihl, &iplen) < 0 ||
+		    ihl > avail)
+			return -EINVAL;
+	} else {
+		if (ip[0] >> 4 != 4 || ip[9] != IPPROTO_TCP)
+			return -EINVAL;
+		ihl = (size_t)(ip[0] & 0x0f) * 4;
+		if (ihl < 20 || ihl > avail)
+			return -EINVAL;
+		/* A later fragment carries no TCP header to decode. */
+		if (get16(ip + 6) & 0x1fff)
+			return -EINVAL;
+		iplen = get16(ip + 2);
+		/* An IP length of 0 is how a GSO packet larger than 64 KiB
+		 * (BIG TCP) shows up on the sending side: take the length
+		 * from the capture, as tcpdump does when built with
+		 * GUESS_TSO, rather than lose a segment that was sent. */
+		if (iplen == 0)
+			iplen = avail;
+	}
 	if (iplen < ihl)
 		return -EINVAL;
 	th = ip + ihl;
@@ -240,10 +299,21 @@ int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 		return -EINVAL;
 
 	memset(out, 0, sizeof(*out));
-	memcpy(&out->saddr, ip + 12, 4);
-	memcpy(&out->daddr, ip + 16, 4);
-	out->ipid = get16(ip + 4);
-	out->ttl = ip[8];
+	if (v6) {
+		memcpy(&out->saddr, ip + 8, 16);
+		memcpy(&out->daddr, ip + 24, 16);
+		out->flowlabel = get32(ip) & 0xfffff;
+		out->ttl = ip[7];
+	} else {
+		struct in_addr a;
+
+		memcpy(&a, ip + 12, 4);
+		out->saddr = sl_ip_from4(a);
+		memcpy(&a, ip + 16, 4);
+		out->daddr = sl_ip_from4(a);
+		out->ipid = get16(ip + 4);
+		out->ttl = ip[8];
+	}
 	out->sport = get16(th);
 	out->dport = get16(th + 2);
 	out->seq = get32(th + 4);
@@ -344,11 +414,11 @@ static void put(struct out *o, const char *fmt, ...)
 		o->used += (size_t)r;
 }
 
-static void put_addr(struct out *o, struct in_addr a)
+static void put_addr(struct out *o, const struct in6_addr *a)
 {
-	const uint8_t *b = (const uint8_t *)&a.s_addr;
+	char buf[SL_IPSTRLEN];
 
-	put(o, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+	put(o, "%s", sl_ip_ntop(a, buf, sizeof(buf)));
 }
 
 static const char *option_name(unsigned int opt)
@@ -731,6 +801,11 @@ static unsigned int synth_options(const struct sl_tcpopts *t, uint8_t flags,
 	return n;
 }
 
+const char *sl_packet_ipver(const struct sl_packet *p)
+{
+	return sl_ip_is4(&p->saddr) ? "IP" : "IP6";
+}
+
 int sl_packet_format(const struct sl_packet *p, bool relative,
 		     uint32_t seq_base, uint32_t ack_base, char *buf, size_t n)
 {
@@ -755,9 +830,9 @@ int sl_packet_format(const struct sl_packet *p, bool relative,
 	}
 	sl_flags_format(p->flags, flags);
 
-	put_addr(&o, p->saddr);
+	put_addr(&o, &p->saddr);
 	put(&o, ".%u > ", p->sport);
-	put_addr(&o, p->daddr);
+	put_addr(&o, &p->daddr);
 	put(&o, ".%u: Flags [%s]", p->dport, flags);
 	/* tcpdump shows seq only where it means something: on data and on
 	 * the flags that use a sequence number. */

@@ -1,4 +1,5 @@
-/* packet.h: one captured TCP/IPv4 segment, decoded, and its tcpdump-style text. */
+/* packet.h: one captured TCP segment (IPv4 or IPv6), decoded, and its
+ * tcpdump-style text. */
 #ifndef SL_PACKET_H
 #define SL_PACKET_H
 
@@ -30,22 +31,23 @@ struct sl_tcpopts {
 };
 
 struct sl_packet {
-	struct in_addr saddr, daddr;
-	uint16_t sport, dport; /* host byte order */
-	uint32_t seq, ack;     /* absolute, host byte order */
-	uint8_t flags;	       /* SL_TH_* */
-	uint16_t win;	       /* raw window field, not scaled */
-	uint16_t urp;	       /* urgent pointer, printed when URG is set */
-	uint32_t len;	       /* TCP payload length */
-	uint16_t ipid;
-	uint8_t ttl;
+	struct in6_addr saddr, daddr; /* ipaddr.h: IPv4 as ::ffff:a.b.c.d */
+	uint16_t sport, dport;	      /* host byte order */
+	uint32_t seq, ack;	      /* absolute, host byte order */
+	uint8_t flags;		      /* SL_TH_* */
+	uint16_t win;		      /* raw window field, not scaled */
+	uint16_t urp;	    /* urgent pointer, printed when URG is set */
+	uint32_t len;	    /* TCP payload length */
+	uint16_t ipid;	    /* IPv4 only */
+	uint8_t ttl;	    /* IPv6: the hop limit */
+	uint32_t flowlabel; /* IPv6 only: the 20-bit flow label */
 	struct sl_tcpopts opt;
 };
 
 /* Decodes one frame of the given pcap link type (DLT_EN10MB or DLT_RAW /
  * DLT_LINUX_SLL, DLT_LINUX_SLL2).  Returns 0, or -EINVAL when the frame is
- * not (a complete enough) IPv4 TCP segment: ARP, IPv6 and the rest are not
- * ours to decode. */
+ * not (a complete enough) TCP segment over IPv4 or IPv6: ARP, ICMPv6 (the
+ * neighbour discovery) and the rest are not ours to decode. */
 int sl_packet_decode(const uint8_t *frame, size_t caplen, int linktype,
 		     struct sl_packet *out);
 
@@ -63,7 +65,7 @@ int sl_flags_parse(const char *s, uint8_t *flags);
 void sl_flags_format(uint8_t flags, char buf[16]);
 
 /* One line the way `tcpdump -nn` prints it, without timestamp and without
- * the leading "IP ":
+ * the leading "IP " ("IP6 " for IPv6: sl_packet_ipver()):
  *   198.18.3.2.41234 > 198.19.3.2.7007: Flags [P.], seq 1:101, ack 1,
  *   win 502, options [nop,nop,TS val 1 ecr 2], length 100
  * Sequence numbers are printed relative to seq_base (the sender's ISN) and
@@ -72,6 +74,9 @@ void sl_flags_format(uint8_t flags, char buf[16]);
  * Options print from opt.raw; a hand-built packet (rawlen 0) prints its
  * parsed options in the order Linux writes them.
  * Returns the length written (truncated to n). */
+/* tcpdump's word for the packet's network layer: "IP" or "IP6". */
+const char *sl_packet_ipver(const struct sl_packet *p);
+
 int sl_packet_format(const struct sl_packet *p, bool relative,
 		     uint32_t seq_base, uint32_t ack_base, char *buf, size_t n);
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "clock.h"
+#include "ipaddr.h"
 #include "predict.h"
 #include "socklab.h"
 
@@ -33,6 +34,14 @@ void sl_predict_measure(struct sl_predict *p, const char *name, double value,
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	snprintf(m->unit, sizeof(m->unit), "%s", unit);
 	m->value = value;
+}
+
+int sl_predict_family(const struct sl_predict *p)
+{
+	for (int i = 0; p->tl && i < p->tl->n; i++)
+		if (p->tl->ev[i].kind == SL_EV_PACKET)
+			return sl_ip_family(&p->tl->ev[i].pkt.saddr);
+	return AF_INET;
 }
 
 int sl_predict_holds(const struct sl_predict *p)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "packet.h"
 #include "predict.h"
@@ -44,9 +45,9 @@ static int acked_by(const struct sl_timeline *tl, int d)
 		const struct sl_packet *a = &e->pkt;
 
 		if (!sl_timeline_is_sent(e) ||
-		    a->saddr.s_addr != s->daddr.s_addr ||
-		    a->daddr.s_addr != s->saddr.s_addr ||
-		    a->sport != s->dport || a->dport != s->sport ||
+		    !sl_ip_eq(&a->saddr, &s->daddr) ||
+		    !sl_ip_eq(&a->daddr, &s->saddr) || a->sport != s->dport ||
+		    a->dport != s->sport ||
 		    (a->flags & (SL_TH_ACK | SL_TH_RST)) != SL_TH_ACK)
 			continue;
 		/* Sequence numbers wrap: "covers" is "not before". */

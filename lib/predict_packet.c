@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "predict.h"
 #include "socklab.h"
@@ -83,8 +84,8 @@ static int is_dup_ack(const struct sl_timeline *tl, const struct sl_event *e)
 		return 0;
 	for (const struct sl_event *q = e - 1; q >= tl->ev; q--) {
 		if (!sl_timeline_is_sent(q) || q->from != e->from ||
-		    q->pkt.saddr.s_addr != k->saddr.s_addr ||
-		    q->pkt.daddr.s_addr != k->daddr.s_addr ||
+		    !sl_ip_eq(&q->pkt.saddr, &k->saddr) ||
+		    !sl_ip_eq(&q->pkt.daddr, &k->daddr) ||
 		    q->pkt.sport != k->sport || q->pkt.dport != k->dport)
 			continue;
 		return (q->pkt.flags & SL_TH_ACK) && q->pkt.ack == k->ack &&

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "predict.h"
 #include "sockhist.h"
@@ -415,14 +416,10 @@ static int entry_segment(const struct sl_timeline *tl, const struct sl_sock *s,
 
 		if (tl->ev[i].kind != SL_EV_PACKET)
 			continue;
-		if ((k->daddr.s_addr == s->laddr.s_addr &&
-		     k->dport == s->lport &&
-		     k->saddr.s_addr == s->raddr.s_addr &&
-		     k->sport == s->rport) ||
-		    (k->saddr.s_addr == s->laddr.s_addr &&
-		     k->sport == s->lport &&
-		     k->daddr.s_addr == s->raddr.s_addr &&
-		     k->dport == s->rport))
+		if ((sl_ip_eq(&k->daddr, &s->laddr) && k->dport == s->lport &&
+		     sl_ip_eq(&k->saddr, &s->raddr) && k->sport == s->rport) ||
+		    (sl_ip_eq(&k->saddr, &s->laddr) && k->sport == s->lport &&
+		     sl_ip_eq(&k->daddr, &s->raddr) && k->dport == s->rport))
 			entry = i;
 	}
 	return entry;

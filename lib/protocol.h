@@ -10,13 +10,20 @@
  *   <id> --describe
  *	prints one JSON object on one line and exits 0:
  *	{"id":"close-unread-rst","claim":"...","expected":"CONFIRMED",
- *	 "timeout_s":30,"variants":["read_90_of_100", ...]}
+ *	 "timeout_s":30,"variants":["read_90_of_100", ...],
+ *	 "families":[4,6]}  (the address families it runs on)
  *	An experiment defined inconsistently (sl_registry_check() in
  *	registry.h) prints the reason on stderr and exits SL_EXIT_ERROR
  *	instead, for --describe as for --run: the CLI lists it as broken.
  *
  *   <id> --run --results DIR [--keep] [--variant NAME]... [--results-fd N]
- *	runs the variants (each in its own topology, concurrently), writes
+ *	    [--family 4|6|all]
+ *	runs the variants (each in its own topology, concurrently; over
+ *	IPv4 unless --family says otherwise: a variant run over IPv6 is
+ *	named NAME.ipv6 in everything it writes, and --variant takes either
+ *	name; a family the experiment does not run on is left out, and when
+ *	nothing is left it exits SL_EXIT_SKIP with "not yet ported to IPv6"
+ *	on stderr), writes
  *	DIR/verdict.json, DIR/timeline.txt, DIR/<variant>/... (pcaps, the
  *	variant's timeline.txt, commands.sh), relative to descriptor N (the
  *	CLI passes the folder it created, so that nothing is found by a path

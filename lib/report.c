@@ -65,14 +65,20 @@ static int as_declared(const struct sl_report *r, int v)
 
 void sl_report_describe(FILE *f, const struct sl_registry *reg)
 {
-	json_t *vars = json_array();
+	json_t *vars = json_array(), *fams = json_array();
 
 	for (int i = 0; i < reg->nvariants; i++)
 		json_array_append_new(vars,
 				      sl_json_text(reg->variant[i]->name));
+	/* The address families it runs on: `socklab run --family` skips
+	 * the others with the reason. */
+	if (reg->x->families != 6)
+		json_array_append_new(fams, json_integer(4));
+	if (reg->x->families != 4)
+		json_array_append_new(fams, json_integer(6));
 	sl_json_line(
 		f,
-		json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o}", "id",
+		json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o}", "id",
 			  sl_json_text(reg->id), "claim",
 			  sl_json_text(reg->x->claim), "expected",
 			  sl_json_text(sl_verdict_name(reg->x->expected)),
@@ -80,7 +86,7 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg)
 			  sl_json_text(sl_topic_name(reg->x->topic)),
 			  "timeout_s",
 			  (reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
-			  "variants", vars));
+			  "variants", vars, "families", fams));
 }
 
 static json_t *json_prediction(const struct sl_result *res)

@@ -127,9 +127,10 @@ void sl__role_fail(struct sl_role *self, const char *what, int err,
 	_exit(SL_ROLE_EXIT_ERROR);
 }
 
-struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port)
+struct sockaddr_storage sl_addr(struct sl_role *self, const char *host,
+				int port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_storage sa;
 	int h = sl_topology_host(self->topo, host);
 
 	if (h < 0) {
@@ -137,15 +138,21 @@ struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port)
 		sl__role_fail(self, "unknown host name in sl_addr()", EINVAL,
 			      __FILE__, __LINE__);
 	}
-	sa.sin_addr = self->topo->host[h].iface[0].addr;
-	sa.sin_port = htons(port);
+	sl_ip_to_sockaddr(&self->topo->host[h].iface[0].addr,
+			  (unsigned short)port, &sa);
 	return sa;
 }
+
+int sl_family(struct sl_role *self)
+{
+	return self->topo->family;
+}
+
 int sl_listen(struct sl_role *self, int port)
 {
-	struct sockaddr_in sa =
+	struct sockaddr_storage sa =
 		sl_addr(self, self->topo->host[self->host].name, port);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_call(self, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	sl_call(self, listen(fd, 16));
@@ -155,8 +162,8 @@ int sl_listen(struct sl_role *self, int port)
 
 int sl_connect(struct sl_role *self, const char *host, int port)
 {
-	struct sockaddr_in sa = sl_addr(self, host, port);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage sa = sl_addr(self, host, port);
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_wait_mark(self, host, "listening");
 	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));

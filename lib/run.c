@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipaddr.h"
 #include "board.h"
 #include "cleanup.h"
 #include "clock.h"
@@ -138,9 +139,9 @@ static void hosts_header(const struct sl_topology *t, char *buf, size_t n)
 		used += snprintf(buf + used, n - used, "# %-6s netns %s",
 				 host->name, host->netns);
 		for (int i = 0; i < host->nif && used < n; i++) {
-			char a[32];
+			char a[SL_IPSTRLEN];
 
-			inet_ntop(AF_INET, &host->iface[i].addr, a, sizeof(a));
+			sl_ip_ntop(&host->iface[i].addr, a, sizeof(a));
 			used += snprintf(buf + used, n - used, "  %s %s/%d",
 					 host->iface[i].name, a,
 					 host->iface[i].prefixlen);
@@ -205,8 +206,8 @@ static int64_t wait_cause(const struct sl_timeline *tl,
 		    e->host == w->host && e->k.state == want &&
 		    e->k.lport == w->sock.lport &&
 		    e->k.rport == w->sock.rport &&
-		    e->k.laddr.s_addr == w->sock.laddr.s_addr &&
-		    e->k.raddr.s_addr == w->sock.raddr.s_addr)
+		    sl_ip_eq(&e->k.laddr, &w->sock.laddr) &&
+		    sl_ip_eq(&e->k.raddr, &w->sock.raddr))
 			t = e->t;
 	}
 	return t;
@@ -373,7 +374,8 @@ static int topology_up(struct run *r)
 {
 	char owner[PATH_MAX];
 	int64_t t = sl_now();
-	int ret = sl_topology_up(&r->topo, &r->cleanup, r->cmdlog, &r->e);
+	int ret = sl_topology_up(&r->topo, r->opts->family, &r->cleanup,
+				 r->cmdlog, &r->e);
 
 	phase(&r->ph, "topology up", &r->harness, t);
 	if (ret < 0) {

@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "err.h"
 #include "exec.h"
 #include "netns.h"
@@ -33,16 +34,14 @@ void sl_sysctl(struct sl_setup *s, const char *host, const char *key,
 }
 
 /* The router's address on host's link: host's gateway. */
-static int gateway_of(const struct sl_topology *t, int h, struct in_addr *gw)
+static int gateway_of(const struct sl_topology *t, int h, struct in6_addr *gw)
 {
 	const struct sl_host *r = &t->host[SL_HOST_ROUTER];
 	const struct sl_iface *hi = &t->host[h].iface[0];
 
 	for (int k = 0; k < r->nif; k++) {
-		uint32_t mask = htonl(~0u << (32 - r->iface[k].prefixlen));
-
-		if ((r->iface[k].addr.s_addr & mask) ==
-		    (hi->addr.s_addr & mask)) {
+		if (sl_topology_same_subnet(&r->iface[k].addr, &hi->addr,
+					    r->iface[k].prefixlen)) {
 			*gw = r->iface[k].addr;
 			return 0;
 		}
@@ -85,8 +84,8 @@ void sl__route(struct sl_setup *s, const char *host, const char *const opts[])
 		"ip", "route", "change", "default", "via", NULL, "dev", NULL,
 	};
 	const char *shown[2 + 8 + SL__ROUTE_OPTS + 1] = { "ip", "-n" };
-	char via[INET_ADDRSTRLEN];
-	struct in_addr gw;
+	char via[SL_IPSTRLEN];
+	struct in6_addr gw;
 	int h = sl_topology_host(s->topo, host), n = 0;
 
 	if (s->failed)
@@ -113,7 +112,7 @@ void sl__route(struct sl_setup *s, const char *host, const char *const opts[])
 		s->failed = 1;
 		return;
 	}
-	inet_ntop(AF_INET, &gw, via, sizeof(via));
+	sl_ip_ntop(&gw, via, sizeof(via));
 	run[5] = via;
 	run[7] = s->topo->host[h].iface[0].name;
 	for (int k = 0; k < n; k++)

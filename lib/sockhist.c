@@ -5,12 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "sockhist.h"
 
 /* A socket as the builder follows it through the timeline. */
 struct cur {
 	int host;
-	struct in_addr laddr, raddr;
+	struct in6_addr laddr, raddr;
 	uint16_t lport, rport;
 	int kernel;	   /* its states come from the kernel's changes */
 	int open;	   /* index of its open span, or -1 */
@@ -40,16 +41,16 @@ static int is_mini(const struct sl_sock *s)
 	return s->timer == SL_TIMER_TIMEWAIT;
 }
 
-static struct cur *find_cur(struct build *b, int host, struct in_addr la,
-			    uint16_t lp, struct in_addr ra, uint16_t rp,
+static struct cur *find_cur(struct build *b, int host, struct in6_addr la,
+			    uint16_t lp, struct in6_addr ra, uint16_t rp,
 			    int create)
 {
 	struct cur *c;
 
 	for (int i = 0; i < b->nc; i++) {
 		c = &b->c[i];
-		if (c->host == host && c->laddr.s_addr == la.s_addr &&
-		    c->lport == lp && c->raddr.s_addr == ra.s_addr &&
+		if (c->host == host && sl_ip_eq(&c->laddr, &la) &&
+		    c->lport == lp && sl_ip_eq(&c->raddr, &ra) &&
 		    c->rport == rp)
 			return c;
 	}
@@ -171,8 +172,8 @@ static int mini_sample(struct build *b, struct cur *c, int i)
 
 			if (p->host != c->host || p->lport != c->lport ||
 			    p->rport != c->rport ||
-			    p->laddr.s_addr != c->laddr.s_addr ||
-			    p->raddr.s_addr != c->raddr.s_addr)
+			    !sl_ip_eq(&p->laddr, &c->laddr) ||
+			    !sl_ip_eq(&p->raddr, &c->raddr))
 				continue;
 			if (p->to != k->t)
 				break;

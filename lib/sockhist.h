@@ -37,7 +37,7 @@
 /* One socket (host and 4-tuple) in one state, from..to. */
 struct sl_span {
 	int host;
-	struct in_addr laddr, raddr;
+	struct in6_addr laddr, raddr;
 	uint16_t lport, rport; /* rport 0: a listener */
 	int state; /* TCP_* numbers, as sock_diag and ss have them */
 	int mini;  /* a TIME-WAIT mini-socket (TIME-WAIT, or an

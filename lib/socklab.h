@@ -98,6 +98,10 @@ struct sl_experiment {
 	/* Longest a variant's roles may take, in seconds (default 20).  Past
 	 * it the roles are killed and the run is an ERROR, not a verdict. */
 	int timeout_s;
+	/* The address families it runs on: 0 (default) both, 4 IPv4 only,
+	 * 6 IPv6 only.  An experiment not yet ported to IPv6 says 4, and
+	 * `socklab run --family 6` reports it skipped, never passed. */
+	int families;
 };
 
 struct sl_role;		/* a role's handle: self */
@@ -245,8 +249,24 @@ void sl__route(struct sl_setup *s, const char *host, const char *const opts[]);
 
 /* ---- roles ---- */
 
-/* The address of a host, with a port, ready for connect() or bind(). */
-struct sockaddr_in sl_addr(struct sl_role *self, const char *host, int port);
+/* The address of a host, with a port, ready for connect() or bind(), in
+ * the family the variant runs on (`socklab run --family`): a struct
+ * sockaddr_in or sockaddr_in6 in a struct sockaddr_storage, which the
+ * kernel takes whole (connect(fd, (struct sockaddr *)&sa, sizeof(sa))). */
+struct sockaddr_storage sl_addr(struct sl_role *self, const char *host,
+				int port);
+
+/* The family the variant runs on, AF_INET or AF_INET6: what socket() takes
+ * (socket(sl_family(self), SOCK_STREAM, 0)). */
+int sl_family(struct sl_role *self);
+
+/* The port of a struct sockaddr_in or sockaddr_in6, in host byte order
+ * (ntohs(t.local.sin_port) for either family). */
+static inline int sl_port(const struct sockaddr_storage *sa)
+{
+	/* sin_port and sin6_port sit at the same offset, by design. */
+	return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+}
 
 /* Marks a named moment on the timeline ("closing", "sent 100"). */
 void sl_mark(struct sl_role *self, const char *name);
@@ -383,6 +403,12 @@ struct sl_match {
 /* Exactly n packets match. */
 #define expect_packets(p, n, ...)					\
 	SL__MATCH(sl__expect_packets((p), &sl__m, (n), __LINE__), __VA_ARGS__)
+
+/* The address family the variant ran over, AF_INET or AF_INET6, as its
+ * packets tell (AF_INET when it has none): for a prediction whose numbers
+ * differ with the family, such as a full segment's length (the IPv6 header
+ * is 20 bytes longer, so the MSS is 20 bytes shorter). */
+int sl_predict_family(const struct sl_predict *p);
 
 /* The last call recorded as name on host failed with errno err. */
 void expect_errno(struct sl_predict *p, const char *host, const char *name,
@@ -693,7 +719,7 @@ void sl_reboot(struct sl_role *self, const char *host);
 
 /* A connection's addresses, as getsockname() and getpeername() give them. */
 struct sl_tuple {
-	struct sockaddr_in local, peer;
+	struct sockaddr_storage local, peer; /* either family: sl_port() */
 };
 
 /* The 4-tuple of the connected socket fd; take it before close().  A socket
@@ -730,7 +756,7 @@ void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t,
 /* A segment as the capture saw it leave its sender. */
 struct sl_segment {
 	int64_t t;		/* when, CLOCK_MONOTONIC ns */
-	struct in_addr saddr, daddr;
+	struct in6_addr saddr, daddr; /* ipaddr.h: IPv4 as ::ffff:a.b.c.d */
 	uint16_t sport, dport;	/* host byte order */
 	uint32_t seq, ack;	/* absolute, host byte order */
 	uint8_t flags;		/* TH_SYN, TH_FIN, ... of <netinet/tcp.h> */

@@ -37,6 +37,7 @@
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
 
+#include "ipaddr.h"
 #include "err.h"
 #include "sockstate.h"
 
@@ -60,6 +61,7 @@ struct sl_sockdiag {
 	struct mnl_socket *nl;
 	unsigned int portid;
 	unsigned int seq;
+	int family; /* AF_INET (the default) or AF_INET6 */
 	char buf[SL__DIAG_BUFSZ];
 };
 
@@ -78,6 +80,8 @@ int sl_sockdiag_open(struct sl_sockdiag **dp, int nsfd, struct sl_err *e)
 
 	*dp = NULL;
 	d = calloc(1, sizeof(*d));
+	if (d)
+		d->family = AF_INET;
 	if (!d)
 		return sl_errf(e, ENOMEM, "allocate sock_diag socket");
 
@@ -179,7 +183,7 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*r))
 		return MNL_CB_OK;
 	r = mnl_nlmsg_get_payload(nlh);
-	if (r->idiag_family != AF_INET)
+	if (r->idiag_family != AF_INET && r->idiag_family != AF_INET6)
 		return MNL_CB_OK;
 	/* No room for more: the rest are skipped, but still read, so that
 	 * the dump is consumed to its end. */
@@ -189,8 +193,16 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
 	s = &ctx->out[ctx->n++];
 	memset(s, 0, sizeof(*s));
 	s->state = r->idiag_state;
-	s->laddr.s_addr = r->id.idiag_src[0];
-	s->raddr.s_addr = r->id.idiag_dst[0];
+	/* Four words for either family; an IPv4 socket fills the first. */
+	if (r->idiag_family == AF_INET) {
+		s->laddr = sl_ip_from4(
+			(struct in_addr){ .s_addr = r->id.idiag_src[0] });
+		s->raddr = sl_ip_from4(
+			(struct in_addr){ .s_addr = r->id.idiag_dst[0] });
+	} else {
+		memcpy(&s->laddr, r->id.idiag_src, sizeof(s->laddr));
+		memcpy(&s->raddr, r->id.idiag_dst, sizeof(s->raddr));
+	}
 	s->lport = ntohs(r->id.idiag_sport);
 	s->rport = ntohs(r->id.idiag_dport);
 	s->rqueue = r->idiag_rqueue;
@@ -248,7 +260,7 @@ static int dump_once(struct sl_sockdiag *d, struct dump_ctx *ctx,
 		d->seq = 1;
 	nlh->nlmsg_seq = seq = d->seq++;
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
-	req->sdiag_family = AF_INET;
+	req->sdiag_family = (uint8_t)d->family;
 	req->sdiag_protocol = IPPROTO_TCP;
 	/* Every state but one: TIME_WAIT and NEW_SYN_RECV (request sockets)
 	 * included, TCP_BOUND_INACTIVE (bound, neither listening nor
@@ -290,6 +302,11 @@ static int dump_once(struct sl_sockdiag *d, struct dump_ctx *ctx,
 	}
 	drain(d);
 	return ret;
+}
+
+void sl_sockdiag_set_family(struct sl_sockdiag *d, int family)
+{
+	d->family = family;
 }
 
 int sl_sockdiag_dump(struct sl_sockdiag *d, struct sl_sock *out, int max,
@@ -437,24 +454,31 @@ int sl_sock_format_timer(const struct sl_sock *s, char *buf, size_t n)
 }
 
 /* ss -n writes port 0 (an unconnected peer, an unbound socket) as "*". */
-static void format_endpoint(char *buf, size_t n, struct in_addr a,
+/* ss -n writes port 0 (an unconnected peer, an unbound socket) as "*",
+ * and an IPv6 address in brackets: [2001:2:0:1803::2]:41234. */
+static void format_endpoint(char *buf, size_t n, const struct in6_addr *a,
 			    uint16_t port)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[SL_IPSTRLEN + 2], p[8] = "*";
 
-	inet_ntop(AF_INET, &a, ip, sizeof(ip));
+	if (sl_ip_is4(a)) {
+		sl_ip_ntop(a, ip, sizeof(ip));
+	} else {
+		ip[0] = '[';
+		sl_ip_ntop(a, ip + 1, sizeof(ip) - 2);
+		strcat(ip, "]");
+	}
 	if (port)
-		snprintf(buf, n, "%s:%u", ip, port);
-	else
-		snprintf(buf, n, "%s:*", ip);
+		snprintf(p, sizeof(p), "%u", port);
+	snprintf(buf, n, "%s:%s", ip, p);
 }
 
 int sl_sock_format(const struct sl_sock *s, char *buf, size_t n)
 {
-	char local[32], peer[32], timer[64];
+	char local[SL_IPSTRLEN + 10], peer[SL_IPSTRLEN + 10], timer[64];
 
-	format_endpoint(local, sizeof(local), s->laddr, s->lport);
-	format_endpoint(peer, sizeof(peer), s->raddr, s->rport);
+	format_endpoint(local, sizeof(local), &s->laddr, s->lport);
+	format_endpoint(peer, sizeof(peer), &s->raddr, s->rport);
 	sl_sock_format_timer(s, timer, sizeof(timer));
 	return clamp_len(snprintf(buf, n, "%s %u %u %s %s%s%s",
 				  sl_state_name(s->state), s->rqueue, s->wqueue,

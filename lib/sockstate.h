@@ -30,7 +30,7 @@ enum sl_timer {
 
 struct sl_sock {
 	uint8_t state; /* TCP_ESTABLISHED ... as in <netinet/tcp.h> */
-	struct in_addr laddr, raddr;
+	struct in6_addr laddr, raddr;
 	uint16_t lport, rport;	 /* host byte order */
 	uint32_t rqueue, wqueue; /* Recv-Q, Send-Q as ss shows them */
 	uint8_t timer;		 /* enum sl_timer */
@@ -46,7 +46,11 @@ struct sl_sock {
  * namespace when nsfd < 0.  Returns 0 or -errno with a reason in e. */
 int sl_sockdiag_open(struct sl_sockdiag **dp, int nsfd, struct sl_err *e);
 
-/* Dumps all IPv4 TCP sockets: fills up to max entries of out and sets *n to
+/* Which family's sockets the dumps list: AF_INET (the default) or
+ * AF_INET6; a run has addresses of one family only (topology.h). */
+void sl_sockdiag_set_family(struct sl_sockdiag *d, int family);
+
+/* Dumps all TCP sockets of the handle's family: fills up to max entries of out and sets *n to
  * the number filled.  Returns 0 or -errno. */
 int sl_sockdiag_dump(struct sl_sockdiag *d, struct sl_sock *out, int max,
 		     int *n, struct sl_err *e);

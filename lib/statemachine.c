@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "kevent.h"
 #include "statemachine.h"
 
@@ -110,8 +111,8 @@ static int same_tuple(const struct sl_event *a, const struct sl_event *b)
 	const struct sl_sock *s = &b->sock;
 
 	return a->host == b->host && k->lport == s->lport &&
-	       k->rport == s->rport && k->laddr.s_addr == s->laddr.s_addr &&
-	       k->raddr.s_addr == s->raddr.s_addr;
+	       k->rport == s->rport && sl_ip_eq(&k->laddr, &s->laddr) &&
+	       sl_ip_eq(&k->raddr, &s->raddr);
 }
 
 /* The kernel's change i to CLOSE: was its 4-tuple then sampled in
@@ -156,7 +157,7 @@ static int sampled(struct sl_sm *m, const struct sl_timeline *tl,
 			    q->host == e->host &&
 			    q->sock.lport == e->sock.lport &&
 			    q->sock.rport == e->sock.rport &&
-			    q->sock.raddr.s_addr == e->sock.raddr.s_addr) {
+			    sl_ip_eq(&q->sock.raddr, &e->sock.raddr)) {
 				prev = q->kind == SL_EV_STATE ? q->sock.state :
 								-1;
 				break;

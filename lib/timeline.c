@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "timeline.h"
 
 void sl_timeline_init(struct sl_timeline *tl)
@@ -66,8 +67,8 @@ static int cmp_time(const void *a, const void *b)
 
 static int same_segment(const struct sl_packet *a, const struct sl_packet *b)
 {
-	return a->saddr.s_addr == b->saddr.s_addr &&
-	       a->daddr.s_addr == b->daddr.s_addr && a->sport == b->sport &&
+	return sl_ip_eq(&a->saddr, &b->saddr) &&
+	       sl_ip_eq(&a->daddr, &b->daddr) && a->sport == b->sport &&
 	       a->dport == b->dport && a->seq == b->seq && a->ack == b->ack &&
 	       a->flags == b->flags && a->len == b->len;
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "clock.h"
 #include "timeline.h"
 #include "kevent.h"
@@ -16,8 +17,8 @@ static const char *host_name(const struct sl_timeline *tl, int h)
 
 static int same_flow(const struct sl_packet *a, const struct sl_packet *b)
 {
-	return a->saddr.s_addr == b->saddr.s_addr &&
-	       a->daddr.s_addr == b->daddr.s_addr && a->sport == b->sport &&
+	return sl_ip_eq(&a->saddr, &b->saddr) &&
+	       sl_ip_eq(&a->daddr, &b->daddr) && a->sport == b->sport &&
 	       a->dport == b->dport;
 }
 
@@ -113,12 +114,15 @@ static void format_packet(const struct sl_timeline *tl, int i, char *body,
 	struct sl_packet rev;
 	uint32_t sbase = 0, abase = 0;
 	int rel = flow_isn(tl, i, &e->pkt, &sbase);
+	size_t used;
 
 	reverse(&e->pkt, &rev);
 	if (!flow_isn(tl, i, &rev, &abase))
 		abase = 0;
-	memcpy(body, "IP ", 3);
-	sl_packet_format(&e->pkt, rel != 0, sbase, abase, body + 3, n - 3);
+	snprintf(body, n, "%s ", sl_packet_ipver(&e->pkt));
+	used = strlen(body);
+	sl_packet_format(&e->pkt, rel != 0, sbase, abase, body + used,
+			 n - used);
 	if (strcmp(e->name, "injected") == 0)
 		format_injected(e, rel, sbase, body, n);
 }
@@ -127,8 +131,9 @@ static void format_inject(const struct sl_event *e, char *body, size_t n)
 {
 	size_t used;
 
-	memcpy(body, "inject: IP ", 11);
-	sl_packet_format(&e->pkt, false, 0, 0, body + 11, n - 11);
+	snprintf(body, n, "inject: %s ", sl_packet_ipver(&e->pkt));
+	used = strlen(body);
+	sl_packet_format(&e->pkt, false, 0, 0, body + used, n - used);
 	used = strlen(body);
 	snprintf(body + used, n - used,
 		 " (injected%s%s; not seen by the capture)",
@@ -137,17 +142,21 @@ static void format_inject(const struct sl_event *e, char *body, size_t n)
 
 static void format_sock(const struct sl_event *e, char *body, size_t n)
 {
-	char s[256], l[32], r[32];
+	char s[256], l[SL_IPSTRLEN], r[SL_IPSTRLEN];
 
 	if (e->kind == SL_EV_STATE) {
 		sl_sock_format(&e->sock, s, sizeof(s));
 		snprintf(body, n, "ss: %s", s);
 		return;
 	}
-	inet_ntop(AF_INET, &e->sock.laddr, l, sizeof(l));
-	inet_ntop(AF_INET, &e->sock.raddr, r, sizeof(r));
-	snprintf(body, n, "ss: (gone) %s:%u %s:%u", l, e->sock.lport, r,
-		 e->sock.rport);
+	sl_ip_ntop(&e->sock.laddr, l, sizeof(l));
+	sl_ip_ntop(&e->sock.raddr, r, sizeof(r));
+	if (sl_ip_is4(&e->sock.laddr))
+		snprintf(body, n, "ss: (gone) %s:%u %s:%u", l, e->sock.lport, r,
+			 e->sock.rport);
+	else
+		snprintf(body, n, "ss: (gone) [%s]:%u [%s]:%u", l,
+			 e->sock.lport, r, e->sock.rport);
 }
 
 static void format_wait(const struct sl_event *e, char *body, size_t n)

@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipaddr.h"
 #include "counter.h"
 #include "err.h"
 #include "timeline.h"
@@ -54,10 +55,10 @@
 
 static void save_packet(FILE *f, const struct sl_event *e)
 {
-	char a[32], b[32];
+	char a[SL_IPSTRLEN], b[SL_IPSTRLEN];
 
-	inet_ntop(AF_INET, &e->pkt.saddr, a, sizeof(a));
-	inet_ntop(AF_INET, &e->pkt.daddr, b, sizeof(b));
+	sl_ip_ntop(&e->pkt.saddr, a, sizeof(a));
+	sl_ip_ntop(&e->pkt.daddr, b, sizeof(b));
 	fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s",
 		(long long)e->t, e->host, e->from, e->to, a, e->pkt.sport, b,
 		e->pkt.dport, e->pkt.seq, e->pkt.ack, e->pkt.flags, e->pkt.win,
@@ -75,10 +76,10 @@ static void save_packet(FILE *f, const struct sl_event *e)
 
 static void save_sock(FILE *f, const struct sl_event *e)
 {
-	char a[32], b[32];
+	char a[SL_IPSTRLEN], b[SL_IPSTRLEN];
 
-	inet_ntop(AF_INET, &e->sock.laddr, a, sizeof(a));
-	inet_ntop(AF_INET, &e->sock.raddr, b, sizeof(b));
+	sl_ip_ntop(&e->sock.laddr, a, sizeof(a));
+	sl_ip_ntop(&e->sock.raddr, b, sizeof(b));
 	fprintf(f, "%c\t%lld\t%d\t%u\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u\n",
 		e->kind == SL_EV_STATE ? 'S' : 'G', (long long)e->t, e->host,
 		e->sock.state, a, e->sock.lport, b, e->sock.rport,
@@ -88,13 +89,13 @@ static void save_sock(FILE *f, const struct sl_event *e)
 
 static void save_wait(FILE *f, const struct sl_event *e)
 {
-	char a[32], b[32];
+	char a[SL_IPSTRLEN], b[SL_IPSTRLEN];
 
 	fprintf(f, "W\t%lld\t%lld\t%d\t%ld\t%s\t%s", (long long)e->t,
 		(long long)e->t_start, e->host, e->ret, e->name, e->text);
 	if (e->sock.lport) {
-		inet_ntop(AF_INET, &e->sock.laddr, a, sizeof(a));
-		inet_ntop(AF_INET, &e->sock.raddr, b, sizeof(b));
+		sl_ip_ntop(&e->sock.laddr, a, sizeof(a));
+		sl_ip_ntop(&e->sock.raddr, b, sizeof(b));
 		fprintf(f, "\t%s\t%u\t%s\t%u\t%u\t%d", a, e->sock.lport, b,
 			e->sock.rport, e->sock.state, e->err);
 	}
@@ -283,10 +284,13 @@ static int host(struct reader *r, int i, int unknown_ok, const char *what)
 	return num(r, i, unknown_ok ? -1 : 0, r->tl->nhosts - 1, what);
 }
 
-static void addr(struct reader *r, int i, const char *what, struct in_addr *out)
+/* a.b.c.d or an IPv6 address (ipaddr.h), as the recording wrote it. */
+static void addr(struct reader *r, int i, const char *what,
+		 struct in6_addr *out)
 {
-	if (inet_pton(AF_INET, r->f[i], out) != 1)
-		refuse(r, "%s \"%s\" is not an IPv4 address", what, r->f[i]);
+	if (sl_ip_pton(r->f[i], out) < 0)
+		refuse(r, "%s \"%s\" is not an IPv4 or IPv6 address", what,
+		       r->f[i]);
 }
 
 static void text(char *dst, size_t n, const char *src)

@@ -35,6 +35,7 @@
 #include <sys/socket.h>
 
 #include "cleanup.h"
+#include "clock.h"
 #include "err.h"
 #include "exec.h"
 #include "netlink.h"
@@ -137,6 +138,11 @@ static int nl_errf(struct build *b, int i, int ret, const char *fmt, ...)
 
 static void private_ehash(struct build *b, const struct sl_host *h);
 
+/* How long a host's IPv6 addresses may stay tentative before the
+ * topology is an error: a ceiling for a stuck kernel, not a wait (the wait
+ * ends at the kernel's notification), generous for a loaded machine. */
+#define SL_IPV6_READY_S 30
+
 /* Inside the fresh namespace of host i: name it, keep an fd on it and
  * open the sockets that the rest of the build uses there. */
 static int fill_netns(struct build *b, int i, const char *path)
@@ -161,14 +167,33 @@ static int fill_netns(struct build *b, int i, const char *path)
 			       h->netns);
 	/* Now, while the thread is here: /proc/sys/net resolves the namespace
 	 * of whoever opens it.  Before any link exists, too, since toggling
-	 * forwarding resets per-device settings (LRO) on existing links. */
-	if (i == SL_HOST_ROUTER) {
-		log_sysctl(b->cmdlog, h->netns, "net.ipv4.ip_forward", "1");
-		ret = sl_netns_write_sysctl("net.ipv4.ip_forward", "1");
+	 * forwarding resets per-device settings (LRO) on existing links.
+	 *
+	 * Over IPv6, no duplicate address detection on the links to come
+	 * (each takes the namespace's default): `nodad` spares the global
+	 * addresses, but the link-local ones would stay tentative for a
+	 * second, and until then the router cannot send the neighbour
+	 * solicitation that forwarding a packet needs (a forwarded packet's
+	 * source is not its own, so it must solicit from its link-local
+	 * address): the first SYN would wait a second in its queue. */
+	if (b->t->family == AF_INET6) {
+		const char *dad = "net.ipv6.conf.default.accept_dad";
+
+		log_sysctl(b->cmdlog, h->netns, dad, "0");
+		ret = sl_netns_write_sysctl(dad, "0");
 		if (ret < 0)
-			return sl_errf(b->e, -ret,
-				       "sysctl -w "
-				       "net.ipv4.ip_forward=1 in %s",
+			return sl_errf(b->e, -ret, "sysctl -w %s=0 in %s", dad,
+				       h->netns);
+	}
+	if (i == SL_HOST_ROUTER) {
+		const char *fwd = b->t->family == AF_INET6 ?
+					  "net.ipv6.conf.all.forwarding" :
+					  "net.ipv4.ip_forward";
+
+		log_sysctl(b->cmdlog, h->netns, fwd, "1");
+		ret = sl_netns_write_sysctl(fwd, "1");
+		if (ret < 0)
+			return sl_errf(b->e, -ret, "sysctl -w %s=1 in %s", fwd,
 				       h->netns);
 		private_ehash(b, h);
 	}
@@ -344,38 +369,40 @@ static int add_addr(struct build *b, int i, int k)
 {
 	const struct sl_iface *ifc = &b->t->host[i].iface[k];
 	struct sl_host *h = &b->t->host[i];
-	char cidr[INET_ADDRSTRLEN + 4];
-	const char *argv[] = { "ip", "-n",  h->netns,  "addr", "add",
-			       cidr, "dev", ifc->name, NULL };
+	char cidr[SL_IPSTRLEN + 4];
+	const char *argv4[] = { "ip", "-n",  h->netns,	"addr", "add",
+				cidr, "dev", ifc->name, NULL };
+	const char *argv6[] = { "ip", "-n",  h->netns,	"addr",	 "add",
+				cidr, "dev", ifc->name, "nodad", NULL };
 	int ret;
 
-	inet_ntop(AF_INET, &ifc->addr, cidr, sizeof(cidr));
+	sl_ip_ntop(&ifc->addr, cidr, sizeof(cidr));
 	snprintf(cidr + strlen(cidr), sizeof(cidr) - strlen(cidr), "/%d",
 		 ifc->prefixlen);
-	log_cmd(b->cmdlog, argv);
+	log_cmd(b->cmdlog, sl_ip_is4(&ifc->addr) ? argv4 : argv6);
 	if (b->t->explain)
 		return 0;
-	ret = sl_netlink_add_addr4(&b->nl[i], veth_index(i, k), ifc->addr,
-				   ifc->prefixlen);
+	ret = sl_netlink_add_addr(&b->nl[i], veth_index(i, k), &ifc->addr,
+				  ifc->prefixlen);
 	if (ret < 0)
 		return nl_errf(b, i, ret, "add address %s to %s in %s", cidr,
 			       ifc->name, h->netns);
 	return 0;
 }
 
-static int add_default_route(struct build *b, int i, struct in_addr gw)
+static int add_default_route(struct build *b, int i, struct in6_addr gw)
 {
 	struct sl_host *h = &b->t->host[i];
-	char via[INET_ADDRSTRLEN];
+	char via[SL_IPSTRLEN];
 	const char *argv[] = { "ip",	  "-n",	 h->netns, "route", "add",
 			       "default", "via", via,	   NULL };
 	int ret;
 
-	inet_ntop(AF_INET, &gw, via, sizeof(via));
+	sl_ip_ntop(&gw, via, sizeof(via));
 	log_cmd(b->cmdlog, argv);
 	if (b->t->explain)
 		return 0;
-	ret = sl_netlink_add_default_route4(&b->nl[i], gw);
+	ret = sl_netlink_add_default_route(&b->nl[i], &gw);
 	if (ret < 0)
 		return nl_errf(b, i, ret, "add default route via %s in %s", via,
 			       h->netns);
@@ -400,16 +427,31 @@ static int configure_host(struct build *b, int i)
 	return ret;
 }
 
-static void set_iface(struct sl_host *h, const char *name, int net, int slot,
-		      int last)
+static void set_iface(struct sl_host *h, int family, const char *name, int net,
+		      int slot, int last)
 {
 	struct sl_iface *ifc = &h->iface[h->nif++];
+	struct in_addr v4;
 
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	if (family == AF_INET6) {
+		/* 2001:2:0:NNSS::x/64, RFC 5180's benchmarking block, NN
+		 * the IPv4 subnet (18, 19) in decimal digits and SS the
+		 * slot in hex: 2001:2:0:1803::2 is 198.18.3.2. */
+		memset(&ifc->addr, 0, sizeof(ifc->addr));
+		ifc->addr.s6_addr[0] = 0x20;
+		ifc->addr.s6_addr[1] = 0x01;
+		ifc->addr.s6_addr[3] = 0x02;
+		ifc->addr.s6_addr[6] = (uint8_t)(((net / 10) << 4) | net % 10);
+		ifc->addr.s6_addr[7] = (uint8_t)slot;
+		ifc->addr.s6_addr[15] = (uint8_t)last;
+		ifc->prefixlen = 64;
+		return;
+	}
 	/* 198.18.S.x and 198.19.S.x: the RFC 2544 benchmarking block. */
-	ifc->addr.s_addr =
-		htonl((198u << 24) | ((unsigned int)net << 16) |
-		      ((unsigned int)slot << 8) | (unsigned int)last);
+	v4.s_addr = htonl((198u << 24) | ((unsigned int)net << 16) |
+			  ((unsigned int)slot << 8) | (unsigned int)last);
+	ifc->addr = sl_ip_from4(v4);
 	ifc->prefixlen = 24;
 }
 
@@ -436,10 +478,10 @@ static void describe(struct sl_topology *t, int slot)
 		snprintf(h->name, sizeof(h->name), "%s", host_names[i]);
 		sl_topology_netns_name(h->netns, sizeof(h->netns), slot, i);
 	}
-	set_iface(&t->host[SL_HOST_CLIENT], "eth0", 18, slot, 2);
-	set_iface(&t->host[SL_HOST_ROUTER], "eth0", 18, slot, 1);
-	set_iface(&t->host[SL_HOST_ROUTER], "eth1", 19, slot, 1);
-	set_iface(&t->host[SL_HOST_SERVER], "eth0", 19, slot, 2);
+	set_iface(&t->host[SL_HOST_CLIENT], t->family, "eth0", 18, slot, 2);
+	set_iface(&t->host[SL_HOST_ROUTER], t->family, "eth0", 18, slot, 1);
+	set_iface(&t->host[SL_HOST_ROUTER], t->family, "eth1", 19, slot, 1);
+	set_iface(&t->host[SL_HOST_SERVER], t->family, "eth0", 19, slot, 2);
 }
 
 static void build_begin(struct build *b, struct sl_topology *t,
@@ -462,6 +504,26 @@ static void build_end(struct build *b)
 			close(b->ioc[i]);
 	}
 	sl_offloads_free(&b->off);
+}
+
+/* Over IPv6, until host i's addresses are usable (netlink.h): a router
+ * whose address is still tentative answers no neighbour solicitation, and
+ * the first SYN would wait a second for the next one.  Nothing to wait
+ * for over IPv4, where ARP has no such state. */
+static int ipv6_ready(struct build *b, int i)
+{
+	int ret;
+
+	if (b->t->family != AF_INET6)
+		return 0;
+	ret = sl_netlink_wait_ipv6_ready(
+		&b->nl[i], sl_now() + SL_IPV6_READY_S * SL_NS_PER_SEC);
+	if (ret < 0)
+		return sl_errf(b->e, -ret,
+			       "IPv6 addresses in %s still not usable "
+			       "(tentative) after %d s",
+			       b->t->host[i].netns, SL_IPV6_READY_S);
+	return 0;
 }
 
 /* Every host, link, address and route of the slot, in the order a
@@ -496,16 +558,22 @@ static int build_all(struct build *b)
 	for (int i = 0; i < SL_NHOSTS; i++)
 		for (int k = 0; k < t->host[i].nif && ret == 0; k++)
 			ret = link_settled(b, i, t->host[i].iface[k].name);
+	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
+		ret = ipv6_ready(b, i);
 	return ret;
 }
 
-int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
-		   struct sl_err *e)
+int sl_topology_up(struct sl_topology *t, int family, struct sl_cleanup *c,
+		   FILE *cmdlog, struct sl_err *e)
 {
 	struct build b;
 	int ret;
 
 	memset(t, 0, sizeof(*t));
+	if (family != AF_INET && family != AF_INET6)
+		return sl_errf(e, EAFNOSUPPORT, "build topology: family %d",
+			       family);
+	t->family = family;
 	t->lockfd = -1;
 	t->origin_nsfd = -1;
 	for (int i = 0; i < SL_NHOSTS; i++)
@@ -643,13 +711,10 @@ int sl_topology_router_iface(const struct sl_topology *t, int host)
 		return -1;
 	hi = &t->host[host].iface[0];
 
-	for (int k = 0; k < r->nif; k++) {
-		uint32_t mask = htonl(~0u << (32 - r->iface[k].prefixlen));
-
-		if ((r->iface[k].addr.s_addr & mask) ==
-		    (hi->addr.s_addr & mask))
+	for (int k = 0; k < r->nif; k++)
+		if (sl_topology_same_subnet(&r->iface[k].addr, &hi->addr,
+					    r->iface[k].prefixlen))
 			return k;
-	}
 	return -1;
 }
 
@@ -758,6 +823,10 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 				   t->host[SL_HOST_ROUTER].iface[k].name);
 	if (ret == 0)
 		ret = link_settled(&b, host, h->iface[0].name);
+	if (ret == 0)
+		ret = ipv6_ready(&b, SL_HOST_ROUTER);
+	if (ret == 0)
+		ret = ipv6_ready(&b, host);
 out:
 	build_end(&b);
 	return ret;
@@ -771,13 +840,31 @@ int sl_topology_host(const struct sl_topology *t, const char *name)
 	return -1;
 }
 
-int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr)
+int sl_topology_host_by_addr(const struct sl_topology *t,
+			     const struct in6_addr *addr)
 {
 	for (int i = 0; i < SL_NHOSTS; i++)
 		for (int k = 0; k < t->host[i].nif; k++)
-			if (t->host[i].iface[k].addr.s_addr == addr.s_addr)
+			if (sl_ip_eq(&t->host[i].iface[k].addr, addr))
 				return i;
 	return -1;
+}
+
+bool sl_topology_same_subnet(const struct in6_addr *a, const struct in6_addr *b,
+			     int prefixlen)
+{
+	/* An IPv4 prefix counts the 96 bits of the mapping too. */
+	int bits = sl_ip_is4(a) ? 96 + prefixlen : prefixlen;
+
+	if (sl_ip_is4(a) != sl_ip_is4(b) || bits < 0 || bits > 128)
+		return false;
+	for (int i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+		uint8_t mask = bits >= 8 ? 0xff : (uint8_t)(0xff << (8 - bits));
+
+		if ((a->s6_addr[i] & mask) != (b->s6_addr[i] & mask))
+			return false;
+	}
+	return true;
 }
 
 int sl_topology_keep(const struct sl_topology *t, const char *owner,

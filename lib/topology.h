@@ -12,14 +12,25 @@
  * killed run leaves is found by its slot and removed by name (sweep.h).
  *
  * 198.18.0.0/15 is the block RFC 2544 reserves for benchmarking network
- * devices: it never routes to anybody's real network.
+ * devices: it never routes to anybody's real network.  A run over IPv6
+ * gets the same shape in 2001:2::/48, the block RFC 5180 reserves for the
+ * same purpose, with the IPv4 subnet and slot written into the fourth
+ * group so that one reads as the other:
+ *
+ *   client 2001:2:0:18S::2/64 --- 2001:2:0:18S::1/64 router
+ *       2001:2:0:19S::1/64 --- 2001:2:0:19S::2/64 server
+ *
+ * (S in two hex digits: slot 3 is 2001:2:0:1803::2).  A run has the
+ * addresses of its own family only.
  */
 #ifndef SL_TOPOLOGY_H
 #define SL_TOPOLOGY_H
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 
+#include "ipaddr.h"
 #include "slot.h"
 
 struct sl_cleanup;
@@ -35,8 +46,8 @@ enum sl_host_id {
 };
 
 struct sl_iface {
-	char name[16]; /* inside the host's namespace: eth0, eth1 */
-	struct in_addr addr;
+	char name[16];	      /* inside the host's namespace: eth0, eth1 */
+	struct in6_addr addr; /* of the run's family (ipaddr.h) */
 	int prefixlen;
 };
 
@@ -57,6 +68,7 @@ struct sl_host {
 
 struct sl_topology {
 	int slot;
+	int family; /* AF_INET or AF_INET6: the addresses the hosts have */
 	int private_ehash; /* the hosts have their own TCP hash tables */
 	int lockfd;
 	int origin_nsfd; /* the namespace we came from, to go back */
@@ -66,15 +78,17 @@ struct sl_topology {
 	struct sl_host host[SL_NHOSTS];
 };
 
-/* Builds the topology above: claims a free slot, creates the namespaces
+/* Builds the topology above, with addresses of family (AF_INET or
+ * AF_INET6; IPv6 ones without duplicate address detection, usable at
+ * once): claims a free slot, creates the namespaces
  * (visible to `ip netns`), the veth pairs, addresses, routes, lo up,
  * forwarding on the router, and turns TSO, GSO, GRO and tx checksum offload
  * off on every veth so captures show segments as a wire would carry them.
  * Registers its undo on c before each step that needs one.  Every step is
  * also printed to cmdlog (may be NULL) as the equivalent `ip`/`ethtool`
  * command line.  Returns 0 or -errno with a reason in e. */
-int sl_topology_up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog,
-		   struct sl_err *e);
+int sl_topology_up(struct sl_topology *t, int family, struct sl_cleanup *c,
+		   FILE *cmdlog, struct sl_err *e);
 
 /* Moves the calling thread into host's namespace (setns). */
 int sl_topology_enter(const struct sl_topology *t, int host, struct sl_err *e);
@@ -109,7 +123,12 @@ int sl_topology_host(const struct sl_topology *t, const char *name);
 int sl_topology_router_iface(const struct sl_topology *t, int host);
 
 /* Host index owning addr, or -1. */
-int sl_topology_host_by_addr(const struct sl_topology *t, struct in_addr addr);
+int sl_topology_host_by_addr(const struct sl_topology *t,
+			     const struct in6_addr *addr);
+
+/* Whether a and b are on one subnet of prefixlen bits (either family). */
+bool sl_topology_same_subnet(const struct in6_addr *a, const struct in6_addr *b,
+			     int prefixlen);
 
 /* The name of host's namespace in slot, exactly as sl_topology_up()
  * spells it ("socklab-3-client"). */

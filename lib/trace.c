@@ -22,6 +22,7 @@
 
 #include <tracefs/tracefs.h>
 
+#include "ipaddr.h"
 #include "envdir.h"
 #include "err.h"
 #include "priority.h"
@@ -56,7 +57,8 @@ struct sl_trace {
 	unsigned enabled;
 	char why[160]; /* why an event is not enabled */
 	int naddr;
-	struct in_addr addr[MAX_ADDRS];
+	struct in6_addr addr[MAX_ADDRS]; /* ipaddr.h */
+	int family;			 /* the run's: AF_INET or AF_INET6 */
 	int addr_host[MAX_ADDRS];
 	pthread_t thread; /* sets the instance up, then reads it */
 	int started;
@@ -129,10 +131,10 @@ static struct sl_trace_rec *recs_add(struct recs *v)
 	return &v->r[v->n++];
 }
 
-static int host_of(const struct sl_trace *tr, struct in_addr a)
+static int host_of(const struct sl_trace *tr, struct in6_addr a)
 {
 	for (int i = 0; i < tr->naddr; i++)
-		if (tr->addr[i].s_addr == a.s_addr)
+		if (sl_ip_eq(&tr->addr[i], &a))
 			return tr->addr_host[i];
 	return -1;
 }
@@ -345,12 +347,14 @@ static int enable(struct sl_trace *tr, int kev)
 	}
 	free(text);
 	if (kev == SL_KEV_DROP)
-		/* IPv4 only: the machine's IPv6 neighbour chatter is most
-		 * of what is dropped on a quiet machine.  The drops without
-		 * a reason stay: they are not shown, but pairing a drop with
+		/* The run's family only: the machine's IPv6 neighbour
+		 * chatter is most of what is dropped on a quiet machine, and
+		 * a run over IPv4 need not see it.  The drops without a
+		 * reason stay: they are not shown, but pairing a drop with
 		 * its RST must see every free of a packet
 		 * (trace_attribute.h). */
-		snprintf(filter, sizeof(filter), "protocol == 2048");
+		snprintf(filter, sizeof(filter), "protocol == %d",
+			 tr->family == AF_INET6 ? 0x86dd : 0x0800);
 	else
 		sl_trace_decoder_filter(tr->dec, kev, tr->addr, tr->naddr,
 					filter, sizeof(filter));
@@ -455,6 +459,7 @@ int sl_trace_start(struct sl_trace **tp, const struct sl_topology *t,
 	pthread_mutex_init(&tr->mu, NULL);
 	pthread_mutex_init(&tr->feed_mu, NULL);
 	pthread_cond_init(&tr->cv, NULL);
+	tr->family = t->family;
 	for (int h = 0; h < SL_NHOSTS; h++)
 		for (int i = 0; i < t->host[h].nif && tr->naddr < MAX_ADDRS;
 		     i++) {

@@ -13,7 +13,7 @@ struct sock_life {
 	uint64_t sk;
 	int64_t first, closed; /* closed: INT64_MAX while open */
 	int host;
-	struct in_addr laddr, raddr;
+	struct in6_addr laddr, raddr;
 	uint16_t lport, rport;
 	uint32_t id;
 };

@@ -17,6 +17,7 @@
 #include <traceevent/event-parse.h>
 #include <traceevent/kbuffer.h>
 
+#include "ipaddr.h"
 #include "err.h"
 #include "trace_decode.h"
 
@@ -24,8 +25,9 @@
  * once. */
 struct tp {
 	struct tep_event *ev;
-	struct tep_format_field *family, *protocol, *saddr, *daddr, *sport,
-		*dport, *oldstate, *newstate, *state, *sk, *skb, *reason;
+	struct tep_format_field *family, *protocol, *saddr, *daddr, *saddr6,
+		*daddr6, *sport, *dport, *oldstate, *newstate, *state, *sk,
+		*skb, *reason;
 	/* The reason's __print_symbolic() table, owned by the tep handle. */
 	struct tep_print_flag_sym *reasons;
 };
@@ -128,6 +130,8 @@ int sl_trace_decoder_add(struct sl_trace_decoder *d, int kev,
 	tp->protocol = tep_find_field(ev, "protocol");
 	tp->saddr = tep_find_field(ev, "saddr");
 	tp->daddr = tep_find_field(ev, "daddr");
+	tp->saddr6 = tep_find_field(ev, "saddr_v6");
+	tp->daddr6 = tep_find_field(ev, "daddr_v6");
 	tp->sport = tep_find_field(ev, "sport");
 	tp->dport = tep_find_field(ev, "dport");
 	tp->oldstate = tep_find_field(ev, "oldstate");
@@ -146,15 +150,22 @@ int sl_trace_decoder_add(struct sl_trace_decoder *d, int kev,
 /* "family == 2 && (saddr == A || saddr == B ...)": the kernel compares a
  * 4-byte array as the u32 it holds in memory, which is s_addr as stored.
  * tcp_send_reset keeps its addresses in 28-byte sockaddr rooms, which the
- * filter cannot compare. */
+ * filter cannot compare.  Nor can it compare a 16-byte saddr_v6: a run over
+ * IPv6 filters on the family alone, and the reader's own check on the
+ * address decides (trace.c). */
 void sl_trace_decoder_filter(const struct sl_trace_decoder *d, int kev,
-			     const struct in_addr *addr, int n, char *buf,
+			     const struct in6_addr *addr, int n, char *buf,
 			     size_t len)
 {
 	const struct tp *tp = &d->tp[kev];
 	size_t used = 0;
 
 	buf[0] = '\0';
+	if (n > 0 && !sl_ip_is4(&addr[0])) {
+		if (tp->family)
+			snprintf(buf, len, "family == %d", AF_INET6);
+		return;
+	}
 	if (!tp->saddr || tp->saddr->size != 4)
 		return;
 	if (tp->family)
@@ -163,7 +174,7 @@ void sl_trace_decoder_filter(const struct sl_trace_decoder *d, int kev,
 	used += snprintf(buf + used, len - used, "(");
 	for (int i = 0; i < n && used < len; i++)
 		used += snprintf(buf + used, len - used, "%ssaddr == %u",
-				 i ? " || " : "", addr[i].s_addr);
+				 i ? " || " : "", sl_ip_to4(&addr[i]).s_addr);
 	if (used < len)
 		snprintf(buf + used, len - used, ")");
 }
@@ -205,23 +216,27 @@ static uint64_t num(struct tep_format_field *f, const void *data)
 }
 
 /* Either a plain 4-byte address, or (tcp_send_reset since 6.x) a struct
- * sockaddr_in6-sized room holding a sockaddr_in. */
+ * sockaddr_in6-sized room holding a sockaddr_in or a sockaddr_in6. */
 static void copy_addr(const struct tep_format_field *f, const uint8_t *rec,
-		      size_t len, struct in_addr *a, uint16_t *port)
+		      size_t len, struct in6_addr *a, uint16_t *port)
 {
-	a->s_addr = 0;
+	memset(a, 0, sizeof(*a));
 	if (!f || (size_t)f->offset + f->size > len)
 		return;
 	if (f->size == 4) {
-		memcpy(&a->s_addr, rec + f->offset, 4);
-	} else if (f->size >= (int)sizeof(struct sockaddr_in)) {
-		struct sockaddr_in sin;
+		struct in_addr v4;
 
-		memcpy(&sin, rec + f->offset, sizeof(sin));
-		if (sin.sin_family == AF_INET) {
-			*a = sin.sin_addr;
-			*port = ntohs(sin.sin_port);
-		}
+		memcpy(&v4.s_addr, rec + f->offset, 4);
+		*a = sl_ip_from4(v4);
+	} else if (f->size == 16) {
+		memcpy(a, rec + f->offset, 16);
+	} else if (f->size >= (int)sizeof(struct sockaddr_in6)) {
+		struct sockaddr_storage ss;
+
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, rec + f->offset, sizeof(struct sockaddr_in6));
+		if (sl_ip_from_sockaddr(&ss, a, port) < 0)
+			memset(a, 0, sizeof(*a));
 	}
 }
 
@@ -238,7 +253,8 @@ static int kev_of(const struct sl_trace_decoder *d, const void *data,
 	return -1;
 }
 
-/* One record as x; 0 when it is not IPv4 TCP (IPv4 for a drop). */
+/* One record as x; 0 when it is not TCP over IPv4 or IPv6 (IPv4 or IPv6
+ * for a drop). */
 static int decode(const struct sl_trace_decoder *d, int kev, const void *data,
 		  size_t len, struct sl_trace_rec *x)
 {
@@ -248,15 +264,29 @@ static int decode(const struct sl_trace_decoder *d, int kev, const void *data,
 	if (kev == SL_KEV_DROP) {
 		/* No address to go by: kept aside until attribution can
 		 * tell whether it is ours. */
-		if (num(tp->protocol, data) != 0x0800)
+		uint64_t proto = num(tp->protocol, data);
+
+		if (proto != 0x0800 && proto != 0x86dd)
 			return 0;
 	} else {
-		if (tp->family && num(tp->family, data) != AF_INET)
+		uint64_t family = tp->family ? num(tp->family, data) : AF_INET;
+
+		if (family != AF_INET && family != AF_INET6)
 			return 0;
 		if (tp->protocol && num(tp->protocol, data) != IPPROTO_TCP)
 			return 0;
-		copy_addr(tp->saddr, data, len, &k->laddr, &k->lport);
-		copy_addr(tp->daddr, data, len, &k->raddr, &k->rport);
+		/* inet_sock_set_state and tcp_receive_reset give both: the
+		 * IPv4 one, and saddr_v6, which holds an IPv6 address (or
+		 * the IPv4 one mapped, the same thing in ipaddr.h's terms). */
+		if (family == AF_INET6 && tp->saddr6) {
+			copy_addr(tp->saddr6, data, len, &k->laddr, &k->lport);
+			copy_addr(tp->daddr6, data, len, &k->raddr, &k->rport);
+		} else {
+			copy_addr(tp->saddr, data, len, &k->laddr, &k->lport);
+			copy_addr(tp->daddr, data, len, &k->raddr, &k->rport);
+		}
+		/* tcp_send_reset's rooms say the family themselves; an
+		 * empty room (no socket, no packet) is no address. */
 		if (tp->sport)
 			k->lport = num(tp->sport, data);
 		if (tp->dport)

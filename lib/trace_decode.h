@@ -50,7 +50,7 @@ int sl_trace_decoder_subbuf_size(const struct sl_trace_decoder *d);
  * address is one of addr[n] ("" when its addresses cannot be compared
  * there: then only the reader's own check applies). */
 void sl_trace_decoder_filter(const struct sl_trace_decoder *d, int kev,
-			     const struct in_addr *addr, int n, char *buf,
+			     const struct in6_addr *addr, int n, char *buf,
 			     size_t len);
 
 /* The kernel's name of reason value v of tracepoint kev, or NULL. */
@@ -61,7 +61,8 @@ const char *sl_trace_decoder_reason(const struct sl_trace_decoder *d, int kev,
 int sl_trace_decoder_nreasons(const struct sl_trace_decoder *d, int kev);
 
 /* Walks one sub-buffer of size bytes read on cpu and calls fn for each
- * IPv4 TCP event of a known tracepoint (every IPv4 drop), with host -1.
+ * TCP event (IPv4 or IPv6) of a known tracepoint (every IPv4 or IPv6
+ * drop), with host -1.
  * Returns the number of records, or -EINVAL for a page that makes no
  * sense; *lost is the number of events the kernel lost before this page
  * (1 when it does not say how many). */

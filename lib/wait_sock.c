@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "topology.h"
+#include "ipaddr.h"
 #include "board.h"
 #include "clock.h"
 #include "err.h"
@@ -18,6 +20,18 @@
  * wait normally ends. */
 #define SL_SAFETY_POLL_NS (100 * SL_NS_PER_MS)
 
+/* t's addresses and ports as a socket's, in either family. */
+static void tuple_sock(const struct sl_tuple *t, struct sl_sock *s)
+{
+	memset(s, 0, sizeof(*s));
+	sl_ip_from_sockaddr(&t->local, &s->laddr, &s->lport);
+	/* A listener's tuple has no peer (a zeroed sockaddr): sock_diag
+	 * gives it the wildcard address of its own family, 0.0.0.0 or ::. */
+	if (sl_ip_from_sockaddr(&t->peer, &s->raddr, &s->rport) < 0 &&
+	    sl_ip_is4(&s->laddr))
+		s->raddr = sl_ip_from4((struct in_addr){ 0 });
+}
+
 /* The socket on t as sock_diag shows it now: 1 and *out when there is
  * one (in want, if want is not SL_GONE and several share the 4-tuple),
  * else 0.  self->dumped_at is when the dump returned: what it shows was
@@ -25,20 +39,24 @@
 static int find_tuple(struct sl_role *self, const struct sl_tuple *t, int want,
 		      struct sl_sock *out)
 {
-	struct sl_sock socks[256];
+	struct sl_sock socks[256], key;
 	struct sl_err e;
 	int n, found = 0;
 
-	if (!self->diag && sl_sockdiag_open(&self->diag, -1, &e) < 0)
-		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	tuple_sock(t, &key);
+	if (!self->diag) {
+		if (sl_sockdiag_open(&self->diag, -1, &e) < 0)
+			sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+		sl_sockdiag_set_family(self->diag, self->topo->family);
+	}
 	if (sl_sockdiag_dump(self->diag, socks, 256, &n, &e) < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
 	self->dumped_at = sl_now();
 	for (int i = 0; i < n; i++) {
-		if (socks[i].lport != ntohs(t->local.sin_port) ||
-		    socks[i].rport != ntohs(t->peer.sin_port) ||
-		    socks[i].laddr.s_addr != t->local.sin_addr.s_addr ||
-		    socks[i].raddr.s_addr != t->peer.sin_addr.s_addr)
+		if (socks[i].lport != key.lport ||
+		    socks[i].rport != key.rport ||
+		    !sl_ip_eq(&socks[i].laddr, &key.laddr) ||
+		    !sl_ip_eq(&socks[i].raddr, &key.raddr))
 			continue;
 		if (!found || socks[i].state == want)
 			*out = socks[i];
@@ -61,15 +79,6 @@ static void record_sock(struct sl_role *self, int kind, const struct sl_sock *s)
 		ev.t = ev.t_start = self->dumped_at;
 	ev.sock = *s;
 	sl_board_append(self->board, &ev);
-}
-
-static void tuple_sock(const struct sl_tuple *t, struct sl_sock *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->laddr = t->local.sin_addr;
-	s->raddr = t->peer.sin_addr;
-	s->lport = ntohs(t->local.sin_port);
-	s->rport = ntohs(t->peer.sin_port);
 }
 
 /* "(gone)": the socket as it was last seen, or just its 4-tuple. */
@@ -112,7 +121,9 @@ static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
 			int state, int64_t since, struct kernel_view *v)
 {
 	struct sl_board *b = self->board;
+	struct sl_sock key;
 
+	tuple_sock(t, &key);
 	memset(v, 0, sizeof(*v));
 	sl_board_lock(b);
 	for (unsigned long i = b->nkev;
@@ -120,10 +131,9 @@ static void kernel_view(struct sl_role *self, const struct sl_tuple *t,
 		const struct sl_board_kev *x = &b->kev[i % SL_BOARD_KEVS];
 
 		if (x->host != self->host || x->k.type != SL_KEV_SET_STATE ||
-		    x->k.lport != ntohs(t->local.sin_port) ||
-		    x->k.rport != ntohs(t->peer.sin_port) ||
-		    x->k.laddr.s_addr != t->local.sin_addr.s_addr ||
-		    x->k.raddr.s_addr != t->peer.sin_addr.s_addr)
+		    x->k.lport != key.lport || x->k.rport != key.rport ||
+		    !sl_ip_eq(&x->k.laddr, &key.laddr) ||
+		    !sl_ip_eq(&x->k.raddr, &key.raddr))
 			continue;
 		if (!v->have_latest || x->t > v->latest.t) {
 			v->latest = *x;
@@ -237,7 +247,7 @@ static void tuple_wait_fail(struct sl_role *self, const struct tuple_wait *w)
 
 	snprintf(what, sizeof(what), "wait for %s on port %u (it is %s)",
 		 w->state == SL_GONE ? "no socket" : sl_state_name(w->state),
-		 ntohs(w->t->local.sin_port),
+		 sl_port(&w->t->local),
 		 w->found ? sl_state_name(w->s.state) : "gone");
 	sl__role_fail(self, what, ETIMEDOUT, __FILE__, __LINE__);
 }
@@ -257,7 +267,7 @@ void sl_wait_tuple(struct sl_role *self, const struct sl_tuple *t, int state)
 		record_gone(self, t, w.seen ? &w.last : NULL);
 	snprintf(what, sizeof(what), "%s on port %u",
 		 state == SL_GONE ? "no socket" : sl_state_name(state),
-		 ntohs(t->local.sin_port));
+		 sl_port(&t->local));
 	tuple_sock(t, &tup);
 	tup.state = state;
 	sl_wait_record(self, state == SL_GONE ? "gone" : "state", begun, cause,
@@ -317,7 +327,7 @@ void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t, int ms)
 			snprintf(what, sizeof(what),
 				 "wait for a TIME-WAIT %d "
 				 "ms old on port %u (%s)",
-				 ms, ntohs(t->local.sin_port),
+				 ms, sl_port(&t->local),
 				 !w.found ? "it is gone" :
 				 w.s.state != TCP_TIME_WAIT ?
 					    sl_state_name(w.s.state) :
@@ -328,6 +338,6 @@ void sl_wait_timewait_ms(struct sl_role *self, const struct sl_tuple *t, int ms)
 	}
 	record_sock(self, SL_EV_STATE, &w.s);
 	snprintf(what, sizeof(what), "TIME-WAIT %d ms old on port %u", ms,
-		 ntohs(t->local.sin_port));
+		 sl_port(&t->local));
 	sl_wait_record(self, "timewait age", begun, cause, what, NULL, 0);
 }

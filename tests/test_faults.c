@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipaddr.h"
 #include "board.h"
 #include "cleanup.h"
 #include "clock.h"
@@ -66,7 +67,7 @@ static int setup(void **state)
 	struct sl_err e;
 
 	assert_non_null(f);
-	if (sl_topology_up(&f->topo, &f->cleanup, NULL, &e) < 0)
+	if (sl_topology_up(&f->topo, AF_INET, &f->cleanup, NULL, &e) < 0)
 		fail_msg("topology: %s", e.msg);
 	assert_int_equal(sl_board_create(&f->board, &e), 0);
 	assert_int_equal(sl_cleanup_push(&f->cleanup, destroy_board, f->board,
@@ -102,7 +103,7 @@ static struct sockaddr_in addr_of(struct fixture *f, int h, int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 
-	sa.sin_addr = f->topo.host[h].iface[0].addr;
+	sa.sin_addr = sl_ip_to4(&f->topo.host[h].iface[0].addr);
 	sa.sin_port = htons(port);
 	return sa;
 }

@@ -22,6 +22,7 @@
 #include <arpa/inet.h>
 #include <pcap/pcap.h>
 
+#include "ipaddr.h"
 #include "inject.h"
 #include "packet.h"
 
@@ -66,8 +67,8 @@ static struct sl_packet base(uint8_t flags)
 	struct sl_packet p;
 
 	memset(&p, 0, sizeof(p));
-	inet_pton(AF_INET, "198.18.7.2", &p.saddr);
-	inet_pton(AF_INET, "198.19.7.2", &p.daddr);
+	sl_ip_pton("198.18.7.2", &p.saddr);
+	sl_ip_pton("198.19.7.2", &p.daddr);
 	p.sport = 40000;
 	p.dport = 5000;
 	p.seq = 0xfffffff0u; /* near the wrap: numbers are unsigned */
@@ -83,8 +84,8 @@ static struct sl_packet base(uint8_t flags)
 static void assert_same(const struct sl_packet *want,
 			const struct sl_packet *got)
 {
-	assert_int_equal(got->saddr.s_addr, want->saddr.s_addr);
-	assert_int_equal(got->daddr.s_addr, want->daddr.s_addr);
+	assert_true(sl_ip_eq(&got->saddr, &want->saddr));
+	assert_true(sl_ip_eq(&got->daddr, &want->daddr));
 	assert_int_equal(got->sport, want->sport);
 	assert_int_equal(got->dport, want->dport);
 	assert_int_equal(got->seq, want->seq);

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "timeline.h"
 
 #define CLIENT 0
@@ -37,8 +38,8 @@ static struct sl_event packet(int64_t t, int at, uint8_t flags, uint32_t seq)
 	e.host = at;
 	e.from = CLIENT;
 	e.to = SERVER;
-	inet_pton(AF_INET, "198.18.1.2", &e.pkt.saddr);
-	inet_pton(AF_INET, "198.19.1.2", &e.pkt.daddr);
+	sl_ip_pton("198.18.1.2", &e.pkt.saddr);
+	sl_ip_pton("198.19.1.2", &e.pkt.daddr);
 	e.pkt.sport = 40000;
 	e.pkt.dport = 5000;
 	e.pkt.seq = seq;

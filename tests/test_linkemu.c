@@ -29,6 +29,7 @@
 
 #include <cmocka.h>
 
+#include "ipaddr.h"
 #include "capture.h"
 #include "exec.h"
 #include "packet.h"
@@ -385,14 +386,14 @@ static int same_segment(const struct sl_packet *a, const struct sl_packet *b)
 static int missing_at_server(struct le_fixture *f, struct caps *k, int *miss,
 			     int max)
 {
-	struct in_addr cli = f->t.host[SL_HOST_CLIENT].iface[0].addr;
+	struct in6_addr cli = f->t.host[SL_HOST_CLIENT].iface[0].addr;
 	int n = 0;
 
 	for (int i = 0; i < k->l[0].n; i++) {
 		const struct sl_packet *p = &k->l[0].p[i];
 		int found = 0;
 
-		if (p->saddr.s_addr != cli.s_addr)
+		if (!sl_ip_eq(&p->saddr, &cli))
 			continue;
 		for (int j = 0; j < k->l[1].n && !found; j++)
 			found = same_segment(p, &k->l[1].p[j]);
@@ -405,7 +406,7 @@ static int missing_at_server(struct le_fixture *f, struct caps *k, int *miss,
 static int pure_ack_from(struct le_fixture *f, const struct sl_packet *p,
 			 int host)
 {
-	return p->saddr.s_addr == f->t.host[host].iface[0].addr.s_addr &&
+	return sl_ip_eq(&p->saddr, &f->t.host[host].iface[0].addr) &&
 	       p->flags == SL_TH_ACK && p->len == 0;
 }
 
@@ -509,8 +510,8 @@ static void test_drop_two_data(void **state)
 	for (int i = 0; i < k.l[0].n && seen_p < 2; i++) {
 		const struct sl_packet *p = &k.l[0].p[i];
 
-		if (p->saddr.s_addr !=
-			    f->t.host[SL_HOST_CLIENT].iface[0].addr.s_addr ||
+		if (!sl_ip_eq(&p->saddr,
+			      &f->t.host[SL_HOST_CLIENT].iface[0].addr) ||
 		    !(p->flags & SL_TH_PSH))
 			continue;
 		assert_int_equal(i, miss[seen_p]);

@@ -30,6 +30,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "ipaddr.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "err.h"
@@ -74,7 +75,7 @@ static inline struct sockaddr_in le_addr(struct le_fixture *f, int host,
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons(port) };
 
-	a.sin_addr = f->t.host[host].iface[0].addr;
+	a.sin_addr = sl_ip_to4(&f->t.host[host].iface[0].addr);
 	return a;
 }
 
@@ -99,7 +100,7 @@ static inline int le_up(struct le_fixture *f)
 
 	memset(f, 0, sizeof(*f));
 	f->lfd = -1;
-	ret = sl_topology_up(&f->t, &f->c, NULL, &f->e);
+	ret = sl_topology_up(&f->t, AF_INET, &f->c, NULL, &f->e);
 	if (ret < 0)
 		return ret;
 	ret = sl_linkemu_start(&f->t, &f->c, &f->e);

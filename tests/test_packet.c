@@ -22,6 +22,7 @@
 #include <cmocka.h>
 #include <pcap/pcap.h>
 
+#include "ipaddr.h"
 #include "packet.h"
 
 #define ISN_C 3000000000u
@@ -156,8 +157,9 @@ static void decode_syn_fields(void **state)
 	(void)state;
 	n = wrap(DLT_EN10MB, fr, ip, ip_tcp(ip, &s), 0x0800);
 	assert_int_equal(sl_packet_decode(fr, n, DLT_EN10MB, &p), 0);
-	assert_int_equal(ntohl(p.saddr.s_addr), 0xc6120302);
-	assert_int_equal(ntohl(p.daddr.s_addr), 0xc6130302);
+	assert_true(sl_ip_is4(&p.saddr));
+	assert_int_equal(ntohl(sl_ip_to4(&p.saddr).s_addr), 0xc6120302);
+	assert_int_equal(ntohl(sl_ip_to4(&p.daddr).s_addr), 0xc6130302);
 	assert_int_equal(p.sport, 41234);
 	assert_int_equal(p.dport, 5000);
 	assert_int_equal(p.seq, ISN_C);
@@ -229,11 +231,14 @@ static void decode_rejects_what_is_not_ipv4_tcp(void **state)
 	size_t n = ip_tcp(ip, &s), fn;
 
 	(void)state;
-	/* Not IPv4 at the link layer: ARP, IPv6. */
+	/* Not IP at the link layer: ARP; and an IPv4 header behind IPv6's
+	 * ethertype, where the two disagree. */
 	fn = wrap(DLT_EN10MB, fr, ip, n, 0x0806);
 	assert_int_equal(sl_packet_decode(fr, fn, DLT_EN10MB, &p), -EINVAL);
 	fn = wrap(DLT_LINUX_SLL2, fr, ip, n, 0x86dd);
 	assert_int_equal(sl_packet_decode(fr, fn, DLT_LINUX_SLL2, &p), -EINVAL);
+	fn = wrap(DLT_LINUX_SLL2, fr, ip, n, 0x0800);
+	assert_int_equal(sl_packet_decode(fr, fn, DLT_LINUX_SLL2, &p), 0);
 	/* A link type we do not decode. */
 	assert_int_equal(sl_packet_decode(ip, n, DLT_NULL, &p), -EINVAL);
 
@@ -644,8 +649,8 @@ static void format_hand_built_options(void **state)
 	char line[256];
 
 	(void)state;
-	inet_aton("198.18.3.2", &p.saddr);
-	inet_aton("198.19.3.2", &p.daddr);
+	assert_int_equal(sl_ip_pton("198.18.3.2", &p.saddr), 0);
+	assert_int_equal(sl_ip_pton("198.19.3.2", &p.daddr), 0);
 	sl_packet_format(&p, true, 100, 0, line, sizeof(line));
 	assert_string_equal(
 		line,
@@ -759,10 +764,20 @@ static struct conv *conv_find(struct conv *tab, size_t n, uint32_t a,
 	return NULL;
 }
 
+/* An address of either family folded to the 32 bits a conversation is
+ * keyed on (the IPv4 one itself, mapped or not). */
+static uint32_t fold(const struct in6_addr *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, sizeof(w));
+	return w[0] ^ w[1] ^ w[2] ^ w[3];
+}
+
 static bool tcpdump_bases(struct conv *tab, size_t n, const struct sl_packet *p,
 			  uint32_t *seq_base, uint32_t *ack_base)
 {
-	uint32_t src = ntohl(p->saddr.s_addr), dst = ntohl(p->daddr.s_addr);
+	uint32_t src = fold(&p->saddr), dst = fold(&p->daddr);
 	bool rev = false, found;
 	struct conv *c;
 
@@ -837,9 +852,11 @@ static const char *tcp_part(const char *line)
 {
 	const char *ip = strstr(line, "IP ");
 
+	if (!ip)
+		ip = strstr(line, "IP6 ");
 	if (!ip || !strstr(ip, ": Flags ["))
 		return NULL;
-	return ip + 3;
+	return strchr(ip, ' ') + 1;
 }
 
 static void compare_with_tcpdump(const char *pcap_name, bool relative)
@@ -887,6 +904,9 @@ static void compare_with_tcpdump(const char *pcap_name, bool relative)
 		if (relative)
 			rel = tcpdump_bases(conv, 64, &p, &sb, &ab);
 		sl_packet_format(&p, rel, sb, ab, line, sizeof(line));
+		/* tcpdump's word for the network layer, IP or IP6, too. */
+		assert_string_equal(sl_packet_ipver(&p),
+				    strstr(lines[i], "IP6 ") ? "IP6" : "IP");
 		if (strcmp(line, want) != 0)
 			print_error("%s frame %zu:\n  tcpdump: %s\n  socklab: "
 				    "%s\n",
@@ -927,6 +947,17 @@ static void tcpdump_odd_options_and_flags(void **state)
 	(void)state;
 	compare_with_tcpdump("options", false);
 	compare_with_tcpdump("options", true);
+}
+
+/* A capture of a run over IPv6 (ack-every-second's reader_stopped.ipv6,
+ * the client's side): its TCP segments as tcpdump prints them, IP6 and
+ * all, and its neighbour discovery, MLD and router solicitations (ICMPv6)
+ * not decoded as TCP. */
+static void tcpdump_ipv6(void **state)
+{
+	(void)state;
+	compare_with_tcpdump("ipv6", false);
+	compare_with_tcpdump("ipv6", true);
 }
 
 /*
@@ -1006,6 +1037,7 @@ int main(void)
 		cmocka_unit_test(format_hand_built_options),
 		cmocka_unit_test(format_truncates),
 		cmocka_unit_test(tcpdump_handshake_absolute),
+		cmocka_unit_test(tcpdump_ipv6),
 		cmocka_unit_test(tcpdump_handshake_relative),
 		cmocka_unit_test(tcpdump_any_device_sll2),
 		cmocka_unit_test(tcpdump_odd_options_and_flags),

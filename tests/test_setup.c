@@ -46,7 +46,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	*state = f;
-	if (sl_topology_up(&f->t, &f->c, NULL, &e) != 0) {
+	if (sl_topology_up(&f->t, AF_INET, &f->c, NULL, &e) != 0) {
 		print_error("sl_topology_up: %s\n", e.msg);
 		return -1;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 
+#include "ipaddr.h"
 #include "err.h"
 #include "timeline.h"
 
@@ -170,8 +171,8 @@ static void test_run_round_trip(void **state)
 	(void)state;
 	sl_timeline_init(&a);
 	sl_timeline_set_hosts(&a, hosts, 3);
-	ev.pkt.saddr.s_addr = htonl(0xc6120102);
-	ev.pkt.daddr.s_addr = htonl(0xc6130102);
+	ev.pkt.saddr = sl_ip_from4((struct in_addr){ htonl(0xc6120102) });
+	ev.pkt.daddr = sl_ip_from4((struct in_addr){ htonl(0xc6130102) });
 	ev.pkt.sport = 40000;
 	ev.pkt.dport = 7007;
 	ev.pkt.flags = 0x12;

@@ -35,6 +35,7 @@
 
 #include <cmocka.h>
 
+#include "ipaddr.h"
 #include "cleanup.h"
 #include "clock.h"
 #include "err.h"
@@ -90,7 +91,7 @@ static void assert_in_origin(void)
 static void up(struct sl_topology *t, struct sl_cleanup *c, FILE *cmdlog)
 {
 	struct sl_err e = { { 0 } };
-	int ret = sl_topology_up(t, c, cmdlog, &e);
+	int ret = sl_topology_up(t, AF_INET, c, cmdlog, &e);
 
 	if (ret != 0)
 		print_error("sl_topology_up: %s\n", e.msg);
@@ -183,16 +184,18 @@ static void leave(const struct sl_topology *t)
 	assert_in_origin();
 }
 
-static struct in_addr host_addr(const struct sl_topology *t, int host, int k)
+static const struct in6_addr *host_addr(const struct sl_topology *t, int host,
+					int k)
 {
-	return t->host[host].iface[k].addr;
+	return &t->host[host].iface[k].addr;
 }
 
 static int listen_in(const struct sl_topology *t, int host)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PORT),
-				  .sin_addr = host_addr(t, host, 0) };
+				  .sin_addr =
+					  sl_ip_to4(host_addr(t, host, 0)) };
 	int one = 1, fd;
 
 	enter(t, host);
@@ -211,7 +214,8 @@ static int connect_from(const struct sl_topology *t, int host, int timeout_ms)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
 				  .sin_port = htons(PORT),
-				  .sin_addr = host_addr(t, SL_HOST_SERVER, 0) };
+				  .sin_addr = sl_ip_to4(
+					  host_addr(t, SL_HOST_SERVER, 0)) };
 	struct pollfd pfd;
 	socklen_t len = sizeof(int);
 	int fd, err = 0;
@@ -260,7 +264,7 @@ static void check_tcp(const struct sl_topology *t)
 	sfd = accept4(lfd, (struct sockaddr *)&peer, &plen, SOCK_CLOEXEC);
 	assert_true(sfd >= 0);
 	assert_int_equal(peer.sin_addr.s_addr,
-			 host_addr(t, SL_HOST_CLIENT, 0).s_addr);
+			 sl_ip_to4(host_addr(t, SL_HOST_CLIENT, 0)).s_addr);
 
 	assert_int_equal(write(cfd, "ping", 4), 4);
 	pfd = (struct pollfd){ .fd = sfd, .events = POLLIN };
@@ -332,15 +336,18 @@ static void test_up_names_and_cmdlog(void **state)
 			 SL_HOST_ROUTER);
 	assert_int_equal(sl_topology_host_by_addr(t, host_addr(t, 0, 0)),
 			 SL_HOST_CLIENT);
-	assert_int_equal(sl_topology_host_by_addr(
-				 t, (struct in_addr){ htonl(0x08080808) }),
-			 -1);
+	{
+		struct in6_addr other =
+			sl_ip_from4((struct in_addr){ htonl(0x08080808) });
+
+		assert_int_equal(sl_topology_host_by_addr(t, &other), -1);
+	}
 
 	/* The addresses the header promises. */
 	snprintf(want, sizeof(want), "198.18.%d.2", s);
-	assert_int_equal(host_addr(t, 0, 0).s_addr, inet_addr(want));
+	assert_int_equal(sl_ip_to4(host_addr(t, 0, 0)).s_addr, inet_addr(want));
 	snprintf(want, sizeof(want), "198.19.%d.1", s);
-	assert_int_equal(host_addr(t, 1, 1).s_addr, inet_addr(want));
+	assert_int_equal(sl_ip_to4(host_addr(t, 1, 1)).s_addr, inet_addr(want));
 
 	/* The commands a learner would type, among others. */
 	/* The server is made from inside the router, whose setting gives
@@ -730,7 +737,7 @@ static pid_t spawn_holder(int *slot, int *go)
 
 		close(up_pipe[0]);
 		close(go_pipe[1]);
-		if (sl_topology_up(&t, &c, NULL, &e) == 0)
+		if (sl_topology_up(&t, AF_INET, &c, NULL, &e) == 0)
 			s = t.slot;
 		if (write(up_pipe[1], &s, sizeof(s)) != sizeof(s))
 			_exit(2);
@@ -835,7 +842,8 @@ static void test_failure_part_way(void **state)
 	/* Room for the slot and two namespaces only. */
 	while (f->c.n < SL_CLEANUP_MAX - 3)
 		sl_cleanup_push(&f->c, nothing, NULL, "filler");
-	assert_int_equal(sl_topology_up(&f->t, &f->c, NULL, &f->e), -ENOSPC);
+	assert_int_equal(sl_topology_up(&f->t, AF_INET, &f->c, NULL, &f->e),
+			 -ENOSPC);
 	assert_non_null(strstr(f->e.msg, f->t.host[SL_HOST_SERVER].netns));
 	assert_in_origin();
 	/* Client, router and the lock: the server's file was removed on the

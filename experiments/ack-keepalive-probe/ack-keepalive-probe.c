@@ -72,7 +72,6 @@ ROLE(ack_keepalive_probe, client)
 {
 	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 	struct sl_tuple t = sl_tuple(self, fd);
-	struct sockaddr_in server = sl_addr(self, "server", SL_PORT);
 	/* Nothing is sent after the handshake: what follows the SYN is
 	 * snd_nxt, and snd_una too once the handshake is acknowledged. */
 	struct sl_segment syn = sl_wait_segment(self, .from = "client",
@@ -106,13 +105,17 @@ ROLE(ack_keepalive_probe, client)
 		next = sl_wait_segment(self, .after_segment = &probe);
 		snprintf(name, sizeof(name), "after probe %d: from the server",
 			 k);
+		/* From the server: the connection's far end, in either
+		 * address family. */
 		sl_try(self, name,
-		       next.saddr.s_addr == server.sin_addr.s_addr);
+		       next.sport == sl_port(&t.peer) &&
+			       next.dport == sl_port(&t.local));
 		snprintf(name, sizeof(name), "after probe %d: ack - snd_nxt",
 			 k);
 		sl_try(self, name, (int32_t)(next.ack - snd_nxt));
 		/* Unanswered: the watch ends, and the predictions say so. */
-		if (next.saddr.s_addr != server.sin_addr.s_addr)
+		if (next.sport != sl_port(&t.peer) ||
+		    next.dport != sl_port(&t.local))
 			break;
 	}
 	/* The keepalive timer and its count of unanswered probes, as ss

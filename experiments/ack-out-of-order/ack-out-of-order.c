@@ -114,8 +114,8 @@ ROLE(ack_out_of_order, server)
 
 ROLE(ack_out_of_order, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	int mss = MAXSEG, n = SEG * (1 + variant->after_hole);
 	char buf[SEG * 4];
 	struct sl_segment seg, lost, answer, acked;

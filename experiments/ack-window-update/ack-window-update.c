@@ -73,7 +73,7 @@ VARIANT(ack_window_update, read_10_bytes, .holds = false) {
 
 ROLE(ack_window_update, server)
 {
-	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage a = sl_addr(self, "server", SL_PORT);
 	int rcvbuf = RCVBUF, lfd, fd, queued, n;
 	static char buf[65536];
 	struct sl_segment seg;
@@ -81,7 +81,7 @@ ROLE(ack_window_update, server)
 
 	/* SO_RCVBUF before listen(): the accepted socket inherits it, and
 	 * the window scale (0) is chosen for it. */
-	lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	lfd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	sl_call(self, setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				 sizeof(rcvbuf)));
 	sl_call(self, bind(lfd, (struct sockaddr *)&a, sizeof(a)));

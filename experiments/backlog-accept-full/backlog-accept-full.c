@@ -112,8 +112,8 @@ static struct sl_segment after_burst(struct sl_role *self)
 
 ROLE(backlog_accept_full, server)
 {
-	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
-	int lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage a = sl_addr(self, "server", SL_PORT);
+	int lfd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	struct sl_tuple t, listener = { .local = a };
 	struct sl_segment next;
 
@@ -146,8 +146,8 @@ ROLE(backlog_accept_full, server)
 /* A socket bound to port, so that both hosts know its 4-tuple. */
 static int client_socket(struct sl_role *self, int port, int flags)
 {
-	struct sockaddr_in a = sl_addr(self, "client", port);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM | flags, 0));
+	struct sockaddr_storage a = sl_addr(self, "client", port);
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM | flags, 0));
 
 	sl_call(self, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 	return fd;
@@ -166,7 +166,7 @@ static long so_error(int fd)
 
 ROLE(backlog_accept_full, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
 	struct pollfd pfd[NBURST];
 	struct sl_segment syn, ack, next;
 	int64_t last_syn = 0, first_ack = INT64_MAX;

@@ -82,8 +82,8 @@ static struct tcp_info listener_info(struct sl_role *self, int lfd)
 
 ROLE(backlog_size, server)
 {
-	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
-	int lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage a = sl_addr(self, "server", SL_PORT);
+	int lfd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	struct sl_tuple listener = { .local = a };
 	char name[32];
 
@@ -122,15 +122,15 @@ ROLE(backlog_size, server)
 
 ROLE(backlog_size, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
 	int syncnt = 1;
 	char name[32];
 
 	sl_wait_mark(self, "server", "listening");
 	for (int k = 1; k <= MAX_CLIENTS; k++) {
-		struct sockaddr_in a = sl_addr(self, "client",
+		struct sockaddr_storage a = sl_addr(self, "client",
 					       FIRST_PORT + k - 1);
-		int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+		int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 		long ret;
 
 		sl_call(self, bind(fd, (struct sockaddr *)&a, sizeof(a)));

@@ -74,7 +74,7 @@ VARIANT(flow_control_zero_window, nonblocking_send) { .nonblocking = true };
 
 ROLE(flow_control_zero_window, server)
 {
-	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage a = sl_addr(self, "server", SL_PORT);
 	int rcvbuf = RCVBUF, lfd, fd;
 	struct sl_segment seg;
 	struct sl_tuple t;
@@ -82,7 +82,7 @@ ROLE(flow_control_zero_window, server)
 	/* sl_listen() written out: SO_RCVBUF must be set before listen(),
 	 * for the accepted socket inherits it and the SYN-ACK's window
 	 * scale is chosen from it. */
-	lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	lfd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	sl_call(self, setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				 sizeof(rcvbuf)));
 	sl_call(self, bind(lfd, (struct sockaddr *)&a, sizeof(a)));

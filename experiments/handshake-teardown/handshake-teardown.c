@@ -125,13 +125,13 @@ ROLE(handshake_teardown, server)
 
 ROLE(handshake_teardown, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 	char req[REQUEST] = { 0 };
 	struct sl_segment fin;
 	struct sl_tuple t;
 	int fd;
 
-	fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	sl_wait_mark(self, "server", "listening");
 	sl_mark(self, "connecting");
 	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));

@@ -115,10 +115,10 @@ ROLE(linger_zero_rst, server)
 
 ROLE(linger_zero_rst, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 	static char buf[65536];
 	int rcvbuf = CLIENT_RCVBUF;
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	/* The buffer size must be set before connect(): the window scale is
 	 * agreed in the handshake and sized from it. */

@@ -90,9 +90,9 @@ ROLE(rcvtimeo_abort, server)
 
 ROLE(rcvtimeo_abort, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 	struct timeval tv = { .tv_usec = variant->timeout_ms * 1000 };
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	if (variant->sndtimeo)
 		sl_call(self, setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv,

@@ -34,8 +34,9 @@
  *
  * Variants: net.ipv4.tcp_mtu_probing 0 (the default: R1 leaves no trace on
  * the wire) and 1 (the segment shrinks to 1024 bytes after R1).  The
- * client writes one full-sized segment (1448 bytes: MSS 1460 less the
- * timestamps option) once the cable is pulled.
+ * client writes one full-sized segment once the cable is pulled: 1448
+ * bytes over IPv4 (MSS 1460 less the timestamps option), 1428 over IPv6,
+ * whose header is 20 bytes longer.
  */
 #include "socklab.h"
 #include "../common.h"
@@ -57,7 +58,13 @@ KNOBS(retries_thresholds) {
 VARIANT(retries_thresholds, mtu_probing_0) { .mtu_probing = "0" };
 VARIANT(retries_thresholds, mtu_probing_1) { .mtu_probing = "1" };
 
-#define SEGMENT 1448
+/* One full-sized segment of the family: the link's MTU of 1500 less the
+ * IP header (20 or 40 bytes), the TCP header (20) and the timestamps
+ * option (12).  Written larger, it would leave as two segments. */
+static int segment(int family)
+{
+	return family == AF_INET6 ? 1428 : 1448;
+}
 
 SETUP(retries_thresholds)
 {
@@ -74,12 +81,12 @@ ROLE(retries_thresholds, server)
 
 ROLE(retries_thresholds, client)
 {
-	static char buf[SEGMENT];
+	static char buf[1448];
 	int fd = connect_accepted(self);	/* ESTABLISHED on both hosts */
 
 	sl_fault(self, .kind = "blackhole");	/* the cable is pulled */
 	sl_mark(self, "sending");
-	sl_try(self, write(fd, buf, sizeof(buf)));
+	sl_try(self, write(fd, buf, segment(sl_family(self))));
 	/* Blocks until the connection is dropped. */
 	sl_try(self, read(fd, buf, sizeof(buf)));
 	sl_mark(self, "done");
@@ -90,6 +97,8 @@ ROLE(retries_thresholds, client)
 
 PREDICT(retries_thresholds)
 {
+	int full = segment(sl_predict_family(p));
+
 	/* Every transmission of the segment: the original, the probe, and
 	 * three RTO retransmissions; 16R = 3200 is the end. */
 	expect_packets_at_ms(p, SL_MS(0, 200, 400, 800, 1600), RTO_TOL,
@@ -97,13 +106,13 @@ PREDICT(retries_thresholds)
 			     .after = "sending");
 	if (variant->mtu_probing[0] == '0') {
 		/* R1's advice changes nothing on the wire: five times the
-		 * same 1448 bytes. */
-		expect_packets(p, 5, .from = "client", .len = SEGMENT,
+		 * same full segment. */
+		expect_packets(p, 5, .from = "client", .len = full,
 			       .after = "sending");
 	} else {
 		/* Full size until R1 is passed (the original, the probe, two
 		 * RTO retransmissions), then cut to tcp_base_mss. */
-		expect_packets(p, 4, .from = "client", .len = SEGMENT,
+		expect_packets(p, 4, .from = "client", .len = full,
 			       .after = "sending");
 		expect_packets_at_ms(p, SL_MS(1600), RTO_TOL, .from = "client",
 				     .len = 1024, .after = "sending");

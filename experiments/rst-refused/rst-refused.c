@@ -40,10 +40,10 @@ VARIANT(rst_refused, listening_on_other_port) { .listen_other = true };
 
 ROLE(rst_refused, server)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 
 	if (variant->bind_port) {
-		int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+		int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 		sl_call(self, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	}
@@ -56,8 +56,8 @@ ROLE(rst_refused, server)
 
 ROLE(rst_refused, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_wait_mark(self, "server", "ready");
 	sl_mark(self, "connecting");

@@ -93,8 +93,8 @@ static struct sl_tuple at_server(struct sl_role *self, int port)
 
 ROLE(syn_queue_flood, server)
 {
-	struct sockaddr_in a = sl_addr(self, "server", SL_PORT);
-	int lfd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage a = sl_addr(self, "server", SL_PORT);
+	int lfd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	struct sl_tuple t, listener = { .local = a };
 
 	sl_call(self, bind(lfd, (struct sockaddr *)&a, sizeof(a)));
@@ -118,8 +118,8 @@ ROLE(syn_queue_flood, server)
 
 ROLE(syn_queue_flood, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
-	struct sockaddr_in a = sl_addr(self, "client", CLIENT_PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage a = sl_addr(self, "client", CLIENT_PORT);
 	struct sl_segment syn;
 	int fd, syncnt = 1;
 
@@ -139,7 +139,7 @@ ROLE(syn_queue_flood, client)
 	/* The server looks at its queues before anyone else comes. */
 	sl_wait_mark(self, "server", "looked");
 
-	fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	sl_call(self, bind(fd, (struct sockaddr *)&a, sizeof(a)));
 	/* An unanswered connect() gives up after 3 s, not 127. */
 	sl_call(self, setsockopt(fd, IPPROTO_TCP, TCP_SYNCNT, &syncnt,

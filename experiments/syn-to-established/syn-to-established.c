@@ -131,13 +131,13 @@ ROLE(syn_to_established, server)
 
 ROLE(syn_to_established, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 	struct sl_segment syn, ack, crafted;
 	struct sl_tuple t;
 	int fd;
 	char c = 'x';
 
-	fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	sl_wait_mark(self, "server", "listening");
 	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	sl_mark(self, "connected");
@@ -156,7 +156,7 @@ ROLE(syn_to_established, client)
 	 * its timestamp clock moved on. */
 	sl_mark(self, "injecting SYN");
 	crafted = sl_inject(self, .to = "server",
-			    .sport = ntohs(t.local.sin_port), .dport = SL_PORT,
+			    .sport = sl_port(&t.local), .dport = SL_PORT,
 			    .flags = "S", .seq = syn.seq + 1 + variant->offset,
 			    .mss = 1460, .ts = true, .tsval = ack.tsval + 1,
 			    .note = variant->offset == IN_WINDOW ?

@@ -130,9 +130,9 @@ ROLE(timewait_active_only, server)
 
 ROLE(timewait_active_only, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage sa = sl_addr(self, "server", SL_PORT);
 	int rcvbuf = FIRST_RCVBUF;
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	/* Before connect(): the window scale is agreed in the handshake. */
 	if (variant->hold_last_ack)

@@ -152,7 +152,7 @@ ROLE(timewait_old_duplicate, server)
 
 ROLE(timewait_old_duplicate, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
 	struct sl_segment syn, synack, fin, last, new_syn, dup;
 	uint32_t seq, off;
 	int fd, fd2, mss;
@@ -185,7 +185,7 @@ ROLE(timewait_old_duplicate, client)
 
 	/* The new incarnation: the port range leaves connect() one port. */
 	sl_mark(self, "reconnecting");
-	fd2 = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	fd2 = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 	connected = sl_try(self, "connect again",
 			   connect(fd2, (struct sockaddr *)&srv, sizeof(srv)));
 

@@ -133,7 +133,7 @@ static const char *try_name(int ms, char *buf, size_t n)
 static int client_socket(struct sl_role *self, bool reuse)
 {
 	int one = 1;
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	if (reuse)
 		sl_call(self, setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
@@ -143,8 +143,8 @@ static int client_socket(struct sl_role *self, bool reuse)
 
 ROLE(timewait_reuse_client, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
-	struct sockaddr_in me = sl_addr(self, "client", PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage me = sl_addr(self, "client", PORT);
 	struct sl_tuple t;
 	char name[32];
 	int fd;
@@ -156,7 +156,7 @@ ROLE(timewait_reuse_client, client)
 	sl_wait_mark(self, "server", "listening");
 	sl_call(self, connect(fd, (struct sockaddr *)&srv, sizeof(srv)));
 	t = sl_tuple(self, fd);
-	SL_REQUIRE(self, ntohs(t.local.sin_port) == PORT,
+	SL_REQUIRE(self, sl_port(&t.local) == PORT,
 		   "the first connection on the port under test");
 	sl_mark(self, "closing");
 	sl_try(self, close(fd));

@@ -109,10 +109,10 @@ static struct sl_segment inject_syn(struct sl_role *self,
  * records the numbers that decided it against the old connection's. */
 static void connect_again(struct sl_role *self, const struct sl_segment *fin)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
-	struct sockaddr_in me = sl_addr(self, "client", PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage me = sl_addr(self, "client", PORT);
 	struct sl_segment syn;
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_call(self, "bind again", bind(fd, (struct sockaddr *)&me,
 					 sizeof(me)));
@@ -128,11 +128,11 @@ static void connect_again(struct sl_role *self, const struct sl_segment *fin)
 
 ROLE(timewait_reuse_server, client)
 {
-	struct sockaddr_in srv = sl_addr(self, "server", SL_PORT);
-	struct sockaddr_in me = sl_addr(self, "client", PORT);
+	struct sockaddr_storage srv = sl_addr(self, "server", SL_PORT);
+	struct sockaddr_storage me = sl_addr(self, "client", PORT);
 	struct sl_segment fin, syn;
 	struct sl_tuple t;
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_call(self, bind(fd, (struct sockaddr *)&me, sizeof(me)));
 	sl_wait_mark(self, "server", "listening");

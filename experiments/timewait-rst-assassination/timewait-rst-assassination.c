@@ -70,7 +70,7 @@ ROLE(timewait_rst_assassination, server)
 	client_fin = sl_wait_segment(self, .from = "client", .flags = "F");
 	sl_mark(self, "injecting RST");
 	sl_inject(self, .to = "client", .sport = SL_PORT,
-		  .dport = ntohs(t.peer.sin_port), .flags = "R",
+		  .dport = sl_port(&t.peer), .flags = "R",
 		  .seq = sl_segment_next(&fin),
 		  .note = "our FIN + 1: what the client expects next");
 
@@ -79,7 +79,7 @@ ROLE(timewait_rst_assassination, server)
 	 * all with a RST. */
 	sl_mark(self, "probing");
 	probe = sl_inject(self, .to = "client", .sport = SL_PORT,
-			  .dport = ntohs(t.peer.sin_port), .flags = ".",
+			  .dport = sl_port(&t.peer), .flags = ".",
 			  .seq = sl_segment_next(&fin) - 1,
 			  .ack = sl_segment_next(&client_fin),
 			  .note = "one before the client's window: an old "

@@ -46,7 +46,7 @@ check "socklab run -j 2 rst-ref<TAB> -> rst-refused (got '$got')" '[ "$got" = rs
 
 got=$(complete_words run -)
 missing=""
-for opt in --all -j --jobs --timeout --results --variant --repeat --keep --format --json -q --quiet -h --help; do
+for opt in --all -j --jobs --timeout --results --variant --repeat --family --keep --format --json -q --quiet -h --help; do
 	grep -qw -- "$opt" <<<"$got" || missing="$missing $opt"
 done
 check "socklab run -<TAB> -> run's options${missing:+ (missing:$missing)}" '[ -z "$missing" ]'
@@ -69,6 +69,11 @@ got=$(complete_words run --format "")
 check "socklab run --format <TAB> -> text json ktap (got '$got')" '[ "$got" = "json ktap text" ]'
 for f in $got; do
 	check "socklab run --format $f is accepted" '"$bin" run --format "$f" --help >/dev/null 2>&1'
+done
+got=$(complete_words run --family "")
+check "socklab run --family <TAB> -> 4 6 all (got '$got')" '[ "$got" = "4 6 all" ]'
+for f in $got; do
+	check "socklab run --family $f is accepted" '"$bin" run --family "$f" --help >/dev/null 2>&1'
 done
 got=$(complete_words states --format "")
 check "socklab states --format <TAB> -> svg dot text (got '$got')" '[ "$got" = "dot svg text" ]'

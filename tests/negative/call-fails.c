@@ -26,8 +26,8 @@ ROLE(call_fails, server)
 
 ROLE(call_fails, client)
 {
-	struct sockaddr_in sa = sl_addr(self, "server", variant->port);
-	int fd = sl_call(self, socket(AF_INET, SOCK_STREAM, 0));
+	struct sockaddr_storage sa = sl_addr(self, "server", variant->port);
+	int fd = sl_call(self, socket(sl_family(self), SOCK_STREAM, 0));
 
 	sl_wait_mark(self, "server", "listening");
 	/* Refused: the role stops here, with the call's text and errno. */
