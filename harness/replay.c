@@ -572,6 +572,8 @@ static int replay(const char *cmd, int argc, char **argv)
 		r.job[i].dirfd = -1;
 		r.job[i].out_fd = -1;
 		r.job[i].dir = run_asprintf("%s/%s", p.run, p.ids[i]);
+		/* Named as run names it: its folder in the run. */
+		r.job[i].name = strdup(p.ids[i]);
 		/* Where the files printed are: judge's --out, or the
 		 * recording (judge's own folder is gone by then). */
 		r.job[i].shown =
