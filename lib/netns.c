@@ -90,19 +90,27 @@ out:
 	return ret;
 }
 
+int sl_netns_sysctl_path(const char *key, char *path, size_t len)
+{
+	int i = snprintf(path, len, "/proc/sys/%s", key);
+
+	if (i < 0 || (size_t)i >= len)
+		return -ENAMETOOLONG;
+	for (char *p = path + strlen("/proc/sys/"); *p; p++)
+		if (*p == '.')
+			*p = '/';
+	return 0;
+}
+
 int sl_netns_write_sysctl(const char *key, const char *value)
 {
 	char path[256];
 	size_t len = strlen(value);
 	ssize_t n;
-	int fd, i;
+	int fd;
 
-	i = snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	if (i < 0 || (size_t)i >= sizeof(path))
+	if (sl_netns_sysctl_path(key, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
-	for (char *p = path + strlen("/proc/sys/"); *p; p++)
-		if (*p == '.')
-			*p = '/';
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -31,6 +31,10 @@ int sl_netns_exists(const char *name);
  * Either may already be gone, which is fine.  Returns 0 or -errno. */
 int sl_netns_del(const char *name);
 
+/* path = /proc/sys/<key with dots as slashes>, the file sysctl(8) reads
+ * for key.  Returns 0 or -ENAMETOOLONG. */
+int sl_netns_sysctl_path(const char *key, char *path, size_t len);
+
 /* Writes value to /proc/sys/<key with dots as slashes> in the calling
  * thread's current namespace.  Returns 0 or -errno. */
 int sl_netns_write_sysctl(const char *key, const char *value);

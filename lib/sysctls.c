@@ -59,12 +59,8 @@ static int read_one(const char *key, char *buf, size_t len)
 	ssize_t n;
 	int fd, i;
 
-	i = snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	if (i < 0 || (size_t)i >= sizeof(path))
+	if (sl_netns_sysctl_path(key, path, sizeof(path)) < 0)
 		return -ENAMETOOLONG;
-	for (char *p = path + strlen("/proc/sys/"); *p; p++)
-		if (*p == '.')
-			*p = '/';
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
