@@ -170,7 +170,11 @@ static void write_stage1(FILE *f, const struct sl_vm_guest *g,
 	      "$B mount -t 9p -o ro,cache=loose," MOUNT9P " root $R ||"
 	      " fail mount the host root\n"
 	      "$B mount -t tmpfs -o mode=0755 tmpfs $R/run || fail mount /run\n"
-	      "$B mount -t tmpfs -o mode=1777 tmpfs $R/tmp || fail mount /tmp\n"
+	      /* The host's /tmp stays in view, read-only: socklab and its
+	       * experiments may be a checkout or a build there (CI's clone),
+	       * and a tmpfs over it would hide them.  What the guest writes
+	       * goes to TMPDIR, on /run's tmpfs. */
+	      "$B mkdir -p -m 1777 $R/run/socklab-vm/tmp\n"
 	      "$B mount -t tmpfs -o mode=1777 tmpfs $R/var/tmp ||"
 	      " fail mount /var/tmp\n"
 	      "M=$R/run/socklab-vm/root/lib/modules/",
@@ -199,7 +203,7 @@ static void write_stage1(FILE *f, const struct sl_vm_guest *g,
 	      "echo /run/socklab-vm/modprobe > /proc/sys/kernel/modprobe\n",
 	      f);
 	if (g->results) {
-		/* Under /tmp or /run, its place is on the guest's tmpfs. */
+		/* Under /run, its place is on the guest's tmpfs. */
 		fputs("$B mkdir -p $R", f);
 		quote(f, g->results);
 		fputs(" 2>/dev/null\n$B mount -t 9p -o " MOUNT9P " results $R",
@@ -227,7 +231,7 @@ static void write_stage2(FILE *f, const struct sl_vm_guest *g)
 	fputs("# socklab vm: the guest's second stage (lib/vm_initramfs.c)\n"
 	      "B=/run/socklab-vm/busybox\n"
 	      "export PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root"
-	      " TERM=dumb " SL_VM_ENV "=",
+	      " TERM=dumb TMPDIR=/run/socklab-vm/tmp " SL_VM_ENV "=",
 	      f);
 	quote(f, g->accel);
 	fputs("\nfail() { $B echo \"socklab-vm: failed: $*\"; "
