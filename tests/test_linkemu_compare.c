@@ -113,32 +113,19 @@ static void test_loss_netem(void **state)
 	compare_loss(state, "netem");
 }
 
-/* Does netem work here?  NULL when it does, else tc's words. */
+/* Does netem work here?  NULL when it does, else why not. */
 static const char *netem_missing(void)
 {
-	static struct le_fixture f;
-	static char why[700];
-	int id;
+	static char tc[512], why[700];
 
-	setenv("SOCKLAB_LINKEMU_BACKEND", "netem", 1);
-	if (le_up(&f) < 0) {
-		snprintf(why, sizeof(why), "set-up failed: %s", f.e.msg);
-		le_down(&f);
-		return why;
-	}
-	id = sl_linkemu_apply(&f.t,
-			      &(struct sl_fault){ .kind = "delay",
-						  .from = "client",
-						  .delay_ms = 1 },
-			      NULL, &f.e);
-	if (id < 0)
-		snprintf(why, sizeof(why),
-			 "tc netem does not work in the router's namespace "
-			 "(%s): there is one backend here, nothing to compare "
-			 "(make vm-linkemu runs this in a guest that has both)",
-			 f.e.msg);
-	le_down(&f);
-	return id < 0 ? why : NULL;
+	if (le_netem_probe(tc, sizeof(tc)) == 0)
+		return NULL;
+	snprintf(why, sizeof(why),
+		 "tc netem does not work in the router's namespace "
+		 "(%s): there is one backend here, nothing to compare "
+		 "(make vm-linkemu runs this in a guest that has both)",
+		 tc);
+	return why;
 }
 
 int main(void)

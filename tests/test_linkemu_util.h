@@ -405,4 +405,31 @@ static inline void le_check_rtts(struct le_fixture *f, int n, long base,
 	free(err);
 }
 
+/* Whether tc netem takes a 1 ms delay in a fresh router namespace: 0 when
+ * it does, else -1 with tc's words (or the set-up's) in why.  The tests of
+ * the netem backend skip on such a kernel, each saying what that means
+ * for it. */
+static inline int le_netem_probe(char *why, size_t len)
+{
+	static struct le_fixture f;
+	int id;
+
+	/* Forced: on auto, the emulator would take the fault instead. */
+	setenv("SOCKLAB_LINKEMU_BACKEND", "netem", 1);
+	if (le_up(&f) < 0) {
+		snprintf(why, len, "set-up failed: %s", f.e.msg);
+		le_down(&f);
+		return -1;
+	}
+	id = sl_linkemu_apply(&f.t,
+			      &(struct sl_fault){ .kind = "delay",
+						  .from = "client",
+						  .delay_ms = 1 },
+			      NULL, &f.e);
+	if (id < 0)
+		snprintf(why, len, "%s", f.e.msg);
+	le_down(&f);
+	return id < 0 ? -1 : 0;
+}
+
 #endif
