@@ -73,10 +73,12 @@ int sl_kevent_format(const struct sl_timeline *tl, int i, char *buf, size_t n);
 
 /* The recording format: one line per event,
  *   "K t host type oldstate state reason laddr lport raddr rport sock"
- * and one header line "kernel <mask> <lost> <why>". */
+ * one header line "kernel <mask> <lost> <why>", and one
+ * "klimit <tracepoint> <what it leaves out>" per limited tracepoint. */
 void sl_kevent_save(FILE *f, const struct sl_event *e);
 int sl_kevent_load(struct sl_event *e, char **field, int nfield);
 void sl_trace_save_header(FILE *f, const struct sl_timeline *tl);
 int sl_trace_load_header(struct sl_timeline *tl, char **field, int nfield);
+int sl_trace_load_limit(struct sl_timeline *tl, char **field, int nfield);
 
 #endif

@@ -160,6 +160,20 @@ void sl_trace_save_header(FILE *f, const struct sl_timeline *tl)
 {
 	fprintf(f, "kernel\t%u\t%d\t%s\n", tl->kernel, tl->kernel_lost,
 		tl->kernel_why[0] ? tl->kernel_why : "-");
+	for (int k = 0; k < SL_KEV_COUNT; k++)
+		if (tl->kernel_limit[k][0])
+			fprintf(f, "klimit\t%s\t%s\n", sl_kev_name(k),
+				tl->kernel_limit[k]);
+}
+
+int sl_trace_load_limit(struct sl_timeline *tl, char **f, int nf)
+{
+	int k = nf == 3 ? sl_kev_parse(f[1]) : -1;
+
+	if (k < 0)
+		return -EINVAL;
+	snprintf(tl->kernel_limit[k], sizeof(tl->kernel_limit[k]), "%s", f[2]);
+	return 0;
 }
 
 int sl_trace_load_header(struct sl_timeline *tl, char **f, int nf)

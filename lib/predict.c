@@ -251,6 +251,11 @@ void sl_predict_observe(struct sl_predict *p, const struct sl_timeline *tl)
 			    tl->kernel ? "partly recorded" : "not recorded",
 			    tl->kernel_why[0] ? tl->kernel_why :
 						"unknown reason");
+	for (int k = 0; k < SL_KEV_COUNT; k++)
+		if ((tl->kernel & (1u << k)) && tl->kernel_limit[k][0])
+			sl__appendf(p->kernel_note, sizeof(p->kernel_note),
+				    "%s%s", p->kernel_note[0] ? "; " : "",
+				    tl->kernel_limit[k]);
 	if (tl->kernel_lost)
 		sl__appendf(p->kernel_note, sizeof(p->kernel_note),
 			    "%sthe trace buffer lost events %d time%s",

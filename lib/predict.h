@@ -46,7 +46,7 @@ struct sl_predict {
 	/* What the kernel said that is not a prediction, for the report:
 	 * why kernel events were not recorded (empty when they were), and
 	 * the counters that moved (sl_predict_observe()). */
-	char kernel_note[200];
+	char kernel_note[600];
 	char host[SL_TL_MAX_HOSTS][16]; /* names of counter[].host */
 	int ncounters;
 	struct sl_counter counter[SL_MAX_COUNTERS];

@@ -193,6 +193,25 @@ static int kernel_query(const struct sl_timeline *tl,
 	return 0;
 }
 
+/* What this kernel's tracepoints of types leave out (timeline.h), or
+ * NULL when they report all of it. */
+static const char *kernel_limit(const struct sl_timeline *tl, unsigned types)
+{
+	for (int k = 0; k < SL_KEV_COUNT; k++)
+		if ((types & (1u << k)) && tl->kernel_limit[k][0])
+			return tl->kernel_limit[k];
+	return NULL;
+}
+
+/* Skips r as unjudgeable on this kernel: like a missing source, it
+ * neither passes nor stops the variant from holding on the rest. */
+static void skip_limited(struct sl_result *r, const char *limit)
+{
+	r->ok = 0;
+	r->unavailable = 1;
+	snprintf(r->skipped, sizeof(r->skipped), "%.159s", limit);
+}
+
 void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 		       const char *event, int mode, int line)
 {
@@ -200,6 +219,7 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 	struct sl_result *r = sl__predict_result(p, line);
 	const char *ev = event ? event : m->event;
 	struct kquery q = { 0 };
+	const char *limit;
 	int found = 0, first = -1, k;
 	int64_t lo, hi;
 
@@ -218,6 +238,11 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 	    sl__predict_window(tl, m->after, m->before, m->within_ms, &lo, &hi,
 			       r->skipped, sizeof(r->skipped)) < 0)
 		return;
+	limit = kernel_limit(tl, q.types);
+	if (limit && m->reason && (q.types & (1u << SL_KEV_SEND_RESET))) {
+		skip_limited(r, limit); /* no reason is ever given there */
+		return;
+	}
 	for (int i = 0; i < tl->n; i++) {
 		if (tl->ev[i].t < lo || tl->ev[i].t > hi ||
 		    !kernel_matches(&tl->ev[i], m, &q))
@@ -234,6 +259,11 @@ void sl__expect_kernel(struct sl_predict *p, const struct sl_kernel_match *m,
 	if (!found)
 		kernel_instead(tl, &q, lo, hi, r->evidence,
 			       sizeof(r->evidence));
+	/* A kernel that leaves events out can still prove that one
+	 * happened; an absence, a count or a miss proves nothing there. */
+	if (limit &&
+	    !(mode == 1 && m->min == SL__ANY && m->max == SL__ANY && found))
+		skip_limited(r, limit);
 }
 
 void sl__expect_counter(struct sl_predict *p, const char *host,

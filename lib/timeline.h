@@ -93,6 +93,11 @@ struct sl_timeline {
 	unsigned kernel;
 	char kernel_why[160];
 	int kernel_lost;
+	/* Per enum sl_kev recorded: empty when this kernel reports all of
+	 * it, else what it leaves out (an older kernel's tracepoint without
+	 * the field a prediction needs, trace.c); predictions it could not
+	 * judge are skipped with that, as for a source that is missing. */
+	char kernel_limit[SL_KEV_COUNT][200];
 	int counters;
 	char counters_why[160];
 	struct sl_counter *ctr;

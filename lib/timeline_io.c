@@ -574,6 +574,12 @@ static int load_other(struct reader *r)
 					 "lost why)");
 		return 0;
 	}
+	if (!strcmp(r->f[0], "klimit")) {
+		if (sl_trace_load_limit(r->tl, r->f, r->nf) < 0)
+			return refuse(r, "malformed kernel limit (klimit "
+					 "tracepoint what)");
+		return 0;
+	}
 	if (!strcmp(r->f[0], "counters")) {
 		if (sl_counters_load_header(r->tl, r->f, r->nf) < 0)
 			return refuse(r, "malformed counters header (counters "
@@ -656,8 +662,8 @@ static int load_line(struct reader *r, char *line)
 	if (!strcmp(r->f[0], "uname") || !strcmp(r->f[0], "error") ||
 	    !strcmp(r->f[0], "F"))
 		return load_run(r);
-	if (!strcmp(r->f[0], "kernel") || !strcmp(r->f[0], "counters") ||
-	    !strcmp(r->f[0], "N"))
+	if (!strcmp(r->f[0], "kernel") || !strcmp(r->f[0], "klimit") ||
+	    !strcmp(r->f[0], "counters") || !strcmp(r->f[0], "N"))
 		return load_other(r);
 	return load_event(r);
 }

@@ -55,7 +55,8 @@ struct sl_trace {
 	struct tracefs_cpu **cpu; /* libtracefs's reader of each fd */
 	void *buf;		  /* one sub-buffer */
 	unsigned enabled;
-	char why[160]; /* why an event is not enabled */
+	char why[160];		       /* why an event is not enabled */
+	char limit[SL_KEV_COUNT][200]; /* what an enabled one leaves out */
 	int naddr;
 	struct in6_addr addr[MAX_ADDRS]; /* ipaddr.h */
 	int family;			 /* the run's: AF_INET or AF_INET6 */
@@ -330,6 +331,32 @@ static void add_why(struct sl_trace *tr, const char *fmt, const char *what)
 	snprintf(tr->why + used, sizeof(tr->why) - used, fmt, what);
 }
 
+/* What this kernel's version of tracepoint kev leaves out, told by its
+ * format: older kernels have the tracepoints but not the fields that make
+ * their events complete.  Before Linux 6.10, tcp_send_reset carried no
+ * reason and fired only when a full socket sent the RST: a RST for no
+ * socket (a refused connection) or from a TIME-WAIT socket went unseen.
+ * Before 6.11, kfree_skb did not name the socket (rx_sk), so a drop can
+ * be proved this run's only when a traced RST answered the very packet
+ * (trace_attribute.h): a missing drop proves nothing there.  The version
+ * numbers are what a learner can look up; the field is what decides. */
+static void note_limit(struct sl_trace *tr, int kev)
+{
+	if (kev == SL_KEV_SEND_RESET &&
+	    !sl_trace_decoder_has_field(tr->dec, kev, "reason"))
+		snprintf(tr->limit[kev], sizeof(tr->limit[kev]),
+			 "this kernel's tcp_send_reset gives no reason and "
+			 "fires only for RSTs that a full socket sends, not "
+			 "for no socket or a TIME-WAIT one (Linux 6.10 "
+			 "added both)");
+	else if (kev == SL_KEV_DROP &&
+		 !sl_trace_decoder_has_field(tr->dec, kev, "rx_sk"))
+		snprintf(tr->limit[kev], sizeof(tr->limit[kev]),
+			 "this kernel's kfree_skb names no socket (no rx_sk "
+			 "field: Linux 6.11 added it), so only a drop that a "
+			 "traced RST answered can be proved this run's");
+}
+
 /* Enables one tracepoint in the instance, behind its filter.  A tracepoint
  * this kernel lacks is left out with the reason; only an instance that
  * will not take any write at all is an error. */
@@ -346,6 +373,7 @@ static int enable(struct sl_trace *tr, int kev)
 		return 0;
 	}
 	free(text);
+	note_limit(tr, kev);
 	if (kev == SL_KEV_DROP)
 		/* The run's family only: the machine's IPv6 neighbour
 		 * chatter is most of what is dropped on a quiet machine, and
@@ -563,6 +591,7 @@ int sl_trace_stop(struct sl_trace *tr, struct sl_timeline *tl, struct sl_err *e)
 	tl->kernel = tr->enabled;
 	tl->kernel_lost = tr->lost;
 	snprintf(tl->kernel_why, sizeof(tl->kernel_why), "%s", tr->why);
+	memcpy(tl->kernel_limit, tr->limit, sizeof(tl->kernel_limit));
 	if (ret == 0) {
 		ret = sl_trace_attribute(tr->recs.r, tr->recs.n, tl);
 		if (ret < 0)

@@ -205,6 +205,12 @@ int sl_trace_decoder_nreasons(const struct sl_trace_decoder *d, int kev)
 	return n;
 }
 
+int sl_trace_decoder_has_field(const struct sl_trace_decoder *d, int kev,
+			       const char *name)
+{
+	return d->tp[kev].ev && tep_find_field(d->tp[kev].ev, name) != NULL;
+}
+
 /* A numeric field of a record; 0 when the event has no such field. */
 static uint64_t num(struct tep_format_field *f, const void *data)
 {

@@ -60,6 +60,10 @@ const char *sl_trace_decoder_reason(const struct sl_trace_decoder *d, int kev,
 /* How many reasons tracepoint kev's table names. */
 int sl_trace_decoder_nreasons(const struct sl_trace_decoder *d, int kev);
 
+/* True when this kernel's tracepoint kev has a field named name. */
+int sl_trace_decoder_has_field(const struct sl_trace_decoder *d, int kev,
+			       const char *name);
+
 /* Walks one sub-buffer of size bytes read on cpu and calls fn for each
  * TCP event (IPv4 or IPv6) of a known tracepoint (every IPv4 or IPv6
  * drop), with host -1.
