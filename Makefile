@@ -33,7 +33,7 @@ DEPS := build-essential cmake pkg-config libev-dev libcmocka-dev \
 	iptables nftables ethtool libtracefs-dev libtraceevent-dev \
 	libjansson-dev clang-format jq librsvg2-dev librsvg2-bin \
 	fonts-dejavu-core libgraphviz-dev chromium dpkg-dev file man-db \
-	tshark qemu-system-x86 busybox-static kmod
+	tshark qemu-system-x86 busybox-static kmod zlib1g-dev
 
 PREFIX ?= /usr/local
 

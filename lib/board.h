@@ -48,6 +48,7 @@ struct sl_fault_rec {
 	char kind[12];	  /* "blackhole", "delay", ..., "crash", "reboot" */
 	char backend[12]; /* "nftables", "linkemu", "netem", "netns" */
 	char what[200];	  /* in words, for the timeline and the JSON */
+	char spec[160];	  /* what was asked, by whom (fault_spec.h) */
 	int host;	  /* crash, reboot: the host; otherwise -1 */
 	int backend_id;	  /* the link emulator's id for its kinds */
 	int lifted;

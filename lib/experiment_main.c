@@ -28,6 +28,8 @@
 
 #include "board.h"
 #include "clock.h"
+#include "fault_spec.h"
+#include "faults.h"
 #include "linkemu.h"
 #include "protocol.h"
 #include "registry.h"
@@ -35,6 +37,7 @@
 #include "resultdir.h"
 #include "run.h"
 #include "setup.h"
+#include "timeline.h"
 #include "socklab.h"
 #include "topology.h"
 #include "verdict.h"
@@ -574,6 +577,62 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 
 /* ---- --explain: the commands, by hand ---- */
 
+/* The faults a variant's roles apply at their marks are known only while
+ * they run, so they come from a recorded run of the variant, the one the
+ * lab guide shows (experiments/<id>/guide/<variant>.tl.gz), each served
+ * through the same code as a run's on the explained topology.  Returns
+ * how many it printed, or -1 (said why) when there is no recording or the
+ * recording keeps no faults as asked. */
+static int explain_role_faults(const struct sl_registry *reg, int v,
+			       const struct sl_topology *t,
+			       struct sl_board *board, FILE *out)
+{
+	const char *name = reg->variant[v]->name, *slash;
+	char path[PATH_MAX];
+	struct sl_timeline tl;
+	struct sl_err e = { "" };
+	int n = 0, asked = 0;
+
+	slash = reg->file ? strrchr(reg->file, '/') : NULL;
+	if (!slash ||
+	    snprintf(path, sizeof(path), "%.*s/guide/%s.tl.gz",
+		     (int)(slash - reg->file), reg->file,
+		     name) >= (int)sizeof(path) ||
+	    access(path, R_OK) < 0 || sl_timeline_read(&tl, path, &e) < 0)
+		return -1;
+	for (int i = 0; i < tl.nfaults; i++) {
+		struct sl_fault_spec spec;
+		const char *mark;
+		char mk[SL_NAME_MAX];
+
+		if (!tl.fault[i].spec[0])
+			continue;
+		asked++;
+		if (sl_fault_spec_parse(tl.fault[i].spec, &spec) < 0 ||
+		    !strcmp(spec.by, "setup"))
+			continue;
+		if (!strcmp(spec.kind, "crash") || !strcmp(spec.kind, "reboot"))
+			snprintf(mk, sizeof(mk), "%s %s", spec.kind, spec.host);
+		else
+			snprintf(mk, sizeof(mk), "fault %s", spec.kind);
+		mark = mk;
+		if (!n++)
+			fprintf(out,
+				"# faults the roles apply at their marks, as "
+				"a recorded run of this variant did\n"
+				"# (%s):\n",
+				path);
+		fprintf(out, "# at mark \"%s\" (%s%s%s): %s\n", mark,
+			strcmp(spec.by, "role") ? "the " : "a role",
+			strcmp(spec.by, "role") ? spec.by : "",
+			strcmp(spec.by, "role") ? " role" : "", spec.text);
+		if (sl_faults_explain(t, board, &spec, out, &e) < 0)
+			fprintf(out, "# (cannot be shown: %s)\n", e.msg);
+	}
+	sl_timeline_free(&tl);
+	return asked ? n : -1;
+}
+
 /* A variant's network and its faults from the start, as a learner would
  * type them: the topology and SETUP done by the code of a run, on a
  * topology that only prints (topology.h), then how to watch it. */
@@ -594,28 +653,33 @@ static int explain_variant(const struct sl_registry *reg, int v, FILE *out)
 			reg->variant[v]->name, e.msg);
 		return ret;
 	}
-	/* A fault from SETUP is recorded on a board as in a run. */
+	/* A fault is recorded on a board as in a run. */
+	ret = sl_board_create(&board, &e);
+	if (ret < 0) {
+		fprintf(stderr, "%s: explain: %s\n", reg->id, e.msg);
+		return ret;
+	}
+	s.board = board;
 	if (reg->setup) {
-		ret = sl_board_create(&board, &e);
-		if (ret < 0) {
-			fprintf(stderr, "%s: explain: %s\n", reg->id, e.msg);
-			return ret;
-		}
-		s.board = board;
 		fprintf(out, "# the experiment's set-up (SETUP):\n");
 		reg->setup(&s, reg->variant[v]->knobs);
-		sl_board_destroy(board);
 		if (s.failed) {
 			fprintf(stderr, "%s: explain variant %s: setup: %s\n",
 				reg->id, reg->variant[v]->name, s.err.msg);
+			sl_board_destroy(board);
 			return -EINVAL;
 		}
 	}
-	fprintf(out, "# faults the roles apply while they run (sl_fault(), "
-		     "sl_crash(), sl_reboot() at their marks)\n"
-		     "# are known only then: a run writes each into this "
-		     "variant's commands.sh as it happens.\n"
-		     "# watch it: a capture per interface, and the sockets\n");
+	if (explain_role_faults(reg, v, &t, board, out) < 0)
+		fprintf(out,
+			"# faults the roles apply while they run (sl_fault(), "
+			"sl_crash(), sl_reboot() at their marks)\n"
+			"# are known only then, and this variant has no "
+			"recorded run that keeps them:\n"
+			"# a run writes each into its commands.sh as it "
+			"happens.\n");
+	sl_board_destroy(board);
+	fprintf(out, "# watch it: a capture per interface, and the sockets\n");
 	for (int h = 0; h < SL_NHOSTS; h++)
 		for (int k = 0; k < t.host[h].nif; k++)
 			fprintf(out,

@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "err.h"
 #include "exec.h"
+#include "fault_spec.h"
 #include "faults.h"
 #include "linkemu.h"
 #include "observe.h"
@@ -75,6 +76,20 @@ static int new_rec(struct sl_board *b, const char *kind, int host)
 	r->backend_id = -1;
 	sl_board_unlock(b);
 	return id;
+}
+
+/* What was asked, kept with record id (fault_spec.h). */
+static void rec_spec(struct sl_board *b, int id, const char *by,
+		     const char *kind, const char *host,
+		     const struct sl_fault *f)
+{
+	char spec[sizeof(b->fault[0].spec)];
+
+	if (sl_fault_spec_format(by, kind, host, f, spec, sizeof(spec)) < 0)
+		spec[0] = '\0'; /* too long to keep: --explain says none */
+	sl_board_lock(b);
+	memcpy(b->fault[id].spec, spec, sizeof(spec));
+	sl_board_unlock(b);
 }
 
 static void rec_on(struct sl_board *b, int id, const char *backend,
@@ -452,6 +467,8 @@ int sl__fault_role(struct sl_role *self, const struct sl_fault *f)
 		fclose(cmdlog);
 	if (id < 0)
 		sl__role_fail(self, e.msg, 0, __FILE__, __LINE__);
+	rec_spec(self->board, id, self->topo->host[self->host].name, f->kind,
+		 NULL, f);
 	snprintf(name, sizeof(name), "fault %s", f->kind);
 	sl_mark(self, name);
 	return id;
@@ -476,6 +493,7 @@ void sl__fault_setup(struct sl_setup *s, const struct sl_fault *f)
 		s->failed = 1;
 		return;
 	}
+	rec_spec(s->board, id, "setup", f->kind, NULL, f);
 	/* No role is running yet: the router marks it. */
 	snprintf(name, sizeof(name), "fault %s", f->kind);
 	event(s->board, SL_EV_MARK, SL_HOST_ROUTER, name, NULL);
@@ -560,13 +578,48 @@ out:
 	return ret;
 }
 
+/* A crash's silence, before its kill: the host's own output hook drops
+ * what its kernel sends when its sockets are closed (a powered-off host
+ * sends no FIN and no RST), and the router drops what comes in for it (a
+ * powered-off host receives nothing either). */
+static int silence(const struct sl_topology *t, int h, FILE *cmdlog,
+		   struct sl_err *e)
+{
+	const char *host = t->host[h].name;
+	char script[512], a[SL_IPSTRLEN];
+	int ret;
+
+	addr_of(t, h, a, sizeof(a));
+	cmd_comment(cmdlog,
+		    "%s crashes (backend nftables): its output and "
+		    "the router's traffic for %s dropped, then its processes "
+		    "killed (kill -9)",
+		    host, a);
+	ret = nft(t, t->host[h].netns,
+		  "add table inet socklab; add chain inet socklab crash "
+		  "{ type filter hook output priority " NFT_PRIO "; "
+		  "policy drop; }",
+		  cmdlog, e);
+	if (ret < 0)
+		return ret;
+	snprintf(script, sizeof(script),
+		 "add table inet socklab; "
+		 "add chain inet socklab crash_%s { type filter hook "
+		 "forward priority " NFT_PRIO "; }; "
+		 "add rule inet socklab crash_%s %s saddr %s counter "
+		 "drop; "
+		 "add rule inet socklab crash_%s %s daddr %s counter "
+		 "drop",
+		 host, host, nft_ip(t), a, host, nft_ip(t), a);
+	return nft(t, router_ns(t), script, cmdlog, e);
+}
+
 void sl_crash(struct sl_role *self, const char *host)
 {
 	const struct sl_topology *t = self->topo;
 	struct sl_board *b = self->board;
 	int h = victim(self, host, "sl_crash");
-	const char *ns = t->host[h].netns;
-	char script[512], what[200], a[SL_IPSTRLEN], mark[SL_NAME_MAX];
+	char what[200], a[SL_IPSTRLEN], mark[SL_NAME_MAX];
 	struct sl_err e = { "" };
 	FILE *cmdlog;
 	pid_t pid;
@@ -583,34 +636,10 @@ void sl_crash(struct sl_role *self, const char *host)
 	if (id < 0)
 		sl__role_fail(self, "sl_crash(): too many faults", -id,
 			      __FILE__, __LINE__);
+	rec_spec(b, id, t->host[self->host].name, "crash", host, NULL);
 	addr_of(t, h, a, sizeof(a));
 	cmdlog = role_cmdlog(b);
-	cmd_comment(cmdlog,
-		    "%s crashes (backend nftables): its output and "
-		    "the router's traffic for %s dropped, then its processes "
-		    "killed (kill -9)",
-		    host, a);
-	/* Silence first, then the kill: the host's own output hook drops
-	 * what its kernel sends when its sockets are closed (a powered-off
-	 * host sends no FIN and no RST), and the router drops what comes in
-	 * for it (a powered-off host receives nothing either). */
-	ret = nft(t, ns,
-		  "add table inet socklab; add chain inet socklab crash "
-		  "{ type filter hook output priority " NFT_PRIO "; "
-		  "policy drop; }",
-		  cmdlog, &e);
-	if (ret == 0) {
-		snprintf(script, sizeof(script),
-			 "add table inet socklab; "
-			 "add chain inet socklab crash_%s { type filter hook "
-			 "forward priority " NFT_PRIO "; }; "
-			 "add rule inet socklab crash_%s %s saddr %s counter "
-			 "drop; "
-			 "add rule inet socklab crash_%s %s daddr %s counter "
-			 "drop",
-			 host, host, nft_ip(t), a, host, nft_ip(t), a);
-		ret = nft(t, router_ns(t), script, cmdlog, &e);
-	}
+	ret = silence(t, h, cmdlog, &e);
 	if (cmdlog)
 		fclose(cmdlog);
 	if (ret < 0)
@@ -676,6 +705,8 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	if (id < 0)
 		return sl_errf(e, -id, "reboot %s: too many faults",
 			       host->name);
+	/* Asked by a role through the board; which one is not kept. */
+	rec_spec(b, id, "role", "reboot", host->name, NULL);
 	cmd_comment(x->cmdlog,
 		    "%s reboots (backend netns): a fresh namespace "
 		    "with the same name, link and address",
@@ -722,4 +753,42 @@ int sl_faults_reboot(struct sl_faults_ctx *x, int h, struct sl_err *e)
 	 * (sockhist.c). */
 	event(b, SL_EV_NOTE, h, "reboot", "%s", what);
 	return 0;
+}
+
+/* ---- --explain: a recorded role's fault, by hand ---- */
+
+int sl_faults_explain(const struct sl_topology *t, struct sl_board *b,
+		      const struct sl_fault_spec *s, FILE *out,
+		      struct sl_err *e)
+{
+	int h = s->host[0] ? sl_topology_host(t, s->host) : -1;
+	char script[128];
+
+	if (!strcmp(s->kind, "crash") || !strcmp(s->kind, "reboot")) {
+		if (h != SL_HOST_CLIENT && h != SL_HOST_SERVER)
+			return sl_errf(e, EINVAL, "%s of host \"%s\"", s->kind,
+				       s->host);
+		if (!strcmp(s->kind, "crash")) {
+			int ret = silence(t, h, out, e);
+
+			if (ret == 0)
+				fprintf(out,
+					"kill -9 <the %s role's pid>  "
+					"# and every process in %s\n",
+					s->host, t->host[h].netns);
+			return ret;
+		}
+		cmd_comment(out,
+			    "%s reboots (backend netns): a fresh namespace "
+			    "with the same name, link and address",
+			    s->host);
+		fprintf(out,
+			"ip netns del %s  # then its lines of the network "
+			"above again\n",
+			t->host[h].netns);
+		snprintf(script, sizeof(script),
+			 "delete chain inet socklab crash_%s", s->host);
+		return nft(t, router_ns(t), script, out, e);
+	}
+	return apply(t, b, &s->f, out, e) < 0 ? -EINVAL : 0;
 }

@@ -60,6 +60,15 @@ int sl_faults_export(struct sl_board *b, struct sl_fault_rec *out, int max);
 struct sl_role;
 void sl_fault_lift(struct sl_role *self, int id);
 
+/* The commands that serve a fault a role applied in a recorded run
+ * (fault_spec.h), on topology t that is only explained (topology.h),
+ * printed to out; b records it as a run would.  Returns 0 or -errno with
+ * the reason in e. */
+struct sl_fault_spec;
+int sl_faults_explain(const struct sl_topology *t, struct sl_board *b,
+		      const struct sl_fault_spec *s, FILE *out,
+		      struct sl_err *e);
+
 /* True when host's role was killed by sl_crash(). */
 int sl_faults_crashed(struct sl_board *b, int host);
 

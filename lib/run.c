@@ -703,6 +703,7 @@ static void keep_run(struct run *r)
 		snprintf(x->kind, sizeof(x->kind), "%s", f->kind);
 		snprintf(x->backend, sizeof(x->backend), "%s", f->backend);
 		snprintf(x->what, sizeof(x->what), "%s", f->what);
+		snprintf(x->spec, sizeof(x->spec), "%s", f->spec);
 		x->lifted = f->lifted;
 	}
 }

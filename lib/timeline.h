@@ -76,6 +76,7 @@ struct sl_tl_fault {
 	char kind[12];
 	char backend[12];
 	char what[200];
+	char spec[160]; /* fault_spec.h; empty in older recordings */
 	int lifted;
 };
 

@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "ipaddr.h"
 #include "counter.h"
 #include "err.h"
@@ -189,6 +191,8 @@ static void save_run(FILE *f, const struct sl_timeline *tl)
 		save_field(f, x->backend[0] ? x->backend : "-");
 		fprintf(f, "\t%d", x->lifted ? 1 : 0);
 		save_field(f, x->what[0] ? x->what : "-");
+		if (x->spec[0])
+			save_field(f, x->spec);
 		fputc('\n', f);
 	}
 }
@@ -596,7 +600,7 @@ static int load_other(struct reader *r)
 	return r->ret;
 }
 
-/* "uname release", "error why", "F kind backend lifted what": the run
+/* "uname release", "error why", "F kind backend lifted what [spec]": the run
  * around the events, each kept as saved. */
 static int load_run(struct reader *r)
 {
@@ -615,8 +619,9 @@ static int load_run(struct reader *r)
 			text(tl->error, sizeof(tl->error), r->f[1]);
 		return 0;
 	}
-	if (r->nf != 5)
-		return refuse(r, "a fault line has 5 fields, this one %d",
+	/* The sixth, what was asked (fault_spec.h), is newer. */
+	if (r->nf != 5 && r->nf != 6)
+		return refuse(r, "a fault line has 5 or 6 fields, this one %d",
 			      r->nf);
 	if (tl->nfaults == SL_TL_FAULTS_MAX)
 		return refuse(r, "more than %d faults", SL_TL_FAULTS_MAX);
@@ -628,6 +633,7 @@ static int load_run(struct reader *r)
 	text(x->backend, sizeof(x->backend),
 	     strcmp(r->f[2], "-") ? r->f[2] : "");
 	text(x->what, sizeof(x->what), strcmp(r->f[4], "-") ? r->f[4] : "");
+	text(x->spec, sizeof(x->spec), r->nf == 6 ? r->f[5] : "");
 	tl->nfaults++;
 	return 0;
 }
@@ -680,23 +686,27 @@ static void load_init(struct sl_timeline *tl)
 int sl_timeline_read(struct sl_timeline *tl, const char *path, struct sl_err *e)
 {
 	struct reader r = { .path = path, .tl = tl, .e = e };
-	FILE *f = fopen(path, "r");
+	/* zlib reads a recording as kept in the guides (.tl.gz) and a run's
+	 * plain timeline.tl alike. */
+	gzFile f = gzopen(path, "rb");
 	char line[MAX_LINE];
+	int zerr;
 
 	load_init(tl);
 	if (!f)
-		return sl_errf(e, errno, "load %s", path);
-	while (r.ret == 0 && fgets(line, sizeof(line), f)) {
+		return sl_errf(e, errno ? errno : ENOMEM, "load %s", path);
+	while (r.ret == 0 && gzgets(f, line, sizeof(line))) {
 		r.line++;
 		/* A longer line would come back as two. */
-		if (!strchr(line, '\n') && !feof(f))
+		if (!strchr(line, '\n') && !gzeof(f))
 			refuse(&r, "longer than %d characters", MAX_LINE - 2);
 		else
 			load_line(&r, line);
 	}
-	if (r.ret == 0 && ferror(f))
+	if (r.ret == 0 &&
+	    (gzerror(f, &zerr), zerr != Z_OK && zerr != Z_STREAM_END))
 		r.ret = sl_errf(e, EIO, "load %s: line %d", path, r.line + 1);
-	fclose(f);
+	gzclose(f);
 	if (r.ret < 0) {
 		sl_timeline_free(tl);
 		return r.ret;

@@ -5,16 +5,17 @@
 # with their evidence; tools/guide_blocks.pl says how a block is written),
 # and each block names the variant it shows.  The recordings they come from
 # are checked in: experiments/<id>/guide/<variant>.tl.gz, the variant's
-# timeline.tl from a real run, one per variant a block shows, compressed
+# timeline.tl from a real run, one per variant of the experiment, compressed
 # (gzip -n: the same bytes for the same recording) because a recording is
 # read by the judge, not by people, and is ten times smaller so.
 #
 #   tools/guides.sh BUILD update [RUN] run the experiments that have guide
 #                                      blocks (or take the run folder RUN),
 #                                      record, then write: `make guides`
-#   tools/guides.sh BUILD record RUN   copy each shown variant's timeline.tl
+#   tools/guides.sh BUILD record RUN   copy each variant's timeline.tl
 #                                      from the run folder RUN into
-#                                      experiments/<id>/guide/
+#                                      experiments/<id>/guide/ (those a
+#                                      block shows must be there)
 #   tools/guides.sh BUILD write        regenerate every block from the
 #                                      stored recordings
 #   tools/guides.sh BUILD write-run RUN   the same from RUN's own derived
@@ -131,11 +132,18 @@ record() {
 	for id in $(guide_ids); do
 		dir="$top/experiments/$id/guide"
 		mkdir -p "$dir"
-		# A variant no block shows any more leaves with its recording.
-		find "$dir" -name '*.tl.gz' -delete
 		for v in $(shown_variants "$id"); do
 			src="$run/$id/$v/timeline.tl"
 			[ -f "$src" ] || die "$id: $src: the run has no recording of variant $v"
+		done
+		# Every variant the run has, not only those a block shows:
+		# `socklab run --explain` prints the faults a variant's roles
+		# applied at their marks from its recording.  A variant gone
+		# from the experiment leaves with its recording.
+		find "$dir" -name '*.tl.gz' -delete
+		for src in "$run/$id"/*/timeline.tl; do
+			[ -f "$src" ] || continue
+			v=$(basename "$(dirname "$src")")
 			gzip -9n <"$src" >"$dir/$v.tl.gz"
 			chmod 0644 "$dir/$v.tl.gz"
 		done

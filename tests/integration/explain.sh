@@ -63,6 +63,24 @@ grep -v '^#' "$cmds" | sed "s/socklab-$s-/socklab-0-/g; s/198\.\(1[89]\)\.$s\./1
 diff run.cmds explain.cmds || fail "--explain differs from what a run did"
 echo "ok: the network's lines are the run's commands.sh ($(wc -l < run.cmds) lines)"
 
+# The faults a variant's roles apply at their marks, from its recording
+# (experiments/<id>/guide/<variant>.tl.gz), and the same lines as a run
+# executes for them.
+"$bin" run --explain --variant data_after_reboot rst-peer-rebooted > r.out 2> r.err ||
+	fail "--explain rst-peer-rebooted exited $?: $(cat r.err)"
+grep -q '^# at mark "crash server" (the client role): by=client kind=crash host=server$' r.out ||
+	fail "no crash at its mark: $(grep '^# at mark' r.out)"
+grep -q '^# at mark "reboot server"' r.out || fail "no reboot at its mark"
+"$bin" run --results res --variant data_after_reboot rst-peer-rebooted > /dev/null 2>&1 ||
+	fail "the rst-peer-rebooted run to compare with did not pass"
+cmds=$(echo res/latest/rst-peer-rebooted/data_after_reboot/commands.sh)
+s=$(grep -o 'socklab-[0-9]*-router' "$cmds" | head -1 | cut -d- -f2)
+grep ' nft ' "$cmds" | sed "s/socklab-$s-/socklab-0-/g; s/198\.\(1[89]\)\.$s\./198.\1.0./g" > run.nft
+grep ' nft ' r.out > explain.nft
+[ "$(wc -l < run.nft)" -ge 3 ] || fail "the run crashed nothing: $(cat run.nft)"
+diff run.nft explain.nft || fail "--explain's crash and reboot differ from the run's"
+echo "ok: the roles' faults at their marks are the run's ($(wc -l < run.nft) nft lines)"
+
 "$bin" run --explain --keep rst-refused 2> err; [ $? = 64 ] || fail "--explain --keep: not 64"
 "$bin" run --explain --variant nope rst-refused 2> err; [ $? = 64 ] || fail "unknown variant: not 64"
 "$bin" run --explain no-such 2> err; [ $? = 64 ] || fail "unknown id: not 64"
