@@ -4,7 +4,7 @@
  * One event per line, fields separated by tabs:
  *   host-names line: "hosts<TAB>client<TAB>router<TAB>server"
  *   "P t host from to saddr sport daddr dport seq ack flags win len
- *    [injected] [opt=HEX] [sack=L-R,L-R]" (the option bytes as on the
+ *    [injected[=note]] [opt=HEX] [sack=L-R,L-R]" (the option bytes as on the
  *    wire, which the text prints; or, for a segment built by hand with
  *    none, its SACK blocks, absolute)
  *   "M t host name"
@@ -61,10 +61,23 @@ static void save_packet(FILE *f, const struct sl_event *e)
 
 	sl_ip_ntop(&e->pkt.saddr, a, sizeof(a));
 	sl_ip_ntop(&e->pkt.daddr, b, sizeof(b));
-	fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u%s",
+	fprintf(f, "P\t%lld\t%d\t%d\t%d\t%s\t%u\t%s\t%u\t%u\t%u\t%u\t%u\t%u",
 		(long long)e->t, e->host, e->from, e->to, a, e->pkt.sport, b,
 		e->pkt.dport, e->pkt.seq, e->pkt.ack, e->pkt.flags, e->pkt.win,
-		e->pkt.len, strcmp(e->name, "injected") ? "" : "\tinjected");
+		e->pkt.len);
+	/* An injected segment keeps the role's note on where its numbers
+	 * came from, as the run's own text shows it. */
+	if (!strcmp(e->name, "injected")) {
+		fputs("\tinjected", f);
+		if (e->text[0]) {
+			fputc('=', f);
+			for (const char *s = e->text; *s; s++)
+				fputc(*s == '\t' || *s == '\n' || *s == '\r' ?
+					      ' ' :
+					      *s,
+				      f);
+		}
+	}
 	for (int i = 0; i < e->pkt.opt.rawlen; i++)
 		fprintf(f, "%s%02x", i ? "" : "\topt=", e->pkt.opt.raw[i]);
 	/* The option bytes hold the SACK blocks; a segment built by hand
@@ -374,8 +387,9 @@ static int load_packet(struct reader *r, struct sl_event *e)
 	for (int i = 14; i < r->nf; i++) {
 		const char *v = r->f[i];
 
-		if (!strcmp(v, "injected") && !injected && !opt && !sack)
-			injected = 1;
+		if ((!strcmp(v, "injected") || !strncmp(v, "injected=", 9)) &&
+		    !injected && !opt && !sack)
+			injected = v[8] ? i : -1;
 		else if (!strncmp(v, "opt=", 4) && !opt && !sack)
 			opt = v + 4;
 		else if (!strncmp(v, "sack=", 5) && !sack && !opt)
@@ -383,13 +397,15 @@ static int load_packet(struct reader *r, struct sl_event *e)
 		else
 			return refuse(r,
 				      "a packet's field %d is \"%.40s\", not "
-				      "\"injected\", opt=HEX or sack=L-R,... "
+				      "injected[=note], opt=HEX or sack=L-R,... "
 				      "(each once, opt= or sack=, in that "
 				      "order)",
 				      i + 1, v);
 	}
 	if (injected)
 		text(e->name, sizeof(e->name), "injected");
+	if (injected > 0)
+		text(e->text, sizeof(e->text), r->f[injected] + 9);
 	e->kind = SL_EV_PACKET;
 	e->t = when(r, 1, "time");
 	e->host = host(r, 2, 0, "host");

@@ -201,7 +201,10 @@ static void test_save_load(void **state)
 		injections += back.ev[i].kind == SL_EV_INJECT;
 	}
 	assert_int_equal(marked, 2);
-	assert_int_equal(injections, 0); /* kept as the mark alone */
+	assert_int_equal(injections, 0); /* kept as the mark and its note */
+	/* Judged again, it reads as the run showed it: with the note. */
+	assert_non_null(
+		strstr(written(&back), "(injected: seq: FIN + 1 + 100000)"));
 	sl_timeline_free(&back);
 	/* A mark other than "injected" in that field is garbage. */
 	{
