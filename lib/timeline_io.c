@@ -395,12 +395,13 @@ static int load_packet(struct reader *r, struct sl_event *e)
 		else if (!strncmp(v, "sack=", 5) && !sack && !opt)
 			sack = v + 5;
 		else
-			return refuse(r,
-				      "a packet's field %d is \"%.40s\", not "
-				      "injected[=note], opt=HEX or sack=L-R,... "
-				      "(each once, opt= or sack=, in that "
-				      "order)",
-				      i + 1, v);
+			return refuse(
+				r,
+				"a packet's field %d is \"%.40s\", not "
+				"injected[=note], opt=HEX or sack=L-R,... "
+				"(each once, opt= or sack=, in that "
+				"order)",
+				i + 1, v);
 	}
 	if (injected)
 		text(e->name, sizeof(e->name), "injected");
