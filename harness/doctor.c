@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pace.h"
 #include "catalog.h"
 #include "cli.h"
 #include "err.h"
@@ -274,6 +275,22 @@ static void check_vm(struct doctor *d)
 	add(d, "vm", tools, "socklab vm runs guests on %s (%s)%s",
 	    strcmp(accel, "kvm") ? "TCG" : "KVM", why,
 	    tools ? "" : "; no qemu-system-x86_64 or busybox here (make deps)");
+}
+
+/* The pace probe (pace.h): what `socklab vm` compares a guest with, and
+ * the factor deadlines are stretched by here. */
+static void check_pace(struct doctor *d)
+{
+	int64_t ns = sl_pace_probe();
+
+	if (ns < 0)
+		add(d, "pace", 0, "the probe failed: %s", strerror((int)-ns));
+	else
+		add(d, "pace", 1,
+		    "the pace probe takes %.1f ms here; deadlines x %.2f (%s)",
+		    ns / 1e6, sl_time_scale(),
+		    getenv(SL_TIME_SCALE_ENV) ? SL_TIME_SCALE_ENV :
+						"as written");
 }
 
 static int64_t thread_cpu_ns(void)
@@ -597,6 +614,7 @@ int cli_cmd_doctor(int argc, char **argv)
 		check_tool(&d, tools[i]);
 	check_experiments(&d);
 	check_vm(&d);
+	check_pace(&d);
 
 	ok = essential_ok(&d);
 	if (json)

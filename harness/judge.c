@@ -139,6 +139,40 @@ static int not_as_declared(const json_t *res, char **list)
 	return n;
 }
 
+/* The variants this kernel could not run ("not_run": an older kernel
+ * without the sysctl a variant is about), added to the job's reason: a
+ * pass says what it did not cover. */
+static void not_run(struct job *j, const json_t *res)
+{
+	json_t *nr = json_object_get(res, "not_run"), *v;
+	char *list = NULL, *more;
+	size_t i;
+
+	json_array_foreach(nr, i, v)
+	{
+		const char *name =
+			json_string_value(json_object_get(v, "name"));
+		const char *why = json_string_value(json_object_get(v, "why"));
+
+		more = run_asprintf("%s%s%s (%s)", list ? list : "",
+				    list ? "; " : "", name ? name : "?",
+				    why ? why : "?");
+		free(list);
+		list = more;
+	}
+	if (!list)
+		return;
+	if (j->reason) {
+		more = run_asprintf("%s; not run: %s", j->reason, list);
+		free(list);
+		free(j->reason);
+		j->reason = more;
+	} else {
+		j->reason = run_asprintf("not run: %s", list);
+		free(list);
+	}
+}
+
 /* A pass is every variant as declared, a failure is at least one that is
  * not: the result line's variants must say the same as its exit status,
  * or neither can be believed. */
@@ -165,6 +199,7 @@ static void judge_variants(struct job *j, const json_t *res, int code,
 	} else {
 		j->result = R_PASS;
 	}
+	not_run(j, res);
 }
 
 /* A pass or a failure, as the exit status says: believed only when the

@@ -10,6 +10,7 @@
 #endif
 
 #include "machine.h"
+#include "pace.h"
 #include "report.h"
 #include "resultdir.h"
 
@@ -98,14 +99,15 @@ json_t *cli_machine_record(void)
 			   sl_json_text(have_u ? u.version : NULL), "arch",
 			   sl_json_text(have_u ? u.machine : NULL));
 	machine = json_pack(
-		"{s:i,s:o,s:o,s:b,s:o}", "cpus",
+		"{s:i,s:o,s:o,s:b,s:o,s:f}", "cpus",
 		(int)sysconf(_SC_NPROCESSORS_ONLN), "cpu_model",
 		sl_json_text(cpu_model(model, sizeof(model))), "memory_mib",
 		have_si ? json_integer((json_int_t)si.totalram * si.mem_unit >>
 				       20) :
 			  json_null(),
 		"virtualised", hv != NULL, "hypervisor",
-		sl_json_text(hv ? hypervisor_name(hv) : NULL));
+		sl_json_text(hv ? hypervisor_name(hv) : NULL), "time_scale",
+		sl_time_scale());
 	return json_pack("{s:s,s:o,s:o}", "socklab", SL_VERSION, "kernel",
 			 kernel, "machine", machine);
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "pace.h"
 #include "cli.h"
 #include "err.h"
 #include "help.h"
@@ -488,6 +489,50 @@ static int explain_jobs(const struct runner *r)
 	return worst;
 }
 
+/* In a guest that `socklab vm` started, the host's time for the pace
+ * probe is in the environment: this machine's own time against it
+ * stretches every deadline (pace.h), before the experiments describe
+ * theirs.  A factor set by hand wins. */
+static void pace(int quiet)
+{
+	const char *ref = getenv(SL_PACE_REF_ENV);
+	char *end, buf[32];
+	long long ref_ns;
+	double scale;
+	int64_t own;
+
+	if (!ref || getenv(SL_TIME_SCALE_ENV))
+		return;
+	ref_ns = strtoll(ref, &end, 10);
+	if (*end || ref_ns <= 0) {
+		fprintf(stderr,
+			"socklab: run: %s=%s is no time in ns: "
+			"deadlines as written\n",
+			SL_PACE_REF_ENV, ref);
+		return;
+	}
+	own = sl_pace_probe();
+	if (own < 0) {
+		fprintf(stderr,
+			"socklab: run: pace probe: %s: deadlines as "
+			"written\n",
+			strerror((int)-own));
+		return;
+	}
+	scale = (double)own / (double)ref_ns;
+	scale = scale < 1		  ? 1 :
+		scale > SL_TIME_SCALE_MAX ? SL_TIME_SCALE_MAX :
+					    scale;
+	snprintf(buf, sizeof(buf), "%.2f", scale);
+	setenv(SL_TIME_SCALE_ENV, buf, 1);
+	if (!quiet)
+		fprintf(stderr,
+			"socklab: run: the pace probe took %.1f ms here, %.1f ms "
+			"on the host that started this machine: deadlines x "
+			"%s\n",
+			own / 1e6, ref_ns / 1e6, buf);
+}
+
 int cli_cmd_run(int argc, char **argv)
 {
 	/* A progress line every 10 s: often enough that a reader of a CI
@@ -503,8 +548,10 @@ int cli_cmd_run(int argc, char **argv)
 		goto out;
 	/* Once per run, before any slot is claimed: what killed runs left
 	 * (--explain claims none). */
-	if (!o.explain)
+	if (!o.explain) {
 		sl_sweep_before_run(stderr);
+		pace(r.quiet);
+	}
 	if (cli_catalog_load(&reg, &e)) {
 		fprintf(stderr, "socklab: run: %s\n", e.msg);
 		ret = SL_EXIT_ERROR;

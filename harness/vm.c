@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pace.h"
 #include "cli.h"
 #include "err.h"
 #include "exec.h"
@@ -522,11 +523,17 @@ int cli_cmd_vm(int argc, char **argv)
 		for (int i = o.exec ? 1 : 0; i < argc && n < 255; i++)
 			gargv[n++] = argv[i];
 		gargv[n] = NULL;
+		/* This machine's pace, for the guest to compare its own
+		 * with (pace.h). */
+		int64_t pace_ns = sl_pace_probe();
+
 		g = (struct sl_vm_guest){ .kernel = &k,
 					  .busybox = busybox,
 					  .results = res[0] ? res : NULL,
 					  .cwd = cwd,
 					  .accel = accel,
+					  .pace_ref_ns = pace_ns > 0 ? pace_ns :
+								       0,
 					  .argv = gargv,
 					  .out_tty = isatty(STDOUT_FILENO),
 					  .err_tty = isatty(STDERR_FILENO) };

@@ -185,18 +185,45 @@ static int family_of(const struct sl__variant_def *v)
 								   AF_INET;
 }
 
+/* The variants this kernel cannot run, with why (sl_variant_decl's
+ * needs_sysctl). */
+struct not_run {
+	int n;
+	char name[SL_MAX_VARIANTS][SL_NAME_MAX + 8];
+	char why[SL_MAX_VARIANTS][160];
+};
+
+/* Whether this kernel has sysctl key ("net.ipv4.x": /proc/sys/net/ipv4/x).
+ * A sysctl of the network namespaces is there in every one of them. */
+static int have_sysctl(const char *key)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
+
+	if (n < 0 || n >= (int)sizeof(path))
+		return 0;
+	for (char *c = path + strlen("/proc/sys/"); *c; c++)
+		if (*c == '.')
+			*c = '/';
+	return access(path, F_OK) == 0;
+}
+
 /* The variants to run, one per variant and family asked for and
  * supported, each a copy of its definition under its name in the results
  * (defs[], names[] hold them), in ext.  Returns how many, and in *skipped
- * how many were asked for in a family the experiment does not run on. */
+ * how many were asked for in a family the experiment does not run on; nr
+ * (when not NULL) gets those this kernel cannot run. */
 static int expand(const struct sl_registry *reg, const struct run_args *a,
 		  struct sl_registry *ext, struct sl__variant_def *defs,
-		  char (*names)[SL_NAME_MAX + 8], int *skipped)
+		  char (*names)[SL_NAME_MAX + 8], int *skipped,
+		  struct not_run *nr)
 {
 	int fams = reg->x->families, n = 0;
 
 	*ext = *reg;
 	*skipped = 0;
+	if (nr)
+		nr->n = 0;
 	for (int f = 0; f < 2; f++) {
 		int want = f == 0 ? a->want4 : a->want6;
 		int can = !fams || fams == (f == 0 ? 4 : 6);
@@ -211,6 +238,17 @@ static int expand(const struct sl_registry *reg, const struct run_args *a,
 				continue;
 			if (!can) {
 				(*skipped)++;
+				continue;
+			}
+			if (nr && reg->variant[v]->decl.needs_sysctl &&
+			    !have_sysctl(reg->variant[v]->decl.needs_sysctl)) {
+				snprintf(nr->name[nr->n], sizeof(nr->name[0]),
+					 "%s", names[n]);
+				snprintf(nr->why[nr->n], sizeof(nr->why[0]),
+					 "this kernel has no %s, which the "
+					 "variant is about",
+					 reg->variant[v]->decl.needs_sysctl);
+				nr->n++;
 				continue;
 			}
 			if (n >= SL_MAX_VARIANTS)
@@ -300,12 +338,18 @@ static void write_report(const struct sl_report *rep, int dirfd)
  * its declaration, then the report.  Returns the exit status. */
 static int conclude(const struct sl_registry *reg, const int *idx, int n,
 		    struct sl_outcome *out, const struct run_args *a,
-		    int64_t t0, int interrupted)
+		    int64_t t0, int interrupted, const struct not_run *nr)
 {
 	int holds[SL_MAX_VARIANTS], error[SL_MAX_VARIANTS];
 	int declared[SL_MAX_VARIANTS];
 	struct sl_registry sub = *reg;
 	struct sl_report rep = { .reg = &sub, .out = out, .n = n };
+
+	for (int i = 0; nr && i < nr->n; i++) {
+		rep.not_run[i] = nr->name[i];
+		rep.not_run_why[i] = nr->why[i];
+	}
+	rep.nnot_run = nr ? nr->n : 0;
 
 	for (int i = 0; i < n; i++) {
 		if (!out[i].done && !out[i].error) {
@@ -344,12 +388,19 @@ static int run(const struct sl_registry *full, struct run_args *a)
 	int idx[SL_MAX_VARIANTS];
 	pid_t pid[SL_MAX_VARIANTS];
 	int64_t t0 = sl_now();
+	static struct not_run not_run;
 	int n, ret, skipped;
 	sigset_t set;
 
-	n = expand(full, a, &ext, defs, names, &skipped);
+	n = expand(full, a, &ext, defs, names, &skipped, &not_run);
 	for (int i = 0; i < n; i++)
 		idx[i] = i;
+	if (n == 0 && not_run.n) {
+		/* Never a pass: nothing this kernel can run was asked for. */
+		fprintf(stderr, "%s: not run: %s: %s\n", full->id,
+			not_run.name[0], not_run.why[0]);
+		return SL_EXIT_SKIP;
+	}
 	if (n == 0 && skipped) {
 		/* Never a pass: the family asked for was not run at all. */
 		fprintf(stderr, "%s: not yet ported to %s\n", full->id,
@@ -404,11 +455,12 @@ static int run(const struct sl_registry *full, struct run_args *a)
 			pid[i] = start_variant(reg, idx[i], a, &out[i]);
 			interrupted = wait_variants(&pid[i], 1);
 		}
-		ret = conclude(reg, idx, n, out, a, t0, interrupted);
+		ret = conclude(reg, idx, n, out, a, t0, interrupted, &not_run);
 	} else {
 		for (int i = 0; i < n; i++)
 			pid[i] = start_variant(reg, idx[i], a, &out[i]);
-		ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n));
+		ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n),
+			       &not_run);
 	}
 	munmap(out, n * sizeof(*out));
 	/* Under sudo, the results are the invoking user's. */
@@ -526,7 +578,7 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 	/* Every variant of the recording: over IPv4 under its name, and
 	 * over IPv6 (NAME.ipv6) where the run recorded one. */
 	a->want4 = a->want6 = 1;
-	expand(full, a, &ext, defs, names, &skipped);
+	expand(full, a, &ext, defs, names, &skipped, NULL);
 	for (int v = 0; v < ext.nvariants; v++) {
 		char path[4096];
 
@@ -565,7 +617,7 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 	 * one for all we know: the result says none rather than uname's. */
 	if (!a->kernel)
 		a->kernel = strdup("");
-	ret = conclude(reg, idx, n, out, a, t0, 0);
+	ret = conclude(reg, idx, n, out, a, t0, 0, NULL);
 	free(out);
 	free((char *)a->kernel);
 	if (a->dirfd >= 0) {

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "pace.h"
 #include "report.h"
 #include "vm.h"
 #include "resultdir.h"
@@ -76,17 +77,19 @@ void sl_report_describe(FILE *f, const struct sl_registry *reg)
 		json_array_append_new(fams, json_integer(4));
 	if (reg->x->families != 4)
 		json_array_append_new(fams, json_integer(6));
-	sl_json_line(
-		f,
-		json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o}", "id",
-			  sl_json_text(reg->id), "claim",
-			  sl_json_text(reg->x->claim), "expected",
-			  sl_json_text(sl_verdict_name(reg->x->expected)),
-			  "belief", sl_json_text(reg->x->belief), "topic",
-			  sl_json_text(sl_topic_name(reg->x->topic)),
-			  "timeout_s",
-			  (reg->x->timeout_s > 0 ? reg->x->timeout_s : 20) + 10,
-			  "variants", vars, "families", fams));
+	sl_json_line(f,
+		     json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o}", "id",
+			       sl_json_text(reg->id), "claim",
+			       sl_json_text(reg->x->claim), "expected",
+			       sl_json_text(sl_verdict_name(reg->x->expected)),
+			       "belief", sl_json_text(reg->x->belief), "topic",
+			       sl_json_text(sl_topic_name(reg->x->topic)),
+			       "timeout_s",
+			       sl_time_scaled_s(reg->x->timeout_s > 0 ?
+							reg->x->timeout_s :
+							SL_DEFAULT_TIMEOUT_S) +
+				       10,
+			       "variants", vars, "families", fams));
 }
 
 static json_t *json_prediction(const struct sl_result *res)
@@ -296,6 +299,17 @@ void sl_report_json(FILE *f, const struct sl_report *r)
 		      json_num(r->duration_s), "harness_s", json_num(harness),
 		      "results", sl_json_text(r->dir), "variants", vars,
 		      "measured", json_measured(r));
+	if (o && r->nnot_run) {
+		json_t *nr = json_array();
+
+		for (int i = 0; i < r->nnot_run; i++)
+			json_array_append_new(
+				nr,
+				json_pack("{s:o,s:o}", "name",
+					  sl_json_text(r->not_run[i]), "why",
+					  sl_json_text(r->not_run_why[i])));
+		json_object_set_new(o, "not_run", nr);
+	}
 	/* A stepped run's timings include a learner's pauses: said in the
 	 * result, so that nobody compares it with an unstepped one. */
 	if (o && stepped(r, &paused)) {
@@ -391,6 +405,9 @@ void sl_report_text(FILE *f, const struct sl_report *r)
 			r->out[v].holds ? "holds, but is declared not to hold" :
 					  "does not hold, but is declared to");
 	}
+	for (int i = 0; i < r->nnot_run; i++)
+		fprintf(f, "not run: %s: %s\n", r->not_run[i],
+			r->not_run_why[i]);
 	if (stepped(r, &paused))
 		fprintf(f,
 			"stepped: paused %.1f s at marks (--step); the kernel's "

@@ -31,6 +31,11 @@ struct sl_report {
 	 * machine's (a recording judged again; "" for one that does not say,
 	 * made before recordings kept it: null in the JSON); NULL: uname's. */
 	const char *kernel;
+	/* Variants left out because this kernel lacks what they are about
+	 * (sl_variant_decl's needs_sysctl), each with why. */
+	int nnot_run;
+	const char *not_run[SL_MAX_VARIANTS];
+	const char *not_run_why[SL_MAX_VARIANTS];
 };
 
 /* "pass", "fail" or "error" */

@@ -26,6 +26,7 @@
 #include "ladder_svg.h"
 #include "linkemu.h"
 #include "observe.h"
+#include "pace.h"
 #include "resultdir.h"
 #include "role.h"
 #include "run.h"
@@ -33,7 +34,6 @@
 #include "topology.h"
 #include "trace.h"
 
-#define SL_DEFAULT_TIMEOUT_S 20
 /* After the roles are done, segments still in flight (the last ACK, a RST
  * answering data) are captured until the wire has been quiet this long. */
 #define SL_DRAIN_QUIET_MS 25
@@ -651,8 +651,9 @@ static int roles_run(struct run *r)
 	if (ret == -ETIMEDOUT)
 		fail(r->out,
 		     "roles did not finish within %d s (the "
-		     "experiment's timeout_s)",
-		     r->timeout_s);
+		     "experiment's timeout_s%s)",
+		     r->timeout_s,
+		     sl_time_scale() > 1 ? ", stretched for this machine" : "");
 	else if (ret == -ECHILD)
 		role_failed(r);
 	kill_roles(&r->roles);
@@ -806,8 +807,10 @@ void sl_run_variant(const struct sl_registry *reg, int v,
 		.var = reg->variant[v],
 		.opts = opts,
 		.out = out,
-		.timeout_s = reg->x->timeout_s > 0 ? reg->x->timeout_s :
-						     SL_DEFAULT_TIMEOUT_S,
+		/* Stretched on a machine measured slower (pace.h). */
+		.timeout_s = sl_time_scaled_s(reg->x->timeout_s > 0 ?
+						      reg->x->timeout_s :
+						      SL_DEFAULT_TIMEOUT_S),
 	};
 	int64_t t_start = sl_now();
 	sigset_t sigs;

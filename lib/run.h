@@ -20,6 +20,10 @@
 #include "registry.h"
 #include "sysctls.h"
 
+/* A role's deadline when EXPERIMENT gives no .timeout_s (pace.h stretches
+ * it on a slow machine). */
+#define SL_DEFAULT_TIMEOUT_S 20
+
 /* What a variant's run hands back to the experiment's process (it lives in
  * memory shared with it). */
 struct sl_outcome {

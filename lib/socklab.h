@@ -118,9 +118,15 @@ struct sl_predict;	/* a variant's prediction handle: p */
  * holds: whether the claim's predictions are expected to be observed in
  * this variant (default true).  The run passes when every variant behaves
  * as declared; the verdict is still derived from which variants held, and
- * at start-up the declarations must derive EXPERIMENT's .expected. */
+ * at start-up the declarations must derive EXPERIMENT's .expected.
+ *
+ * needs_sysctl: a sysctl the variant is about, which older kernels lack
+ * (net.ipv4.tcp_tw_reuse_delay, say).  Where /proc/sys has no such file,
+ * the variant is not run, and the result says so and why: it is neither
+ * passed nor failed, and the verdict is the other variants'. */
 struct sl_variant_decl {
 	bool holds;
+	const char *needs_sysctl;
 };
 
 struct sl__variant_def {

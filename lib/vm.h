@@ -83,6 +83,7 @@ struct sl_vm_guest {
 	const char *results;	 /* absolute, shared writable; or NULL */
 	const char *cwd;	 /* socklab starts there */
 	const char *accel;	 /* "tcg" or "kvm", told to socklab */
+	long long pace_ref_ns;	 /* the host's pace probe (pace.h); 0: none */
 	const char *const *argv; /* socklab's own argv, argv[0] its path */
 	/* Whether socklab's output reaches a terminal on the host: in the
 	 * guest, the serial ports are terminals, and socklab would print

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pace.h"
 #include "err.h"
 #include "vm.h"
 
@@ -234,6 +235,8 @@ static void write_stage2(FILE *f, const struct sl_vm_guest *g)
 	      " TERM=dumb TMPDIR=/run/socklab-vm/tmp " SL_VM_ENV "=",
 	      f);
 	quote(f, g->accel);
+	if (g->pace_ref_ns > 0)
+		fprintf(f, " " SL_PACE_REF_ENV "=%lld", g->pace_ref_ns);
 	fputs("\nfail() { $B echo \"socklab-vm: failed: $*\"; "
 	      "$B reboot -f; }\n"
 	      "$B echo \"socklab-vm: root $($B cut -d' ' -f1 /proc/uptime)\"\n"
