@@ -16,6 +16,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -143,7 +144,9 @@ static struct nlmsghdr *put_link_hdr(char *buf, int flags)
 }
 
 int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
-			const char *peer, int peer_ifindex, int peer_nsfd)
+			const uint8_t mac[SL_MAC_LEN], const char *peer,
+			int peer_ifindex, const uint8_t peer_mac[SL_MAC_LEN],
+			int peer_nsfd)
 {
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = put_link_hdr(buf, NLM_F_CREATE | NLM_F_EXCL);
@@ -154,6 +157,7 @@ int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
 	 * the new link gets. */
 	ifi->ifi_index = ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, SL_MAC_LEN, mac);
 	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -163,6 +167,7 @@ int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_index = peer_ifindex;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer);
+	mnl_attr_put(nlh, IFLA_ADDRESS, SL_MAC_LEN, peer_mac);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)peer_nsfd);
 	mnl_attr_nest_end(nlh, peerinfo);
 	mnl_attr_nest_end(nlh, data);
@@ -246,6 +251,30 @@ int sl_netlink_add_default_route(struct sl_netlink *nl,
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(v4), &v4);
 	else
 		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
+	return talk(nl, nlh);
+}
+
+int sl_netlink_replace_neigh(struct sl_netlink *nl, int ifindex,
+			     const struct in6_addr *addr,
+			     const uint8_t lladdr[SL_MAC_LEN])
+{
+	struct in_addr v4 = sl_ip_to4(addr);
+	bool is4 = sl_ip_is4(addr);
+	char buf[SL__NL_BUFSZ];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ndmsg *ndm;
+
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = is4 ? AF_INET : AF_INET6;
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_state = NUD_PERMANENT;
+	if (is4)
+		mnl_attr_put(nlh, NDA_DST, sizeof(v4), &v4);
+	else
+		mnl_attr_put(nlh, NDA_DST, sizeof(*addr), addr);
+	mnl_attr_put(nlh, NDA_LLADDR, SL_MAC_LEN, lladdr);
 	return talk(nl, nlh);
 }
 

@@ -32,12 +32,17 @@ int sl_netlink_open(struct sl_netlink *nl);
 /* Closes the socket; safe on a closed or never opened one (sock NULL). */
 void sl_netlink_close(struct sl_netlink *nl);
 
-/* `ip link add NAME index IFINDEX type veth peer name PEER index
- * PEER_IFINDEX netns PEER_NSFD`: the peer is created directly in the
- * namespace of peer_nsfd, under its final name.  An index of 0 lets the
- * kernel choose. */
+/* The length of an Ethernet address. */
+#define SL_MAC_LEN 6
+
+/* `ip link add NAME index IFINDEX address MAC type veth peer name PEER
+ * index PEER_IFINDEX address PEER_MAC netns PEER_NSFD`: the peer is
+ * created directly in the namespace of peer_nsfd, under its final name.
+ * An index of 0 lets the kernel choose. */
 int sl_netlink_add_veth(struct sl_netlink *nl, const char *name, int ifindex,
-			const char *peer, int peer_ifindex, int peer_nsfd);
+			const uint8_t mac[SL_MAC_LEN], const char *peer,
+			int peer_ifindex, const uint8_t peer_mac[SL_MAC_LEN],
+			int peer_nsfd);
 
 /* `ip link del NAME`: for a veth, its peer goes with it. */
 int sl_netlink_del_link(struct sl_netlink *nl, const char *name);
@@ -54,6 +59,14 @@ int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
 /* `ip route add default via GW` in the main table, of GW's family. */
 int sl_netlink_add_default_route(struct sl_netlink *nl,
 				 const struct in6_addr *gw);
+
+/* `ip neigh replace ADDR lladdr LLADDR dev IFINDEX nud permanent`, in
+ * ADDR's family (ARP for IPv4, neighbour discovery for IPv6): the kernel
+ * neither resolves, probes nor expires it.  Taking the link down or
+ * changing its address removes the entry; losing the carrier does not. */
+int sl_netlink_replace_neigh(struct sl_netlink *nl, int ifindex,
+			     const struct in6_addr *addr,
+			     const uint8_t lladdr[SL_MAC_LEN]);
 
 /* Waits until no IPv6 address of the socket's namespace is tentative: a
  * link's addresses stay so, `nodad` or not, until the kernel's workers

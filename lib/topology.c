@@ -56,6 +56,9 @@ struct build {
 	struct sl_offloads off; /* the same for every device */
 };
 
+_Static_assert(sizeof(((struct sl_iface *)0)->mac) == SL_MAC_LEN,
+	       "an interface's Ethernet address is SL_MAC_LEN bytes");
+
 /* The special problem of veth link state: the kernel applies a carrier
  * change at once only for a device it takes for a stacked one, and it
  * tells those apart by their index differing from their peer's
@@ -172,10 +175,10 @@ static int fill_netns(struct build *b, int i, const char *path)
 	 * Over IPv6, no duplicate address detection on the links to come
 	 * (each takes the namespace's default): `nodad` spares the global
 	 * addresses, but the link-local ones would stay tentative for a
-	 * second, and until then the router cannot send the neighbour
-	 * solicitation that forwarding a packet needs (a forwarded packet's
-	 * source is not its own, so it must solicit from its link-local
-	 * address): the first SYN would wait a second in its queue. */
+	 * second, and ipv6_ready() would wait that second for every
+	 * topology.  (Before the neighbours were permanent, add_neigh(), it
+	 * was the first SYN that waited: a forwarded packet's source is not
+	 * the router's own, so it solicits from its link-local address.) */
 	if (b->t->family == AF_INET6) {
 		const char *dad = "net.ipv6.conf.default.accept_dad";
 
@@ -301,29 +304,43 @@ static int add_netns(struct build *b, int i)
 	return ret;
 }
 
+/* "02:00:c6:12:03:02": 17 characters and the terminator. */
+#define SL_MACSTRLEN 18
+
+static void mac_ntoa(const uint8_t mac[SL_MAC_LEN], char buf[SL_MACSTRLEN])
+{
+	snprintf(buf, SL_MACSTRLEN, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0],
+		 mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
 /* A veth pair created whole from host a's namespace, its peer born in host
  * z's namespace under its final name. */
 static int add_veth(struct build *b, int a, int ka, int z, int kz)
 {
 	struct sl_host *ha = &b->t->host[a], *hz = &b->t->host[z];
-	const char *aname = ha->iface[ka].name, *zname = hz->iface[kz].name;
-	char aidx[12], zidx[12];
-	const char *argv[] = { "ip",	"-n",	   ha->netns, "link",  "add",
-			       aname,	"index",   aidx,      "type",  "veth",
-			       "peer",	"name",	   zname,     "index", zidx,
-			       "netns", hz->netns, NULL };
+	const struct sl_iface *ia = &ha->iface[ka], *iz = &hz->iface[kz];
+	char aidx[12], zidx[12], amac[SL_MACSTRLEN], zmac[SL_MACSTRLEN];
+	const char *argv[] = { "ip",	  "-n",	     ha->netns, "link",
+			       "add",	  ia->name,  "index",	aidx,
+			       "address", amac,	     "type",	"veth",
+			       "peer",	  "name",    iz->name,	"index",
+			       zidx,	  "address", zmac,	"netns",
+			       hz->netns, NULL };
 	int ret;
 
 	snprintf(aidx, sizeof(aidx), "%d", veth_index(a, ka));
 	snprintf(zidx, sizeof(zidx), "%d", veth_index(z, kz));
+	mac_ntoa(ia->mac, amac);
+	mac_ntoa(iz->mac, zmac);
 	log_cmd(b->cmdlog, argv);
 	if (b->t->explain)
 		return 0;
-	ret = sl_netlink_add_veth(&b->nl[a], aname, veth_index(a, ka), zname,
-				  veth_index(z, kz), hz->nsfd);
+	ret = sl_netlink_add_veth(&b->nl[a], ia->name, veth_index(a, ka),
+				  ia->mac, iz->name, veth_index(z, kz), iz->mac,
+				  hz->nsfd);
 	if (ret < 0)
 		return nl_errf(b, a, ret, "add veth %s in %s (peer %s in %s)",
-			       aname, ha->netns, zname, hz->netns);
+			       ia->name, ha->netns, iz->name, hz->netns);
 	return 0;
 }
 
@@ -409,8 +426,87 @@ static int add_default_route(struct build *b, int i, struct in6_addr gw)
 	return 0;
 }
 
-/* Addresses first, then links up: the order a learner types them in, and
- * the kernel adds the connected routes when each link comes up. */
+/* The host on the other end of host i's interface k (its interface there
+ * in *pk), or -1. */
+static int link_peer(const struct sl_topology *t, int i, int k, int *pk)
+{
+	const struct sl_iface *ifc = &t->host[i].iface[k];
+
+	for (int j = 0; j < SL_NHOSTS; j++) {
+		if (j == i)
+			continue;
+		for (int l = 0; l < t->host[j].nif; l++)
+			if (sl_topology_same_subnet(&t->host[j].iface[l].addr,
+						    &ifc->addr,
+						    ifc->prefixlen)) {
+				*pk = l;
+				return j;
+			}
+	}
+	return -1;
+}
+
+/* The special problem of neighbour resolution under a fault: tc netem
+ * delays, or drops, everything that leaves the router's interface, its
+ * ARP requests and neighbour solicitations and advertisements too,
+ * whereas socklab's own link emulator only ever sees forwarded TCP
+ * segments.  Resolved on demand, the first segment across a delayed link
+ * waited for the delayed request and then for its own delay: in a guest
+ * on Debian's 6.1 kernel, under a 110 ms delay, the first SYN took 233 ms
+ * through the router over IPv4, and over IPv6, where the router's answer
+ * to the server's solicitation is delayed as well, the SYN-ACK came back
+ * 345 ms after the SYN.  A loss fault could drop the requests and leave
+ * the neighbour FAILED, and the router would then answer with "host
+ * unreachable".  So the same fault meant different things on the two
+ * backends.
+ *
+ * The topology chose every link's Ethernet addresses (set_iface()), so it
+ * tells each host its peer's up front, as a permanent entry that the
+ * kernel never resolves, probes or expires: no neighbour traffic crosses
+ * any link during a run, and a fault delays or drops exactly the segments
+ * it names, on either backend and in either family.  Restricting netem to
+ * TCP (a prio qdisc, a band of netem and a filter) would mend the delay
+ * too, but with more qdiscs and classifiers that a kernel may lack, and
+ * would still leave a resolution on the first segment's way, and in the
+ * captures, on both backends.
+ *
+ * An entry goes with its link when the link goes down (not when only its
+ * carrier does), so it is added once the link is up.
+ *
+ * add_neigh(): `ip neigh replace PEER lladdr MAC dev IF nud permanent` on
+ * host i's interface k, for the one other host on that link. */
+static int add_neigh(struct build *b, int i, int k)
+{
+	struct sl_host *h = &b->t->host[i];
+	const struct sl_iface *ifc = &h->iface[k], *peer;
+	char to[SL_IPSTRLEN], mac[SL_MACSTRLEN];
+	const char *argv[] = { "ip",  "-n",	   h->netns, "neigh", "replace",
+			       to,    "lladdr",	   mac,	     "dev",   ifc->name,
+			       "nud", "permanent", NULL };
+	int j, l, ret;
+
+	j = link_peer(b->t, i, k, &l);
+	if (j < 0)
+		return sl_errf(b->e, ENODEV, "no host on the link of %s in %s",
+			       ifc->name, h->netns);
+	peer = &b->t->host[j].iface[l];
+	sl_ip_ntop(&peer->addr, to, sizeof(to));
+	mac_ntoa(peer->mac, mac);
+	log_cmd(b->cmdlog, argv);
+	if (b->t->explain)
+		return 0;
+	ret = sl_netlink_replace_neigh(&b->nl[i], veth_index(i, k), &peer->addr,
+				       peer->mac);
+	if (ret < 0)
+		return nl_errf(b, i, ret,
+			       "add neighbour %s lladdr %s on %s in %s", to,
+			       mac, ifc->name, h->netns);
+	return 0;
+}
+
+/* Addresses first, then links up, then the neighbours on each: the order
+ * a learner types them in, and the kernel adds the connected routes when
+ * each link comes up. */
 static int configure_host(struct build *b, int i)
 {
 	struct sl_host *h = &b->t->host[i];
@@ -424,6 +520,8 @@ static int configure_host(struct build *b, int i)
 	ret = set_up(b, i, "lo");
 	for (int k = 0; k < h->nif && ret == 0; k++)
 		ret = set_up(b, i, h->iface[k].name);
+	for (int k = 0; k < h->nif && ret == 0; k++)
+		ret = add_neigh(b, i, k);
 	return ret;
 }
 
@@ -434,6 +532,15 @@ static void set_iface(struct sl_host *h, int family, const char *name, int net,
 	struct in_addr v4;
 
 	snprintf(ifc->name, sizeof(ifc->name), "%s", name);
+	/* 02:00 and the IPv4 address of the same place, in either family:
+	 * locally administered and unique in the machine, and a pcap's
+	 * Ethernet header says which host sent the frame. */
+	ifc->mac[0] = 0x02;
+	ifc->mac[1] = 0x00;
+	ifc->mac[2] = 198;
+	ifc->mac[3] = (uint8_t)net;
+	ifc->mac[4] = (uint8_t)slot;
+	ifc->mac[5] = (uint8_t)last;
 	if (family == AF_INET6) {
 		/* 2001:2:0:NNSS::x/64, RFC 5180's benchmarking block, NN
 		 * the IPv4 subnet (18, 19) in decimal digits and SS the
@@ -506,10 +613,10 @@ static void build_end(struct build *b)
 	sl_offloads_free(&b->off);
 }
 
-/* Over IPv6, until host i's addresses are usable (netlink.h): a router
- * whose address is still tentative answers no neighbour solicitation, and
- * the first SYN would wait a second for the next one.  Nothing to wait
- * for over IPv4, where ARP has no such state. */
+/* Over IPv6, until host i's addresses are usable (netlink.h): a tentative
+ * address can be neither bound nor picked as a source, so a role's first
+ * bind() or connect() could fail.  Nothing to wait for over IPv4, where
+ * addresses have no such state. */
 static int ipv6_ready(struct build *b, int i)
 {
 	int ret;
@@ -813,6 +920,8 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 	if (ret == 0)
 		ret = set_up(&b, SL_HOST_ROUTER,
 			     t->host[SL_HOST_ROUTER].iface[k].name);
+	if (ret == 0)
+		ret = add_neigh(&b, SL_HOST_ROUTER, k);
 	if (ret == 0)
 		ret = configure_host(&b, host);
 	if (ret == 0)

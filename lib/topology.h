@@ -22,12 +22,19 @@
  *
  * (S in two hex digits: slot 3 is 2001:2:0:1803::2).  A run has the
  * addresses of its own family only.
+ *
+ * Every veth end has a fixed Ethernet address, 02:00 (locally
+ * administered) followed by the IPv4 address in hex, in either family:
+ * 198.18.3.2 is 02:00:c6:12:03:02.  Each host knows its peer's from the
+ * start (permanent neighbour entries), so no ARP or neighbour discovery
+ * happens on any link during a run (topology.c says why).
  */
 #ifndef SL_TOPOLOGY_H
 #define SL_TOPOLOGY_H
 
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "ipaddr.h"
@@ -49,6 +56,7 @@ struct sl_iface {
 	char name[16];	      /* inside the host's namespace: eth0, eth1 */
 	struct in6_addr addr; /* of the run's family (ipaddr.h) */
 	int prefixlen;
+	uint8_t mac[6]; /* 02:00:c6:12:S:2 for 198.18.S.2 */
 };
 
 struct sl_host {
@@ -81,9 +89,10 @@ struct sl_topology {
 /* Builds the topology above, with addresses of family (AF_INET or
  * AF_INET6; IPv6 ones without duplicate address detection, usable at
  * once): claims a free slot, creates the namespaces
- * (visible to `ip netns`), the veth pairs, addresses, routes, lo up,
- * forwarding on the router, and turns TSO, GSO, GRO and tx checksum offload
- * off on every veth so captures show segments as a wire would carry them.
+ * (visible to `ip netns`), the veth pairs, addresses, permanent neighbour
+ * entries for each link's peer, routes, lo up, forwarding on the router,
+ * and turns TSO, GSO, GRO and tx checksum offload off on every veth so
+ * captures show segments as a wire would carry them.
  * Registers its undo on c before each step that needs one.  Every step is
  * also printed to cmdlog (may be NULL) as the equivalent `ip`/`ethtool`
  * command line.  Returns 0 or -errno with a reason in e. */

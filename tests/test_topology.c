@@ -302,7 +302,7 @@ static void test_up_names_and_cmdlog(void **state)
 {
 	struct fixture *f = *state;
 	struct sl_topology *t = &f->t;
-	char *log = NULL, want[160];
+	char *log = NULL, want[200];
 	size_t loglen = 0;
 	FILE *cmdlog = open_memstream(&log, &loglen);
 	int s;
@@ -364,9 +364,15 @@ static void test_up_names_and_cmdlog(void **state)
 	assert_non_null(strstr(log, want));
 	snprintf(want, sizeof(want),
 		 "ip -n socklab-%d-client link add eth0 "
-		 "index 2 type veth peer name eth0 index 3 netns "
+		 "index 2 address 02:00:c6:12:%02x:02 type veth peer name "
+		 "eth0 index 3 address 02:00:c6:12:%02x:01 netns "
 		 "socklab-%d-router\n",
-		 s, s);
+		 s, s, s, s);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof(want),
+		 "ip -n socklab-%d-router neigh replace 198.19.%d.2 lladdr "
+		 "02:00:c6:13:%02x:02 dev eth1 nud permanent\n",
+		 s, s, s);
 	assert_non_null(strstr(log, want));
 	snprintf(want, sizeof(want),
 		 "ip -n socklab-%d-server route add "
@@ -597,6 +603,67 @@ static void check_offloads(int fd, const char *ns, const char *ifname)
 		assert_int_equal(ev.data, 0);
 	}
 	free(gs);
+}
+
+/* Host's ARP table, as /proc/net/arp shows it from inside host, without
+ * its header line. */
+static void arp_table_in(const struct sl_topology *t, int host, char *buf,
+			 size_t n)
+{
+	size_t got;
+	char *nl;
+	FILE *f;
+
+	enter(t, host);
+	f = fopen("/proc/thread-self/net/arp", "r");
+	leave(t);
+	assert_non_null(f);
+	got = fread(buf, 1, n - 1, f);
+	fclose(f);
+	buf[got] = '\0';
+	nl = strchr(buf, '\n');
+	assert_non_null(nl);
+	memmove(buf, nl + 1, strlen(nl + 1) + 1);
+}
+
+/* Every host knows the Ethernet address of its peer on each link from the
+ * start, as a permanent entry (ATF_COM | ATF_PERM, 0x6), and after a TCP
+ * exchange across the router it knows of nothing else: no neighbour was
+ * resolved, so no ARP request went through a link a fault may delay. */
+static void test_permanent_neighbours(void **state)
+{
+	struct fixture *f = *state;
+	struct sl_topology *t = &f->t;
+	char table[1024], line[160], ip[SL_IPSTRLEN];
+	int s;
+
+	up(t, &f->c, NULL);
+	check_tcp(t);
+	s = t->slot;
+	for (int i = 0; i < SL_NHOSTS; i++) {
+		const struct sl_host *h = &t->host[i];
+		int lines = 0;
+
+		arp_table_in(t, i, table, sizeof(table));
+		for (const char *p = table; *p; p = strchr(p, '\n') + 1)
+			lines++;
+		assert_int_equal(lines, h->nif);
+		for (int k = 0; k < h->nif; k++) {
+			/* The router's end of the link is .1, a host's .2. */
+			int net = h->iface[k].mac[3];
+			int last = i == SL_HOST_ROUTER ? 2 : 1;
+
+			snprintf(ip, sizeof(ip), "198.%d.%d.%d", net, s, last);
+			snprintf(line, sizeof(line),
+				 "%-16s 0x1         0x6         "
+				 "02:00:c6:%02x:%02x:%02x     *        %s\n",
+				 ip, net, s, last, h->iface[k].name);
+			if (!strstr(table, line))
+				fail_msg(
+					"%s: no permanent entry \"%s\" in:\n%s",
+					h->netns, line, table);
+		}
+	}
 }
 
 static void test_offloads_off_and_links_running(void **state)
@@ -982,6 +1049,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tcp_across_router, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_permanent_neighbours,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_offloads_off_and_links_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),

@@ -33,7 +33,9 @@ diff before after || fail "--explain made something"
 has x.out "ip netns add socklab-0-router"
 has x.out "nsenter --net=/run/netns/socklab-0-router ip netns add socklab-0-client"
 has x.out "ip netns exec socklab-0-router sysctl -w net.ipv4.ip_forward=1"
-has x.out "ip -n socklab-0-client link add eth0 index 2 type veth peer name eth0 index 3 netns socklab-0-router"
+has x.out "ip -n socklab-0-client link add eth0 index 2 address 02:00:c6:12:00:02 type veth peer name eth0 index 3 address 02:00:c6:12:00:01 netns socklab-0-router"
+has x.out "ip -n socklab-0-router neigh replace 198.19.0.2 lladdr 02:00:c6:13:00:02 dev eth1 nud permanent"
+has x.out "ip -n socklab-0-server neigh replace 198.19.0.1 lladdr 02:00:c6:13:00:01 dev eth0 nud permanent"
 has x.out "ip netns exec socklab-0-client ethtool -K eth0 tso off gso off gro off tx off"
 has x.out "ip -n socklab-0-server addr add 198.19.0.2/24 dev eth0"
 has x.out "ip -n socklab-0-client route add default via 198.18.0.1"
@@ -56,7 +58,9 @@ echo "ok: the commands of three experiments, nothing made"
 	fail "the run to compare with did not pass"
 cmds=$(echo res/latest/rst-refused/nothing_on_port/commands.sh)
 s=$(grep -o 'socklab-[0-9]*-router' "$cmds" | head -1 | cut -d- -f2)
-grep -v '^#' "$cmds" | sed "s/socklab-$s-/socklab-0-/g; s/198\.\(1[89]\)\.$s\./198.\1.0./g" > run.cmds
+# The Ethernet addresses carry the slot too, in hex (topology.h).
+x=$(printf %02x "$s")
+grep -v '^#' "$cmds" | sed "s/socklab-$s-/socklab-0-/g; s/198\.\(1[89]\)\.$s\./198.\1.0./g; s/02:00:c6:\(1[23]\):$x:/02:00:c6:\1:00:/g" > run.cmds
 "$bin" run --explain --variant nothing_on_port rst-refused |
 	sed -n '/^# the network/,/^# faults the roles/p' | grep -v '^#' > explain.cmds
 [ "$(wc -l < run.cmds)" -gt 15 ] || fail "a short commands.sh: $(cat run.cmds)"
