@@ -48,6 +48,12 @@ static const struct cli_help_section socklab_sections[] = {
 	  "only when only root can change it and every folder above it.\n\n"
 	  "SOCKLAB_TRACEFS: where tracefs is (default /sys/kernel/tracing), or "
 	  "off to run without the kernel's events; as root, the same rule.\n\n"
+	  "SOCKLAB_TIME_SCALE: a factor from 1 to 100 that stretches every "
+	  "deadline (an experiment's timeout_s, its roles'), for a machine "
+	  "much slower than the one the experiments were written on; "
+	  "`socklab vm` sets it in a guest from a probe timed on both "
+	  "(SOCKLAB_PACE_REF_NS, the host's figure).  Timing predictions are "
+	  "not stretched: the kernel's timers keep the wall clock's pace.\n\n"
 	  "SUDO_UID, SUDO_GID: under sudo, the results are handed over to "
 	  "this user." },
 	{ "files",
@@ -148,8 +154,10 @@ static const struct cli_help_opt run_opts[] = {
 	  "link, ip addr, ip route, sysctl, ethtool, nft, tc netem or the "
 	  "link emulator's rule), as you would type them, then tcpdump per "
 	  "interface and ss to watch it; the faults its roles apply at their "
-	  "marks are known only when they run (each variant's commands.sh "
-	  "then lists them).  Needs no root" },
+	  "marks (a crash, a reboot, a drop) are those of the variant's "
+	  "recorded run, experiments/<id>/guide/<variant>.tl.gz, served "
+	  "through the same code (without one, each run's commands.sh "
+	  "lists them).  Needs no root" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean <run>` removes them (`socklab "
 		    "clean`, every run's)" },

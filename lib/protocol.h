@@ -54,8 +54,10 @@
  *	nothing is written.
  *
  *   <id> --explain [--variant NAME]...
- *	prints, per variant, the commands that build its network and the
- *	faults its SETUP applies, as a learner would type them (the code
+ *	prints, per variant, the commands that build its network, the
+ *	faults its SETUP applies and those its roles applied at their marks
+ *	in the variant's recording (guide/<variant>.tl.gz, fault_spec.h), as
+ *	a learner would type them (the code
  *	that logs a run's commands.sh, on a topology that only prints:
  *	topology.h), then tcpdump and ss lines to watch it, and exits 0.
  *	Nothing is made and no root is needed.
