@@ -10,8 +10,8 @@
  * the deadlines.
  *
  * The factor is measured, never assumed: `socklab vm` times a probe on
- * the host (process creation and socket calls, the work the harness and
- * the roles do) and hands the figure to the guest (SL_PACE_REF_ENV), whose
+ * the host (programs started, as for every ip, nft and tc a run calls,
+ * and socket calls, the work the harness and the roles do) and hands the figure to the guest (SL_PACE_REF_ENV), whose
  * socklab times the same probe and takes the ratio
  * (SL_TIME_SCALE_ENV, at least 1).  A user can set that variable too.
  */
@@ -25,7 +25,8 @@
 #define SL_TIME_SCALE_MAX 100.0
 
 /* The probe's time in nanoseconds on this machine, the fastest of seven
- * runs, or -errno when it could not run (fork or socketpair failed). */
+ * runs, or -errno when it could not run (fork, exec of /bin/true or
+ * socketpair failed). */
 int64_t sl_pace_probe(void);
 
 /* The factor deadlines are multiplied by: SL_TIME_SCALE_ENV when it holds
