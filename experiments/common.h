@@ -121,6 +121,24 @@ static inline void user_timeout(struct sl_role *self, int fd, int ms)
 					 &ms, sizeof(ms)));
 }
 
+/* The socket's retransmission timeout as the kernel has it now, recorded
+ * as "tcpi_rto" (TCP_INFO's tcpi_rto, in microseconds; `ss -i` prints it
+ * as rto:) for the predictions to compute the retransmissions' times from
+ * (sl_predict_ret()), and returned.  After the handshake it is the
+ * handshake's RTT plus TCP_RTO_MIN (200 ms), rounded to jiffies: a few
+ * milliseconds more on a slow machine than on a fast one, and a timer
+ * claim must not assume either.  Read it before the fault: a tail loss
+ * probe then comes one RTO after the write and each RTO retransmission
+ * doubles it (keepalive-vs-retransmit, retries-thresholds). */
+static inline long rto_us(struct sl_role *self, int fd)
+{
+	struct tcp_info info;
+	socklen_t len = sizeof(info);
+
+	sl_call(self, getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len));
+	return sl_try(self, "tcpi_rto", (long)info.tcpi_rto);
+}
+
 /* The client's end once the path is cut or the peer is gone: writes len
  * bytes (at most 100; 0 for an idle connection) after marking "sending",
  * then blocks in read() until the kernel ends the connection, and marks

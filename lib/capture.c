@@ -38,9 +38,18 @@
 /* Large enough for a GSO super-packet as the sender's stack hands it to
  * the capture, before segmentation. */
 #define SL_SNAPLEN 262144
-/* A burst of a few thousand full-size frames fits before the observer
- * thread comes round again. */
-#define SL_CAPTURE_BUFFER (4 << 20)
+/* The ring each capture pins in the kernel for the whole variant.  In
+ * immediate mode libpcap uses TPACKET_V2, whose slots it sizes for the
+ * link's MTU when offloads are off (they are, on every veth): about 1.6 KB
+ * each, so 1 MB holds some 650 frames.  That is more than any variant of
+ * the catalogue sends through one interface in its whole run (the largest,
+ * flow-control-zero-window's, under 300), so a capture loses nothing even
+ * if the observer thread fell behind for the whole run.  It was 4 MB: four
+ * captures a variant pinned 21 MB, and the catalogue's hundred-odd
+ * variants at once more than a 1 GB guest has, whose OOM killer then
+ * killed variant processes (a guest's "variant process died before
+ * reporting"). */
+#define SL_CAPTURE_BUFFER (1 << 20)
 
 struct sl_capture {
 	pcap_t *pcap;

@@ -66,9 +66,56 @@ static int selected(const char *name, char **only, int nonly)
 	return 0;
 }
 
-/* Waits for every variant process; SIGINT/SIGTERM is passed on to them
+/* The kernel's count of processes its OOM killer has killed since boot
+ * (/proc/vmstat oom_kill, Linux 4.13 and later), or -1. */
+static long oom_kills(void)
+{
+	char key[64];
+	long val = -1, v;
+	FILE *f = fopen("/proc/vmstat", "re");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2)
+		if (!strcmp(key, "oom_kill")) {
+			val = v;
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* Why a variant process that never reported ended, from its wait status
+ * (-1: not known), into why: a crash, an abort or a kill must not read
+ * like anything else.  oom is how many processes the kernel's OOM killer
+ * killed during the run (-1: not known): a SIGKILL nobody here sent is
+ * most often that. */
+static void describe_death(int status, long oom, char *why, size_t n)
+{
+	int len = snprintf(why, n, "variant process died before reporting");
+
+	if (len < 0 || (size_t)len >= n)
+		return;
+	if (status == -1)
+		snprintf(why + len, n - len, " (its status is not known)");
+	else if (WIFSIGNALED(status))
+		snprintf(why + len, n - len, ": killed by signal %d (%s%s)%s",
+			 WTERMSIG(status), strsignal(WTERMSIG(status)),
+			 WCOREDUMP(status) ? ", core dumped" : "",
+			 WTERMSIG(status) == SIGKILL && oom > 0 ?
+				 "; the kernel's OOM killer killed processes "
+				 "during the run (see its log): the machine "
+				 "ran out of memory" :
+				 "");
+	else if (WIFEXITED(status))
+		snprintf(why + len, n - len, ": exited with status %d",
+			 WEXITSTATUS(status));
+}
+
+/* Waits for every variant process, keeping each one's wait status in
+ * status[] (-1 until it is known); SIGINT/SIGTERM is passed on to them
  * (each tears its own topology down) and remembered. */
-static int wait_variants(pid_t *pid, int n)
+static int wait_variants(pid_t *pid, int n, int *status)
 {
 	int running = 0, interrupted = 0;
 	sigset_t set;
@@ -85,7 +132,7 @@ static int wait_variants(pid_t *pid, int n)
 
 		for (int i = 0; i < n; i++) {
 			if (pid[i] > 0 &&
-			    waitpid(pid[i], NULL, WNOHANG) == pid[i]) {
+			    waitpid(pid[i], &status[i], WNOHANG) == pid[i]) {
 				pid[i] = 0;
 				running--;
 			}
@@ -335,11 +382,18 @@ static void write_report(const struct sl_report *rep, int dirfd)
 }
 
 /* The verdict of the variants that ran (idx[0..n)), each judged against
- * its declaration, then the report.  Returns the exit status. */
+ * its declaration, then the report.  status[] holds each variant
+ * process's wait status (NULL for --judge, which started none) and oom0
+ * the OOM killer's count before they started, so that a variant that died
+ * without reporting says how.  Returns the exit status. */
 static int conclude(const struct sl_registry *reg, const int *idx, int n,
 		    struct sl_outcome *out, const struct run_args *a,
-		    int64_t t0, int interrupted, const struct not_run *nr)
+		    int64_t t0, int interrupted, const int *status, long oom0,
+		    const struct not_run *nr)
 {
+	long oom1 = oom_kills();
+	long oom = oom0 >= 0 && oom1 >= 0 ? oom1 - oom0 : -1;
+
 	int holds[SL_MAX_VARIANTS], error[SL_MAX_VARIANTS];
 	int declared[SL_MAX_VARIANTS];
 	struct sl_registry sub = *reg;
@@ -354,8 +408,8 @@ static int conclude(const struct sl_registry *reg, const int *idx, int n,
 	for (int i = 0; i < n; i++) {
 		if (!out[i].done && !out[i].error) {
 			out[i].error = 1;
-			snprintf(out[i].why, sizeof(out[i].why),
-				 "variant process died before reporting");
+			describe_death(status ? status[i] : -1, oom, out[i].why,
+				       sizeof(out[i].why));
 		}
 		holds[i] = out[i].holds;
 		error[i] = out[i].error;
@@ -387,14 +441,18 @@ static int run(const struct sl_registry *full, struct run_args *a)
 	struct sl_outcome *out;
 	int idx[SL_MAX_VARIANTS];
 	pid_t pid[SL_MAX_VARIANTS];
+	int status[SL_MAX_VARIANTS];
+	long oom0 = oom_kills();
 	int64_t t0 = sl_now();
 	static struct not_run not_run;
 	int n, ret, skipped;
 	sigset_t set;
 
 	n = expand(full, a, &ext, defs, names, &skipped, &not_run);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		idx[i] = i;
+		status[i] = -1;
+	}
 	if (n == 0 && not_run.n) {
 		/* Never a pass: nothing this kernel can run was asked for. */
 		fprintf(stderr, "%s: not run: %s: %s\n", full->id,
@@ -453,14 +511,18 @@ static int run(const struct sl_registry *full, struct run_args *a)
 				continue;
 			}
 			pid[i] = start_variant(reg, idx[i], a, &out[i]);
-			interrupted = wait_variants(&pid[i], 1);
+			interrupted = wait_variants(&pid[i], 1, &status[i]);
 		}
-		ret = conclude(reg, idx, n, out, a, t0, interrupted, &not_run);
+		ret = conclude(reg, idx, n, out, a, t0, interrupted, status,
+			       oom0, &not_run);
 	} else {
+		int interrupted;
+
 		for (int i = 0; i < n; i++)
 			pid[i] = start_variant(reg, idx[i], a, &out[i]);
-		ret = conclude(reg, idx, n, out, a, t0, wait_variants(pid, n),
-			       &not_run);
+		interrupted = wait_variants(pid, n, status);
+		ret = conclude(reg, idx, n, out, a, t0, interrupted, status,
+			       oom0, &not_run);
 	}
 	munmap(out, n * sizeof(*out));
 	/* Under sudo, the results are the invoking user's. */
@@ -617,7 +679,7 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 	 * one for all we know: the result says none rather than uname's. */
 	if (!a->kernel)
 		a->kernel = strdup("");
-	ret = conclude(reg, idx, n, out, a, t0, 0, NULL);
+	ret = conclude(reg, idx, n, out, a, t0, 0, NULL, -1, NULL);
 	free(out);
 	free((char *)a->kernel);
 	if (a->dirfd >= 0) {

@@ -231,6 +231,33 @@ void expect_ret(struct sl_predict *p, const char *host, const char *name,
 	snprintf(r->evidence, sizeof(r->evidence), "%s", l);
 }
 
+int sl_predict_ret(struct sl_predict *p, const char *host, const char *name,
+		   const char *unit, long *ret)
+{
+	int i = sl__last_call(p->tl, host, name);
+	char mname[64];
+	struct sl_result *r;
+
+	if (i >= 0 && p->tl->ev[i].ret >= 0) {
+		*ret = p->tl->ev[i].ret;
+		snprintf(mname, sizeof(mname), "%s.%s", host, name);
+		sl_predict_measure(p, mname, (double)*ret, unit);
+		return 0;
+	}
+	r = sl__predict_result(p, 0);
+	snprintf(r->what, sizeof(r->what),
+		 "the predictions computed from %s's \"%s\"", host, name);
+	if (i < 0)
+		snprintf(r->skipped, sizeof(r->skipped),
+			 "%s never recorded a call named \"%s\": they were "
+			 "not made",
+			 host, name);
+	else
+		snprintf(r->skipped, sizeof(r->skipped),
+			 "%s's \"%s\" failed: they were not made", host, name);
+	return -1;
+}
+
 /* ---- for the report ---- */
 
 int sl_predict_unavailable(const struct sl_predict *p)

@@ -423,6 +423,21 @@ void expect_errno(struct sl_predict *p, const char *host, const char *name,
 void expect_ret(struct sl_predict *p, const char *host, const char *name,
 		long ret);
 
+/* What the last call recorded as name on host returned, for predictions
+ * whose numbers the kernel chose in this run and a role read from it
+ * before the claim's timer started (the RTO, from TCP_INFO):
+ *	long rto_us;
+ *	if (sl_predict_ret(p, "client", "tcpi_rto", "us", &rto_us) == 0)
+ *		expect_packets_at_ms(p, SL_MS(0, rto_us / 1000.0), ...);
+ * 0 with *ret set, and the value kept as a measurement (host.name, in
+ * unit), so the report prints what the predictions were computed from;
+ * or -1 when
+ * no such call was recorded (or it failed), after adding a prediction
+ * skipped with that reason: the variant cannot hold on predictions that
+ * were never made. */
+int sl_predict_ret(struct sl_predict *p, const char *host, const char *name,
+		   const char *unit, long *ret);
+
 /* Records, as a measurement, the time in ms from the match's .after mark
  * to the first matching packet (not a prediction: it never fails). */
 #define measure_packet_ms(p, name, ...)					\

@@ -20,7 +20,11 @@
  * (close_linger_1_0_unsent); or it calls shutdown(SHUT_WR) first and
  * close() only once the client has read EOF (shut_wr_linger_1_0).  The
  * client is the same plain reader in each, and the server never has unread
- * data, so that the linger setting is the only reason for a RST.
+ * data, so that the linger setting is the only reason for a RST.  In
+ * each, the server acts only once the client's connect() has returned
+ * (its mark "connected"): otherwise, on a machine slow to schedule the
+ * client, the RST could beat connect()'s return and fail connect() instead
+ * of the read() the claim is about.
  */
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
@@ -85,6 +89,13 @@ ROLE(linger_zero_rst, server)
 
 	sl_call(self, setsockopt(fd, SOL_SOCKET, SO_LINGER, &variant->linger,
 				 sizeof(variant->linger)));
+	/* accept() returns once the handshake's last ACK is in, which may be
+	 * before the client's connect() has returned: a RST that reached the
+	 * client before its process ran again would fail connect() itself
+	 * (ECONNRESET), and the claim is about what an established
+	 * connection's reader sees.  So nothing leaves here until the
+	 * client's connect() has returned, on any machine. */
+	sl_wait_mark(self, "client", "connected");
 
 	if (variant->unsent) {
 		/* The client reads nothing and its window is small: a few
@@ -127,6 +138,7 @@ ROLE(linger_zero_rst, client)
 					 sizeof(rcvbuf)));
 	sl_wait_mark(self, "server", "listening");
 	sl_call(self, connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	sl_mark(self, "connected");
 
 	/* Read nothing until the server's close() has returned: our window
 	 * stays shut until then, so the data the server holds can only reach

@@ -61,6 +61,9 @@ ROLE(rst_peer_crashed, client)
 	keepalive_timers(self, fd, variant->idle_s, variant->intvl_s,
 			 variant->cnt);
 	user_timeout(self, fd, variant->user_timeout_ms);
+	/* R, for the predictions: the RTO the handshake left (common.h). */
+	if (variant->data)
+		rto_us(self, fd);
 
 	sl_crash(self, "server");
 	/* Keepalive on only now, as in keepalive-vs-retransmit: the first
@@ -72,12 +75,15 @@ ROLE(rst_peer_crashed, client)
 	write_then_read_end(self, fd, variant->data);
 }
 
-/* Tolerances as in keepalive-vs-retransmit: jiffies and the timer wheel. */
+/* Tolerances as in keepalive-vs-retransmit: the timer wheel; R itself is
+ * the kernel's figure, read by the role before the crash. */
 #define RTO_TOL SL_TOL(10, 20)
 #define KEEPALIVE_TOL SL_TOL(5, 20)
 
 PREDICT(rst_peer_crashed)
 {
+	long rto;
+
 	/* Not a segment from the server after the crash: no RST, no FIN.
 	 * (The crash's own definition; what follows is what it does to the
 	 * client.) */
@@ -86,14 +92,20 @@ PREDICT(rst_peer_crashed)
 	 * ECONNRESET. */
 	expect_errno(p, "client", "read", ETIMEDOUT);
 	if (variant->data) {
-		/* Only retransmissions: the segment, the tail loss probe at
-		 * 200, RTO retransmissions at 400 and 800; 1600 would be past
-		 * the end at 2R + U = 1400. */
-		expect_packets_at_ms(p, SL_MS(0, 200, 400, 800), RTO_TOL,
-				     .from = "client", .len = 100,
-				     .after = "sending");
-		expect_call_ms(p, "client", "read", "sending",
-			       400 + variant->user_timeout_ms, RTO_TOL);
+		/* Only retransmissions, in R, the RTO the role read: the
+		 * segment, the tail loss probe at R, RTO retransmissions at
+		 * 2R and 4R; 8R would be past the end at 2R + U (U = 1000,
+		 * so as long as R stays above 167 ms: its floor is 200). */
+		if (sl_predict_ret(p, "client", "tcpi_rto", "us", &rto) == 0) {
+			double r = rto / 1000.0;
+
+			expect_packets_at_ms(p, SL_MS(0, r, 2 * r, 4 * r),
+					     RTO_TOL, .from = "client",
+					     .len = 100, .after = "sending");
+			expect_call_ms(p, "client", "read", "sending",
+				       2 * r + variant->user_timeout_ms,
+				       RTO_TOL);
+		}
 		measure_gaps_ms(p, "retrans", .from = "client",
 				.len = 100, .after = "sending");
 		measure_call_ms(p, "etimedout_after_send", "client", "read",
