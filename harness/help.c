@@ -535,7 +535,8 @@ static const struct cli_help_opt vm_opts[] = {
 	  "kvm_intel or kvm_amd module's, QEMU's TCG otherwise; doctor says "
 	  "which)" },
 	{ "--cpus N", "the guest's processors (default 2)" },
-	{ "--memory MIB", "the guest's memory (default 1024)" },
+	{ "--memory MIB", "the guest's memory (default 3072: a whole "
+			  "catalogue at once needs more than 1 GiB)" },
 	{ "--boot-timeout S",
 	  "give up when the guest has not started socklab after S seconds "
 	  "(default 0: never; a kernel that cannot boot ends the guest "

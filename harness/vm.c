@@ -432,7 +432,10 @@ static int has_comma(const char *s)
 
 int cli_cmd_vm(int argc, char **argv)
 {
-	struct vm_opts o = { .accel = "auto", .cpus = 2, .memory_mb = 1024 };
+	/* 3 GiB: every variant of a catalogue run holds its namespaces, four
+	 * capture rings and a trace instance at once, which took a 1 GiB
+	 * guest's OOM killer to timewait-reuse-server's variants. */
+	struct vm_opts o = { .accel = "auto", .cpus = 2, .memory_mb = 3072 };
 	struct vm v = { .sfd = -1, .exit_status = -1 };
 	char self[PATH_MAX], cwd[PATH_MAX], res[PATH_MAX], why[256] = "";
 	char prog[PATH_MAX];
