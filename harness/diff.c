@@ -132,6 +132,21 @@ static const char *str(const json_t *o, const char *key)
 	return s ? s : "?";
 }
 
+/* A prediction's outcome in words: a skipped one says why (an older
+ * kernel's tracepoint that leaves the evidence out, say), since "not
+ * observed" would read as the kernel doing otherwise. */
+static void outcome(const json_t *p, char *buf, size_t n)
+{
+	const char *why = cli_json_str(p, "skipped");
+
+	if (why)
+		snprintf(buf, n, "skipped (%.150s)", why);
+	else
+		snprintf(buf, n, "%s",
+			 cli_json_get_bool(p, "ok") == 1 ? "observed" :
+							   "not observed");
+}
+
 static void compare_predictions(struct changes *c, const char *name,
 				const json_t *a, const json_t *b)
 {
@@ -150,17 +165,16 @@ static void compare_predictions(struct changes *c, const char *name,
 
 		json_array_foreach(pb, k, y)
 		{
-			int oa, ob;
+			char oa[200], ob[200];
 
 			if (!what || !cli_json_str(y, "what") ||
 			    strcmp(what, cli_json_str(y, "what")))
 				continue;
-			oa = cli_json_get_bool(x, "ok");
-			ob = cli_json_get_bool(y, "ok");
-			if (oa != ob)
-				change(c, "%s: %s: %s -> %s", name, what,
-				       oa == 1 ? "observed" : "not observed",
-				       ob == 1 ? "observed" : "not observed");
+			outcome(x, oa, sizeof(oa));
+			outcome(y, ob, sizeof(ob));
+			if (strcmp(oa, ob))
+				change(c, "%s: %s: %s -> %s", name, what, oa,
+				       ob);
 			break;
 		}
 	}

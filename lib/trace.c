@@ -346,15 +346,14 @@ static void note_limit(struct sl_trace *tr, int kev)
 	    !sl_trace_decoder_has_field(tr->dec, kev, "reason"))
 		snprintf(tr->limit[kev], sizeof(tr->limit[kev]),
 			 "this kernel's tcp_send_reset gives no reason and "
-			 "fires only for RSTs that a full socket sends, not "
-			 "for no socket or a TIME-WAIT one (Linux 6.10 "
-			 "added both)");
+			 "misses the RSTs sent for no socket or from "
+			 "TIME-WAIT (both came with Linux 6.10)");
 	else if (kev == SL_KEV_DROP &&
 		 !sl_trace_decoder_has_field(tr->dec, kev, "rx_sk"))
 		snprintf(tr->limit[kev], sizeof(tr->limit[kev]),
-			 "this kernel's kfree_skb names no socket (no rx_sk "
-			 "field: Linux 6.11 added it), so only a drop that a "
-			 "traced RST answered can be proved this run's");
+			 "this kernel's kfree_skb names no socket (rx_sk "
+			 "came with Linux 6.11): a drop is provably this "
+			 "run's only when a traced RST answered it");
 }
 
 /* Enables one tracepoint in the instance, behind its filter.  A tracepoint
