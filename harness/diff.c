@@ -180,6 +180,23 @@ static void compare_predictions(struct changes *c, const char *name,
 	}
 }
 
+/* Why run v left variant name out ("not_run": a kernel without what the
+ * variant is about), or NULL. */
+static const char *not_run_why(const json_t *v, const char *name)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(json_object_get(v, "not_run"), i, x)
+	{
+		const char *n = cli_json_str(x, "name");
+
+		if (n && !strcmp(n, name))
+			return cli_json_str(x, "why");
+	}
+	return NULL;
+}
+
 static void compare_variants(struct changes *c, const json_t *a,
 			     const json_t *b)
 {
@@ -195,6 +212,11 @@ static void compare_variants(struct changes *c, const json_t *a,
 
 		if (!name)
 			continue;
+		if (!y && not_run_why(b, name)) {
+			change(c, "%s: not run in the second run: %s", name,
+			       not_run_why(b, name));
+			continue;
+		}
 		if (!y) {
 			change(c, "%s: only in the first run", name);
 			continue;
@@ -222,7 +244,10 @@ static void compare_variants(struct changes *c, const json_t *a,
 	{
 		const char *name = cli_json_str(x, "name");
 
-		if (name && !variant_named(a, name))
+		if (name && !variant_named(a, name) && not_run_why(a, name))
+			change(c, "%s: not run in the first run: %s", name,
+			       not_run_why(a, name));
+		else if (name && !variant_named(a, name))
 			change(c, "%s: only in the second run", name);
 	}
 }
