@@ -84,4 +84,21 @@ grep -q '^+++ .*(Linux 6.1.0-28-amd64 x86_64, 1 CPUs, virtualised (qemu-tcg), so
 grep -q 'client net.ipv4.tcp_tw_reuse_delay: 1000 -> (not on this kernel)' <<<"$out" ||
 	fail "a sysctl only one kernel has unseen: $out"
 grep -q 'tcp_fin_timeout' <<<"$out" && fail "an equal sysctl listed: $out"
+
+# An older kernel: a prediction it could not judge is skipped with why, not
+# "not observed"; a variant it could not run is not run, with why, not
+# "only in the first run".
+mkdir -p "$tmp/e/rst-x"
+sed 's/"ok":false,"skipped":null/"ok":false,"skipped":"this kernel gives no reason"/' \
+	"$tmp/b/rst-x/verdict.json" > "$tmp/e/rst-x/verdict.json"
+sed -i 's/"measured"/"not_run":[{"name":"v2","why":"this kernel has no net.ipv4.x"}],"measured"/' \
+	"$tmp/e/rst-x/verdict.json"
+mkdir -p "$tmp/f/rst-x"
+sed 's/"variants":\[/"variants":[{"name":"v2","holds":true,"as_declared":true,"error":null,"predictions":[]},/' \
+	"$tmp/a/rst-x/verdict.json" > "$tmp/f/rst-x/verdict.json"
+out=$("$bin" diff "$tmp/f" "$tmp/e")
+grep -q 'v1: a RST from server: observed -> skipped (this kernel gives no reason)' <<<"$out" ||
+	fail "a skipped prediction unseen: $out"
+grep -q 'v2: not run in the second run: this kernel has no net.ipv4.x' <<<"$out" ||
+	fail "a variant not run unseen: $out"
 echo "ok: socklab diff"
