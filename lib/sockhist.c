@@ -159,6 +159,18 @@ static int mini_sample(struct build *b, struct cur *c, int i)
 
 	if (o && o->mini && o->state == e->sock.state)
 		return 0;
+	if (o && c->kernel && o->state == e->sock.state) {
+		/* The kernel hashes the mini-socket before it reports the
+		 * full one's change to CLOSE (tcp_time_wait():
+		 * inet_twsk_hashdance(), then tcp_done()), and on a slow
+		 * machine a sample falls between the two: the same state,
+		 * its keeper changed.  kernel_event() lets that CLOSE
+		 * pass. */
+		o->mini = 1;
+		if (o->first_sample < 0)
+			o->first_sample = i;
+		return 0;
+	}
 	if (o) {
 		/* Another state of the mini-socket (FIN-WAIT-2 to
 		 * TIME-WAIT), or a full socket's state the kernel has not
@@ -223,6 +235,11 @@ static int kernel_event(struct build *b, int i)
 		return 0;
 	c = cur_of_kev(b, e, 0);
 	if (!c || !c->kernel)
+		return 0;
+	/* A mini-socket reports no changes: a CLOSE while one is open is
+	 * its full socket's, reported after the hand-over was sampled
+	 * (mini_sample()), and ends nothing. */
+	if (e->k.state == TCP_CLOSE && c->open >= 0 && b->sp->s[c->open].mini)
 		return 0;
 	c->pending_close = -1;
 	close_span(b, c, e->t, i, 1, e->k.state == TCP_CLOSE);
