@@ -208,13 +208,14 @@ static void compare_variants(struct changes *c, const json_t *a,
 	{
 		const char *name = cli_json_str(x, "name");
 		const json_t *y = name ? variant_named(b, name) : NULL;
+		const char *why = name && !y ? not_run_why(b, name) : NULL;
 		int ha, hb, da, db;
 
 		if (!name)
 			continue;
-		if (!y && not_run_why(b, name)) {
+		if (why) {
 			change(c, "%s: not run in the second run: %s", name,
-			       not_run_why(b, name));
+			       why);
 			continue;
 		}
 		if (!y) {
@@ -243,11 +244,15 @@ static void compare_variants(struct changes *c, const json_t *a,
 	json_array_foreach(vars, i, x)
 	{
 		const char *name = cli_json_str(x, "name");
+		const char *why;
 
-		if (name && !variant_named(a, name) && not_run_why(a, name))
+		if (!name || variant_named(a, name))
+			continue;
+		why = not_run_why(a, name);
+		if (why)
 			change(c, "%s: not run in the first run: %s", name,
-			       not_run_why(a, name));
-		else if (name && !variant_named(a, name))
+			       why);
+		else
 			change(c, "%s: only in the second run", name);
 	}
 }

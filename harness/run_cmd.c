@@ -45,20 +45,13 @@ static int has_variant(const struct cli_exp *x, const char *name)
 static int add_job(struct runner *r, struct cli_exp *x, const char *suffix,
 		   const char *family)
 {
-	struct job *j = &r->job[r->njobs];
+	char *name;
 
-	if (asprintf(&j->name, "%s%s", x->id, suffix) < 0) {
-		j->name = NULL;
+	if (asprintf(&name, "%s%s", x->id, suffix) < 0) {
 		fprintf(stderr, "socklab: run: out of memory\n");
 		return SL_EXIT_ERROR;
 	}
-	j->exp = x;
-	j->r = r;
-	j->family = family;
-	j->out_fd = -1;
-	j->dirfd = -1;
-	j->step_fd = -1;
-	r->njobs++;
+	run_job_init(&r->job[r->njobs++], r, x, name, family);
 	return 0;
 }
 

@@ -544,6 +544,19 @@ void run_job_free(struct job *j)
 		close(j->step_fd);
 }
 
+void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
+		  char *name, const char *family)
+{
+	memset(j, 0, sizeof(*j));
+	j->r = r;
+	j->exp = x;
+	j->name = name;
+	j->family = family;
+	j->out_fd = -1;
+	j->dirfd = -1;
+	j->step_fd = -1;
+}
+
 /* Forgets what one run left in the jobs, for the next run of --repeat. */
 static void reset_jobs(struct runner *r)
 {
@@ -555,14 +568,7 @@ static void reset_jobs(struct runner *r)
 
 		j->name = NULL;
 		run_job_free(j);
-		memset(j, 0, sizeof(*j));
-		j->r = r;
-		j->exp = x;
-		j->name = name;
-		j->family = family;
-		j->out_fd = -1;
-		j->dirfd = -1;
-		j->step_fd = -1;
+		run_job_init(j, r, x, name, family);
 	}
 	r->next = r->running = r->done = r->drawn = 0;
 	free(r->run_shown);

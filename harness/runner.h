@@ -127,6 +127,11 @@ double run_job_seconds(const struct job *j);
 /* Frees what the job holds (not the job). */
 void run_job_free(struct job *j);
 
+/* Makes j a fresh job of experiment x under name (which it takes), with
+ * --family family (NULL: none given): no descriptor, nothing run. */
+void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
+		  char *name, const char *family);
+
 /* Runs the selection --repeat times (once by default) and returns the
  * worst exit status of the runs. */
 int run_all(struct runner *r);

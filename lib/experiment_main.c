@@ -31,6 +31,7 @@
 #include "fault_spec.h"
 #include "faults.h"
 #include "linkemu.h"
+#include "netns.h"
 #include "protocol.h"
 #include "registry.h"
 #include "report.h"
@@ -245,14 +246,9 @@ struct not_run {
 static int have_sysctl(const char *key)
 {
 	char path[PATH_MAX];
-	int n = snprintf(path, sizeof(path), "/proc/sys/%s", key);
 
-	if (n < 0 || n >= (int)sizeof(path))
-		return 0;
-	for (char *c = path + strlen("/proc/sys/"); *c; c++)
-		if (*c == '.')
-			*c = '/';
-	return access(path, F_OK) == 0;
+	return sl_netns_sysctl_path(key, path, sizeof(path)) == 0 &&
+	       access(path, F_OK) == 0;
 }
 
 /* The variants to run, one per variant and family asked for and
@@ -716,8 +712,7 @@ static int explain_role_faults(const struct sl_registry *reg, int v,
 		return -1;
 	for (int i = 0; i < tl.nfaults; i++) {
 		struct sl_fault_spec spec;
-		const char *mark;
-		char mk[SL_NAME_MAX];
+		char mark[SL_NAME_MAX], who[32];
 
 		if (!tl.fault[i].spec[0])
 			continue;
@@ -725,21 +720,25 @@ static int explain_role_faults(const struct sl_registry *reg, int v,
 		if (sl_fault_spec_parse(tl.fault[i].spec, &spec) < 0 ||
 		    !strcmp(spec.by, "setup"))
 			continue;
+		/* The mark the fault's call makes (faults.c), and its role:
+		 * a reboot's record does not keep which one asked. */
 		if (!strcmp(spec.kind, "crash") || !strcmp(spec.kind, "reboot"))
-			snprintf(mk, sizeof(mk), "%s %s", spec.kind, spec.host);
+			snprintf(mark, sizeof(mark), "%s %s", spec.kind,
+				 spec.host);
 		else
-			snprintf(mk, sizeof(mk), "fault %s", spec.kind);
-		mark = mk;
+			snprintf(mark, sizeof(mark), "fault %s", spec.kind);
+		if (strcmp(spec.by, "role"))
+			snprintf(who, sizeof(who), "the %s role", spec.by);
+		else
+			snprintf(who, sizeof(who), "a role");
 		if (!n++)
 			fprintf(out,
 				"# faults the roles apply at their marks, as "
 				"a recorded run of this variant did\n"
 				"# (%s):\n",
 				path);
-		fprintf(out, "# at mark \"%s\" (%s%s%s): %s\n", mark,
-			strcmp(spec.by, "role") ? "the " : "a role",
-			strcmp(spec.by, "role") ? spec.by : "",
-			strcmp(spec.by, "role") ? " role" : "", spec.text);
+		fprintf(out, "# at mark \"%s\" (%s): %s\n", mark, who,
+			spec.text);
 		if (sl_faults_explain(t, board, &spec, out, &e) < 0)
 			fprintf(out, "# (cannot be shown: %s)\n", e.msg);
 	}

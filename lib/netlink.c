@@ -199,10 +199,22 @@ int sl_netlink_set_up(struct sl_netlink *nl, const char *name)
 	return talk(nl, nlh);
 }
 
+/* Attribute type holding addr as its family has it: 4 bytes for an IPv4
+ * address (held as ::ffff:a.b.c.d, ipaddr.h), 16 for IPv6. */
+static void put_ip(struct nlmsghdr *nlh, uint16_t type,
+		   const struct in6_addr *addr)
+{
+	struct in_addr v4 = sl_ip_to4(addr);
+
+	if (sl_ip_is4(addr))
+		mnl_attr_put(nlh, type, sizeof(v4), &v4);
+	else
+		mnl_attr_put(nlh, type, sizeof(*addr), addr);
+}
+
 int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
 			const struct in6_addr *addr, int prefixlen)
 {
-	struct in_addr v4 = sl_ip_to4(addr);
 	bool is4 = sl_ip_is4(addr);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -219,20 +231,14 @@ int sl_netlink_add_addr(struct sl_netlink *nl, int ifindex,
 	ifa->ifa_index = (unsigned int)ifindex;
 	/* On a broadcast link IFA_LOCAL is our address and IFA_ADDRESS the
 	 * same; `ip addr add` sends both. */
-	if (is4) {
-		mnl_attr_put(nlh, IFA_LOCAL, sizeof(v4), &v4);
-		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(v4), &v4);
-	} else {
-		mnl_attr_put(nlh, IFA_LOCAL, sizeof(*addr), addr);
-		mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*addr), addr);
-	}
+	put_ip(nlh, IFA_LOCAL, addr);
+	put_ip(nlh, IFA_ADDRESS, addr);
 	return talk(nl, nlh);
 }
 
 int sl_netlink_add_default_route(struct sl_netlink *nl,
 				 const struct in6_addr *gw)
 {
-	struct in_addr v4 = sl_ip_to4(gw);
 	bool is4 = sl_ip_is4(gw);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
@@ -247,10 +253,7 @@ int sl_netlink_add_default_route(struct sl_netlink *nl,
 	rtm->rtm_protocol = RTPROT_BOOT;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
 	rtm->rtm_type = RTN_UNICAST;
-	if (is4)
-		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(v4), &v4);
-	else
-		mnl_attr_put(nlh, RTA_GATEWAY, sizeof(*gw), gw);
+	put_ip(nlh, RTA_GATEWAY, gw);
 	return talk(nl, nlh);
 }
 
@@ -258,8 +261,6 @@ int sl_netlink_replace_neigh(struct sl_netlink *nl, int ifindex,
 			     const struct in6_addr *addr,
 			     const uint8_t lladdr[SL_MAC_LEN])
 {
-	struct in_addr v4 = sl_ip_to4(addr);
-	bool is4 = sl_ip_is4(addr);
 	char buf[SL__NL_BUFSZ];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ndmsg *ndm;
@@ -267,13 +268,10 @@ int sl_netlink_replace_neigh(struct sl_netlink *nl, int ifindex,
 	nlh->nlmsg_type = RTM_NEWNEIGH;
 	nlh->nlmsg_flags = NLM_F_CREATE | NLM_F_REPLACE;
 	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
-	ndm->ndm_family = is4 ? AF_INET : AF_INET6;
+	ndm->ndm_family = sl_ip_is4(addr) ? AF_INET : AF_INET6;
 	ndm->ndm_ifindex = ifindex;
 	ndm->ndm_state = NUD_PERMANENT;
-	if (is4)
-		mnl_attr_put(nlh, NDA_DST, sizeof(v4), &v4);
-	else
-		mnl_attr_put(nlh, NDA_DST, sizeof(*addr), addr);
+	put_ip(nlh, NDA_DST, addr);
 	mnl_attr_put(nlh, NDA_LLADDR, SL_MAC_LEN, lladdr);
 	return talk(nl, nlh);
 }
