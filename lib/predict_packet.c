@@ -48,6 +48,11 @@ void sl__describe_match(const struct sl_match *m, int count, char *buf,
 		sl__appendf(buf, n,
 			    m->dsack ? " with a D-SACK" : " without a D-SACK");
 	sl__describe_scope(buf, n, 0, 0, m->after, m->within_ms, m->before);
+	if (m->answer_ms > 0)
+		sl__appendf(buf, n,
+			    ", sent within %d ms of the peer's last segment "
+			    "arriving",
+			    m->answer_ms);
 }
 
 /* Seq-space "a before b" (RFC 9293's modular comparison). */
@@ -94,6 +99,35 @@ static int is_dup_ack(const struct sl_timeline *tl, const struct sl_event *e)
 	return 0;
 }
 
+/* The special problem of "at once": a packet that answers another (a RST
+ * for a SYN to a closed port, a SYN-ACK, a duplicate ACK for a segment out
+ * of order) leaves in the softirq that received what it answers, within
+ * microseconds.  Timed from a mark, it would carry everything before that:
+ * the role running late between its mark and its call, a call preempted
+ * inside the kernel before its segment left (60 ms in an emulated guest),
+ * a segment held on its way (a second, once, in a guest whose softirqs
+ * had been handed to a starved ksoftirqd).  None of that is the answering
+ * kernel's.  So .answer_ms times the answer from its sender's own capture
+ * of the last segment that came in on that connection: the receiver's
+ * turnaround alone, on one host's clock.  Returns that time in ns, or -1
+ * when nothing had come in. */
+static int64_t answer_delay(const struct sl_timeline *tl,
+			    const struct sl_event *e)
+{
+	const struct sl_packet *k = &e->pkt;
+
+	for (const struct sl_event *q = e - 1; q >= tl->ev; q--) {
+		if (q->kind != SL_EV_PACKET || q->host != e->from ||
+		    sl_timeline_is_sent(q) ||
+		    !sl_ip_eq(&q->pkt.saddr, &k->daddr) ||
+		    !sl_ip_eq(&q->pkt.daddr, &k->saddr) ||
+		    q->pkt.sport != k->dport || q->pkt.dport != k->sport)
+			continue;
+		return e->t - q->t;
+	}
+	return -1;
+}
+
 /* Does event e (a sent packet) match m, apart from the time window? */
 static int packet_matches(const struct sl_timeline *tl,
 			  const struct sl_event *e, const struct sl_match *m,
@@ -119,7 +153,26 @@ static int packet_matches(const struct sl_timeline *tl,
 		return 0;
 	if (m->dup_ack != SL__ANY && is_dup_ack(tl, e) != !!m->dup_ack)
 		return 0;
+	if (m->answer_ms > 0) {
+		int64_t d = answer_delay(tl, e);
+
+		if (d < 0 || d > (int64_t)m->answer_ms * SL_NS_PER_MS)
+			return 0;
+	}
 	return 1;
+}
+
+/* Appends how long after the peer's last segment arrived packet e left. */
+static void describe_answer(const struct sl_timeline *tl,
+			    const struct sl_event *e, char *buf, size_t n)
+{
+	int64_t d = answer_delay(tl, e);
+
+	if (d < 0)
+		sl__appendf(buf, n, " (nothing had arrived from the peer)");
+	else
+		sl__appendf(buf, n, " (%.3f ms after the peer's last segment "
+			    "arrived)", (double)d / SL_NS_PER_MS);
 }
 
 /* Appends up to three timeline lines of events in [lo, hi] sent by the
@@ -141,6 +194,8 @@ static void show_instead(const struct sl_timeline *tl, const struct sl_match *m,
 		sl_timeline_format(tl, i, line, sizeof(line));
 		sl__appendf(buf, n, "%s%s",
 			    shown ? " | " : "; instead: ", line);
+		if (m->answer_ms > 0)
+			describe_answer(tl, e, buf, n);
 		shown++;
 	}
 	if (!shown)
@@ -155,7 +210,7 @@ void sl__expect_packets(struct sl_predict *p, const struct sl_match *m,
 	struct sl_result *r = sl__predict_result(p, line);
 	uint8_t need = 0, forbid = 0;
 	int64_t lo, hi;
-	int found = 0, first = -1, last = -1;
+	int found = 0, first = -1, last = -1, shown;
 
 	sl__describe_match(m, count, r->what, sizeof(r->what));
 	if ((m->flags && sl_flags_parse(m->flags, &need) < 0) ||
@@ -184,8 +239,11 @@ void sl__expect_packets(struct sl_predict *p, const struct sl_match *m,
 		r->ok = found == count;
 	/* The line shown: the first match, or the last one that made a count
 	 * too high. */
-	sl__evidence_matching(tl, r, found, count == 0 || r->ok ? first : last,
-			      first, m->after);
+	shown = count == 0 || r->ok ? first : last;
+	sl__evidence_matching(tl, r, found, shown, first, m->after);
+	if (found && m->answer_ms > 0)
+		describe_answer(tl, &tl->ev[shown], r->evidence,
+				sizeof(r->evidence));
 	if (!found)
 		show_instead(tl, m, lo, hi, r->evidence, sizeof(r->evidence));
 }

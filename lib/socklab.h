@@ -390,6 +390,9 @@ struct sl_match {
 	const char *after;	/* mark */
 	const char *before;	/* mark */
 	int within_ms;		/* with after: no later than this after the mark */
+	int answer_ms;		/* an answer: sent no later than this after
+				 * its sender's capture saw the last segment
+				 * of that connection arrive from the peer */
 };
 
 #define SL__MATCH(call, ...)						\

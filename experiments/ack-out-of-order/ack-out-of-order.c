@@ -190,10 +190,12 @@ ROLE(ack_out_of_order, client)
 }
 
 /* "At once": the ACK leaves in the softirq that received the segment,
- * microseconds after it; the path adds the router's emulator (under 2 ms,
- * socklab doctor).  The alternative, a delayed ACK, waits at least
- * TCP_DELACK_MIN = 40 ms (HZ/25).  Half of that is the bound: an ACK
- * inside it was not delayed, with room for a busy machine. */
+ * microseconds after it, and .answer_ms times it from there (the server's
+ * own capture of the segment coming in), not from the client's mark: a
+ * slow machine can run the client late between its mark and its write,
+ * which is no part of the server's answer.  The alternative, a delayed
+ * ACK, waits at least TCP_DELACK_MIN = 40 ms (HZ/25).  Half of that is the
+ * bound: an ACK inside it was not delayed, with room for a busy machine. */
 #define AT_ONCE_MS 20
 
 PREDICT(ack_out_of_order)
@@ -205,7 +207,7 @@ PREDICT(ack_out_of_order)
 	 * one SACK block, and not a D-SACK ... */
 	expect_packets(p, variant->after_hole, .from = "server", .dup_ack = 1,
 		       .sack = 1, .dsack = 0, .after = "sending",
-		       .within_ms = AT_ONCE_MS);
+		       .answer_ms = AT_ONCE_MS);
 	/* ... whose ACK number is the first byte of the hole. */
 	expect_ret(p, "client", "first answer: ack - lost seq", 0);
 	/* The kernel's count of segments queued out of order. */

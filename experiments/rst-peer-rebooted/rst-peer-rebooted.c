@@ -75,7 +75,7 @@ PREDICT(rst_peer_rebooted)
 	if (variant->data) {
 		/* The first segment is answered at once: no retransmission. */
 		expect_packet(p, .from = "server", .flags = "R",
-			      .after = "sending", .within_ms = 50);
+			      .after = "sending", .answer_ms = 50);
 		expect_packets(p, 1, .from = "client", .len = 100,
 			       .after = "sending");
 		measure_packet_ms(p, "rst_after_send", .from = "server",

@@ -120,6 +120,6 @@ PREDICT(timewait_duration)
 				   .max_ms = 5000 + FW2_WHEEL_MS);
 		expect_no_state(p, .host = "client", .state = "TIME-WAIT");
 		expect_packet(p, .from = "client", .flags = "R",
-			      .after = "server:closing", .within_ms = 50);
+			      .after = "server:closing", .answer_ms = 50);
 	}
 }

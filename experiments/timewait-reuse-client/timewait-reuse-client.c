@@ -240,7 +240,7 @@ PREDICT(timewait_reuse_client)
 		if (claim_connect_ok(variant, variant->try_ms[i])) {
 			expect_ret(p, "client", name, 0);
 			expect_packet(p, .from = "server", .flags = "S.",
-				      .after = name, .within_ms = 50);
+				      .after = name, .answer_ms = 50);
 		} else {
 			/* Refused on the spot: not even a SYN. */
 			expect_errno(p, "client", name, EADDRNOTAVAIL);

@@ -182,7 +182,7 @@ PREDICT(timewait_reuse_server)
 	if (accept) {
 		/* A new connection: the listener answers SYN-ACK. */
 		expect_packet(p, .from = "server", .flags = "S.",
-			      .after = mark, .within_ms = 50);
+			      .after = mark, .answer_ms = 50);
 		if (!variant->inject)
 			expect_ret(p, "client", "connect again", 0);
 	} else {
@@ -190,6 +190,6 @@ PREDICT(timewait_reuse_server)
 		expect_no_packet(p, .from = "server", .flags = "S",
 				 .after = mark);
 		expect_packet(p, .from = "server", .not_flags = "S",
-			      .after = mark, .within_ms = 50);
+			      .after = mark, .answer_ms = 50);
 	}
 }

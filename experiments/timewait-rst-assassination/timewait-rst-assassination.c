@@ -116,7 +116,7 @@ PREDICT(timewait_rst_assassination)
 		expect_gone(p, .host = "client", .state = "TIME-WAIT",
 			    .after = "injecting RST", .within_ms = 1000);
 		expect_packet(p, .from = "client", .flags = "R",
-			      .after = "probing", .within_ms = 50);
+			      .after = "probing", .answer_ms = 50);
 	} else {
 		/* Ignored: the TIME-WAIT stays to the end of the run and
 		 * answers the probe with an ACK of the old connection. */
@@ -124,7 +124,7 @@ PREDICT(timewait_rst_assassination)
 				  .after = "answered");
 		expect_packet(p, .from = "client", .flags = ".",
 			      .not_flags = "R", .after = "probing",
-			      .within_ms = 50);
+			      .answer_ms = 50);
 		expect_no_packet(p, .from = "client", .flags = "R");
 	}
 }

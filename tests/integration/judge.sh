@@ -134,7 +134,7 @@ rc=$?
 [ $rc = 1 ] || fail "judge of the edited run exited $rc: $(cat "$tmp/edit.out")"
 grep -Eq '^rst-refused +NUANCED +CONFIRMED +FAIL' "$tmp/edit.out" ||
 	fail "no NUANCED row: $(cat "$tmp/edit.out")"
-grep -q '^  nothing_on_port: a packet from server with \[R.\] after "connecting" within 50 ms' \
+grep -q '^  nothing_on_port: a packet from server with \[R.\] after "connecting", sent within 50 ms' \
 	"$tmp/edit.out" || fail "the failed prediction is not shown"
 echo "ok: socklab judge sees the edited recording fail"
 
