@@ -171,8 +171,10 @@ static void describe_answer(const struct sl_timeline *tl,
 	if (d < 0)
 		sl__appendf(buf, n, " (nothing had arrived from the peer)");
 	else
-		sl__appendf(buf, n, " (%.3f ms after the peer's last segment "
-			    "arrived)", (double)d / SL_NS_PER_MS);
+		sl__appendf(buf, n,
+			    " (%.3f ms after the peer's last segment "
+			    "arrived)",
+			    (double)d / SL_NS_PER_MS);
 }
 
 /* Appends up to three timeline lines of events in [lo, hi] sent by the

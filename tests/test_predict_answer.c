@@ -97,9 +97,8 @@ static void test_answers_nothing(void **state)
 			 0);
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "(nothing had arrived from the peer)"));
-	assert_int_equal(JUDGE(&f->late_syn,
-			       expect_packet(p, .from = "client",
-					     .flags = "S")),
+	assert_int_equal(JUDGE(&f->late_syn, expect_packet(p, .from = "client",
+							   .flags = "S")),
 			 1);
 }
 
