@@ -123,6 +123,25 @@ int sl__tol_ok(double measured, double predicted, struct sl_tol tol);
 /* Appends " (+/- 10% or 20 ms)" for tol. */
 void sl__describe_tol(struct sl_tol tol, char *buf, size_t n);
 
+/* How late the run's timers woke, in ms; 0 when it was not measured (a
+ * recording older than lateness.h). */
+double sl__late_ms(const struct sl_timeline *tl);
+
+/* A time against its prediction on a run whose timers ran late
+ * (lateness.h): SL__ON_TIME within tol, SL__LATE above it by no more than
+ * the run's lateness (which only ever delays), SL__OFF otherwise. */
+enum { SL__OFF, SL__ON_TIME, SL__LATE };
+int sl__tol_judge(const struct sl_timeline *tl, double measured,
+		  double predicted, struct sl_tol tol);
+
+/* What follows a measured time in the evidence for sl__tol_judge()'s
+ * verdict: "", " (late)" or " (off)". */
+const char *sl__tol_mark(int judged);
+
+/* Appends, when the run measured its timers' lateness, how late they ran
+ * and that the tolerances allowed that much more above. */
+void sl__describe_late(const struct sl_timeline *tl, char *buf, size_t n);
+
 /* Appends where a prediction looks: the ports (0: any) and the window of
  * its marks, " (local port 7007) after \"closing\" within 50 ms". */
 void sl__describe_scope(char *buf, size_t n, int lport, int rport,

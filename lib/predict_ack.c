@@ -121,7 +121,7 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 		 found == 1 ? "" : "s");
 	for (int k = 0; k < found; k++) {
 		double t;
-		int good;
+		int j;
 
 		if (ack[k] < 0) {
 			sl__appendf(r->evidence, sizeof(r->evidence),
@@ -130,13 +130,13 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 			continue;
 		}
 		t = ms_between(tl, idx[k], ack[k]);
-		good = k < n && sl__tol_ok(t, ms[k], tol);
-		ok = ok && good;
+		j = k < n ? sl__tol_judge(tl, t, ms[k], tol) : SL__ON_TIME;
+		ok = ok && j != SL__OFF;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s %.1f%s",
-			    k ? "," : "", t, k < n && !good ? " (off)" : "");
+			    k ? "," : "", t, sl__tol_mark(j));
 		/* The first acknowledgment off its time, as the timeline
 		 * shows it: which segment it was says why. */
-		if (k < n && !good && !first_off[0])
+		if (j == SL__OFF && !first_off[0])
 			sl_timeline_format(tl, ack[k], first_off,
 					   sizeof(first_off));
 	}
@@ -151,6 +151,7 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 	if (first_off[0])
 		sl__appendf(r->evidence, sizeof(r->evidence), "; first off:%s",
 			    first_off);
+	sl__describe_late(tl, r->evidence, sizeof(r->evidence));
 	r->ok = ok;
 }
 

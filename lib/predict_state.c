@@ -439,19 +439,30 @@ static void append_entry(const struct sl_timeline *tl, int entry, char *buf,
 
 /* A duration against the match's tolerance, also kept as a measurement;
  * the evidence starts with the figure and goes on with where it runs
- * from. */
+ * from.  late: how late the run's timers ran, in ms, allowed above the
+ * tolerance (lateness.h) for a duration that ended when a timer fired and
+ * was seen so; 0 for one read from the timer itself, whose figure no
+ * lateness moves. */
 static void judge_ms(struct sl_predict *p, struct sl_result *r,
-		     const struct sl_sock_match *m, double ms, const char *how)
+		     const struct sl_sock_match *m, double ms, double late,
+		     const char *how)
 {
+	int over = m->max_ms > 0 && ms > m->max_ms;
 	char name[64];
 
-	r->ok = ms >= m->min_ms && (m->max_ms <= 0 || ms <= m->max_ms);
+	r->ok = ms >= m->min_ms && (!over || ms <= m->max_ms + late);
 	snprintf(name, sizeof(name), "%s %s %s", m->host ? m->host : "socket",
 		 m->state, how);
 	sl_predict_measure(p, name, ms, "ms");
 	snprintf(r->evidence, sizeof(r->evidence),
-		 "%.1f ms (tolerance %d..%d ms), from ", ms, m->min_ms,
-		 m->max_ms);
+		 "%.1f ms%s (tolerance %d..%d ms", ms,
+		 over && r->ok ? " (late)" : "", m->min_ms, m->max_ms);
+	if (late > 0)
+		sl__appendf(r->evidence, sizeof(r->evidence),
+			    ", and %.1f ms above: this run's timers woke that "
+			    "late",
+			    late);
+	sl__appendf(r->evidence, sizeof(r->evidence), "), from ");
 }
 
 /* How long it stayed: from the kernel's change into the state (or, where
@@ -491,7 +502,7 @@ static void state_lasts(struct sl_predict *p, struct sl_result *r,
 			t_entry = tl->ev[entry].t;
 	}
 	judge_ms(p, r, m, (double)(s->to - t_entry) / SL_NS_PER_MS,
-		 "until it left");
+		 sl__late_ms(tl), "until it left");
 	if (s->kernel_from && s->from_ev >= 0)
 		entry = s->from_ev;
 	append_entry(tl, entry, r->evidence, sizeof(r->evidence));
@@ -541,7 +552,7 @@ static void state_timer(struct sl_predict *p, struct sl_result *r,
 	entry = entry_segment(tl, s, first);
 	t_entry = entry >= 0 ? tl->ev[entry].t : tl->ev[first].t;
 	t_end = tl->ev[first].t + (int64_t)s->expires_ms * SL_NS_PER_MS;
-	judge_ms(p, r, m, (double)(t_end - t_entry) / SL_NS_PER_MS,
+	judge_ms(p, r, m, (double)(t_end - t_entry) / SL_NS_PER_MS, 0,
 		 "by its timer");
 	append_entry(tl, entry, r->evidence, sizeof(r->evidence));
 	append_event(tl, first, " | first seen: ", r->evidence,

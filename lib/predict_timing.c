@@ -25,6 +25,39 @@ int sl__tol_ok(double measured, double predicted, struct sl_tol tol)
 	return d <= (w > tol.ms ? w : tol.ms);
 }
 
+double sl__late_ms(const struct sl_timeline *tl)
+{
+	return tl->late_n > 0 ? (double)tl->late_ns / SL_NS_PER_MS : 0;
+}
+
+int sl__tol_judge(const struct sl_timeline *tl, double measured,
+		  double predicted, struct sl_tol tol)
+{
+	double late = sl__late_ms(tl);
+
+	if (sl__tol_ok(measured, predicted, tol))
+		return SL__ON_TIME;
+	if (measured > predicted && sl__tol_ok(measured - late, predicted, tol))
+		return SL__LATE;
+	return SL__OFF;
+}
+
+const char *sl__tol_mark(int judged)
+{
+	return judged == SL__ON_TIME ? "" :
+	       judged == SL__LATE    ? " (late)" :
+				       " (off)";
+}
+
+void sl__describe_late(const struct sl_timeline *tl, char *buf, size_t n)
+{
+	if (tl->late_n > 0)
+		sl__appendf(buf, n,
+			    "; this run's timers woke up to %.1f ms late, "
+			    "allowed above the tolerance",
+			    sl__late_ms(tl));
+}
+
 void sl__describe_tol(struct sl_tol tol, char *buf, size_t n)
 {
 	if (tol.pct > 0 && tol.ms > 0)
@@ -69,11 +102,11 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 	for (int k = 0; k < found && k < SL__MAX_TIMES; k++) {
 		double t =
 			(double)(tl->ev[idx[k]].t - tl->ev[a].t) / SL_NS_PER_MS;
-		int good = k < n && sl__tol_ok(t, ms[k], tol);
+		int j = k < n ? sl__tol_judge(tl, t, ms[k], tol) : SL__ON_TIME;
 
-		ok = ok && good;
+		ok = ok && j != SL__OFF;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s%.1f%s",
-			    k ? ", " : " ", t, k < n && !good ? " (off)" : "");
+			    k ? ", " : " ", t, sl__tol_mark(j));
 	}
 	sl__appendf(r->evidence, sizeof(r->evidence), " ms after \"%s\"",
 		    m->after);
@@ -87,6 +120,7 @@ void sl__expect_packets_at_ms(struct sl_predict *p, const double *ms, int n,
 			    "; %d fewer than "
 			    "predicted",
 			    n - found);
+	sl__describe_late(tl, r->evidence, sizeof(r->evidence));
 	r->ok = ok;
 }
 
@@ -148,7 +182,7 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
 	struct sl_result *r = sl__predict_result(p, 0);
 	char l[512];
 	double got;
-	int i;
+	int i, j;
 
 	snprintf(r->what, sizeof(r->what), "%s: %s returns %g ms after \"%s\"",
 		 host, name, ms, after ? after : "?");
@@ -156,10 +190,12 @@ void expect_call_ms(struct sl_predict *p, const char *host, const char *name,
 	if (call_ms(p->tl, host, name, after, &got, &i, r->skipped,
 		    sizeof(r->skipped)) < 0)
 		return;
-	r->ok = sl__tol_ok(got, ms, tol);
+	j = sl__tol_judge(p->tl, got, ms, tol);
+	r->ok = j != SL__OFF;
 	sl_timeline_format(p->tl, i, l, sizeof(l));
-	snprintf(r->evidence, sizeof(r->evidence), "%.1f ms after \"%s\": %s",
-		 got, after, l);
+	snprintf(r->evidence, sizeof(r->evidence), "%.1f ms%s after \"%s\": %s",
+		 got, sl__tol_mark(j), after, l);
+	sl__describe_late(p->tl, r->evidence, sizeof(r->evidence));
 }
 
 void measure_call_ms(struct sl_predict *p, const char *mname, const char *host,

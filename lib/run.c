@@ -24,6 +24,7 @@
 #include "ladder.h"
 #include "ladder_mermaid.h"
 #include "ladder_svg.h"
+#include "lateness.h"
 #include "linkemu.h"
 #include "observe.h"
 #include "pace.h"
@@ -305,7 +306,8 @@ struct run {
 	struct sl_topology topo;
 	FILE *cmdlog;
 	struct sl_trace *trace;
-	char kwhy[160]; /* why the kernel's events are missing */
+	struct sl_lateness *late; /* how late timers run, while roles do */
+	char kwhy[160];		  /* why the kernel's events are missing */
 	struct sl_counters ctr0, ctr1;
 	char cwhy[160]; /* why the counters are missing */
 	struct sl_board *board;
@@ -709,6 +711,24 @@ static void keep_run(struct run *r)
 	}
 }
 
+/* The machine's timer lateness, measured from just before the roles
+ * start until they are through (lateness.h): the predictions widen their
+ * upper tolerance by it. */
+static int lateness_start(struct run *r)
+{
+	if (sl_lateness_start(&r->late, &r->e) < 0) {
+		fail(r->out, "%s", r->e.msg);
+		return -1;
+	}
+	if (sl_cleanup_push(&r->cleanup, sl_lateness_undo, &r->late,
+			    "lateness probe") < 0) {
+		sl_lateness_undo(&r->late);
+		fail(r->out, "too many resources");
+		return -ENOSPC;
+	}
+	return 0;
+}
+
 /* 5. The wire drained, the observers stopped, one timeline. */
 static void collect(struct run *r)
 {
@@ -717,6 +737,8 @@ static void collect(struct run *r)
 	int64_t t;
 	int ret;
 
+	sl_lateness_stop(r->late, &r->tl.late_ns, &r->tl.late_n);
+	r->late = NULL;
 	drain(r->obs);
 	for (int h = 0; h < SL_NHOSTS; h++)
 		names[h] = r->topo.host[h].name;
@@ -796,6 +818,8 @@ static int set_up(struct run *r)
 		ret = observers_start(r);
 	if (ret == 0)
 		trace_ready(r);
+	if (ret == 0)
+		ret = lateness_start(r);
 	return ret;
 }
 

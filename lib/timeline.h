@@ -108,6 +108,10 @@ struct sl_timeline {
 	 * ran on (empty: unknown), the faults served, and why the run failed
 	 * before its predictions could be judged (empty: it did not). */
 	char release[65];
+	/* How late the run's timers ran, the worst of late_n wake-ups
+	 * (lateness.h); late_n 0: not measured (an older recording). */
+	int64_t late_ns;
+	long late_n;
 	int nfaults;
 	struct sl_tl_fault fault[SL_TL_FAULTS_MAX];
 	char error[512];

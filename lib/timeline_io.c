@@ -18,8 +18,9 @@
  *   header lines "kernel mask why" and "counters state why", then
  *   "N host name delta" per counter that moved (trace.h, counters.h)
  *   "uname release", "error why" (why the run failed before it could be
- *   judged) and "F kind backend lifted what" per fault served: what the
- *   report of a recording judged again shows (timeline.h)
+ *   judged), "late max_ns samples" (how late its timers ran) and
+ *   "F kind backend lifted what" per fault served: what the report of a
+ *   recording judged again shows (timeline.h)
  * Times are nanoseconds.  Only what predictions and the report read is
  * kept.
  *
@@ -196,6 +197,9 @@ static void save_run(FILE *f, const struct sl_timeline *tl)
 		save_field(f, tl->error);
 		fputc('\n', f);
 	}
+	if (tl->late_n > 0)
+		fprintf(f, "late\t%lld\t%ld\n", (long long)tl->late_ns,
+			tl->late_n);
 	for (int i = 0; i < tl->nfaults; i++) {
 		const struct sl_tl_fault *x = &tl->fault[i];
 
@@ -617,13 +621,23 @@ static int load_other(struct reader *r)
 	return r->ret;
 }
 
-/* "uname release", "error why", "F kind backend lifted what [spec]": the run
- * around the events, each kept as saved. */
+/* "uname release", "error why", "late max_ns samples", "F kind backend
+ * lifted what [spec]": the run around the events, each kept as saved. */
 static int load_run(struct reader *r)
 {
 	struct sl_timeline *tl = r->tl;
 	struct sl_tl_fault *x;
 
+	if (!strcmp(r->f[0], "late")) {
+		if (r->nf != 3)
+			return refuse(r,
+				      "a line \"late\" has 3 fields, this "
+				      "one %d",
+				      r->nf);
+		tl->late_ns = num(r, 1, 0, INT64_MAX, "late max_ns");
+		tl->late_n = (long)num(r, 2, 1, LONG_MAX, "late samples");
+		return r->ret;
+	}
 	if (!strcmp(r->f[0], "uname") || !strcmp(r->f[0], "error")) {
 		if (r->nf != 2 || !r->f[1][0])
 			return refuse(r,
@@ -683,7 +697,7 @@ static int load_line(struct reader *r, char *line)
 	if (!strcmp(r->f[0], "hosts"))
 		return load_hosts(r);
 	if (!strcmp(r->f[0], "uname") || !strcmp(r->f[0], "error") ||
-	    !strcmp(r->f[0], "F"))
+	    !strcmp(r->f[0], "late") || !strcmp(r->f[0], "F"))
 		return load_run(r);
 	if (!strcmp(r->f[0], "kernel") || !strcmp(r->f[0], "klimit") ||
 	    !strcmp(r->f[0], "counters") || !strcmp(r->f[0], "N"))

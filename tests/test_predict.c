@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "clock.h"
 #include "predict.h"
 #include "judge.h"
 #include "socklab.h"
@@ -347,6 +348,7 @@ static void test_expect_state_ms(void **state)
 {
 	struct life l;
 	struct sl_predict *p = &pred;
+	double over;
 
 	(void)state;
 	load_life(&l);
@@ -376,6 +378,39 @@ static void test_expect_state_ms(void **state)
 							   .min_ms = 59950,
 							   .max_ms = 60010)),
 			 0);
+	/* A run whose timers woke late allows that much above the maximum
+	 * of a duration that ended on a timer (lateness.h)... */
+	over = pred.measure[0].value - 60010;
+	l.full.late_ns = (int64_t)((over + 1) * SL_NS_PER_MS);
+	l.full.late_n = 100;
+	assert_int_equal(JUDGE(&l.full, expect_state_lasts(p, .host = "client",
+							   .state = "TIME-WAIT",
+							   .min_ms = 59950,
+							   .max_ms = 60010)),
+			 1);
+	assert_non_null(strstr(pred.result[0].evidence, " ms (late) ("));
+	l.full.late_ns = (int64_t)((over - 1) * SL_NS_PER_MS);
+	assert_int_equal(JUDGE(&l.full, expect_state_lasts(p, .host = "client",
+							   .state = "TIME-WAIT",
+							   .min_ms = 59950,
+							   .max_ms = 60010)),
+			 0);
+	/* ... never below the minimum, and not to a timer's own figure,
+	 * which no lateness moves. */
+	l.full.late_ns = 10 * SL_NS_PER_SEC;
+	assert_int_equal(JUDGE(&l.full,
+			       expect_state_lasts(p, .host = "client",
+						  .state = "TIME-WAIT",
+						  .min_ms = (int)over + 61010,
+						  .max_ms = (int)over + 62010)),
+			 0);
+	assert_int_equal(JUDGE(&l.full, expect_state_timer(p, .host = "client",
+							   .state = "TIME-WAIT",
+							   .min_ms = 59000,
+							   .max_ms = 59050)),
+			 0);
+	l.full.late_ns = 0;
+	l.full.late_n = 0;
 	/* An assassinated TIME-WAIT lasts milliseconds, not a minute. */
 	assert_int_equal(JUDGE(&l.killed,
 			       expect_state_lasts(p, .host = "client",

@@ -44,6 +44,8 @@ static const struct refusal refusals[] = {
 	{ "malformed-opt-sack.tl", 4, "a packet's field 16 is \"sack=1-2\"" },
 	{ "malformed-fault.tl", 4, "lifted 2 is out of range (0..1)" },
 	{ "malformed-error.tl", 4, "a line \"error\" has 2 fields" },
+	{ "malformed-late.tl", 4,
+	  "late max_ns -5 is out of range (0..9223372036854775807)" },
 };
 
 static void test_refuses_crafted(void **state)
@@ -181,6 +183,8 @@ static void test_run_round_trip(void **state)
 	assert_int_equal(sl_timeline_add(&a, &ev), 0);
 	snprintf(a.release, sizeof(a.release), "6.18.0-test");
 	snprintf(a.error, sizeof(a.error), "roles did not\tfinish");
+	a.late_ns = 31500000;
+	a.late_n = 340;
 	a.nfaults = 2;
 	snprintf(a.fault[0].kind, sizeof(a.fault[0].kind), "blackhole");
 	snprintf(a.fault[0].backend, sizeof(a.fault[0].backend), "nftables");
@@ -192,6 +196,8 @@ static void test_run_round_trip(void **state)
 
 	assert_string_equal(b.release, "6.18.0-test");
 	assert_string_equal(b.error, "roles did not finish");
+	assert_int_equal(b.late_ns, 31500000);
+	assert_int_equal(b.late_n, 340);
 	assert_int_equal(b.nfaults, 2);
 	assert_string_equal(b.fault[0].kind, "blackhole");
 	assert_string_equal(b.fault[0].backend, "nftables");
@@ -230,6 +236,7 @@ static void test_run_absent(void **state)
 			 0);
 	assert_string_equal(tl.release, "");
 	assert_string_equal(tl.error, "");
+	assert_int_equal(tl.late_n, 0);
 	assert_int_equal(tl.nfaults, 0);
 	sl_timeline_free(&tl);
 }
