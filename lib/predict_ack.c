@@ -5,11 +5,14 @@
  * moment the segment arrives, but a role can only mark the moment before
  * it writes, and on a busy machine the role may run milliseconds late
  * between the mark and the write.  A delayed ACK of 40 ms timed from a mark
- * would carry that lateness; timed from the segment itself (its sender's
- * capture), it carries only the path (microseconds on a veth).  So these
+ * would carry that lateness; timed from the segment as its sender's capture
+ * saw it leave, it would still carry the path, microseconds on a veth but
+ * 90 ms in a QEMU guest whose softirqs had fallen behind.  So these
  * predictions pair each matching segment with the first segment its
  * receiver sent back on the same connection whose ACK number covers it,
- * and time the pair.  That segment is the ACK, whether a pure ACK or data
+ * and time the pair from the segment's arrival, as the receiver's own
+ * capture saw it (from its departure where the recording has no copy at
+ * the receiver).  That segment is the ACK, whether a pure ACK or data
  * carrying it (a piggybacked ACK), and one segment may acknowledge several
  * (every second segment).
  */
@@ -55,6 +58,27 @@ static int acked_by(const struct sl_timeline *tl, int d)
 			return i;
 	}
 	return -1;
+}
+
+/* Where the segment at index d arrived: the receiver's capture of the
+ * same segment, the first after d, or d itself when there is none. */
+static int arrival(const struct sl_timeline *tl, int d)
+{
+	const struct sl_event *s = &tl->ev[d];
+
+	for (int i = d + 1; i < tl->n; i++) {
+		const struct sl_event *e = &tl->ev[i];
+
+		if (e->kind == SL_EV_PACKET && e->host == s->to &&
+		    e->from == s->from && e->host != e->from &&
+		    sl_ip_eq(&e->pkt.saddr, &s->pkt.saddr) &&
+		    sl_ip_eq(&e->pkt.daddr, &s->pkt.daddr) &&
+		    e->pkt.sport == s->pkt.sport &&
+		    e->pkt.dport == s->pkt.dport && e->pkt.seq == s->pkt.seq &&
+		    e->pkt.len == s->pkt.len && e->pkt.flags == s->pkt.flags)
+			return i;
+	}
+	return d;
 }
 
 /* The matching segments that take sequence space, as timeline indexes in
@@ -129,7 +153,7 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 			ok = 0;
 			continue;
 		}
-		t = ms_between(tl, idx[k], ack[k]);
+		t = ms_between(tl, arrival(tl, idx[k]), ack[k]);
 		j = k < n ? sl__tol_judge(tl, t, ms[k], tol) : SL__ON_TIME;
 		ok = ok && j != SL__OFF;
 		sl__appendf(r->evidence, sizeof(r->evidence), "%s %.1f%s",
@@ -170,7 +194,8 @@ void sl__measure_acked_ms(struct sl_predict *p, const char *name,
 			snprintf(mname, sizeof(mname), "%s", name);
 		else
 			snprintf(mname, sizeof(mname), "%s.%d", name, k + 1);
-		sl_predict_measure(p, mname, ms_between(tl, idx[k], ack[k]),
+		sl_predict_measure(p, mname,
+				   ms_between(tl, arrival(tl, idx[k]), ack[k]),
 				   "ms");
 	}
 }

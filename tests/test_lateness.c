@@ -88,9 +88,8 @@ static void test_sees_a_stall(void **state)
 		skip(); /* no CAP_SYS_NICE: the stall cannot be made */
 	}
 	spin_ms(60);
-	assert_int_equal(pthread_setschedparam(pthread_self(), SCHED_OTHER,
-					       &other),
-			 0);
+	assert_int_equal(
+		pthread_setschedparam(pthread_self(), SCHED_OTHER, &other), 0);
 	sleep_ms(3 * SL_LATENESS_PERIOD_MS);
 	sl_lateness_stop(l, &max_ns, &n);
 	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);

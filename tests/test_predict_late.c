@@ -67,41 +67,41 @@ static void test_packets_at(void **state)
 
 	/* Not measured (an older recording): 235 is off. */
 	set_late(&f->rto, 0);
-	assert_int_equal(JUDGE(&f->rto, expect_packets_at_ms(
-						p, RTO_TIMES, SL_TOL(10, 20),
-						.from = "client",
-						.not_flags = "R",
-						.after = "sending")),
-			 0);
+	assert_int_equal(
+		JUDGE(&f->rto,
+		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
+					   .from = "client", .not_flags = "R",
+					   .after = "sending")),
+		0);
 	assert_non_null(strstr(pred.result[0].evidence, "235.0 (off)"));
 	assert_null(strstr(pred.result[0].evidence, "woke"));
 	/* The run's timers woke 31.5 ms late: 235 is late, not wrong. */
 	set_late(&f->rto, 31.5);
-	assert_int_equal(JUDGE(&f->rto, expect_packets_at_ms(
-						p, RTO_TIMES, SL_TOL(10, 20),
-						.from = "client",
-						.not_flags = "R",
-						.after = "sending")),
-			 1);
+	assert_int_equal(
+		JUDGE(&f->rto,
+		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
+					   .from = "client", .not_flags = "R",
+					   .after = "sending")),
+		1);
 	assert_non_null(strstr(pred.result[0].evidence, "235.0 (late)"));
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "this run's timers woke up to 31.5 ms late"));
 	/* Only as much as was measured. */
 	set_late(&f->rto, 5);
-	assert_int_equal(JUDGE(&f->rto, expect_packets_at_ms(
-						p, RTO_TIMES, SL_TOL(10, 20),
-						.from = "client",
-						.not_flags = "R",
-						.after = "sending")),
-			 0);
+	assert_int_equal(
+		JUDGE(&f->rto,
+		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
+					   .from = "client", .not_flags = "R",
+					   .after = "sending")),
+		0);
 	/* Never below: lateness does not make a timer fire early, so a
 	 * retransmission 45 ms before its time stays off. */
 	set_late(&f->rto, 100);
-	assert_int_equal(JUDGE(&f->rto, expect_packets_at_ms(
-						p, SL_MS(0, 280, 448, 880, 1704),
-						SL_TOL(10, 20), .from = "client",
-						.not_flags = "R",
-						.after = "sending")),
+	assert_int_equal(JUDGE(&f->rto,
+			       expect_packets_at_ms(
+				       p, SL_MS(0, 280, 448, 880, 1704),
+				       SL_TOL(10, 20), .from = "client",
+				       .not_flags = "R", .after = "sending")),
 			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "235.0 (off)"));
 	set_late(&f->rto, 0);
@@ -114,22 +114,22 @@ static void test_call_ms(void **state)
 	/* read() failed 3368.4 ms after "sending": 104 ms past 16 R, which
 	 * 2 % does not cover... */
 	set_late(&f->rto, 0);
-	assert_int_equal(JUDGE(&f->rto, expect_call_ms(p, "client", "read",
-						       "sending", 3264,
-						       SL_TOL(2, 20))),
+	assert_int_equal(JUDGE(&f->rto,
+			       expect_call_ms(p, "client", "read", "sending",
+					      3264, SL_TOL(2, 20))),
 			 0);
 	assert_non_null(strstr(pred.result[0].evidence, "3368.4 ms (off)"));
 	/* ...and 31.5 ms of lateness does not either ... */
 	set_late(&f->rto, 31.5);
-	assert_int_equal(JUDGE(&f->rto, expect_call_ms(p, "client", "read",
-						       "sending", 3264,
-						       SL_TOL(2, 20))),
+	assert_int_equal(JUDGE(&f->rto,
+			       expect_call_ms(p, "client", "read", "sending",
+					      3264, SL_TOL(2, 20))),
 			 0);
 	/* ... but 40 does: 3368.4 - 40 is within 2 % of 3264. */
 	set_late(&f->rto, 40);
-	assert_int_equal(JUDGE(&f->rto, expect_call_ms(p, "client", "read",
-						       "sending", 3264,
-						       SL_TOL(2, 20))),
+	assert_int_equal(JUDGE(&f->rto,
+			       expect_call_ms(p, "client", "read", "sending",
+					      3264, SL_TOL(2, 20))),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence, "3368.4 ms (late)"));
 	set_late(&f->rto, 0);
