@@ -9,7 +9,9 @@
 #  3. declared-inconsistent's declarations do not derive its .expected: a
 #     definition error, reported as an error and never run;
 #  4. call-fails's client needs a connect() that is refused: an ERROR that
-#     names the call as written, its errno and file:line, never a verdict.
+#     names the call as written, its errno and file:line, never a verdict;
+#  5. timewait-never's client waits for a TIME-WAIT that its reset
+#     connection never makes: an ERROR at once, not at the deadline.
 # usage: negative.sh <socklab binary> <build dir>
 set -u
 socklab=$1 build=$2
@@ -100,6 +102,19 @@ check "call-fails: exit status 2 (an error, not a finding): got $rc" '[ $rc = 2 
 check "call-fails: verdict ERROR" 'grep -q "\"verdict\":\"ERROR\"" "$out/json"'
 check "call-fails: the call as written, its errno and file:line" \
 	'grep -q "client: connect(fd, (struct sockaddr \*)&sa, sizeof(sa)): Connection refused (call-fails.c:34)" "$out/json"'
+[ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
+fail=$((fail | f0))
+
+# 5. A wait that can never end ends at once, and says why.
+f0=$fail fail=0
+start=$(date +%s)
+"$socklab" run --json --results "$out/tw" timewait-never >"$out/json" 2>"$out/err"
+rc=$? took=$(($(date +%s) - start))
+check "timewait-never: exit status 2 (an error): got $rc" '[ $rc = 2 ]'
+check "timewait-never: the wait says the connection left no TIME-WAIT" \
+	'grep -q "client: wait for TIME-WAIT on port [0-9]* (it is gone: the connection closed and left no TIME-WAIT" "$out/json"'
+# Its deadline is 20 s; ending at once is well inside half of it.
+check "timewait-never: ended in $took s, not at the 20 s deadline" '[ $took -lt 10 ]'
 [ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
 fail=$((fail | f0))
 exit $fail
