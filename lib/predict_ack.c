@@ -140,9 +140,8 @@ void sl__expect_acked_at_ms(struct sl_predict *p, const double *ms, int n,
 	if (found < 0)
 		return;
 	ok = found == n;
-	snprintf(r->evidence, sizeof(r->evidence),
-		 "%d segment%s with data, acknowledged", found,
-		 found == 1 ? "" : "s");
+	snprintf(r->evidence, sizeof(r->evidence), "%d segment%s, acknowledged",
+		 found, found == 1 ? "" : "s");
 	for (int k = 0; k < found; k++) {
 		double t;
 		int j;

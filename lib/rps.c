@@ -38,11 +38,18 @@ void sl_rps_mask(int cpu, char *buf, size_t n)
 }
 
 /* In the child: the namespace entered, sysfs of its own mounted, each
- * mask written.  Returns the exit status: 0, 1 (no RPS in this kernel), or
- * 2 + errno's position in the failed step's list, which the parent turns
- * back into a sentence (a child cannot hand an sl_err back). */
-enum { STEP_SETNS, STEP_UNSHARE, STEP_PRIVATE, STEP_MOUNT, STEP_OPEN,
-       STEP_WRITE, NSTEPS };
+ * mask written.  Exits 0, 1 (no RPS in this kernel), or 2 + the step that
+ * failed, its errno written to report first: the parent turns both back
+ * into a sentence (a child cannot hand an sl_err back). */
+enum {
+	STEP_SETNS,
+	STEP_UNSHARE,
+	STEP_PRIVATE,
+	STEP_MOUNT,
+	STEP_OPEN,
+	STEP_WRITE,
+	NSTEPS
+};
 
 static void child(int nsfd, const char *const ifnames[], int n,
 		  const char *mask, int report)
@@ -93,15 +100,16 @@ int sl_rps_pin(int nsfd, const char *netns, const char *const ifnames[], int n,
 	       const char *mask, struct sl_err *e)
 {
 	static const char *const what[NSTEPS] = {
-		"enter the namespace", "unshare its mounts",
-		"make its mounts private", "mount sysfs in it",
+		"enter the namespace",		"unshare its mounts",
+		"make its mounts private",	"mount sysfs in it",
 		"open an interface's rps_cpus", "write an interface's rps_cpus",
 	};
 	int pfd[2], status, err = 0;
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return sl_errf(e, errno, "pipe for the RPS writer of %s", netns);
+		return sl_errf(e, errno, "pipe for the RPS writer of %s",
+			       netns);
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
@@ -125,8 +133,9 @@ int sl_rps_pin(int nsfd, const char *netns, const char *const ifnames[], int n,
 	if (WIFEXITED(status) && WEXITSTATUS(status) <= 1)
 		return WEXITSTATUS(status);
 	if (WIFEXITED(status) && WEXITSTATUS(status) - 2 < NSTEPS)
-		return sl_errf(e, err, "steer %s's interfaces to one processor "
-				       "(rps_cpus %s): %s",
+		return sl_errf(e, err,
+			       "steer %s's interfaces to one processor "
+			       "(rps_cpus %s): %s",
 			       netns, mask, what[WEXITSTATUS(status) - 2]);
 	return sl_errf(e, EIO, "the RPS writer of %s ended abnormally", netns);
 }

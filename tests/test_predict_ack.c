@@ -76,7 +76,7 @@ static void test_from_arrival(void **state)
 						  .before = "acked")),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence,
-			       "2 segments with data, acknowledged 0.1, 0.0 "
+			       "2 segments, acknowledged 0.1, 0.0 "
 			       "ms after each"));
 	/* A delayed ACK it was not. */
 	assert_int_equal(JUDGE(&f->held,
@@ -99,7 +99,7 @@ static void test_delayed_or_at_once(void **state)
 						  .after = "sending lone")),
 			 1);
 	assert_non_null(strstr(pred.result[0].evidence,
-			       "1 segment with data, acknowledged 44.0 ms"));
+			       "1 segment, acknowledged 44.0 ms"));
 	assert_int_equal(JUDGE(&f->quick,
 			       expect_acked_at_ms(p, SL_MS(40), SL_TOL(0, 10),
 						  .from = "client", .len = 1,
@@ -187,7 +187,7 @@ static void test_several_and_count(void **state)
 						  .not_flags = "S")),
 			 0);
 	assert_non_null(
-		strstr(pred.result[0].evidence, "0 segments with data"));
+		strstr(pred.result[0].evidence, "0 segments, acknowledged"));
 }
 
 /* A segment nobody acknowledged (a RST does not count) fails, whatever
