@@ -7,7 +7,8 @@
  * roles take ten times longer there, and would hit deadlines that no hang
  * caused.  The kernel's own timers run at the wall clock's pace in the
  * guest too, so the timing predictions are not what is stretched: only
- * the deadlines.
+ * the deadlines.  (What a slow machine does to the kernel's timers, firing
+ * them late, is measured apart, while each variant runs: lateness.h.)
  *
  * The factor is measured, never assumed: `socklab vm` times a probe on
  * the host (programs started, as for every ip, nft and tc a run calls,

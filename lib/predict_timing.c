@@ -33,11 +33,19 @@ double sl__late_ms(const struct sl_timeline *tl)
 int sl__tol_judge(const struct sl_timeline *tl, double measured,
 		  double predicted, struct sl_tol tol)
 {
-	double late = sl__late_ms(tl);
+	double w = predicted * tol.pct / 100;
 
 	if (sl__tol_ok(measured, predicted, tol))
 		return SL__ON_TIME;
-	if (measured > predicted && sl__tol_ok(measured - late, predicted, tol))
+	/* Above the tolerance's upper end by no more than the lateness:
+	 * not measured minus the lateness within the tolerance, which would
+	 * let a time far above pass as one below it. */
+	if (w < 0)
+		w = -w;
+	if (w < tol.ms)
+		w = tol.ms;
+	if (measured > predicted + w &&
+	    measured <= predicted + w + sl__late_ms(tl))
 		return SL__LATE;
 	return SL__OFF;
 }

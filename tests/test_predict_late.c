@@ -94,6 +94,15 @@ static void test_packets_at(void **state)
 					   .from = "client", .not_flags = "R",
 					   .after = "sending")),
 		0);
+	/* Far above is late too, as long as the lateness covers it: 235 is
+	 * 11 ms past 204's upper end (224.4), and 100 ms of lateness does. */
+	set_late(&f->rto, 100);
+	assert_int_equal(
+		JUDGE(&f->rto,
+		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
+					   .from = "client", .not_flags = "R",
+					   .after = "sending")),
+		1);
 	/* Never below: lateness does not make a timer fire early, so a
 	 * retransmission 45 ms before its time stays off. */
 	set_late(&f->rto, 100);
