@@ -2,6 +2,7 @@
  * (lateness.h). */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
@@ -21,7 +22,13 @@ static void *measure(void *arg)
 {
 	struct sl_lateness *l = arg;
 	const int64_t period = (int64_t)SL_LATENESS_PERIOD_MS * 1000000;
+	struct sched_param fifo = { .sched_priority = 1 };
 	int64_t due = sl_now() + period;
+
+	/* Real-time or not at all (lateness.h): an ordinary thread would
+	 * measure the run queue, not the timers. */
+	if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &fifo) != 0)
+		return NULL;
 
 	while (!atomic_load(&l->stop)) {
 		struct timespec ts = { .tv_sec = due / SL_NS_PER_SEC,

@@ -9,10 +9,19 @@
  * 15 ms late; on a busy host a few milliseconds are common.  How late
  * depends on the machine and on the moment, so it is measured while the
  * variant runs, never assumed: a thread of the experiment asks to be woken
- * every SL_LATENESS_PERIOD_MS, by the same high-resolution clock the
- * kernel's timers run on, and keeps how late the worst wake-up was.  A
- * process is woken no sooner than a softirq timer fires, so the figure
- * bounds the kernel's own lateness from above.
+ * every SL_LATENESS_PERIOD_MS and keeps how late the worst wake-up was.
+ *
+ * The thread runs at a real-time priority (SCHED_FIFO 1), and that is the
+ * point: an ordinary thread is also late by every runnable process ahead
+ * of it, and a whole catalogue run side by side keeps a hundred of them
+ * busy (an ordinary probe measured 20 ms typical and 65 ms at worst on an
+ * idle host, 3 s in a guest), while the kernel's timers fire from an
+ * interrupt whatever the run queue holds.  A real-time thread is held back
+ * by what holds the kernel's timers back too: a processor the hypervisor
+ * did not run, interrupts and softirqs that ran long.  What it does not
+ * see is a softirq handed to ksoftirqd and starved there; that lateness is
+ * not allowed for.  Without the privilege to run so, nothing is measured
+ * (the predictions then allow nothing for lateness).
  *
  * Lateness only ever makes an event later: the predictions add it to the
  * upper side of their tolerance alone (predict_timing.c), so an event that
