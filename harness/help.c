@@ -119,7 +119,9 @@ static const char *const run_usage[] = {
 static const struct cli_help_opt run_opts[] = {
 	{ "--all", "every experiment of `socklab list`" },
 	{ "-j, --jobs N", "at most N experiments at a time, 1 to 4096 "
-			  "(default: all at once)" },
+			  "(default: all at once; on a machine measured "
+			  "slower, such as a `socklab vm` guest, one per "
+			  "processor)" },
 	{ "--timeout SEC",
 	  "deadline per experiment, instead of its own; past it, SIGTERM, "
 	  "and SIGKILL 5 s later: an error" },

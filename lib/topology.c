@@ -41,7 +41,6 @@
 #include "netlink.h"
 #include "netns.h"
 #include "offloads.h"
-#include "rps.h"
 #include "slot.h"
 #include "topology.h"
 
@@ -359,36 +358,6 @@ static int offloads_off(struct build *b, int i, const char *ifname)
 			       b->e);
 }
 
-/* Every packet host i's interfaces (or the one named) receive handled on
- * the run's one processor, in the order it came (rps.h). */
-static int steer_rx(struct build *b, int i, const char *only)
-{
-	const struct sl_host *h = &b->t->host[i];
-	const char *names[sizeof(h->iface) / sizeof(h->iface[0])];
-	char mask[64], cmd[160];
-	const char *argv[] = { "ip", "netns", "exec", h->netns,
-			       "sh", "-c",    cmd,    NULL };
-	int cpu = sl_rps_cpu(b->t->slot), n = 0, ret;
-
-	if (cpu < 0)
-		return sl_errf(b->e, -cpu, "choose the processor for %s",
-			       h->netns);
-	sl_rps_mask(cpu, mask, sizeof(mask));
-	for (int k = 0; k < h->nif; k++) {
-		if (only && strcmp(h->iface[k].name, only))
-			continue;
-		names[n++] = h->iface[k].name;
-		snprintf(cmd, sizeof(cmd),
-			 "echo %s > /sys/class/net/%s/queues/rx-0/rps_cpus",
-			 mask, h->iface[k].name);
-		log_cmd(b->cmdlog, argv);
-	}
-	if (b->t->explain || n == 0)
-		return 0;
-	ret = sl_rps_pin(h->nsfd, h->netns, names, n, mask, b->e);
-	return ret < 0 ? ret : 0;
-}
-
 static int link_settled(struct build *b, int i, const char *ifname)
 {
 	if (b->t->explain)
@@ -686,8 +655,6 @@ static int build_all(struct build *b)
 		for (int k = 0; k < t->host[i].nif && ret == 0; k++)
 			ret = offloads_off(b, i, t->host[i].iface[k].name);
 	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
-		ret = steer_rx(b, i, NULL);
-	for (int i = 0; i < SL_NHOSTS && ret == 0; i++)
 		ret = configure_host(b, i);
 	if (ret == 0)
 		ret = add_default_route(b, SL_HOST_CLIENT,
@@ -948,11 +915,6 @@ int sl_topology_rebuild_host(struct sl_topology *t, int host,
 				   t->host[SL_HOST_ROUTER].iface[k].name);
 	if (ret == 0)
 		ret = offloads_off(&b, host, h->iface[0].name);
-	if (ret == 0)
-		ret = steer_rx(&b, SL_HOST_ROUTER,
-			       t->host[SL_HOST_ROUTER].iface[k].name);
-	if (ret == 0)
-		ret = steer_rx(&b, host, NULL);
 	if (ret == 0)
 		ret = add_addr(&b, SL_HOST_ROUTER, k);
 	if (ret == 0)

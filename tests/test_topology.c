@@ -42,7 +42,6 @@
 #include "exec.h"
 #include "sockstate.h"
 #include "sweep.h"
-#include "rps.h"
 #include "topology.h"
 
 #define PORT 5001
@@ -717,49 +716,6 @@ static void test_offloads_off_and_links_running(void **state)
 			     index[SL_HOST_SERVER][0]);
 }
 
-/* Every interface steers what it receives to the run's one processor
- * (rps.h), as its own namespace's sysfs shows. */
-static void test_rx_steered(void **state)
-{
-	struct fixture *f = *state;
-	struct sl_topology *t = &f->t;
-	unsigned long long want;
-	int cpu;
-
-	up(t, &f->c, NULL);
-	cpu = sl_rps_cpu(t->slot);
-	assert_true(cpu >= 0 && cpu < 64);
-	want = 1ULL << cpu;
-	for (int i = 0; i < SL_NHOSTS; i++) {
-		const struct sl_host *h = &t->host[i];
-
-		for (int k = 0; k < h->nif; k++) {
-			char cmd[256], out[128] = "", hex[128];
-			size_t j = 0;
-			FILE *p;
-
-			snprintf(cmd, sizeof(cmd),
-				 "ip netns exec %s cat "
-				 "/sys/class/net/%s/queues/rx-0/rps_cpus",
-				 h->netns, h->iface[k].name);
-			p = popen(cmd, "r");
-			assert_non_null(p);
-			if (!fgets(out, sizeof(out), p))
-				out[0] = '\0';
-			pclose(p);
-			/* "00000000,00000002": the groups, commas dropped. */
-			for (const char *c = out; *c && j + 1 < sizeof(hex);
-			     c++)
-				if (*c != ',' && *c != '\n')
-					hex[j++] = *c;
-			hex[j] = '\0';
-			if (strtoull(hex, NULL, 16) != want)
-				fail_msg("%s %s: rps_cpus %s, not processor %d",
-					 h->netns, h->iface[k].name, out, cpu);
-		}
-	}
-}
-
 static void test_sysctl(void **state)
 {
 	struct fixture *f = *state;
@@ -1098,8 +1054,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_offloads_off_and_links_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sysctl, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_steered, setup,
-						teardown),
 		cmocka_unit_test_setup_teardown(test_private_ehash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_side_by_side, setup,
