@@ -59,50 +59,35 @@ static void set_late(struct sl_timeline *tl, double ms)
 	tl->late_n = ms > 0 ? 300 : 0;
 }
 
-#define RTO_TIMES SL_MS(0, 204, 408, 816, 1632)
+/* The retransmissions at R = 204 ms (0, R, 2R, 4R, 8R, +/- 10 % or 20
+ * ms), judged on the recording as if its timers had woken late ms late. */
+static int rto_times(struct sl_timeline *tl, double late)
+{
+	set_late(tl, late);
+	return JUDGE(tl, expect_packets_at_ms(p, SL_MS(0, 204, 408, 816, 1632),
+					      SL_TOL(10, 20), .from = "client",
+					      .not_flags = "R",
+					      .after = "sending"));
+}
 
 static void test_packets_at(void **state)
 {
 	struct fixture *f = *state;
 
 	/* Not measured (an older recording): 235 is off. */
-	set_late(&f->rto, 0);
-	assert_int_equal(
-		JUDGE(&f->rto,
-		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
-					   .from = "client", .not_flags = "R",
-					   .after = "sending")),
-		0);
+	assert_int_equal(rto_times(&f->rto, 0), 0);
 	assert_non_null(strstr(pred.result[0].evidence, "235.0 (off)"));
 	assert_null(strstr(pred.result[0].evidence, "woke"));
 	/* The run's timers woke 31.5 ms late: 235 is late, not wrong. */
-	set_late(&f->rto, 31.5);
-	assert_int_equal(
-		JUDGE(&f->rto,
-		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
-					   .from = "client", .not_flags = "R",
-					   .after = "sending")),
-		1);
+	assert_int_equal(rto_times(&f->rto, 31.5), 1);
 	assert_non_null(strstr(pred.result[0].evidence, "235.0 (late)"));
 	assert_non_null(strstr(pred.result[0].evidence,
 			       "this run's timers woke up to 31.5 ms late"));
 	/* Only as much as was measured. */
-	set_late(&f->rto, 5);
-	assert_int_equal(
-		JUDGE(&f->rto,
-		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
-					   .from = "client", .not_flags = "R",
-					   .after = "sending")),
-		0);
+	assert_int_equal(rto_times(&f->rto, 5), 0);
 	/* Far above is late too, as long as the lateness covers it: 235 is
 	 * 11 ms past 204's upper end (224.4), and 100 ms of lateness does. */
-	set_late(&f->rto, 100);
-	assert_int_equal(
-		JUDGE(&f->rto,
-		      expect_packets_at_ms(p, RTO_TIMES, SL_TOL(10, 20),
-					   .from = "client", .not_flags = "R",
-					   .after = "sending")),
-		1);
+	assert_int_equal(rto_times(&f->rto, 100), 1);
 	/* Never below: lateness does not make a timer fire early, so a
 	 * retransmission 45 ms before its time stays off. */
 	set_late(&f->rto, 100);
@@ -116,30 +101,27 @@ static void test_packets_at(void **state)
 	set_late(&f->rto, 0);
 }
 
+/* read()'s failure predicted at 16 R = 3264 ms +/- 2 %, judged as if the
+ * recording's timers had woken late ms late. */
+static int read_fails_at(struct sl_timeline *tl, double late)
+{
+	set_late(tl, late);
+	return JUDGE(tl, expect_call_ms(p, "client", "read", "sending", 3264,
+					SL_TOL(2, 20)));
+}
+
 static void test_call_ms(void **state)
 {
 	struct fixture *f = *state;
 
 	/* read() failed 3368.4 ms after "sending": 104 ms past 16 R, which
 	 * 2 % does not cover... */
-	set_late(&f->rto, 0);
-	assert_int_equal(JUDGE(&f->rto,
-			       expect_call_ms(p, "client", "read", "sending",
-					      3264, SL_TOL(2, 20))),
-			 0);
+	assert_int_equal(read_fails_at(&f->rto, 0), 0);
 	assert_non_null(strstr(pred.result[0].evidence, "3368.4 ms (off)"));
 	/* ...and 31.5 ms of lateness does not either ... */
-	set_late(&f->rto, 31.5);
-	assert_int_equal(JUDGE(&f->rto,
-			       expect_call_ms(p, "client", "read", "sending",
-					      3264, SL_TOL(2, 20))),
-			 0);
-	/* ... but 40 does: 3368.4 - 40 is within 2 % of 3264. */
-	set_late(&f->rto, 40);
-	assert_int_equal(JUDGE(&f->rto,
-			       expect_call_ms(p, "client", "read", "sending",
-					      3264, SL_TOL(2, 20))),
-			 1);
+	assert_int_equal(read_fails_at(&f->rto, 31.5), 0);
+	/* ... but 40 does: 3368.4 is 39.1 ms past the upper end, 3329.3. */
+	assert_int_equal(read_fails_at(&f->rto, 40), 1);
 	assert_non_null(strstr(pred.result[0].evidence, "3368.4 ms (late)"));
 	set_late(&f->rto, 0);
 }
