@@ -65,10 +65,8 @@ build: deps
 	cmake -S . -B $(BUILD)
 	cmake --build $(BUILD) -j$$(nproc)
 
-# Both families: every experiment over IPv4 and over IPv6, some 10 s more
-# than IPv4 alone (the TIME-WAITs of both run side by side).
 run-all: build
-	$(SOCKLAB) run --all --family all
+	$(SOCKLAB) run --all
 
 run: build
 	@if [ -z "$(EXP)" ]; then \

@@ -119,7 +119,9 @@ static const char *const run_usage[] = {
 static const struct cli_help_opt run_opts[] = {
 	{ "--all", "every experiment of `socklab list`" },
 	{ "-j, --jobs N", "at most N experiments at a time, 1 to 4096 "
-			  "(default: all at once; on a machine measured "
+			  "(default: as many as there are experiments: all "
+			  "of them, or with --family all half of their IPv4 "
+			  "and IPv6 runs at a time; on a machine measured "
 			  "slower, such as a `socklab vm` guest, one per "
 			  "processor)" },
 	{ "--timeout SEC",
