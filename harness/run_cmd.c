@@ -533,12 +533,12 @@ static void pace(int quiet)
  * deadlines in one run of two; 35 at a time, two in one run of three, and
  * sooner than 70 at once on an idle machine (64 s against 74).  Most of a
  * late variant's time was its harness's: namespaces, captures and trace
- * instances made under the kernel's locks by every variant at once.  On a machine measured
- * slower (pace.h: a QEMU guest under TCG), as many at a time as it has
- * processors: there every experiment at once keeps the emulated
- * processors so busy that the kernel's timers fire late, by 130 ms in half
- * the variants at four at a time and 6 ms at two, which also ran the
- * catalogue sooner (docs/kernels.md). */
+ * instances made under the kernel's locks by every variant at once.  On a
+ * machine measured slower (pace.h: a QEMU guest under TCG), as many at a
+ * time as it has processors: there every experiment at once keeps the
+ * emulated processors so busy that the kernel's timers fire late, by 130
+ * ms in half the variants at four at a time and 6 ms at two, which also
+ * ran the catalogue sooner (docs/kernels.md). */
 static int default_jobs(const struct runner *r)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);

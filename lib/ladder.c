@@ -7,23 +7,6 @@
 
 #define LADDER_WIDTH 44 /* characters between the two rails */
 
-int sl_ladder_delivered(const struct sl_timeline *tl, int i)
-{
-	const struct sl_event *s = &tl->ev[i];
-
-	for (int j = i + 1; j < tl->n; j++) {
-		const struct sl_event *r = &tl->ev[j];
-
-		if (r->kind == SL_EV_PACKET && r->host == s->to &&
-		    sl_ip_eq(&r->pkt.saddr, &s->pkt.saddr) &&
-		    r->pkt.sport == s->pkt.sport && r->pkt.seq == s->pkt.seq &&
-		    r->pkt.ack == s->pkt.ack && r->pkt.flags == s->pkt.flags &&
-		    r->pkt.len == s->pkt.len)
-			return j;
-	}
-	return -1;
-}
-
 void sl_ladder_label(const struct sl_timeline *tl, int i, char *buf, size_t n)
 {
 	char line[512], flags[16];
@@ -110,7 +93,7 @@ void sl_ladder_write(const struct sl_timeline *tl, int left, int right, FILE *f)
 				continue;
 			sl_ladder_label(tl, i, text, sizeof(text));
 			arrow(row, e->from == left,
-			      sl_ladder_delivered(tl, i) < 0, text);
+			      sl_timeline_delivered(tl, i) < 0, text);
 			fprintf(f, "%10.6f  |%s|\n", t, row);
 		} else if (e->kind == SL_EV_MARK || e->kind == SL_EV_CALL) {
 			char what[96];

@@ -10,10 +10,6 @@
 
 #include "timeline.h"
 
-/* The copy of sent segment i at its receiver (its index in tl), or -1
- * when the receiver's capture never saw it (dropped on the path). */
-int sl_ladder_delivered(const struct sl_timeline *tl, int i);
-
 /* The label on segment i's arrow: flags, then relative seq/ack as the
  * timeline shows them, and the length ("P. 1:101 ack 1 (100)"). */
 void sl_ladder_label(const struct sl_timeline *tl, int i, char *buf, size_t n);

@@ -102,7 +102,7 @@ static int router_matters(const struct sl_timeline *tl)
 
 		if (e->kind == SL_EV_MARK && !strncmp(e->name, "fault ", 6))
 			return 1;
-		if (sl_timeline_is_sent(e) && sl_ladder_delivered(tl, i) < 0)
+		if (sl_timeline_is_sent(e) && sl_timeline_delivered(tl, i) < 0)
 			return 1;
 	}
 	return 0;
@@ -156,7 +156,7 @@ static int take_event(struct sl_ladder *l, int i, struct seen *seen, int *nseen)
 		a.to = lane_of(l, e->to);
 		if (a.from < 0 || a.to < 0 || a.from == a.to)
 			return 0;
-		got = sl_ladder_delivered(tl, i);
+		got = sl_timeline_delivered(tl, i);
 		a.lost = got < 0;
 		a.t1 = got < 0 ? e->t : tl->ev[got].t;
 		a.injected = !strcmp(e->name, "injected");

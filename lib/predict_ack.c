@@ -60,25 +60,14 @@ static int acked_by(const struct sl_timeline *tl, int d)
 	return -1;
 }
 
-/* Where the segment at index d arrived: the receiver's capture of the
- * same segment, the first after d, or d itself when there is none. */
+/* Where the segment at index d arrived: the receiver's capture of it, or
+ * d itself when the recording has none (a hand-made one of sender copies
+ * only). */
 static int arrival(const struct sl_timeline *tl, int d)
 {
-	const struct sl_event *s = &tl->ev[d];
+	int got = sl_timeline_delivered(tl, d);
 
-	for (int i = d + 1; i < tl->n; i++) {
-		const struct sl_event *e = &tl->ev[i];
-
-		if (e->kind == SL_EV_PACKET && e->host == s->to &&
-		    e->from == s->from && e->host != e->from &&
-		    sl_ip_eq(&e->pkt.saddr, &s->pkt.saddr) &&
-		    sl_ip_eq(&e->pkt.daddr, &s->pkt.daddr) &&
-		    e->pkt.sport == s->pkt.sport &&
-		    e->pkt.dport == s->pkt.dport && e->pkt.seq == s->pkt.seq &&
-		    e->pkt.len == s->pkt.len && e->pkt.flags == s->pkt.flags)
-			return i;
-	}
-	return d;
+	return got >= 0 ? got : d;
 }
 
 /* The matching segments that take sequence space, as timeline indexes in

@@ -14,15 +14,22 @@
  * little) and calls when they returned.  Each result prints the measured
  * values next to the predicted ones and the tolerance. */
 
-int sl__tol_ok(double measured, double predicted, struct sl_tol tol)
+/* How far from predicted tol allows: tol.pct percent of it or tol.ms,
+ * whichever is wider. */
+static double tol_width(double predicted, struct sl_tol tol)
 {
-	double d = measured - predicted, w = predicted * tol.pct / 100;
+	double w = predicted * tol.pct / 100;
 
-	if (d < 0)
-		d = -d;
 	if (w < 0)
 		w = -w;
-	return d <= (w > tol.ms ? w : tol.ms);
+	return w > tol.ms ? w : tol.ms;
+}
+
+int sl__tol_ok(double measured, double predicted, struct sl_tol tol)
+{
+	double d = measured - predicted;
+
+	return (d < 0 ? -d : d) <= tol_width(predicted, tol);
 }
 
 double sl__late_ms(const struct sl_timeline *tl)
@@ -33,19 +40,14 @@ double sl__late_ms(const struct sl_timeline *tl)
 int sl__tol_judge(const struct sl_timeline *tl, double measured,
 		  double predicted, struct sl_tol tol)
 {
-	double w = predicted * tol.pct / 100;
+	double top = predicted + tol_width(predicted, tol);
 
 	if (sl__tol_ok(measured, predicted, tol))
 		return SL__ON_TIME;
 	/* Above the tolerance's upper end by no more than the lateness:
 	 * not measured minus the lateness within the tolerance, which would
 	 * let a time far above pass as one below it. */
-	if (w < 0)
-		w = -w;
-	if (w < tol.ms)
-		w = tol.ms;
-	if (measured > predicted + w &&
-	    measured <= predicted + w + sl__late_ms(tl))
+	if (measured > top && measured <= top + sl__late_ms(tl))
 		return SL__LATE;
 	return SL__OFF;
 }

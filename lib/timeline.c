@@ -166,3 +166,20 @@ int sl_timeline_find_mark(const struct sl_timeline *tl, const char *spec)
 	}
 	return -1;
 }
+
+int sl_timeline_delivered(const struct sl_timeline *tl, int i)
+{
+	const struct sl_event *s = &tl->ev[i];
+
+	for (int j = i + 1; j < tl->n; j++) {
+		const struct sl_event *r = &tl->ev[j];
+
+		if (r->kind == SL_EV_PACKET && r->host == s->to &&
+		    sl_ip_eq(&r->pkt.saddr, &s->pkt.saddr) &&
+		    r->pkt.sport == s->pkt.sport && r->pkt.seq == s->pkt.seq &&
+		    r->pkt.ack == s->pkt.ack && r->pkt.flags == s->pkt.flags &&
+		    r->pkt.len == s->pkt.len)
+			return j;
+	}
+	return -1;
+}

@@ -136,6 +136,11 @@ void sl_timeline_finish(struct sl_timeline *tl);
  * crosses; the sender's copy is what was sent). */
 int sl_timeline_is_sent(const struct sl_event *ev);
 
+/* The copy of sent segment i at its receiver (its index in tl), or -1
+ * when the receiver's capture never saw it (dropped on the path): where
+ * the ladder draws an arrow's end, and where an ACK's delay starts. */
+int sl_timeline_delivered(const struct sl_timeline *tl, int i);
+
 /* Index of the first mark "name" ("host:name" restricts the host), or -1. */
 int sl_timeline_find_mark(const struct sl_timeline *tl, const char *spec);
 
