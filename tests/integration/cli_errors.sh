@@ -221,16 +221,21 @@ no_group_left timeout
 echo "ok: timeout -> $rc in $elapsed_ms ms, no process left"
 
 # Ctrl-C in the middle of a run: SIGINT once the hanging experiment has
-# started (its pid file says so), then exit 130 and no process left.
+# started (its pid file says so) and the passing one has finished (its
+# progress line is on stderr), then exit 130 and no process left.  Both
+# run at once, so either can come first; the signal waits for both.
 : > "$SOCKLAB_FAKE_PIDS"
 (cd "$work" && exec "$bin" run --results "$tmp/res" pass hang) \
 	> "$tmp/out" 2> "$tmp/err" &
 runner=$!
 for _ in $(seq 100); do
-	[ -s "$SOCKLAB_FAKE_PIDS" ] && break
+	[ -s "$SOCKLAB_FAKE_PIDS" ] && grep -q '^\[[0-9]*/2\] pass: ' "$tmp/err" &&
+		break
 	sleep 0.1
 done
 [ -s "$SOCKLAB_FAKE_PIDS" ] || bad "sigint: the hanging experiment never started"
+grep -q '^\[[0-9]*/2\] pass: ' "$tmp/err" ||
+	bad "sigint: the passing experiment never finished"
 kill -INT "$runner"
 wait "$runner"
 rc=$?
