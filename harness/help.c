@@ -159,9 +159,10 @@ static const struct cli_help_opt run_opts[] = {
 	  "link emulator's rule), as you would type them, then tcpdump per "
 	  "interface and ss to watch it; the faults its roles apply at their "
 	  "marks (a crash, a reboot, a drop) are those of the variant's "
-	  "recorded run, experiments/<id>/guide/<variant>.tl.gz, served "
-	  "through the same code (without one, each run's commands.sh "
-	  "lists them).  Needs no root" },
+	  "recorded run, experiments/<id>/guide/<variant>.tl.gz (installed "
+	  "in share/doc/socklab/experiments), served through the same code "
+	  "(without one, each run's commands.sh lists them).  Needs no "
+	  "root" },
 	{ "--keep", "keep each run's namespaces for inspection with `ip netns "
 		    "exec`; `socklab clean <run>` removes them (`socklab "
 		    "clean`, every run's)" },

@@ -687,9 +687,57 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 
 /* ---- --explain: the commands, by hand ---- */
 
+/* Where an installed experiment's lab guide, sources and recordings are,
+ * relative to the folder of its executable (the build sets it from the
+ * install layout, as socklab's own SL_GUIDES_RELDIR). */
+#ifndef SL_GUIDE_FROM_EXPERIMENT_RELDIR
+#define SL_GUIDE_FROM_EXPERIMENT_RELDIR "../../share/doc/socklab/experiments"
+#endif
+
+/* A file of the experiment's folder (rel: its source, or
+ * guide/<variant>.tl.gz) into path.  An installed experiment takes the
+ * copy installed beside its guide, so that it still finds it once the
+ * checkout it was built from is gone, and never one of another version;
+ * a built one takes the checkout's (the path its source was compiled
+ * from).  0, or -ENOENT when neither can be read. */
+static int experiment_file(const struct sl_registry *reg, const char *rel,
+			   char *path, size_t n)
+{
+	char exe[PATH_MAX], try[2 * PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	const char *slash = reg->file ? strrchr(reg->file, '/') : NULL;
+	char *dir, *real;
+
+	if (len > 0) {
+		exe[len] = '\0';
+		dir = strrchr(exe, '/');
+		if (dir) {
+			*dir = '\0';
+			snprintf(try, sizeof(try), "%s/%s/%s/%s", exe,
+				 SL_GUIDE_FROM_EXPERIMENT_RELDIR, reg->id, rel);
+			/* The path shown is the real one, without the
+			 * relative steps from libexec. */
+			real = access(try, R_OK) == 0 ? realpath(try, NULL) :
+							NULL;
+			if (real) {
+				snprintf(path, n, "%s", real);
+				free(real);
+				return 0;
+			}
+		}
+	}
+	if (slash &&
+	    snprintf(path, n, "%.*s/%s", (int)(slash - reg->file), reg->file,
+		     rel) < (int)n &&
+	    access(path, R_OK) == 0)
+		return 0;
+	return -ENOENT;
+}
+
 /* The faults a variant's roles apply at their marks are known only while
  * they run, so they come from a recorded run of the variant, the one the
- * lab guide shows (experiments/<id>/guide/<variant>.tl.gz), each served
+ * lab guide shows (experiments/<id>/guide/<variant>.tl.gz, installed
+ * beside the guide: experiment_file()), each served
  * through the same code as a run's on the explained topology.  Returns
  * how many it printed, or -1 (said why) when there is no recording or the
  * recording keeps no faults as asked. */
@@ -697,18 +745,14 @@ static int explain_role_faults(const struct sl_registry *reg, int v,
 			       const struct sl_topology *t,
 			       struct sl_board *board, FILE *out)
 {
-	const char *name = reg->variant[v]->name, *slash;
-	char path[PATH_MAX];
+	char rel[SL_NAME_MAX + 16], path[PATH_MAX];
 	struct sl_timeline tl;
 	struct sl_err e = { "" };
 	int n = 0, asked = 0;
 
-	slash = reg->file ? strrchr(reg->file, '/') : NULL;
-	if (!slash ||
-	    snprintf(path, sizeof(path), "%.*s/guide/%s.tl.gz",
-		     (int)(slash - reg->file), reg->file,
-		     name) >= (int)sizeof(path) ||
-	    access(path, R_OK) < 0 || sl_timeline_read(&tl, path, &e) < 0)
+	snprintf(rel, sizeof(rel), "guide/%s.tl.gz", reg->variant[v]->name);
+	if (experiment_file(reg, rel, path, sizeof(path)) < 0 ||
+	    sl_timeline_read(&tl, path, &e) < 0)
 		return -1;
 	for (int i = 0; i < tl.nfaults; i++) {
 		struct sl_fault_spec spec;
@@ -755,6 +799,8 @@ static int explain_variant(const struct sl_registry *reg, int v, FILE *out)
 	struct sl_topology t;
 	struct sl_board *board = NULL;
 	struct sl_setup s = { .topo = &t, .cmdlog = out };
+	const char *slash;
+	char code[PATH_MAX];
 	int ret;
 
 	fprintf(out, "\n# ---- variant %s ----\n", reg->variant[v]->name);
@@ -807,8 +853,12 @@ static int explain_variant(const struct sl_registry *reg, int v, FILE *out)
 	fprintf(out, "# the roles: %d, ", reg->nroles);
 	for (int i = 0; i < reg->nroles; i++)
 		fprintf(out, "%s%s", i ? ", " : "", reg->role[i]->host);
+	slash = reg->file ? strrchr(reg->file, '/') : NULL;
+	if (!slash || experiment_file(reg, slash + 1, code, sizeof(code)) < 0)
+		snprintf(code, sizeof(code), "%s",
+			 reg->file ? reg->file : "the experiment's source");
 	fprintf(out, " (their code: %s), on port %d\n# and away with it:\n",
-		reg->file ? reg->file : "the experiment's source", SL_PORT);
+		code, SL_PORT);
 	for (int h = SL_NHOSTS - 1; h >= 0; h--)
 		fprintf(out, "ip netns del %s\n", t.host[h].netns);
 	return 0;

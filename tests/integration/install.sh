@@ -8,6 +8,7 @@
 # usage: install.sh <socklab binary> <build dir>
 set -u
 bin=$(realpath "$1") build=$(realpath "$2")
+src=$(realpath "$(dirname "$0")/../..")
 . "$(dirname "$0")/common.bash"
 unset SOCKLAB_EXPERIMENTS_DIR
 tmp=$(mktemp -d /tmp/socklab-install-XXXXXX)
@@ -50,6 +51,28 @@ check "no path of the build's experiments in the installed socklab" '! grep -qF 
 mv "$p" "$tmp/moved"
 p=$tmp/moved
 check "moved elsewhere, it still lists them all" '[ "$(list_ids "$p/bin/socklab")" = "$ids" ]'
+
+# The recorded runs the lab guides show are installed beside them, and an
+# installed experiment's --explain takes the faults its roles applied, and
+# the path of its code, from there: not from the checkout it was built
+# from, which a user of the package does not have.
+recorded=""
+for f in "$src"/experiments/*/guide/*.tl.gz; do
+	rel=${f#"$src"/experiments/}
+	[ -f "$p/share/doc/socklab/experiments/$rel" ] || recorded="$recorded $rel"
+done
+check "every recording in share/doc/socklab/experiments/<id>/guide${recorded:+ (missing:$recorded)}" \
+	'[ -z "$recorded" ]'
+if [ -x "$p/libexec/socklab/rst-peer-crashed" ]; then
+	"$p/bin/socklab" run --explain rst-peer-crashed >"$tmp/explain" 2>&1
+	check "installed --explain serves a role's fault from the installed recording" \
+		'grep -A1 "^# faults the roles apply at their marks" "$tmp/explain" |
+		 grep -qF "($p/share/doc/socklab/experiments/rst-peer-crashed/guide/"' ||
+		cat "$tmp/explain"
+	check "... and names the installed source as the roles' code" \
+		'grep -qF "their code: $p/share/doc/socklab/experiments/rst-peer-crashed/rst-peer-crashed.c" "$tmp/explain"'
+	check "... and nothing of the checkout" '! grep -qF "$src/" "$tmp/explain"'
+fi
 
 if [ "$(id -u)" = 0 ] && [ -x "$p/libexec/socklab/rst-refused" ]; then
 	"$p/bin/socklab" run --quiet --results "$tmp/res" rst-refused >"$tmp/run.log" 2>&1
