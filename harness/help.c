@@ -125,8 +125,11 @@ static const struct cli_help_opt run_opts[] = {
 			  "slower, such as a `socklab vm` guest, one per "
 			  "processor)" },
 	{ "--timeout SEC",
-	  "deadline per experiment, instead of its own; past it, SIGTERM, "
-	  "and SIGKILL 5 s later: an error" },
+	  "deadline per experiment, instead of its own (its roles' timeout_s "
+	  "and 10 s), counted from its start and again from each of its "
+	  "variants' roles' start, so that a slow setup on a loaded machine "
+	  "is not taken from its roles; past it, SIGTERM, and SIGKILL 5 s "
+	  "later: an error" },
 	{ "--results DIR",
 	  "where run folders go (default: ./results, created, but not the "
 	  "folders above it); each run gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ "

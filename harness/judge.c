@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "json.h"
 #include "proc.h"
 #include "protocol.h"
@@ -255,7 +256,6 @@ static void judge_error(struct job *j, const json_t *res, int code,
 
 void run_judge(struct job *j)
 {
-	struct runner *r = j->r;
 	const char *line, *status;
 	json_t *res = NULL;
 	char how[160];
@@ -270,9 +270,16 @@ void run_judge(struct job *j)
 	status = cli_json_str(res, "status");
 	cli_describe_status(j->wstatus, how, sizeof(how));
 	j->result = R_ERROR;
-	if (j->timed_out)
+	if (j->timed_out && j->nroles_started)
+		/* Its deadline counted again from there (deadline.c). */
+		run_set_reason(j, NULL,
+			       "timed out %g s after its roles started (%.1f "
+			       "s into its run)",
+			       run_deadline_s(j),
+			       (double)(j->roles_t - j->t0) / SL_NS_PER_SEC);
+	else if (j->timed_out)
 		run_set_reason(j, NULL, "timed out after %g s",
-			       r->timeout ? r->timeout : j->exp->timeout_s);
+			       run_deadline_s(j));
 	else if (j->stopped &&
 		 !(res && (code == SL_EXIT_PASS || code == SL_EXIT_FAIL)))
 		/* The signal is the run's news, said once in the summary. */

@@ -253,15 +253,19 @@ void run_progress_expect(struct runner *r)
 }
 
 /* "about 41 s left (its last run took 60.6 s, in RUN)", RUN the earlier
- * run's folder in --results. */
-static int print_expect(char *buf, size_t n, const struct job *j, double ran)
+ * run's folder in --results; or, with no earlier run, "at most 12 s left
+ * (its timeout: 20 s)", what its deadline has left (deadline_left: the
+ * deadline counts again from its roles' start, deadline.c). */
+static int print_expect(char *buf, size_t n, const struct job *j, double ran,
+			double deadline_left)
 {
 	double left = j->expect_s - ran;
 
 	if (!j->expect_from)
 		return snprintf(buf, n,
 				"at most %.0f s left (its timeout: %.0f s)",
-				left > 0 ? left : 0, j->expect_s);
+				deadline_left > 0 ? deadline_left : 0,
+				j->expect_s);
 	if (left < 0)
 		return snprintf(buf, n,
 				"%.0f s longer than its last run "
@@ -282,17 +286,19 @@ void run_progress_line(struct runner *r)
 	len = snprintf(line, sizeof(line), "socklab: %.0f s: %d of %d done",
 		       all, r->done, r->njobs);
 	for (int i = 0; i < r->njobs && len < (int)sizeof(line); i++) {
-		const struct job *j = &r->job[i];
-		double ran;
+		struct job *j = &r->job[i];
+		double ran, left;
 
 		if (j->state != J_RUNNING || j->pid <= 0)
 			continue;
 		ran = run_job_seconds(j);
+		left = j->paused ? j->remaining :
+				   ev_timer_remaining(r->loop, &j->timeout_w);
 		len += snprintf(line + len, sizeof(line) - len,
 				"; %s running %.0f s, ", j->exp->id, ran);
 		if (len < (int)sizeof(line))
 			len += print_expect(line + len, sizeof(line) - len, j,
-					    ran);
+					    ran, left);
 	}
 	if (waiting > 0 && len < (int)sizeof(line))
 		snprintf(line + len, sizeof(line) - len, "; %d waiting",

@@ -90,6 +90,7 @@ static void stop_watchers(struct job *j)
 	ev_timer_stop(loop, &j->timeout_w);
 	ev_timer_stop(loop, &j->grace_w);
 	run_step_stop(j);
+	run_deadline_stop(j);
 	if (j->out_fd >= 0)
 		close(j->out_fd);
 	j->out_fd = -1;
@@ -199,10 +200,10 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void job_start(struct job *j)
 {
 	struct runner *r = j->r;
-	const char *argv[10 + 2 * 64];
-	char stepfd_arg[16];
+	const char *argv[12 + 2 * 64];
+	char stepfd_arg[16], rolesfd_arg[16];
 	struct cli_child c;
-	int argc = 0, errfd, ret, stepfd = -1;
+	int argc = 0, errfd, ret, stepfd = -1, rolesfd = -1;
 
 	j->state = J_RUNNING;
 	r->running++;
@@ -257,12 +258,25 @@ static void job_start(struct job *j)
 		argv[argc++] = "--step-fd";
 		argv[argc++] = stepfd_arg;
 	}
+	ret = run_deadline_channel(j, &rolesfd);
+	if (ret < 0) {
+		close(errfd);
+		if (stepfd >= 0)
+			close(stepfd);
+		job_fail(j, strdup(strerror(-ret)),
+			 "cannot make the channel of its deadline");
+		return;
+	}
+	snprintf(rolesfd_arg, sizeof(rolesfd_arg), "%d", rolesfd);
+	argv[argc++] = "--roles-fd";
+	argv[argc++] = rolesfd_arg;
 	argv[argc] = NULL;
 	j->t0 = sl_now();
 	ret = cli_spawn_passing(argv, CLI_SPAWN_GROUP, errfd, j->dirfd, &c);
 	close(errfd);
 	if (stepfd >= 0)
 		close(stepfd);
+	close(rolesfd);
 	if (ret) {
 		job_fail(j, strdup(strerror(-ret)), "cannot start");
 		return;
@@ -271,8 +285,7 @@ static void job_start(struct job *j)
 	j->out_fd = c.out;
 	ev_io_init(&j->out_w, out_cb, c.out, EV_READ);
 	ev_child_init(&j->child_w, child_cb, c.pid, 0);
-	ev_timer_init(&j->timeout_w, timeout_cb,
-		      r->timeout ? r->timeout : j->exp->timeout_s, 0);
+	ev_timer_init(&j->timeout_w, timeout_cb, run_deadline_s(j), 0);
 	ev_timer_init(&j->grace_w, grace_cb, GRACE_S, 0);
 	j->out_w.data = j->child_w.data = j;
 	j->timeout_w.data = j->grace_w.data = j;
@@ -284,6 +297,7 @@ static void job_start(struct job *j)
 	ev_timer_start(r->loop, &j->timeout_w);
 	if (j->step_fd >= 0)
 		run_step_watch(j);
+	run_deadline_watch(j);
 }
 
 /* With -j below the number of experiments, the longest ones (by their
@@ -542,6 +556,8 @@ void run_job_free(struct job *j)
 		close(j->dirfd);
 	if (j->step_fd >= 0)
 		close(j->step_fd);
+	if (j->roles_fd >= 0)
+		close(j->roles_fd);
 }
 
 void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
@@ -555,6 +571,7 @@ void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
 	j->out_fd = -1;
 	j->dirfd = -1;
 	j->step_fd = -1;
+	j->roles_fd = -1;
 }
 
 /* Forgets what one run left in the jobs, for the next run of --repeat. */

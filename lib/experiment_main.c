@@ -49,6 +49,7 @@ static void usage(FILE *f, const char *prog)
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
 		"                [--results-fd N] [--step-fd N] [--family 4|6|all]\n"
+		"                [--roles-fd N]\n"
 		"       %s --judge --results DIR [--variant NAME]... "
 		"[--out OUTDIR]\n"
 		"       %s --explain [--variant NAME]...\n"
@@ -161,7 +162,8 @@ struct run_args {
 	const char *fdarg;  /* --results-fd, or NULL */
 	int dirfd;	    /* the experiment's results folder */
 	int keep;
-	int step_fd; /* --step-fd: the CLI's end of the pauses (step.h) */
+	int step_fd;  /* --step-fd: the CLI's end of the pauses (step.h) */
+	int roles_fd; /* --roles-fd: where the roles' starts go (protocol.h) */
 	char **only;
 	int nonly;
 	int want4, want6; /* --family: the address families to run over */
@@ -195,10 +197,11 @@ static int open_results(const char *id, const char *dir, const char *fdarg)
 	return (int)fd;
 }
 
-/* --step-fd N: the CLI's channel for the pauses of --step (step.h), a
- * SOCK_SEQPACKET socket it passed down.  Kept open across the variants'
- * forks (they use it), closed on exec. */
-static int open_step(const char *id, const char *arg)
+/* --step-fd N: the CLI's channel for the pauses of --step (step.h), and
+ * --roles-fd N: where each variant says its roles start (protocol.h).
+ * Each a SOCK_SEQPACKET socket the CLI passed down, kept open across the
+ * variants' forks (they use it) and closed on exec. */
+static int open_channel(const char *id, const char *opt, const char *arg)
 {
 	int type = 0;
 	socklen_t len = sizeof(type);
@@ -211,9 +214,8 @@ static int open_step(const char *id, const char *arg)
 	    getsockopt((int)fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
 	    type != SOCK_SEQPACKET) {
 		fprintf(stderr,
-			"%s: --step-fd %s is not an open SOCK_SEQPACKET "
-			"socket\n",
-			id, arg);
+			"%s: %s %s is not an open SOCK_SEQPACKET socket\n", id,
+			opt, arg);
 		return -EBADF;
 	}
 	fcntl((int)fd, F_SETFD, FD_CLOEXEC);
@@ -328,7 +330,8 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 	if (pid == 0) {
 		struct sl_run_opts opts = { .dir = ".",
 					    .keep = a->keep,
-					    .step_fd = a->step_fd };
+					    .step_fd = a->step_fd,
+					    .roles_fd = a->roles_fd };
 
 		opts.family = family_of(reg->variant[idx]);
 
@@ -903,15 +906,18 @@ int main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "step-fd", required_argument, NULL, 's' },
+		{ "roles-fd", required_argument, NULL, 'R' },
 		{ "family", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	const struct sl_registry *reg = sl_registry();
 	char *only[SL_MAX_VARIANTS], why[1024];
-	struct run_args a = {
-		.only = only, .dirfd = -1, .step_fd = -1, .want4 = 1
-	};
+	struct run_args a = { .only = only,
+			      .dirfd = -1,
+			      .step_fd = -1,
+			      .roles_fd = -1,
+			      .want4 = 1 };
 	int describe = 0, do_run = 0, do_judge = 0, do_explain = 0, c;
 
 	/* Before --describe as before --run: the CLI's catalogue then lists
@@ -948,8 +954,14 @@ int main(int argc, char **argv)
 			a.keep = 1;
 			break;
 		case 's':
-			a.step_fd = open_step(reg->id, optarg);
+			a.step_fd = open_channel(reg->id, "--step-fd", optarg);
 			if (a.step_fd < 0)
+				return SL_EXIT_USAGE;
+			break;
+		case 'R':
+			a.roles_fd =
+				open_channel(reg->id, "--roles-fd", optarg);
+			if (a.roles_fd < 0)
 				return SL_EXIT_USAGE;
 			break;
 		case 'v':

@@ -17,7 +17,7 @@
  *	instead, for --describe as for --run: the CLI lists it as broken.
  *
  *   <id> --run --results DIR [--keep] [--variant NAME]... [--results-fd N]
- *	    [--family 4|6|all]
+ *	    [--family 4|6|all] [--roles-fd N]
  *	runs the variants (each in its own topology, concurrently; over
  *	IPv4 unless --family says otherwise: a variant run over IPv6 is
  *	named NAME.ipv6 in everything it writes, and --variant takes either
@@ -38,6 +38,11 @@
  *	 "measured":{"rst_after_close_ms":{"value":0.1,"unit":"ms"}}}
  *	Progress and diagnostics go to stderr.  On SIGTERM or SIGINT it stops
  *	its roles, tears its namespaces down, and exits SL_EXIT_ERROR.
+ *	With --roles-fd N (a SOCK_SEQPACKET socket), each variant sends one
+ *	byte, SL_ROLES_STARTED, on N as its roles start: the CLI's deadline
+ *	for the experiment (timeout_s) counts again from there, so that the
+ *	harness's setup, which on a loaded machine waits on the kernel's
+ *	locks for many seconds, is not taken from the roles' time.
  *
  *   <id> --judge --results DIR [--variant NAME]... [--out OUTDIR]
  *	judges the run recorded in DIR again, with this executable's
@@ -70,5 +75,8 @@
 #define SL_EXIT_ERROR 2	 /* could not run: setup failed, role timed out */
 #define SL_EXIT_USAGE 64 /* bad command line */
 #define SL_EXIT_SKIP 77	 /* cannot run here (not root): ctest's skip */
+
+/* What a variant sends on --roles-fd as its roles start. */
+#define SL_ROLES_STARTED 'r'
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -28,6 +29,7 @@
 #include "linkemu.h"
 #include "observe.h"
 #include "pace.h"
+#include "protocol.h"
 #include "resultdir.h"
 #include "role.h"
 #include "run.h"
@@ -641,6 +643,16 @@ static int roles_run(struct run *r)
 	if (sl_cleanup_push(&r->cleanup, kill_roles, &r->roles, "roles") < 0) {
 		fail(r->out, "too many resources");
 		return -ENOSPC;
+	}
+	/* The CLI's deadline for the experiment counts again from here
+	 * (protocol.h).  Not waited on and not checked: a CLI that is gone
+	 * or behind changes nothing of the run, and its own deadline then
+	 * counts from the experiment's start, as it would without. */
+	if (r->opts->roles_fd >= 0) {
+		char started = SL_ROLES_STARTED;
+
+		(void)!send(r->opts->roles_fd, &started, 1,
+			    MSG_NOSIGNAL | MSG_DONTWAIT);
 	}
 	ret = spawn_roles(r, deadline);
 	if (ret < 0)

@@ -49,10 +49,11 @@ if [ "$1" = --describe ]; then
 	printf '{"id":"%s","claim":"fake %s","expected":"CONFIRMED","timeout_s":30,"variants":["only"]}\n' "$id" "$id"
 	exit 0
 fi
-dir=
+dir= roles=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--results) dir=$2; shift 2 ;;
+	--roles-fd) roles=$2; shift 2 ;;
 	*) shift ;;
 	esac
 done
@@ -71,10 +72,25 @@ hang-ignoring-term)
 	sleep 1000 &
 	echo "$$ $!" >> "$SOCKLAB_FAKE_PIDS"
 	while :; do wait; done ;;
+slow-setup)
+	# A harness setup that takes half of --timeout (as on a loaded
+	# machine), then roles that take more than the other half.
+	sleep 1
+	printf r >&"$roles"
+	sleep 1.5
+	printf '{"id":"%s","claim":"fake","verdict":"CONFIRMED","expected":"CONFIRMED","status":"pass","duration_s":2.5,"results":"%s","variants":[],"measured":{}}\n' "$id" "$dir"
+	exit 0 ;;
+hang-after-roles)
+	sleep 0.5
+	printf r >&"$roles"
+	sleep 1000 &
+	echo "$$ $!" >> "$SOCKLAB_FAKE_PIDS"
+	wait
+	exit 0 ;;
 esac
 EOF
 chmod 755 "$tmp/fake"
-for id in pass hang hang-ignoring-term; do
+for id in pass hang hang-ignoring-term slow-setup hang-after-roles; do
 	ln -s ../fake "$exps/$id"
 done
 export SOCKLAB_FAKE_PIDS=$tmp/pids
@@ -219,6 +235,29 @@ for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
 done
 no_group_left timeout
 echo "ok: timeout -> $rc in $elapsed_ms ms, no process left"
+
+# The deadline counts again from the roles' start (harness/deadline.c):
+# setup and roles longer than --timeout together are no hang once the
+# roles say they started, and a hang after that is stopped a whole
+# --timeout later.
+: > "$SOCKLAB_FAKE_PIDS"
+start=$(date +%s%N)
+(cd "$work" && "$bin" run --timeout 2 --results "$tmp/res" slow-setup \
+	hang-after-roles) > "$tmp/out" 2> "$tmp/err"
+rc=$?
+elapsed_ms=$((($(date +%s%N) - start) / 1000000))
+[ "$rc" = 2 ] || bad "roles' start: exit $rc, expected 2"
+grep -q "^slow-setup .* pass " "$tmp/out" ||
+	bad "roles' start: slow-setup did not pass past --timeout 2: $(cat "$tmp/out" "$tmp/err")"
+grep -q "^hang-after-roles: timed out 2 s after its roles started" "$tmp/out" ||
+	bad "roles' start: no 'timed out 2 s after its roles started' for hang-after-roles"
+[ "$elapsed_ms" -ge 2500 ] ||
+	bad "roles' start: over in $elapsed_ms ms, before its roles' start (0.5 s) and 2 s"
+for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
+	kill -0 "$pid" 2>/dev/null && bad "roles' start: process $pid still runs"
+done
+no_group_left roles
+echo "ok: deadline from the roles' start -> $rc in $elapsed_ms ms"
 
 # Ctrl-C in the middle of a run: SIGINT once the hanging experiment has
 # started (its pid file says so) and the passing one has finished (its

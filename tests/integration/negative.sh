@@ -11,7 +11,10 @@
 #  4. call-fails's client needs a connect() that is refused: an ERROR that
 #     names the call as written, its errno and file:line, never a verdict;
 #  5. timewait-never's client waits for a TIME-WAIT that its reset
-#     connection never makes: an ERROR at once, not at the deadline.
+#     connection never makes: an ERROR at once, not at the deadline;
+#  6. setup-slow's setup takes 3 s and its roles 3.5 s: with --timeout 6
+#     it passes, since the CLI's deadline counts again from the roles'
+#     start, which the real experiment says on --roles-fd.
 # usage: negative.sh <socklab binary> <build dir>
 set -u
 socklab=$1 build=$2
@@ -115,6 +118,18 @@ check "timewait-never: the wait says the connection left no TIME-WAIT" \
 	'grep -q "client: wait for TIME-WAIT on port [0-9]* (it is gone: the connection closed and left no TIME-WAIT" "$out/json"'
 # Its deadline is 20 s; ending at once is well inside half of it.
 check "timewait-never: ended in $took s, not at the 20 s deadline" '[ $took -lt 10 ]'
+[ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
+fail=$((fail | f0))
+
+# 6. The deadline counts from the roles' start, not the setup's.
+f0=$fail fail=0
+"$socklab" run --timeout 6 --json --results "$out/slow" setup-slow >"$out/json" 2>"$out/err"
+rc=$?
+check "setup-slow --timeout 6: exit status 0 (passed): got $rc" '[ $rc = 0 ]'
+# Setup and roles alone are 6.5 s: past a deadline counted from the start.
+check "setup-slow: ran past 6 s ($(jq -r .duration_s "$out/json") s)" \
+	'jq -e ".duration_s > 6" "$out/json" >/dev/null'
+check "the run's namespaces are gone" 'none_left "$out/slow"'
 [ $fail = 0 ] || { cat "$out/err"; head -c 3000 "$out/json"; }
 fail=$((fail | f0))
 exit $fail
