@@ -126,10 +126,11 @@ static const struct cli_help_opt run_opts[] = {
 			  "processor)" },
 	{ "--timeout SEC",
 	  "deadline per experiment, instead of its own (its roles' timeout_s "
-	  "and 10 s), counted from its start and again from each of its "
-	  "variants' roles' start, so that a slow setup on a loaded machine "
-	  "is not taken from its roles; past it, SIGTERM, and SIGKILL 5 s "
-	  "later: an error" },
+	  "and 10 s), counted from its start and again each time one of its "
+	  "variants moves on (a phase of the harness over, its roles "
+	  "started), so that a slow setup on a loaded machine is not taken "
+	  "from its roles; past it, SIGTERM, and SIGKILL 5 s later: an "
+	  "error" },
 	{ "--results DIR",
 	  "where run folders go (default: ./results, created, but not the "
 	  "folders above it); each run gets DIR/YYYYmmdd-HHMMSS-PID/<id>/ "

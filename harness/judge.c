@@ -270,13 +270,15 @@ void run_judge(struct job *j)
 	status = cli_json_str(res, "status");
 	cli_describe_status(j->wstatus, how, sizeof(how));
 	j->result = R_ERROR;
-	if (j->timed_out && j->nroles_started)
+	if (j->timed_out && j->progress)
 		/* Its deadline counted again from there (deadline.c). */
 		run_set_reason(j, NULL,
-			       "timed out %g s after its roles started (%.1f "
-			       "s into its run)",
+			       "timed out %g s after %s (%.1f s into its run)",
 			       run_deadline_s(j),
-			       (double)(j->roles_t - j->t0) / SL_NS_PER_SEC);
+			       j->progress == SL_PROGRESS_ROLES ?
+				       "its roles started" :
+				       "the last phase of its harness ended",
+			       (double)(j->progress_t - j->t0) / SL_NS_PER_SEC);
 	else if (j->timed_out)
 		run_set_reason(j, NULL, "timed out after %g s",
 			       run_deadline_s(j));

@@ -268,7 +268,7 @@ static void job_start(struct job *j)
 		return;
 	}
 	snprintf(rolesfd_arg, sizeof(rolesfd_arg), "%d", rolesfd);
-	argv[argc++] = "--roles-fd";
+	argv[argc++] = "--progress-fd";
 	argv[argc++] = rolesfd_arg;
 	argv[argc] = NULL;
 	j->t0 = sl_now();
@@ -556,8 +556,8 @@ void run_job_free(struct job *j)
 		close(j->dirfd);
 	if (j->step_fd >= 0)
 		close(j->step_fd);
-	if (j->roles_fd >= 0)
-		close(j->roles_fd);
+	if (j->progress_fd >= 0)
+		close(j->progress_fd);
 }
 
 void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
@@ -571,7 +571,7 @@ void run_job_init(struct job *j, struct runner *r, struct cli_exp *x,
 	j->out_fd = -1;
 	j->dirfd = -1;
 	j->step_fd = -1;
-	j->roles_fd = -1;
+	j->progress_fd = -1;
 }
 
 /* Forgets what one run left in the jobs, for the next run of --repeat. */

@@ -67,11 +67,12 @@ struct job {
 	int npauses;	  /* pauses so far */
 	double remaining; /* the deadline's time left when it paused */
 	/* Its deadline (deadline.c): the channel its variants say their
-	 * roles' start on, -1 without; how many said so, the latest when. */
-	int roles_fd;
-	ev_io roles_w;
-	int nroles_started;
-	int64_t roles_t;
+	 * progress on, -1 without; the latest sign (SL_PROGRESS_*, or 0
+	 * before any), and when it came. */
+	int progress_fd;
+	ev_io progress_w;
+	char progress;
+	int64_t progress_t;
 	/* How long it is expected to take (progress.c): its last run's
 	 * duration, from the verdict.json in the run folder expect_from (its
 	 * name in --results), or its timeout when expect_from is NULL. */
@@ -166,10 +167,11 @@ void run_step_watch(struct job *j);
 void run_step_stop(struct job *j);
 
 /* deadline.c: how long an experiment may run (--timeout, else its
- * timeout_s), counted from its start and again from each of its variants'
- * roles' start.  run_deadline_channel() makes the channel they say so on:
- * *child_fd is the experiment's end (to pass with --roles-fd and close
- * once it is started), or -errno.  run_deadline_watch() moves the job's
+ * timeout_s), counted from its start and again from each sign of progress
+ * of its variants (a phase of the harness over, their roles' start).
+ * run_deadline_channel() makes the channel they say so on: *child_fd is
+ * the experiment's end (to pass with --progress-fd and close once it is
+ * started), or -errno.  run_deadline_watch() moves the job's
  * deadline from the loop as they do; run_deadline_stop() stops watching
  * and closes it. */
 double run_deadline_s(const struct job *j);

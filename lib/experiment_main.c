@@ -49,7 +49,7 @@ static void usage(FILE *f, const char *prog)
 		"usage: %s --describe\n"
 		"       %s --run --results DIR [--keep] [--variant NAME]...\n"
 		"                [--results-fd N] [--step-fd N] [--family 4|6|all]\n"
-		"                [--roles-fd N]\n"
+		"                [--progress-fd N]\n"
 		"       %s --judge --results DIR [--variant NAME]... "
 		"[--out OUTDIR]\n"
 		"       %s --explain [--variant NAME]...\n"
@@ -162,8 +162,8 @@ struct run_args {
 	const char *fdarg;  /* --results-fd, or NULL */
 	int dirfd;	    /* the experiment's results folder */
 	int keep;
-	int step_fd;  /* --step-fd: the CLI's end of the pauses (step.h) */
-	int roles_fd; /* --roles-fd: where the roles' starts go (protocol.h) */
+	int step_fd;	 /* --step-fd: the CLI's end of the pauses (step.h) */
+	int progress_fd; /* --progress-fd: where progress goes (protocol.h) */
 	char **only;
 	int nonly;
 	int want4, want6; /* --family: the address families to run over */
@@ -198,7 +198,7 @@ static int open_results(const char *id, const char *dir, const char *fdarg)
 }
 
 /* --step-fd N: the CLI's channel for the pauses of --step (step.h), and
- * --roles-fd N: where each variant says its roles start (protocol.h).
+ * --progress-fd N: where each variant says it moved on (protocol.h).
  * Each a SOCK_SEQPACKET socket the CLI passed down, kept open across the
  * variants' forks (they use it) and closed on exec. */
 static int open_channel(const char *id, const char *opt, const char *arg)
@@ -331,7 +331,7 @@ static pid_t start_variant(const struct sl_registry *reg, int idx,
 		struct sl_run_opts opts = { .dir = ".",
 					    .keep = a->keep,
 					    .step_fd = a->step_fd,
-					    .roles_fd = a->roles_fd };
+					    .progress_fd = a->progress_fd };
 
 		opts.family = family_of(reg->variant[idx]);
 
@@ -906,7 +906,7 @@ int main(int argc, char **argv)
 		{ "keep", no_argument, NULL, 'k' },
 		{ "variant", required_argument, NULL, 'v' },
 		{ "step-fd", required_argument, NULL, 's' },
-		{ "roles-fd", required_argument, NULL, 'R' },
+		{ "progress-fd", required_argument, NULL, 'P' },
 		{ "family", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -916,7 +916,7 @@ int main(int argc, char **argv)
 	struct run_args a = { .only = only,
 			      .dirfd = -1,
 			      .step_fd = -1,
-			      .roles_fd = -1,
+			      .progress_fd = -1,
 			      .want4 = 1 };
 	int describe = 0, do_run = 0, do_judge = 0, do_explain = 0, c;
 
@@ -958,10 +958,10 @@ int main(int argc, char **argv)
 			if (a.step_fd < 0)
 				return SL_EXIT_USAGE;
 			break;
-		case 'R':
-			a.roles_fd =
-				open_channel(reg->id, "--roles-fd", optarg);
-			if (a.roles_fd < 0)
+		case 'P':
+			a.progress_fd =
+				open_channel(reg->id, "--progress-fd", optarg);
+			if (a.progress_fd < 0)
 				return SL_EXIT_USAGE;
 			break;
 		case 'v':

@@ -17,7 +17,7 @@
  *	instead, for --describe as for --run: the CLI lists it as broken.
  *
  *   <id> --run --results DIR [--keep] [--variant NAME]... [--results-fd N]
- *	    [--family 4|6|all] [--roles-fd N]
+ *	    [--family 4|6|all] [--progress-fd N]
  *	runs the variants (each in its own topology, concurrently; over
  *	IPv4 unless --family says otherwise: a variant run over IPv6 is
  *	named NAME.ipv6 in everything it writes, and --variant takes either
@@ -38,11 +38,14 @@
  *	 "measured":{"rst_after_close_ms":{"value":0.1,"unit":"ms"}}}
  *	Progress and diagnostics go to stderr.  On SIGTERM or SIGINT it stops
  *	its roles, tears its namespaces down, and exits SL_EXIT_ERROR.
- *	With --roles-fd N (a SOCK_SEQPACKET socket), each variant sends one
- *	byte, SL_ROLES_STARTED, on N as its roles start: the CLI's deadline
- *	for the experiment (timeout_s) counts again from there, so that the
- *	harness's setup, which on a loaded machine waits on the kernel's
- *	locks for many seconds, is not taken from the roles' time.
+ *	With --progress-fd N (a SOCK_SEQPACKET socket), each variant sends
+ *	one byte on N as it moves on: SL_PROGRESS_PHASE when a phase of the
+ *	harness is over (topology up, observers started, trace ready, ...),
+ *	SL_PROGRESS_ROLES as its roles start.  The CLI's deadline for the
+ *	experiment (timeout_s) counts again from each, so that the harness's
+ *	setup, which on a loaded machine waits on the kernel's locks for
+ *	many seconds, is not taken from the roles' time, while a phase that
+ *	hangs is still stopped.
  *
  *   <id> --judge --results DIR [--variant NAME]... [--out OUTDIR]
  *	judges the run recorded in DIR again, with this executable's
@@ -76,7 +79,8 @@
 #define SL_EXIT_USAGE 64 /* bad command line */
 #define SL_EXIT_SKIP 77	 /* cannot run here (not root): ctest's skip */
 
-/* What a variant sends on --roles-fd as its roles start. */
-#define SL_ROLES_STARTED 'r'
+/* What a variant sends on --progress-fd. */
+#define SL_PROGRESS_PHASE 'p' /* a phase of the harness is over */
+#define SL_PROGRESS_ROLES 'r' /* its roles start */
 
 #endif

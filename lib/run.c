@@ -166,18 +166,6 @@ struct phases {
 	} p[16];
 };
 
-static void phase(struct phases *ph, const char *name, int64_t *total,
-		  int64_t since)
-{
-	int64_t d = sl_now() - since;
-
-	*total += d;
-	if (ph->n < 16) {
-		ph->p[ph->n].name = name;
-		ph->p[ph->n++].ns = d;
-	}
-}
-
 static int cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -297,6 +285,16 @@ struct roles {
 	struct sl_board *board;
 };
 
+/* Says to the CLI that the run has moved on (protocol.h's --progress-fd):
+ * its deadline for the experiment counts again from here.  Not waited on
+ * and not checked: a CLI that is gone or behind changes nothing of the
+ * run, and its deadline then counts from the last sign it did get. */
+static void progress(int fd, char what)
+{
+	if (fd >= 0)
+		(void)!send(fd, &what, 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Everything one variant's run holds, from its first step to its last. */
 struct run {
 	const struct sl_registry *reg;
@@ -322,6 +320,20 @@ struct run {
 	long dumps;
 	int64_t dump_ns;
 };
+
+/* One of the harness's phases is over: its time into harness.txt, and a
+ * sign of progress to the CLI. */
+static void phase(struct run *r, const char *name, int64_t since)
+{
+	int64_t d = sl_now() - since;
+
+	r->harness += d;
+	if (r->ph.n < 16) {
+		r->ph.p[r->ph.n].name = name;
+		r->ph.p[r->ph.n++].ns = d;
+	}
+	progress(r->opts->progress_fd, SL_PROGRESS_PHASE);
+}
 
 static void kill_roles(void *arg)
 {
@@ -381,7 +393,7 @@ static int topology_up(struct run *r)
 	int ret = sl_topology_up(&r->topo, r->opts->family, &r->cleanup,
 				 r->cmdlog, &r->e);
 
-	phase(&r->ph, "topology up", &r->harness, t);
+	phase(r, "topology up", t);
 	if (ret < 0) {
 		fail(r->out, "topology: %s", r->e.msg);
 		return ret;
@@ -426,7 +438,7 @@ static void trace_start(struct run *r)
 		snprintf(r->kwhy, sizeof(r->kwhy),
 			 "the run's cleanup stack is full");
 	}
-	phase(&r->ph, "trace start", &r->harness, t);
+	phase(r, "trace start", t);
 }
 
 /* The link emulator's process, before SETUP and the roles, which may
@@ -436,7 +448,7 @@ static int linkemu_start(struct run *r)
 	int64_t t = sl_now();
 	int ret = sl_linkemu_start(&r->topo, &r->cleanup, &r->e);
 
-	phase(&r->ph, "link emulator start", &r->harness, t);
+	phase(r, "link emulator start", t);
 	if (ret < 0)
 		fail(r->out, "link emulator: %s", r->e.msg);
 	return ret;
@@ -499,7 +511,7 @@ static int observers_start(struct run *r)
 	int ret = sl_observer_start(&r->obs, &r->topo, r->opts->dir, r->board,
 				    &r->e);
 
-	phase(&r->ph, "observers start", &r->harness, t);
+	phase(r, "observers start", t);
 	if (ret < 0 || (ret = sl_cleanup_push(&r->cleanup, stop_observer,
 					      &r->obs, "observers")) < 0)
 		fail(r->out, "observers: %s", r->e.msg);
@@ -529,7 +541,7 @@ static void trace_ready(struct run *r)
 	}
 	if (sl_counters_read(&r->ctr0, &r->topo, &r->e) < 0)
 		snprintf(r->cwhy, sizeof(r->cwhy), "%.150s", r->e.msg);
-	phase(&r->ph, "trace ready, counters", &r->harness, t);
+	phase(r, "trace ready, counters", t);
 }
 
 /* Forks a process for each role, counted in on the board before it runs,
@@ -644,16 +656,7 @@ static int roles_run(struct run *r)
 		fail(r->out, "too many resources");
 		return -ENOSPC;
 	}
-	/* The CLI's deadline for the experiment counts again from here
-	 * (protocol.h).  Not waited on and not checked: a CLI that is gone
-	 * or behind changes nothing of the run, and its own deadline then
-	 * counts from the experiment's start, as it would without. */
-	if (r->opts->roles_fd >= 0) {
-		char started = SL_ROLES_STARTED;
-
-		(void)!send(r->opts->roles_fd, &started, 1,
-			    MSG_NOSIGNAL | MSG_DONTWAIT);
-	}
+	progress(r->opts->progress_fd, SL_PROGRESS_ROLES);
 	ret = spawn_roles(r, deadline);
 	if (ret < 0)
 		return ret;
@@ -696,7 +699,7 @@ static void kernel_stop(struct run *r)
 	}
 	/* The instance is removed in the background; the cleanup step waits
 	 * for it. */
-	phase(&r->ph, "trace and counters stop", &r->harness, t);
+	phase(r, "trace and counters stop", t);
 }
 
 /* What the recording keeps of the run beyond its events (timeline.h), so
@@ -760,7 +763,7 @@ static void collect(struct run *r)
 	sl_observer_cost(r->obs, &r->dumps, &r->dump_ns);
 	ret = sl_observer_stop(r->obs, &r->tl, &r->e);
 	r->obs = NULL;
-	phase(&r->ph, "observers stop", &r->harness, t);
+	phase(r, "observers stop", t);
 	if (ret < 0)
 		fail(r->out, "observers: %s", r->e.msg);
 	r->out->nfaults =
@@ -806,7 +809,7 @@ static void teardown(struct run *r)
 	int64_t t = sl_now();
 
 	sl_cleanup_run(&r->cleanup);
-	phase(&r->ph, "teardown", &r->harness, t);
+	phase(r, "teardown", t);
 	write_phases(&r->ph, r->opts->dir, &r->tl, r->dumps, r->dump_ns);
 	sl_timeline_free(&r->tl);
 	sl_counters_free(&r->ctr0);

@@ -47,8 +47,8 @@ struct sl_run_opts {
 	const char *dir; /* this variant's results folder (exists) */
 	int keep;	 /* leave the namespaces up */
 	int step_fd;	 /* --step's channel to the CLI (step.h), or -1 */
-	int roles_fd; /* where the roles' start is said (protocol.h), or -1 */
-	int family;   /* AF_INET or AF_INET6: the hosts' addresses */
+	int progress_fd; /* where its progress is said (protocol.h), or -1 */
+	int family;	 /* AF_INET or AF_INET6: the hosts' addresses */
 };
 
 /* Runs variant v of the registered experiment.  Never exits; signals

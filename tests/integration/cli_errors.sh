@@ -49,11 +49,11 @@ if [ "$1" = --describe ]; then
 	printf '{"id":"%s","claim":"fake %s","expected":"CONFIRMED","timeout_s":30,"variants":["only"]}\n' "$id" "$id"
 	exit 0
 fi
-dir= roles=
+dir= progress=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--results) dir=$2; shift 2 ;;
-	--roles-fd) roles=$2; shift 2 ;;
+	--progress-fd) progress=$2; shift 2 ;;
 	*) shift ;;
 	esac
 done
@@ -73,16 +73,26 @@ hang-ignoring-term)
 	echo "$$ $!" >> "$SOCKLAB_FAKE_PIDS"
 	while :; do wait; done ;;
 slow-setup)
-	# A harness setup that takes half of --timeout (as on a loaded
-	# machine), then roles that take more than the other half.
-	sleep 1
-	printf r >&"$roles"
+	# Two harness phases that take more than --timeout together (as on
+	# a loaded machine), then roles that take most of it again.
+	sleep 1.2
+	printf p >&"$progress"
+	sleep 1.2
+	printf p >&"$progress"
+	printf r >&"$progress"
 	sleep 1.5
-	printf '{"id":"%s","claim":"fake","verdict":"CONFIRMED","expected":"CONFIRMED","status":"pass","duration_s":2.5,"results":"%s","variants":[],"measured":{}}\n' "$id" "$dir"
+	printf '{"id":"%s","claim":"fake","verdict":"CONFIRMED","expected":"CONFIRMED","status":"pass","duration_s":3.9,"results":"%s","variants":[],"measured":{}}\n' "$id" "$dir"
 	exit 0 ;;
 hang-after-roles)
 	sleep 0.5
-	printf r >&"$roles"
+	printf r >&"$progress"
+	sleep 1000 &
+	echo "$$ $!" >> "$SOCKLAB_FAKE_PIDS"
+	wait
+	exit 0 ;;
+hang-in-phase)
+	sleep 0.5
+	printf p >&"$progress"
 	sleep 1000 &
 	echo "$$ $!" >> "$SOCKLAB_FAKE_PIDS"
 	wait
@@ -90,7 +100,8 @@ hang-after-roles)
 esac
 EOF
 chmod 755 "$tmp/fake"
-for id in pass hang hang-ignoring-term slow-setup hang-after-roles; do
+for id in pass hang hang-ignoring-term slow-setup hang-after-roles \
+	hang-in-phase; do
 	ln -s ../fake "$exps/$id"
 done
 export SOCKLAB_FAKE_PIDS=$tmp/pids
@@ -236,28 +247,30 @@ done
 no_group_left timeout
 echo "ok: timeout -> $rc in $elapsed_ms ms, no process left"
 
-# The deadline counts again from the roles' start (harness/deadline.c):
-# setup and roles longer than --timeout together are no hang once the
-# roles say they started, and a hang after that is stopped a whole
-# --timeout later.
+# The deadline counts again from each sign of progress on --progress-fd
+# (harness/deadline.c): harness phases and roles longer than --timeout
+# together are no hang when each says it is over, and a hang after one is
+# stopped a whole --timeout later, saying after what.
 : > "$SOCKLAB_FAKE_PIDS"
 start=$(date +%s%N)
 (cd "$work" && "$bin" run --timeout 2 --results "$tmp/res" slow-setup \
-	hang-after-roles) > "$tmp/out" 2> "$tmp/err"
+	hang-after-roles hang-in-phase) > "$tmp/out" 2> "$tmp/err"
 rc=$?
 elapsed_ms=$((($(date +%s%N) - start) / 1000000))
-[ "$rc" = 2 ] || bad "roles' start: exit $rc, expected 2"
+[ "$rc" = 2 ] || bad "progress: exit $rc, expected 2"
 grep -q "^slow-setup .* pass " "$tmp/out" ||
-	bad "roles' start: slow-setup did not pass past --timeout 2: $(cat "$tmp/out" "$tmp/err")"
+	bad "progress: slow-setup did not pass past --timeout 2: $(cat "$tmp/out" "$tmp/err")"
 grep -q "^hang-after-roles: timed out 2 s after its roles started" "$tmp/out" ||
-	bad "roles' start: no 'timed out 2 s after its roles started' for hang-after-roles"
+	bad "progress: no 'timed out 2 s after its roles started' for hang-after-roles"
+grep -q "^hang-in-phase: timed out 2 s after the last phase of its harness ended" "$tmp/out" ||
+	bad "progress: no 'timed out 2 s after the last phase ...' for hang-in-phase"
 [ "$elapsed_ms" -ge 2500 ] ||
-	bad "roles' start: over in $elapsed_ms ms, before its roles' start (0.5 s) and 2 s"
+	bad "progress: over in $elapsed_ms ms, before its roles' start (0.5 s) and 2 s"
 for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
-	kill -0 "$pid" 2>/dev/null && bad "roles' start: process $pid still runs"
+	kill -0 "$pid" 2>/dev/null && bad "progress: process $pid still runs"
 done
-no_group_left roles
-echo "ok: deadline from the roles' start -> $rc in $elapsed_ms ms"
+no_group_left progress
+echo "ok: deadline from the latest progress -> $rc in $elapsed_ms ms"
 
 # Ctrl-C in the middle of a run: SIGINT once the hanging experiment has
 # started (its pid file says so) and the passing one has finished (its

@@ -190,7 +190,7 @@ echo "ok: overlap (slow2 started, slow1 ended: $ms ms apart) and -j 1 (one after
 
 # What reaches the experiment.
 run_cli 0 run --keep --variant two_2 pass
-grep -q -- "^--run --results $tmp/results/.*/pass --keep --variant two_2 --results-fd 3 --roles-fd [0-9]*$" \
+grep -q -- "^--run --results $tmp/results/.*/pass --keep --variant two_2 --results-fd 3 --progress-fd [0-9]*$" \
 	"$tmp/args.pass" || bad "pass-through: $(cat "$tmp/args.pass")"
 run_cli 64 run --variant nope pass
 grep -q "pass has no variant 'nope' (its variants: one_1 two_2)" "$tmp/err" ||

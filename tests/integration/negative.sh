@@ -14,7 +14,7 @@
 #     connection never makes: an ERROR at once, not at the deadline;
 #  6. setup-slow's setup takes 3 s and its roles 3.5 s: with --timeout 6
 #     it passes, since the CLI's deadline counts again from the roles'
-#     start, which the real experiment says on --roles-fd.
+#     start, which the real experiment says on --progress-fd.
 # usage: negative.sh <socklab binary> <build dir>
 set -u
 socklab=$1 build=$2

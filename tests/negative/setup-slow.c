@@ -3,10 +3,11 @@
  * Not a claim: it stands for a loaded machine, where making each
  * variant's namespaces, captures and trace instance waits on the kernel's
  * locks for seconds.  `socklab run --timeout 6` must let it finish: the
- * CLI's deadline counts again from the roles' start, which the variant
- * says on --roles-fd (lib/protocol.h, harness/deadline.c), so that 3 s
- * of setup are not taken from the roles' 6.  Counted from the process's
- * start, the deadline would stop it at 6 s as hung.
+ * CLI's deadline counts again from each phase's end and the roles' start,
+ * which the variant says on --progress-fd (lib/protocol.h,
+ * harness/deadline.c), so that 3 s of setup are not taken from the roles'
+ * 6.  Counted from the process's start, the deadline would stop it at 6 s
+ * as hung.
  * tests/integration/negative.sh runs it.
  */
 #include <time.h>
