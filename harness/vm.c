@@ -707,11 +707,20 @@ int cli_cmd_vm(int argc, char **argv)
 		status = 128 + sig;
 	} else if (sig == 0 && v.exit_status >= 0) {
 		status = v.exit_status;
-	} else if (sig == 0) {
-		fprintf(stderr,
-			"socklab: vm: the guest (%s, %s) ended without "
-			"socklab's exit status; its console's last lines:\n",
-			k.release, accel);
+	} else {
+		/* Ended without socklab's exit status, or killed at a
+		 * deadline: what the guest's kernel said last (a hung task,
+		 * a 9p error) is what tells why. */
+		if (sig == 0)
+			fprintf(stderr,
+				"socklab: vm: the guest (%s, %s) ended without "
+				"socklab's exit status; its console's last "
+				"lines:\n",
+				k.release, accel);
+		else
+			fprintf(stderr,
+				"socklab: vm: the guest's console's last "
+				"lines:\n");
 		for (int i = v.nlast > 8 ? v.nlast - 8 : 0; i < v.nlast; i++)
 			fprintf(stderr, "  %s\n", v.last[i % 8]);
 		if (!v.nlast)
