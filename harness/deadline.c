@@ -19,7 +19,6 @@
  * pause, the time it had left is what moves (step.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,31 +28,9 @@
 #include "protocol.h"
 #include "runner.h"
 
-/* The experiment's end of the channel lands above the descriptors that
- * cli_spawn_passing() moves into place, as --step's does. */
-#define PROGRESS_CHILD_FD_MIN 10
-
 double run_deadline_s(const struct job *j)
 {
 	return j->r->timeout ? j->r->timeout : j->exp->timeout_s;
-}
-
-int run_deadline_channel(struct job *j, int *child_fd)
-{
-	int sv[2], fd;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	/* Not close-on-exec: the experiment inherits it. */
-	fd = fcntl(sv[1], F_DUPFD, PROGRESS_CHILD_FD_MIN);
-	close(sv[1]);
-	if (fd < 0) {
-		close(sv[0]);
-		return -errno;
-	}
-	j->progress_fd = sv[0];
-	*child_fd = fd;
-	return 0;
 }
 
 /* A sign of progress: the whole deadline again from now, unless what is

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -229,4 +230,22 @@ void cli_describe_status(int status, char *buf, size_t n)
 			 WCOREDUMP(status) ? ", core dumped" : "");
 	else
 		snprintf(buf, n, "stopped (wait status 0x%x)", status);
+}
+
+int cli_channel(int *ours, int *theirs)
+{
+	int sv[2], fd;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+		return -errno;
+	/* Not close-on-exec: the child inherits it. */
+	fd = fcntl(sv[1], F_DUPFD, CLI_CHANNEL_FD_MIN);
+	close(sv[1]);
+	if (fd < 0) {
+		close(sv[0]);
+		return -errno;
+	}
+	*ours = sv[0];
+	*theirs = fd;
+	return 0;
 }

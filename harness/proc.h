@@ -40,6 +40,15 @@ int cli_spawn(const char *const argv[], int flags, int errfd,
 int cli_spawn_passing(const char *const argv[], int flags, int errfd,
 		      int passfd, struct cli_child *c);
 
+/* A channel to a child about to be started (--step's pauses, the progress
+ * that moves its deadline): a SOCK_SEQPACKET pair, *ours close-on-exec,
+ * *theirs inherited, numbered CLI_CHANNEL_FD_MIN or above so that none
+ * of the descriptors cli_spawn_passing() moves into place overwrites it.
+ * The caller passes *theirs's number on the command line and closes it
+ * once the child is started.  0 or -errno. */
+#define CLI_CHANNEL_FD_MIN 10
+int cli_channel(int *ours, int *theirs);
+
 /* Appends what is readable on fd (non-blocking or not) to *buf, keeping at
  * most max bytes: beyond that, the oldest complete lines are dropped, since
  * the protocol's answer is the last line.  Returns the number of bytes read,

@@ -201,9 +201,9 @@ static void job_start(struct job *j)
 {
 	struct runner *r = j->r;
 	const char *argv[12 + 2 * 64];
-	char stepfd_arg[16], rolesfd_arg[16];
+	char stepfd_arg[16], progressfd_arg[16];
 	struct cli_child c;
-	int argc = 0, errfd, ret, stepfd = -1, rolesfd = -1;
+	int argc = 0, errfd, ret, stepfd = -1, progressfd = -1;
 
 	j->state = J_RUNNING;
 	r->running++;
@@ -247,7 +247,7 @@ static void job_start(struct job *j)
 	argv[argc++] = "--results-fd";
 	argv[argc++] = STRINGIFY(CLI_SPAWN_PASSED_FD);
 	if (r->step) {
-		ret = run_step_channel(j, &stepfd);
+		ret = cli_channel(&j->step_fd, &stepfd);
 		if (ret < 0) {
 			close(errfd);
 			job_fail(j, strdup(strerror(-ret)),
@@ -258,7 +258,7 @@ static void job_start(struct job *j)
 		argv[argc++] = "--step-fd";
 		argv[argc++] = stepfd_arg;
 	}
-	ret = run_deadline_channel(j, &rolesfd);
+	ret = cli_channel(&j->progress_fd, &progressfd);
 	if (ret < 0) {
 		close(errfd);
 		if (stepfd >= 0)
@@ -267,16 +267,16 @@ static void job_start(struct job *j)
 			 "cannot make the channel of its deadline");
 		return;
 	}
-	snprintf(rolesfd_arg, sizeof(rolesfd_arg), "%d", rolesfd);
+	snprintf(progressfd_arg, sizeof(progressfd_arg), "%d", progressfd);
 	argv[argc++] = "--progress-fd";
-	argv[argc++] = rolesfd_arg;
+	argv[argc++] = progressfd_arg;
 	argv[argc] = NULL;
 	j->t0 = sl_now();
 	ret = cli_spawn_passing(argv, CLI_SPAWN_GROUP, errfd, j->dirfd, &c);
 	close(errfd);
 	if (stepfd >= 0)
 		close(stepfd);
-	close(rolesfd);
+	close(progressfd);
 	if (ret) {
 		job_fail(j, strdup(strerror(-ret)), "cannot start");
 		return;

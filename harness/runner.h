@@ -156,26 +156,21 @@ void run_judge(struct job *j);
 void run_set_reason(struct job *j, char *why, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* step.c: --step's side in the CLI.  run_step_channel() makes the
- * channel before the job starts: *child_fd is the end for the experiment
- * (to pass with --step-fd and close once it is started), or -errno.
- * run_step_watch() watches the job's end from the loop: each pause is
- * shown, the job's deadline stopped, and Enter on stdin lets it go on.
- * run_step_stop() stops watching and closes it. */
-int run_step_channel(struct job *j, int *child_fd);
+/* step.c: --step's side in the CLI, on the channel j->step_fd
+ * (cli_channel(), passed with --step-fd).  run_step_watch() watches it
+ * from the loop: each pause is shown, the job's deadline stopped, and
+ * Enter on stdin lets it go on.  run_step_stop() stops watching and
+ * closes it. */
 void run_step_watch(struct job *j);
 void run_step_stop(struct job *j);
 
 /* deadline.c: how long an experiment may run (--timeout, else its
  * timeout_s), counted from its start and again from each sign of progress
- * of its variants (a phase of the harness over, their roles' start).
- * run_deadline_channel() makes the channel they say so on: *child_fd is
- * the experiment's end (to pass with --progress-fd and close once it is
- * started), or -errno.  run_deadline_watch() moves the job's
- * deadline from the loop as they do; run_deadline_stop() stops watching
- * and closes it. */
+ * of its variants (a phase of the harness over, their roles' start) on
+ * the channel j->progress_fd (cli_channel(), passed with --progress-fd).
+ * run_deadline_watch() moves the job's deadline from the loop as they
+ * come; run_deadline_stop() stops watching and closes it. */
 double run_deadline_s(const struct job *j);
-int run_deadline_channel(struct job *j, int *child_fd);
 void run_deadline_watch(struct job *j);
 void run_deadline_stop(struct job *j);
 

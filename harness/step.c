@@ -27,29 +27,6 @@
 #include "runner.h"
 #include "step.h"
 
-/* The experiment's end of the channel lands above the descriptors that
- * cli_spawn_passing() moves into place (stdin to CLI_SPAWN_PASSED_FD), so
- * that none of them overwrites it. */
-#define STEP_CHILD_FD_MIN 10
-
-int run_step_channel(struct job *j, int *child_fd)
-{
-	int sv[2], fd;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-		return -errno;
-	/* Not close-on-exec: the experiment inherits it. */
-	fd = fcntl(sv[1], F_DUPFD, STEP_CHILD_FD_MIN);
-	close(sv[1]);
-	if (fd < 0) {
-		close(sv[0]);
-		return -errno;
-	}
-	j->step_fd = sv[0];
-	*child_fd = fd;
-	return 0;
-}
-
 /* The guide, in full at the first pause and as a reminder after. */
 static void print_guide(struct job *j, const char *text)
 {
