@@ -533,7 +533,9 @@ static void pace(int quiet)
  * deadlines in one run of two; 35 at a time, two in one run of three, and
  * sooner than 70 at once on an idle machine (64 s against 74).  Most of a
  * late variant's time was its harness's: namespaces, captures and trace
- * instances made under the kernel's locks by every variant at once.  On a
+ * instances made under the kernel's locks by every variant at once (which
+ * no longer counts against the roles: the deadline is a watchdog now,
+ * harness/deadline.c; the fewer setups at once still finish sooner).  On a
  * machine measured slower (pace.h: a QEMU guest under TCG), as many at a
  * time as it has processors: there every experiment at once keeps the
  * emulated processors so busy that the kernel's timers fire late, by 130
