@@ -25,6 +25,7 @@
 #include "json.h"
 #include "proc.h"
 #include "catalog.h"
+#include "selfpath.h"
 
 #define DESCRIBE_TIMEOUT_MS 10000
 #define DESCRIBE_MAX_OUTPUT (64 * 1024)
@@ -48,59 +49,18 @@ struct probe {
 #define SL_EXPERIMENTS_RELDIR "../libexec/socklab"
 #endif
 
-/* The folder beside socklab's own executable: SL_EXPERIMENTS_RELDIR once
- * installed, experiments/ in a build tree.  Found from /proc/self/exe, the
- * executable's real path, so that an installed tree can be moved, and a
- * build tree too, and neither ever looks into the other: no path is baked
- * in.  It is trusted as the executable is, which whoever could change it
- * could replace as well. */
-/* The folder of socklab's own executable, from /proc/self/exe: its real
- * path, whatever link or relative path it was started by.  0 or -errno. */
-static int exe_dir(char *dir, size_t n)
-{
-	char exe[PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (len < 0)
-		return -errno;
-	exe[len] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	snprintf(dir, n, "%s", exe);
-	return 0;
-}
-
-int cli_beside_exe(const char *rel, char *dir, size_t n)
-{
-	char exe[PATH_MAX], try[PATH_MAX + 256], real[PATH_MAX];
-	struct stat st;
-	int ret = exe_dir(exe, sizeof(exe));
-
-	if (ret < 0)
-		return ret;
-	snprintf(try, sizeof(try), "%s/%s", exe, rel);
-	if (stat(try, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (!realpath(try, real))
-		return -errno;
-	snprintf(dir, n, "%s", real);
-	return 0;
-}
-
+/* The folder beside socklab's own executable (selfpath.h):
+ * SL_EXPERIMENTS_RELDIR once installed, experiments/ in a build tree. */
 static int beside_exe(char *dir, size_t n, struct sl_err *e)
 {
 	char exe[PATH_MAX];
 
-	if (exe_dir(exe, sizeof(exe)) < 0)
+	if (sl_exe_dir(exe, sizeof(exe)) < 0)
 		return sl_errf(e, errno,
 			       "cannot find socklab's own executable "
 			       "(/proc/self/exe): set " EXPERIMENTS_VAR);
-	if (cli_beside_exe(SL_EXPERIMENTS_RELDIR, dir, n) == 0 ||
-	    cli_beside_exe("experiments", dir, n) == 0)
+	if (sl_beside_exe(SL_EXPERIMENTS_RELDIR, dir, n) == 0 ||
+	    sl_beside_exe("experiments", dir, n) == 0)
 		return 0;
 	return sl_errf(e, ENOENT,
 		       "no experiments beside socklab: neither %s/%s nor "

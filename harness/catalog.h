@@ -43,11 +43,6 @@ struct cli_catalog {
  * -errno with the reason in e. */
 int cli_catalog_dir(char *dir, size_t n, int *from_env, struct sl_err *e);
 
-/* The folder rel (relative to the folder of socklab's own executable, from
- * /proc/self/exe), its real path in dir.  0, or -errno when it is no
- * folder. */
-int cli_beside_exe(const char *rel, char *dir, size_t n);
-
 /* Lists the folder and runs every executable in it with --describe, all at
  * once, each within a few seconds.  Returns 0 or -errno with a reason in e
  * (the folder cannot be read); broken experiments are not a failure here. */

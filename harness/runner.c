@@ -48,6 +48,7 @@
 #include "machine.h"
 #include "report_html.h"
 #include "runner.h"
+#include "selfpath.h"
 #include "sweep.h"
 
 #define GRACE_S 5.0
@@ -197,11 +198,29 @@ static void timeout_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	job_stop(j);
 }
 
+#define CHANNEL_ARG 16 /* "N" of a channel's option */
+
+/* A channel to an experiment about to start (cli_channel()): ours in
+ * *ours, its end in *theirs (closed once it is started), passed as "opt
+ * N" with N written to arg (CHANNEL_ARG bytes).  0 or -errno. */
+static int pass_channel(int *ours, int *theirs, const char *opt, char *arg,
+			const char **argv, int *argc)
+{
+	int ret = cli_channel(ours, theirs);
+
+	if (ret < 0)
+		return ret;
+	snprintf(arg, CHANNEL_ARG, "%d", *theirs);
+	argv[(*argc)++] = opt;
+	argv[(*argc)++] = arg;
+	return 0;
+}
+
 static void job_start(struct job *j)
 {
 	struct runner *r = j->r;
 	const char *argv[12 + 2 * 64];
-	char stepfd_arg[16], progressfd_arg[16];
+	char stepfd_arg[CHANNEL_ARG], progressfd_arg[CHANNEL_ARG];
 	struct cli_child c;
 	int argc = 0, errfd, ret, stepfd = -1, progressfd = -1;
 
@@ -246,30 +265,23 @@ static void job_start(struct job *j)
 	/* The folder itself, which the path above may no longer lead to. */
 	argv[argc++] = "--results-fd";
 	argv[argc++] = STRINGIFY(CLI_SPAWN_PASSED_FD);
-	if (r->step) {
-		ret = cli_channel(&j->step_fd, &stepfd);
-		if (ret < 0) {
-			close(errfd);
-			job_fail(j, strdup(strerror(-ret)),
-				 "cannot make the channel of --step");
-			return;
-		}
-		snprintf(stepfd_arg, sizeof(stepfd_arg), "%d", stepfd);
-		argv[argc++] = "--step-fd";
-		argv[argc++] = stepfd_arg;
-	}
-	ret = cli_channel(&j->progress_fd, &progressfd);
+	/* The channels: the pauses of --step, and the progress that moves
+	 * the deadline (deadline.c). */
+	ret = r->step ? pass_channel(&j->step_fd, &stepfd, "--step-fd",
+				     stepfd_arg, argv, &argc) :
+			0;
+	if (ret == 0)
+		ret = pass_channel(&j->progress_fd, &progressfd,
+				   "--progress-fd", progressfd_arg, argv,
+				   &argc);
 	if (ret < 0) {
 		close(errfd);
 		if (stepfd >= 0)
 			close(stepfd);
 		job_fail(j, strdup(strerror(-ret)),
-			 "cannot make the channel of its deadline");
+			 "cannot make a channel to it");
 		return;
 	}
-	snprintf(progressfd_arg, sizeof(progressfd_arg), "%d", progressfd);
-	argv[argc++] = "--progress-fd";
-	argv[argc++] = progressfd_arg;
 	argv[argc] = NULL;
 	j->t0 = sl_now();
 	ret = cli_spawn_passing(argv, CLI_SPAWN_GROUP, errfd, j->dirfd, &c);
@@ -615,7 +627,7 @@ static void run_report(struct runner *r)
 
 	if (!ids)
 		return;
-	if (cli_beside_exe(SL_GUIDES_RELDIR, installed, sizeof(installed)) == 0)
+	if (sl_beside_exe(SL_GUIDES_RELDIR, installed, sizeof(installed)) == 0)
 		guides = installed;
 	for (int i = 0; i < r->njobs; i++)
 		ids[i] = r->job[i].name;

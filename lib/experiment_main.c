@@ -37,6 +37,7 @@
 #include "report.h"
 #include "resultdir.h"
 #include "run.h"
+#include "selfpath.h"
 #include "setup.h"
 #include "timeline.h"
 #include "socklab.h"
@@ -706,29 +707,14 @@ static int judge(const struct sl_registry *full, struct run_args *a)
 static int experiment_file(const struct sl_registry *reg, const char *rel,
 			   char *path, size_t n)
 {
-	char exe[PATH_MAX], try[2 * PATH_MAX];
-	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	const char *slash = reg->file ? strrchr(reg->file, '/') : NULL;
-	char *dir, *real;
+	char guides[PATH_MAX];
 
-	if (len > 0) {
-		exe[len] = '\0';
-		dir = strrchr(exe, '/');
-		if (dir) {
-			*dir = '\0';
-			snprintf(try, sizeof(try), "%s/%s/%s/%s", exe,
-				 SL_GUIDE_FROM_EXPERIMENT_RELDIR, reg->id, rel);
-			/* The path shown is the real one, without the
-			 * relative steps from libexec. */
-			real = access(try, R_OK) == 0 ? realpath(try, NULL) :
-							NULL;
-			if (real) {
-				snprintf(path, n, "%s", real);
-				free(real);
-				return 0;
-			}
-		}
-	}
+	if (sl_beside_exe(SL_GUIDE_FROM_EXPERIMENT_RELDIR, guides,
+			  sizeof(guides)) == 0 &&
+	    snprintf(path, n, "%s/%s/%s", guides, reg->id, rel) < (int)n &&
+	    access(path, R_OK) == 0)
+		return 0;
 	if (slash &&
 	    snprintf(path, n, "%.*s/%s", (int)(slash - reg->file), reg->file,
 		     rel) < (int)n &&

@@ -156,8 +156,13 @@ expect_one_line() {
 
 # Each experiment leads its own process group (pgid = the fake's $$, the
 # first pid of each line): nothing may remain in any of them.
-no_group_left() {
-	local pgid
+# Neither a fake nor its sleeper, nor anything of their groups, runs on
+# after case $1.
+no_process_left() {
+	local pid pgid
+	for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
+		kill -0 "$pid" 2>/dev/null && bad "$1: process $pid still runs"
+	done
 	for pgid in $(awk '{ print $1 }' "$SOCKLAB_FAKE_PIDS"); do
 		pgrep -g "$pgid" > /dev/null &&
 			bad "$1: process group $pgid still has processes"
@@ -241,10 +246,7 @@ grep -q "0 passed, 0 failed, 2 errors" "$tmp/out" ||
 	bad "timeout: summary line missing"
 [ "$(wc -w < "$SOCKLAB_FAKE_PIDS")" = 4 ] ||
 	bad "timeout: the fakes did not start (pids: $(cat "$SOCKLAB_FAKE_PIDS"))"
-for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
-	kill -0 "$pid" 2>/dev/null && bad "timeout: process $pid still runs"
-done
-no_group_left timeout
+no_process_left timeout
 echo "ok: timeout -> $rc in $elapsed_ms ms, no process left"
 
 # The deadline counts again from each sign of progress on --progress-fd
@@ -266,10 +268,7 @@ grep -q "^hang-in-phase: timed out 2 s after the last phase of its harness ended
 	bad "progress: no 'timed out 2 s after the last phase ...' for hang-in-phase"
 [ "$elapsed_ms" -ge 2500 ] ||
 	bad "progress: over in $elapsed_ms ms, before its roles' start (0.5 s) and 2 s"
-for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
-	kill -0 "$pid" 2>/dev/null && bad "progress: process $pid still runs"
-done
-no_group_left progress
+no_process_left progress
 echo "ok: deadline from the latest progress -> $rc in $elapsed_ms ms"
 
 # Ctrl-C in the middle of a run: SIGINT once the hanging experiment has
@@ -298,10 +297,7 @@ grep -q "^interrupted by SIGINT" "$tmp/out" ||
 	bad "sigint: the summary does not name the signal"
 grep -q "^pass .* pass " "$tmp/out" ||
 	bad "sigint: the finished experiment is missing from the summary"
-for pid in $(cat "$SOCKLAB_FAKE_PIDS"); do
-	kill -0 "$pid" 2>/dev/null && bad "sigint: process $pid still runs"
-done
-no_group_left sigint
+no_process_left sigint
 echo "ok: SIGINT -> $rc, no process left"
 
 leaked=$(new_namespaces)
